@@ -1,0 +1,175 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Where an MRIO lives: a pymrio save folder or zip, an EXIOBASE 3 zip, or a WIOD-style folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MrioSource {
+    #[schemars(length(min = 1))]
+    pub path: String,
+}
+
+/// Which account of a region a sector drill-down ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// Consumption-based (footprint): D_cba, by product of final demand.
+    Consumption,
+    /// Production-based (territorial): D_pba, by producing sector.
+    Production,
+    /// Emissions abroad caused by the region's final demand: D_imp.
+    Imports,
+    /// Emissions at home caused by other regions' final demand: D_exp.
+    Exports,
+}
+
+impl AccountKind {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            AccountKind::Consumption => "D_cba",
+            AccountKind::Production => "D_pba",
+            AccountKind::Imports => "D_imp",
+            AccountKind::Exports => "D_exp",
+        }
+    }
+}
+
+/// What the trade agent can be asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum TradeTask {
+    /// Published territorial and consumption-based CO2 of countries (Global Carbon Budget),
+    /// and the net transfer embodied in trade (consumption − territorial).
+    NationalAccounts {
+        /// ISO 3166-1 alpha-3 codes, or Global Carbon Budget entity names for aggregates
+        /// such as `European Union (27)`.
+        #[schemars(length(min = 1))]
+        countries: Vec<String>,
+        /// Calendar year; the latest year with both series when absent.
+        #[serde(default)]
+        year: Option<i32>,
+    },
+    /// Regional consumption-, production-, import- and export-based accounts from an MRIO.
+    MrioAccounts {
+        mrio: MrioSource,
+        /// First level of the extension row label (e.g. `CO2`); all stressors when absent.
+        #[serde(default)]
+        stressor: Option<String>,
+        /// Regions to report (MRIO labels); all when empty.
+        #[serde(default)]
+        regions: Vec<String>,
+    },
+    /// Emissions embodied in bilateral trade (producing × consuming region) and net transfers.
+    Transfers {
+        mrio: MrioSource,
+        stressor: String,
+        /// Producing (exporting) region; every region when absent.
+        #[serde(default)]
+        from: Option<String>,
+        /// Consuming (importing) region; every region when absent.
+        #[serde(default)]
+        to: Option<String>,
+    },
+    /// The sectors that contribute most to one of a region's accounts.
+    TopSectors {
+        mrio: MrioSource,
+        stressor: String,
+        region: String,
+        account: AccountKind,
+        #[schemars(range(min = 1, max = 1000))]
+        top: u32,
+    },
+    /// Structural path analysis: the largest supply-chain paths behind a region's final demand
+    /// for one sector's product.
+    SupplyChainPaths {
+        mrio: MrioSource,
+        stressor: String,
+        region: String,
+        sector: String,
+        #[schemars(range(min = 1, max = 12))]
+        depth: u32,
+        #[schemars(range(min = 1, max = 1000))]
+        top: u32,
+        /// Paths (and their subtrees) below this share of the total are pruned.
+        #[schemars(range(min = 0.0, max = 1.0))]
+        threshold: f64,
+    },
+}
+
+impl TradeTask {
+    /// Range checks that a JSON Schema states but serde alone does not enforce.
+    pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
+        fn non_empty(field: &'static str, s: &str) -> Result<(), (&'static str, String)> {
+            if s.trim().is_empty() {
+                Err((field, "must not be empty".into()))
+            } else {
+                Ok(())
+            }
+        }
+        fn in_range(field: &'static str, v: u32, lo: u32, hi: u32) -> Result<(), (&'static str, String)> {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err((field, format!("is {v}, must be between {lo} and {hi}")))
+            }
+        }
+        match self {
+            TradeTask::NationalAccounts { countries, year } => {
+                if countries.is_empty() {
+                    return Err(("countries", "must name at least one country".into()));
+                }
+                for c in countries {
+                    non_empty("countries", c)?;
+                }
+                if let Some(y) = year
+                    && !(1750..=2100).contains(y)
+                {
+                    return Err(("year", format!("is {y}, must be between 1750 and 2100")));
+                }
+                Ok(())
+            }
+            TradeTask::MrioAccounts { mrio, stressor, .. } => {
+                non_empty("mrio.path", &mrio.path)?;
+                if let Some(s) = stressor {
+                    non_empty("stressor", s)?;
+                }
+                Ok(())
+            }
+            TradeTask::Transfers { mrio, stressor, .. } => {
+                non_empty("mrio.path", &mrio.path)?;
+                non_empty("stressor", stressor)
+            }
+            TradeTask::TopSectors {
+                mrio,
+                stressor,
+                region,
+                top,
+                ..
+            } => {
+                non_empty("mrio.path", &mrio.path)?;
+                non_empty("stressor", stressor)?;
+                non_empty("region", region)?;
+                in_range("top", *top, 1, 1000)
+            }
+            TradeTask::SupplyChainPaths {
+                mrio,
+                stressor,
+                region,
+                sector,
+                depth,
+                top,
+                threshold,
+            } => {
+                non_empty("mrio.path", &mrio.path)?;
+                non_empty("stressor", stressor)?;
+                non_empty("region", region)?;
+                non_empty("sector", sector)?;
+                in_range("depth", *depth, 1, 12)?;
+                in_range("top", *top, 1, 1000)?;
+                if !(0.0..=1.0).contains(threshold) {
+                    return Err(("threshold", format!("is {threshold}, must be between 0 and 1")));
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! The trade agent's work: a [`TradeTask`] in, Quantities and a graph fragment out.
+//!
+//! Synchronous and free of actors, so it runs the same in the ractor wrapper, in a worker
+//! process, or in a test. It keeps loaded MRIOs in a cache (loading EXIOBASE takes a while).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cb_protocol::{
+    AccountKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity,
+    TaskError, TaskErrorKind, TaskOutput, TradeTask,
+};
+
+use crate::analysis::{AnalysisError, MrioAnalysis};
+use crate::data::{self, DataError, gcb::Gcb};
+use crate::engine::{self, PathSearch};
+
+/// Paths visited at most by one structural path analysis.
+const MAX_PATH_VISITS: usize = 2_000_000;
+
+/// The trade agent with its cache of factorised MRIOs.
+#[derive(Default)]
+pub struct TradeAgent {
+    cache: HashMap<PathBuf, Arc<MrioAnalysis>>,
+}
+
+impl From<DataError> for TaskError {
+    fn from(e: DataError) -> Self {
+        let kind = match e {
+            DataError::Missing { .. } => TaskErrorKind::NotFound,
+            DataError::Io { ref reason, .. } if reason == "file not found" => TaskErrorKind::NotFound,
+            _ => TaskErrorKind::InvalidInput,
+        };
+        TaskError::new(kind, e.to_string())
+    }
+}
+
+impl From<AnalysisError> for TaskError {
+    fn from(e: AnalysisError) -> Self {
+        let kind = match e {
+            AnalysisError::Unknown { .. } => TaskErrorKind::NotFound,
+            _ => TaskErrorKind::InvalidInput,
+        };
+        TaskError::new(kind, e.to_string())
+    }
+}
+
+/// Node id of a region.
+pub fn region_node(region: &str) -> String {
+    format!("region:{region}")
+}
+
+/// Node id of a sector in a region.
+pub fn sector_node(region: &str, sector: &str) -> String {
+    format!("sector:{region}/{sector}")
+}
+
+pub const ATMOSPHERE: &str = "atmosphere";
+
+fn atmosphere() -> GraphNode {
+    GraphNode::new(ATMOSPHERE, NodeKind::Atmosphere, "Atmosphere")
+}
+
+impl TradeAgent {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads and factorises an MRIO, or takes it from the cache.
+    pub fn analysis(&mut self, path: &str) -> Result<Arc<MrioAnalysis>, TaskError> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+        if let Some(a) = self.cache.get(&key) {
+            return Ok(a.clone());
+        }
+        let mrio = data::load_mrio(Path::new(path))?;
+        let analysis = Arc::new(MrioAnalysis::new(mrio, true, &mut |_| {})?);
+        self.cache.insert(key, analysis.clone());
+        Ok(analysis)
+    }
+
+    /// Runs one task.
+    pub fn run(&mut self, task: &TradeTask) -> Result<TaskOutput, TaskError> {
+        match task {
+            TradeTask::NationalAccounts { countries, year } => national_accounts(Gcb::bundled(), countries, *year),
+            TradeTask::MrioAccounts {
+                mrio,
+                stressor,
+                regions,
+            } => {
+                let a = self.analysis(&mrio.path)?;
+                mrio_accounts(&a, stressor.as_deref(), regions)
+            }
+            TradeTask::Transfers {
+                mrio,
+                stressor,
+                from,
+                to,
+            } => {
+                let a = self.analysis(&mrio.path)?;
+                transfers(&a, stressor, from.as_deref(), to.as_deref())
+            }
+            TradeTask::TopSectors {
+                mrio,
+                stressor,
+                region,
+                account,
+                top,
+            } => {
+                let a = self.analysis(&mrio.path)?;
+                top_sectors(&a, stressor, region, *account, *top as usize)
+            }
+            TradeTask::SupplyChainPaths {
+                mrio,
+                stressor,
+                region,
+                sector,
+                depth,
+                top,
+                threshold,
+            } => {
+                let a = self.analysis(&mrio.path)?;
+                supply_chain_paths(
+                    &a,
+                    stressor,
+                    region,
+                    sector,
+                    PathSearch {
+                        depth: *depth as usize,
+                        top: *top as usize,
+                        threshold: *threshold,
+                        max_visits: MAX_PATH_VISITS,
+                    },
+                )
+            }
+        }
+    }
+}
+
+fn gcb_provenance(entity: &str, year: i32, series: &str) -> Provenance {
+    Provenance::new(data::gcb::DATASET, data::gcb::VERSION, format!("published {series} CO2 series"))
+        .param("entity", entity)
+        .param("year", year)
+        .cite(data::gcb::CITATION)
+}
+
+fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
+    LabeledQuantity {
+        measure: measure.to_string(),
+        label,
+        dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        quantity: q,
+    }
+}
+
+/// Territorial and consumption-based CO2 from the Global Carbon Budget, with the net transfer
+/// embodied in trade `consumption − territorial` (positive: net importer of emissions).
+pub fn national_accounts(gcb: &Gcb, countries: &[String], year: Option<i32>) -> Result<TaskOutput, TaskError> {
+    let mut out = TaskOutput::default();
+    out.graph.nodes.push(atmosphere());
+    out.graph
+        .nodes
+        .push(GraphNode::new("region:rest-of-world", NodeKind::Region, "Rest of the world"));
+    for country in countries {
+        let id = gcb.find(country).ok_or_else(|| {
+            TaskError::new(
+                TaskErrorKind::NotFound,
+                format!(
+                    "{country:?} is not a country or aggregate in the Global Carbon Budget (use an ISO 3166 \
+                     alpha-3 code such as CHN, or a GCB name such as \"European Union (27)\")"
+                ),
+            )
+        })?;
+        let entity = &gcb.entities[id];
+        let name = entity.name.clone();
+        let code = entity.code.clone().unwrap_or_else(|| name.clone());
+        if !gcb.has_consumption(id) {
+            return Err(TaskError::new(
+                TaskErrorKind::NotFound,
+                format!("the Global Carbon Budget publishes no consumption-based CO2 for {name}"),
+            ));
+        }
+        let y = match year {
+            Some(y) => y,
+            None => gcb.latest_common_year(id).ok_or_else(|| {
+                TaskError::new(TaskErrorKind::NotFound, format!("no year with both series for {name}"))
+            })?,
+        };
+        let (terr, cons) = match (gcb.territorial(id, y), gcb.consumption(id, y)) {
+            (Some(t), Some(c)) => (t, c),
+            _ => {
+                let (first, last) = gcb.consumption_years(id).unwrap_or((1990, 2022));
+                return Err(TaskError::new(
+                    TaskErrorKind::NotFound,
+                    format!(
+                        "the Global Carbon Budget has no territorial and consumption-based CO2 for {name} in {y}; \
+                         consumption-based figures cover {first}–{last}"
+                    ),
+                ));
+            }
+        };
+        let ys = y.to_string();
+        let dims = [("region", code.as_str()), ("year", ys.as_str())];
+        let t_q = Quantity::new(terr, "t CO2", gcb_provenance(&name, y, "territorial (production-based)"));
+        let c_q = Quantity::new(cons, "t CO2", gcb_provenance(&name, y, "consumption-based"));
+        let net = cons - terr;
+        let net_q = Quantity::new(
+            net,
+            "t CO2",
+            gcb_provenance(&name, y, "consumption-based minus territorial")
+                .param("equation", "net transfer = consumption − territorial"),
+        );
+        out.quantities.push(quantity(
+            "territorial_co2",
+            format!("Territorial CO2 of {name}, {y}"),
+            &dims,
+            t_q.clone(),
+        ));
+        out.quantities.push(quantity(
+            "consumption_co2",
+            format!("Consumption-based CO2 of {name}, {y}"),
+            &dims,
+            c_q.clone(),
+        ));
+        out.quantities.push(quantity(
+            "net_transfer_co2",
+            format!("Net CO2 embodied in trade of {name}, {y} (consumption − territorial)"),
+            &dims,
+            net_q.clone(),
+        ));
+        let node_id = region_node(&code);
+        let mut node = GraphNode::new(&node_id, NodeKind::Region, &name);
+        node.attributes.insert("iso3".into(), code.clone());
+        node.quantities.insert("territorial_co2".into(), t_q.clone());
+        node.quantities.insert("consumption_co2".into(), c_q);
+        out.graph.nodes.push(node);
+        out.graph.edges.push(GraphEdge {
+            from: node_id.clone(),
+            to: ATMOSPHERE.into(),
+            kind: EdgeKind::TerritorialEmissions,
+            quantity: Some(t_q),
+        });
+        // The net transfer as a flow: from the net exporter of embodied emissions to the importer.
+        let (from, to) = if net >= 0.0 {
+            ("region:rest-of-world".to_string(), node_id)
+        } else {
+            (node_id, "region:rest-of-world".to_string())
+        };
+        out.graph.edges.push(GraphEdge {
+            from,
+            to,
+            kind: EdgeKind::EmbodiedEmissions,
+            quantity: Some(Quantity {
+                value: net.abs(),
+                ..net_q
+            }),
+        });
+    }
+    out.notes.push(
+        "Global Carbon Budget figures: fossil CO2 (and cement) only; land-use change is not included. \
+         Consumption-based figures are GCB's own MRIO-based estimates."
+            .into(),
+    );
+    Ok(out)
+}
+
+fn mrio_provenance(a: &MrioAnalysis, method: &str) -> Provenance {
+    Provenance::new(&a.meta.name, &a.meta.version, method).param("source", &a.meta.source)
+}
+
+fn unit_of(a: &MrioAnalysis, k: usize) -> String {
+    let u = &a.stressors[k].unit;
+    if u.is_empty() { "unit of the stressor".into() } else { u.clone() }
+}
+
+/// Regional D_cba, D_pba, D_imp and D_exp (pymrio `D_*_reg`).
+pub fn mrio_accounts(a: &MrioAnalysis, stressor: Option<&str>, regions: &[String]) -> Result<TaskOutput, TaskError> {
+    let acc = a.regional_accounts()?;
+    let ks: Vec<usize> = match stressor {
+        Some(s) => vec![a.stressor_index(s)?],
+        None => (0..a.stressors.len()).collect(),
+    };
+    let rs: Vec<usize> = if regions.is_empty() {
+        (0..a.blocks.n_regions).collect()
+    } else {
+        regions.iter().map(|r| a.region_index(r)).collect::<Result<_, _>>()?
+    };
+    let mut out = TaskOutput::default();
+    out.graph.nodes.push(atmosphere());
+    for &r in &rs {
+        let region = &a.meta.regions[r];
+        let mut node = GraphNode::new(region_node(region), NodeKind::Region, region);
+        for &k in &ks {
+            let st = &a.stressors[k];
+            for (measure, m, method, what) in [
+                ("D_cba_reg", &acc.d_cba_reg, "D_cba_reg = Σ_s (S·L·Ŷ)[·,(r,s)] + F_Y_reg (pymrio)", "Consumption-based"),
+                ("D_pba_reg", &acc.d_pba_reg, "D_pba_reg = Σ_{i∈r} S·diag(x) + F_Y_reg (pymrio)", "Production-based"),
+                ("D_imp_reg", &acc.d_imp_reg, "D_imp_reg = Σ_{p≠r} E[p,r] (pymrio)", "Import-based"),
+                ("D_exp_reg", &acc.d_exp_reg, "D_exp_reg = Σ_{q≠r} E[r,q] (pymrio)", "Export-based"),
+            ] {
+                let q = Quantity::new(
+                    m[(k, r)],
+                    unit_of(a, k),
+                    mrio_provenance(a, method).param("region", region).param("stressor", &st.label),
+                );
+                node.quantities.insert(format!("{measure}:{}", st.name), q.clone());
+                out.quantities.push(quantity(
+                    measure,
+                    format!("{what} {} of {region}", st.name),
+                    &[("region", region), ("stressor", &st.name)],
+                    q,
+                ));
+            }
+        }
+        out.graph.nodes.push(node);
+    }
+    out.notes.push(format!(
+        "Checked for every stressor and region: cba − pba = imp − exp (relative tolerance {:e}).",
+        crate::analysis::IDENTITY_TOLERANCE
+    ));
+    Ok(out)
+}
+
+/// Emissions embodied in bilateral trade and net transfers for one stressor.
+pub fn transfers(a: &MrioAnalysis, stressor: &str, from: Option<&str>, to: Option<&str>) -> Result<TaskOutput, TaskError> {
+    let k = a.stressor_index(stressor)?;
+    let st = &a.stressors[k];
+    let e = a.embodied_trade(k);
+    let net = engine::calc_net_transfers(e.as_ref());
+    let nr = a.blocks.n_regions;
+    let from_idx = from.map(|f| a.region_index(f)).transpose()?;
+    let to_idx = to.map(|t| a.region_index(t)).transpose()?;
+    let mut out = TaskOutput::default();
+    let regions = &a.meta.regions;
+    let method = "E[p,r] = Σ_{i∈p} S[i]·(L·Y_agg)[i,r]";
+    let mut involved = vec![false; nr];
+    for p in 0..nr {
+        for r in 0..nr {
+            if p == r || from_idx.is_some_and(|f| f != p) || to_idx.is_some_and(|t| t != r) {
+                continue;
+            }
+            involved[p] = true;
+            involved[r] = true;
+            let q = Quantity::new(
+                e[(p, r)],
+                unit_of(a, k),
+                mrio_provenance(a, method)
+                    .param("producer", &regions[p])
+                    .param("consumer", &regions[r])
+                    .param("stressor", &st.label),
+            );
+            out.quantities.push(quantity(
+                "embodied_in_trade",
+                format!("{} emitted in {} for final demand in {}", st.name, regions[p], regions[r]),
+                &[("producer", &regions[p]), ("consumer", &regions[r]), ("stressor", &st.name)],
+                q.clone(),
+            ));
+            out.graph.edges.push(GraphEdge {
+                from: region_node(&regions[p]),
+                to: region_node(&regions[r]),
+                kind: EdgeKind::EmbodiedEmissions,
+                quantity: Some(q),
+            });
+        }
+    }
+    for r in (0..nr).filter(|r| involved[*r]) {
+        let q = Quantity::new(
+            net[r],
+            unit_of(a, k),
+            mrio_provenance(a, "N[r] = Σ_{p≠r} E[p,r] − Σ_{q≠r} E[r,q] (imports − exports)")
+                .param("region", &regions[r])
+                .param("stressor", &st.label),
+        );
+        out.quantities.push(quantity(
+            "net_transfer",
+            format!("Net {} embodied in trade of {} (imports − exports)", st.name, regions[r]),
+            &[("region", &regions[r]), ("stressor", &st.name)],
+            q.clone(),
+        ));
+        let mut node = GraphNode::new(region_node(&regions[r]), NodeKind::Region, &regions[r]);
+        node.quantities.insert(format!("net_transfer:{}", st.name), q);
+        out.graph.nodes.push(node);
+    }
+    Ok(out)
+}
+
+/// The sectors contributing most to one account of one region.
+pub fn top_sectors(
+    a: &MrioAnalysis,
+    stressor: &str,
+    region: &str,
+    account: AccountKind,
+    top: usize,
+) -> Result<TaskOutput, TaskError> {
+    let k = a.stressor_index(stressor)?;
+    let r = a.region_index(region)?;
+    let st = &a.stressors[k];
+    let acc = a.sector_accounts(Some(k))?;
+    let d = match account {
+        AccountKind::Consumption => &acc.d_cba,
+        AccountKind::Production => &acc.d_pba,
+        AccountKind::Imports => &acc.d_imp,
+        AccountKind::Exports => &acc.d_exp,
+    };
+    let contributions = engine::sector_contributions(d.row(0), r, a.blocks);
+    let total: f64 = contributions.iter().map(|(_, v)| v).sum();
+    let region_name = &a.meta.regions[r];
+    let mut out = TaskOutput::default();
+    let region_id = region_node(region_name);
+    out.graph.nodes.push(GraphNode::new(&region_id, NodeKind::Region, region_name));
+    for (rank, (sec, v)) in contributions.into_iter().take(top).enumerate() {
+        let sector = &a.meta.sectors[sec];
+        let q = Quantity::new(
+            v,
+            unit_of(a, k),
+            mrio_provenance(a, &format!("{} per sector (pymrio calc_accounts)", account.symbol()))
+                .param("region", region_name)
+                .param("sector", sector)
+                .param("stressor", &st.label),
+        );
+        let share = if total != 0.0 { v / total } else { 0.0 };
+        let rank_s = (rank + 1).to_string();
+        out.quantities.push(quantity(
+            account.symbol(),
+            format!("{} {} of {region_name}: {sector} (#{}, {:.1}%)", account.symbol(), st.name, rank + 1, share * 100.0),
+            &[("region", region_name), ("sector", sector), ("stressor", &st.name), ("rank", &rank_s)],
+            q.clone(),
+        ));
+        let id = sector_node(region_name, sector);
+        let mut node = GraphNode::new(&id, NodeKind::Sector, format!("{sector} ({region_name})"));
+        node.quantities.insert(format!("{}:{}", account.symbol(), st.name), q);
+        out.graph.nodes.push(node);
+        out.graph.edges.push(GraphEdge {
+            from: region_id.clone(),
+            to: id,
+            kind: EdgeKind::Contains,
+            quantity: None,
+        });
+    }
+    out.notes.push(format!(
+        "{} of {region_name} for {}: {} in all, over {} sectors.",
+        account.symbol(),
+        st.label,
+        total,
+        a.blocks.n_sectors
+    ));
+    Ok(out)
+}
+
+/// Structural path analysis of region `r`'s final demand for sector `s`'s products.
+pub fn supply_chain_paths(
+    a: &MrioAnalysis,
+    stressor: &str,
+    region: &str,
+    sector: &str,
+    search: PathSearch,
+) -> Result<TaskOutput, TaskError> {
+    let k = a.stressor_index(stressor)?;
+    let r = a.region_index(region)?;
+    let sec = a.sector_index(sector)?;
+    let st = &a.stressors[k];
+    let a_mat = a
+        .a
+        .as_ref()
+        .ok_or_else(|| TaskError::new(TaskErrorKind::Internal, "coefficients A were not kept for path analysis"))?;
+    let s_row = a.s.subrows(k, 1).to_owned();
+    let m_row = engine::calc_m(s_row.as_ref(), &a.leontief);
+    let y = a.final_demand_for(r, sec);
+    let res = engine::structural_paths(a_mat.as_ref(), s_row.row(0), m_row.row(0), y.as_ref(), search);
+    let region_name = &a.meta.regions[r];
+    let sector_name = &a.meta.sectors[sec];
+    let mut out = TaskOutput::default();
+    let method = format!(
+        "structural path analysis of s·L·y to depth {}, pruning subtrees below {} of the total",
+        search.depth, search.threshold
+    );
+    let total_q = Quantity::new(
+        res.total,
+        unit_of(a, k),
+        mrio_provenance(a, "m·y, m = S·L").param("region", region_name).param("sector", sector_name),
+    );
+    out.quantities.push(quantity(
+        "footprint",
+        format!("{} footprint of {region_name}'s final demand for {sector_name}", st.name),
+        &[("region", region_name), ("sector", sector_name), ("stressor", &st.name)],
+        total_q,
+    ));
+    for (rank, path) in res.paths.iter().enumerate() {
+        let names: Vec<String> = path.nodes.iter().map(|&i| a.industry_label(i)).collect();
+        let share = if res.total != 0.0 { path.value / res.total } else { 0.0 };
+        let q = Quantity::new(
+            path.value,
+            unit_of(a, k),
+            mrio_provenance(a, &method).param("path", names.join(" ← ")),
+        );
+        let rank_s = (rank + 1).to_string();
+        let depth_s = (path.nodes.len() - 1).to_string();
+        out.quantities.push(quantity(
+            "path",
+            format!("#{} ({:.2}%): {}", rank + 1, share * 100.0, names.join(" ← ")),
+            &[("rank", &rank_s), ("depth", &depth_s), ("stressor", &st.name)],
+            q.clone(),
+        ));
+        for &i in &path.nodes {
+            let (reg, sect) = (&a.meta.regions[a.blocks.region_of(i)], &a.meta.sectors[a.blocks.sector_of(i)]);
+            out.graph
+                .nodes
+                .push(GraphNode::new(sector_node(reg, sect), NodeKind::Sector, format!("{sect} ({reg})")));
+        }
+        // Edges run supplier → user, each carrying this path's emissions.
+        for step in path.nodes.windows(2) {
+            let (user, supplier) = (step[0], step[1]);
+            out.graph.edges.push(GraphEdge {
+                from: sector_node(&a.meta.regions[a.blocks.region_of(supplier)], &a.meta.sectors[a.blocks.sector_of(supplier)]),
+                to: sector_node(&a.meta.regions[a.blocks.region_of(user)], &a.meta.sectors[a.blocks.sector_of(user)]),
+                kind: EdgeKind::Supplies,
+                quantity: Some(q.clone()),
+            });
+        }
+    }
+    let covered: f64 = res.paths.iter().map(|p| p.value).sum();
+    out.notes.push(format!(
+        "{} paths cover {:.1}% of the footprint; {} nodes of the path tree visited{}.",
+        res.paths.len(),
+        if res.total != 0.0 { covered / res.total * 100.0 } else { 0.0 },
+        res.visited,
+        if res.truncated { " (visit limit reached: raise the threshold for a complete search)" } else { "" }
+    ));
+    Ok(out)
+}

@@ -1,0 +1,102 @@
+//! Loaders for real MRIO formats and the published national CO2 series.
+//!
+//! * [`pymrio`]: pymrio's own save format (folder or zip with `file_parameters.json`) — the one
+//!   format that every MRIO pymrio parses (EXIOBASE, OECD ICIO, Eora, GLORIA, WIOD) can be saved
+//!   in; also EXIOBASE 3's `IOT_<year>_ixi.zip` / `_pxp.zip`, which use the same layout inside a
+//!   top folder.
+//! * [`wiod`]: the WIOD-style CSV folder (`Z.csv.gz`, `Y.csv.gz`, `x.csv`).
+//! * [`gcb`]: Global Carbon Budget territorial and consumption-based CO2 (bundled).
+
+pub mod gcb;
+mod mrio;
+pub mod pymrio;
+mod source;
+pub mod table;
+pub mod wiod;
+
+use std::path::Path;
+
+pub use mrio::{Core, Extension, ExtensionParts, Mrio, MrioParts};
+pub use source::Source;
+
+/// Why a dataset could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{file}: {reason}")]
+    Io { file: String, reason: String },
+    #[error("{dataset}: required file {file} is missing")]
+    Missing { dataset: String, file: String },
+    #[error("{path}: {reason}")]
+    Format { path: String, reason: String },
+    #[error("{file}, line {line}: {reason}")]
+    Malformed {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+    #[error("{what} is not square: {rows} rows × {cols} columns")]
+    NotSquare {
+        what: String,
+        rows: usize,
+        cols: usize,
+    },
+    #[error(
+        "labels of {what} do not match {against}: first mismatch at position {position}: \
+         expected {expected:?}, found {found:?}"
+    )]
+    LabelMismatch {
+        what: String,
+        against: String,
+        position: usize,
+        expected: String,
+        found: String,
+    },
+    #[error("{0}")]
+    Structure(String),
+}
+
+impl DataError {
+    pub(crate) fn io(file: &str, e: std::io::Error) -> Self {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "file not found".to_string(),
+            std::io::ErrorKind::UnexpectedEof => "file ends early (truncated?)".to_string(),
+            _ => e.to_string(),
+        };
+        DataError::Io {
+            file: file.to_string(),
+            reason,
+        }
+    }
+}
+
+/// Opens any supported MRIO: a pymrio save (folder or zip), an EXIOBASE 3 zip, or a WIOD-style
+/// CSV folder. The format is recognised from the files present.
+pub fn load_mrio(path: &Path) -> Result<Mrio, DataError> {
+    let mut source = Source::open(path)?;
+    if source.exists("file_parameters.json") {
+        return pymrio::load(source);
+    }
+    if source.exists("Z.csv.gz") || source.exists("Z.csv") {
+        return wiod::load(source);
+    }
+    // EXIOBASE 3 zips (and saves moved into a folder) hold the dataset in one top folder.
+    let files = source.files();
+    let tops: std::collections::BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.split_once('/').map(|(top, _)| top))
+        .collect();
+    if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
+        let top = tops.into_iter().next().unwrap_or_default().to_string();
+        if files.iter().any(|f| *f == format!("{top}/A.txt") || *f == format!("{top}/Z.txt")) {
+            source.descend(&top);
+            return pymrio::load(source);
+        }
+    }
+    Err(DataError::Format {
+        path: path.display().to_string(),
+        reason: "not a recognised MRIO: expected a pymrio save (file_parameters.json), an EXIOBASE 3 \
+                 zip (one folder with A.txt, Y.txt, satellite/F.txt) or a WIOD-style folder (Z.csv.gz, \
+                 Y.csv.gz)"
+            .into(),
+    })
+}

@@ -1,0 +1,135 @@
+//! Environmentally-extended multi-regional input-output analysis as pure functions.
+//!
+//! One function per equation, the equation in its doc comment, following pymrio's
+//! `tools/iomath.py` definitions exactly. Notation (pymrio's):
+//!
+//! | symbol | shape | meaning |
+//! |---|---|---|
+//! | `Z` | n × n | inter-industry flows (row supplies column) |
+//! | `Y` | n × m | final demand, columns are (consuming region, category) |
+//! | `x` | n | total output |
+//! | `A` | n × n | technical coefficients |
+//! | `L` | n × n | Leontief inverse (I − A)⁻¹ — never formed unless asked |
+//! | `F` | k × n | stressors (emissions) of industries; `F_Y` k × m: of final demand |
+//! | `S` | k × n | stressor coefficients; `M = S·L` multipliers |
+//!
+//! Sectors are ordered region-major: index `i = region · n_sectors + sector`
+//! ([`Blocks`]). Nothing here does I/O, async or actor work.
+//!
+//! The accounts never form `L`: they need `S·L` (a transposed solve with k right-hand sides) and
+//! `L` applied to a few demand matrices (solves with R right-hand sides), both served by one LU
+//! factorisation of `(I − A)` ([`LeontiefFactor`]).
+
+mod accounts;
+mod leontief;
+mod paths;
+
+pub use accounts::*;
+pub use leontief::*;
+pub use paths::*;
+
+/// The block structure of an MRIO: `n_regions` blocks of `n_sectors` each, region-major.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocks {
+    pub n_regions: usize,
+    pub n_sectors: usize,
+}
+
+impl Blocks {
+    pub fn n(&self) -> usize {
+        self.n_regions * self.n_sectors
+    }
+
+    /// Region of the industry (or product) at index `i`.
+    pub fn region_of(&self, i: usize) -> usize {
+        i / self.n_sectors
+    }
+
+    /// Sector of the industry at index `i`.
+    pub fn sector_of(&self, i: usize) -> usize {
+        i % self.n_sectors
+    }
+
+    /// Index of (region, sector).
+    pub fn index(&self, region: usize, sector: usize) -> usize {
+        region * self.n_sectors + sector
+    }
+}
+
+/// Errors of the input-output engine: the maths cannot proceed on these numbers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "(I − A) is singular: its columns are linearly dependent at column {column} (pivot {pivot:e}); \
+         the economy has no unique solution (does a sector's input share reach 100%?)"
+    )]
+    Singular { column: usize, pivot: f64 },
+    #[error("{what} has shape {found_rows} × {found_cols}, expected {expected_rows} × {expected_cols}")]
+    Shape {
+        what: &'static str,
+        expected_rows: usize,
+        expected_cols: usize,
+        found_rows: usize,
+        found_cols: usize,
+    },
+    #[error("{what} contains a non-finite value at row {row}, column {col}")]
+    NonFinite {
+        what: &'static str,
+        row: usize,
+        col: usize,
+    },
+    #[error("total output is negative ({value}) at index {index}")]
+    NegativeOutput { index: usize, value: f64 },
+    #[error(
+        "the identity cba − pba = imp − exp fails for stressor {stressor}, region {region}: \
+         {lhs} vs {rhs}"
+    )]
+    IdentityViolated {
+        stressor: usize,
+        region: usize,
+        lhs: f64,
+        rhs: f64,
+    },
+}
+
+/// Checks that a matrix has the expected shape and only finite values.
+pub fn check_matrix(
+    what: &'static str,
+    m: faer::MatRef<'_, f64>,
+    rows: usize,
+    cols: usize,
+) -> Result<(), EngineError> {
+    if m.nrows() != rows || m.ncols() != cols {
+        return Err(EngineError::Shape {
+            what,
+            expected_rows: rows,
+            expected_cols: cols,
+            found_rows: m.nrows(),
+            found_cols: m.ncols(),
+        });
+    }
+    for j in 0..cols {
+        for i in 0..rows {
+            if !m[(i, j)].is_finite() {
+                return Err(EngineError::NonFinite {
+                    what,
+                    row: i,
+                    col: j,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that total output is not negative: `x ≥ 0` (pymrio tolerates it; the accounts then
+/// mean nothing, so we refuse).
+pub fn check_output(x: faer::ColRef<'_, f64>) -> Result<(), EngineError> {
+    match x.iter().position(|v| *v < 0.0 || !v.is_finite()) {
+        Some(index) => Err(EngineError::NegativeOutput {
+            index,
+            value: x[index],
+        }),
+        None => Ok(()),
+    }
+}

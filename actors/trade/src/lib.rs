@@ -1,0 +1,19 @@
+//! The trade carbon transfer agent: environmentally-extended multi-regional input-output
+//! analysis (EE-MRIO) and the published national consumption and territorial CO2 accounts.
+//!
+//! * [`engine`]: pure functions, one per equation (pymrio's definitions).
+//! * [`data`]: loaders for pymrio saves, EXIOBASE 3 zips, WIOD-style CSV and the bundled
+//!   Global Carbon Budget series.
+//! * [`analysis`]: an MRIO made ready for the accounts (labels in, labels out).
+//! * [`agent`]: a [`cb_protocol::TradeTask`] in, Quantities and a graph fragment out.
+//! * [`actor`]: the ractor wrapper.
+
+pub mod actor;
+pub mod agent;
+pub mod analysis;
+pub mod data;
+pub mod engine;
+
+pub use actor::{TradeActor, TradeMsg};
+pub use agent::TradeAgent;
+pub use analysis::MrioAnalysis;

@@ -1,0 +1,243 @@
+//! Turning a run's results into an answer: short text, a table of every number with its unit,
+//! uncertainty and source, the notes, and any task that failed. Only formatting happens here; the
+//! numbers come from the agents untouched.
+
+use std::collections::BTreeSet;
+
+use cb_protocol::{LabeledQuantity, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty};
+use serde::{Deserialize, Serialize};
+
+/// One number of the answer, flattened for tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerRow {
+    pub task: String,
+    pub measure: String,
+    pub label: String,
+    pub value: f64,
+    pub unit: String,
+    pub uncertainty: Uncertainty,
+    pub source: String,
+    pub method: String,
+}
+
+/// The answer to a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub run_id: String,
+    pub question: String,
+    pub planner: String,
+    pub intent: String,
+    /// The short answer in words.
+    pub text: String,
+    /// Every number, with unit, uncertainty and source.
+    pub table: Vec<AnswerRow>,
+    pub notes: Vec<String>,
+    /// Tasks that failed, with why.
+    pub errors: Vec<String>,
+    /// Citations of every dataset used.
+    pub sources: Vec<String>,
+    pub plan: Plan,
+    pub results: Vec<TaskResult>,
+}
+
+/// Formats a quantity for reading: tonnes scaled to kt, Mt or Gt; other units with four
+/// significant digits.
+pub fn format_quantity(value: f64, unit: &str) -> String {
+    if let Some(rest) = unit.strip_prefix("t ").or(if unit == "t" { Some("") } else { None }) {
+        let (scale, prefix) = match value.abs() {
+            v if v >= 1e9 => (1e9, "Gt"),
+            v if v >= 1e6 => (1e6, "Mt"),
+            v if v >= 1e3 => (1e3, "kt"),
+            _ => (1.0, "t"),
+        };
+        let sep = if rest.is_empty() { "" } else { " " };
+        return format!("{} {prefix}{sep}{rest}", significant(value / scale, 4));
+    }
+    format!("{} {unit}", significant(value, 4))
+}
+
+/// A number to `digits` significant digits, without exponent for everyday magnitudes.
+pub fn significant(v: f64, digits: usize) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-4..=15).contains(&mag) {
+        return format!("{:.*e}", digits.saturating_sub(1), v);
+    }
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+fn rows(task: &str, quantities: &[LabeledQuantity]) -> Vec<AnswerRow> {
+    quantities
+        .iter()
+        .map(|q| AnswerRow {
+            task: task.to_string(),
+            measure: q.measure.clone(),
+            label: q.label.clone(),
+            value: q.quantity.value,
+            unit: q.quantity.unit.clone(),
+            uncertainty: q.quantity.uncertainty.clone(),
+            source: format!("{} ({})", q.quantity.provenance.dataset, q.quantity.provenance.version),
+            method: q.quantity.provenance.method.clone(),
+        })
+        .collect()
+}
+
+fn find<'a>(qs: &'a [LabeledQuantity], measure: &str, region: &str, year: &str) -> Option<&'a Quantity> {
+    qs.iter()
+        .find(|q| {
+            q.measure == measure
+                && q.dimensions.get("region").map(String::as_str) == Some(region)
+                && q.dimensions.get("year").map(String::as_str) == Some(year)
+        })
+        .map(|q| &q.quantity)
+}
+
+/// The national-accounts paragraph: consumption against territorial, and what the difference
+/// means.
+fn national_text(qs: &[LabeledQuantity]) -> String {
+    let mut out = String::new();
+    for q in qs.iter().filter(|q| q.measure == "territorial_co2") {
+        let region = q.dimensions.get("region").cloned().unwrap_or_default();
+        let year = q.dimensions.get("year").cloned().unwrap_or_default();
+        let name = q.quantity.provenance.parameters.get("entity").cloned().unwrap_or(region.clone());
+        let (Some(t), Some(c)) = (
+            find(qs, "territorial_co2", &region, &year),
+            find(qs, "consumption_co2", &region, &year),
+        ) else {
+            continue;
+        };
+        let diff = c.value - t.value;
+        let pct = if t.value != 0.0 { diff / t.value * 100.0 } else { 0.0 };
+        let code = if region != name { format!(" ({region})") } else { String::new() };
+        out.push_str(&format!(
+            "{name}{code}, {year}: consumption-based CO2 {}, territorial CO2 {}.\n",
+            format_quantity(c.value, &c.unit),
+            format_quantity(t.value, &t.unit)
+        ));
+        let direction = if diff < 0.0 {
+            format!(
+                "Consumption is {:.1}% below territorial: {name} is a net exporter of embodied CO2 — {} more is \
+                 emitted on its territory to make goods consumed abroad than is emitted abroad for its own consumption.",
+                -pct,
+                format_quantity(-diff, &t.unit)
+            )
+        } else {
+            format!(
+                "Consumption is {:.1}% above territorial: {name} is a net importer of embodied CO2 — {} more is \
+                 emitted abroad for its consumption than at home for others' consumption.",
+                pct,
+                format_quantity(diff, &t.unit)
+            )
+        };
+        out.push_str(&direction);
+        out.push_str(&format!(" (Source: {}.)\n", t.provenance.dataset));
+    }
+    out
+}
+
+/// A list of the results' largest numbers.
+fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size: bool) -> String {
+    let mut items: Vec<&LabeledQuantity> = qs
+        .iter()
+        .filter(|q| measure_order.is_empty() || measure_order.contains(&q.measure.as_str()))
+        .collect();
+    if by_size {
+        items.sort_by(|a, b| b.quantity.value.abs().total_cmp(&a.quantity.value.abs()));
+    }
+    let mut out = String::new();
+    for q in items.iter().take(limit) {
+        out.push_str(&format!("  {}: {}\n", q.label, format_quantity(q.quantity.value, &q.quantity.unit)));
+    }
+    if items.len() > limit {
+        out.push_str(&format!("  … and {} more (see --json or --out)\n", items.len() - limit));
+    }
+    out
+}
+
+/// Assembles the answer from the plan and the results (in plan order).
+pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
+    let mut text = String::new();
+    let mut table = Vec::new();
+    let mut notes = Vec::new();
+    let mut errors = Vec::new();
+    let mut sources = BTreeSet::new();
+    for task in &plan.tasks {
+        let Some(result) = results.iter().find(|r| r.task_id == task.id) else {
+            errors.push(format!("task {} did not run", task.id));
+            continue;
+        };
+        match &result.outcome {
+            TaskOutcome::Failed(e) => errors.push(format!("{}: {}", task.id, e.message)),
+            TaskOutcome::Completed(out) => {
+                table.extend(rows(&task.id.0, &out.quantities));
+                notes.extend(out.notes.iter().cloned());
+                for q in &out.quantities {
+                    let p = &q.quantity.provenance;
+                    sources.insert(match &p.citation {
+                        Some(c) => format!("{} — {}", p.dataset, c),
+                        None => format!("{} ({})", p.dataset, p.version),
+                    });
+                }
+                let TaskSpec::Trade(params) = &task.spec;
+                let part = match params {
+                    TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
+                    TradeTask::MrioAccounts { .. } => format!(
+                        "Regional accounts (consumption-, production-, import-, export-based):\n{}",
+                        listing(&out.quantities, &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"], 24, false)
+                    ),
+                    TradeTask::Transfers { .. } => format!(
+                        "Largest flows embodied in trade:\n{}Net transfers (imports − exports):\n{}",
+                        listing(&out.quantities, &["embodied_in_trade"], 10, true),
+                        listing(&out.quantities, &["net_transfer"], 10, true)
+                    ),
+                    TradeTask::TopSectors { .. } => {
+                        format!("Largest contributions by sector:\n{}", listing(&out.quantities, &[], 50, false))
+                    }
+                    TradeTask::SupplyChainPaths { .. } => format!(
+                        "{}\nLargest supply-chain paths (final product ← supplier ← …):\n{}",
+                        listing(&out.quantities, &["footprint"], 1, false).trim_end(),
+                        listing(&out.quantities, &["path"], 50, false)
+                    ),
+                };
+                text.push_str(&part);
+            }
+        }
+    }
+    if text.is_empty() {
+        text = "No result could be computed.".into();
+    }
+    if !errors.is_empty() {
+        text.push_str(&format!("\nNot answered: {}\n", errors.join("; ")));
+    }
+    Answer {
+        run_id: run_id.to_string(),
+        question: plan.question.clone(),
+        planner: plan.planner.clone(),
+        intent: plan.intent.clone(),
+        text: text.trim_end().to_string(),
+        table,
+        notes,
+        errors,
+        sources: sources.into_iter().collect(),
+        plan: plan.clone(),
+        results: results.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tonnes_scale_and_other_units_keep_theirs() {
+        assert_eq!(format_quantity(10_309_727_000.0, "t CO2"), "10.31 Gt CO2");
+        assert_eq!(format_quantity(-1_040_811_000.0, "t CO2"), "-1.041 Gt CO2");
+        assert_eq!(format_quantity(5_300.0, "t CO2"), "5.300 kt CO2");
+        assert_eq!(format_quantity(12.0, "t"), "12.00 t");
+        assert_eq!(format_quantity(207_752_104.43, "kg"), "207752104 kg");
+        assert_eq!(format_quantity(0.000_012_3, "kg"), "1.230e-5 kg");
+    }
+}

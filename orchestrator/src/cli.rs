@@ -1,0 +1,416 @@
+//! The `cbutler` command line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use cb_trade::analysis::{MrioAnalysis, MrioLabels};
+use cb_trade::engine::PathSearch;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value, json};
+
+use crate::answer::{Answer, format_quantity};
+use crate::journal::{self, Journal};
+use crate::orchestrator::{AskRequest, Embedded, OrchestratorArgs, RunOutcome};
+use crate::planner::{MrioVocabulary, PlanContext};
+
+/// Carbon Butler: carbon-accounting questions answered with numbers, units, uncertainty and
+/// sources.
+#[derive(Debug, Parser)]
+#[command(name = "cbutler", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask a question in plain language.
+    Ask(AskArgs),
+    /// Print a JSON Schema of the protocol.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+    /// Multi-regional input-output analysis on an MRIO file.
+    Mrio {
+        #[command(subcommand)]
+        command: MrioCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// The Plan: a DAG of typed tasks.
+    Plan,
+    /// A task's result.
+    TaskResult,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question, e.g. "How do China's consumption-based CO2 emissions in 2022 compare with
+    /// its territorial emissions?"
+    pub question: String,
+    /// An MRIO to answer from: a pymrio save (folder or zip), an EXIOBASE 3 zip, or a WIOD-style
+    /// folder.
+    #[arg(long)]
+    pub mrio: Option<PathBuf>,
+    /// Print the whole answer as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write answer.json, graph.json, graph.dot and graph.graphml into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MrioArg {
+    /// The MRIO: a pymrio save (folder or zip), an EXIOBASE 3 zip, or a WIOD-style folder.
+    #[arg(long)]
+    pub mrio: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MrioCommand {
+    /// Consumption-, production-, import- and export-based accounts of every region
+    /// (D_cba_reg, D_pba_reg, D_imp_reg, D_exp_reg) for every stressor.
+    Accounts {
+        #[command(flatten)]
+        mrio: MrioArg,
+        /// Only this stressor (first level of the extension row label).
+        #[arg(long)]
+        stressor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Emissions embodied in bilateral trade (producing × consuming region) and net transfers.
+    Transfers {
+        #[command(flatten)]
+        mrio: MrioArg,
+        #[arg(long)]
+        stressor: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Structural path analysis: the largest supply-chain paths behind a region's final demand
+    /// for one sector's products.
+    Paths {
+        #[command(flatten)]
+        mrio: MrioArg,
+        #[arg(long)]
+        stressor: String,
+        /// Consuming region.
+        #[arg(long)]
+        region: String,
+        /// Product (sector) of final demand.
+        #[arg(long)]
+        sector: String,
+        /// Longest path in supply steps.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=12))]
+        depth: u32,
+        /// How many paths to show.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        top: u32,
+        /// Prune subtrees below this share of the total.
+        #[arg(long, default_value_t = 1e-4)]
+        threshold: f64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A spinner on stderr for steps that can take more than a second (hidden when stderr is not a
+/// terminal).
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn load_analysis(path: &Path, keep_a: bool) -> Result<MrioAnalysis> {
+    let pb = spinner(&format!("loading {}", path.display()));
+    let mrio = cb_trade::data::load_mrio(path).with_context(|| format!("cannot load the MRIO {}", path.display()))?;
+    let analysis = MrioAnalysis::new(mrio, keep_a, &mut |step| pb.set_message(step.to_string()))?;
+    pb.finish_and_clear();
+    Ok(analysis)
+}
+
+/// Runs a parsed command line, writing results to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Ask(args) => ask(args, out),
+        Command::Schema { which } => {
+            let schema = match which {
+                SchemaKind::Plan => cb_protocol::plan_schema(),
+                SchemaKind::TaskResult => cb_protocol::task_result_schema(),
+            };
+            writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
+            Ok(())
+        }
+        Command::Mrio { command } => mrio(command, out),
+    }
+}
+
+fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
+    let mut context = PlanContext::default();
+    if let Some(path) = &args.mrio {
+        let pb = spinner(&format!("reading labels of {}", path.display()));
+        let mrio = cb_trade::data::load_mrio(path).with_context(|| format!("cannot load the MRIO {}", path.display()))?;
+        let labels = MrioLabels::of(&mrio);
+        pb.finish_and_clear();
+        context.mrio = Some(MrioVocabulary {
+            path: path.display().to_string(),
+            name: labels.name,
+            regions: labels.regions,
+            sectors: labels.sectors,
+            stressors: labels.stressors,
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let outcome: RunOutcome = runtime.block_on(async {
+        let embedded = Embedded::start(OrchestratorArgs {
+            journal: Some(Journal::new(&journal::default_home())),
+            task_timeout: Duration::from_secs(3600),
+        })
+        .await
+        .context("cannot start the orchestrator")?;
+        let pb = spinner("answering");
+        let result = embedded
+            .ask(AskRequest {
+                question: args.question.clone(),
+                context,
+            })
+            .await;
+        pb.finish_and_clear();
+        embedded.shutdown().await;
+        anyhow::Ok(result?)
+    })?;
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &outcome)?;
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&outcome.answer)?)?;
+    } else {
+        print_answer(&outcome.answer, out)?;
+        if let Some(dir) = &args.out {
+            writeln!(out, "\nWrote answer.json, graph.json, graph.dot and graph.graphml to {}", dir.display())?;
+        }
+    }
+    if !outcome.answer.errors.is_empty() && outcome.answer.table.is_empty() {
+        bail!("the question could not be answered: {}", outcome.answer.errors.join("; "));
+    }
+    Ok(())
+}
+
+fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "{}", a.text)?;
+    if !a.notes.is_empty() {
+        writeln!(out, "\nNotes:")?;
+        for n in &a.notes {
+            writeln!(out, "  - {n}")?;
+        }
+    }
+    if !a.sources.is_empty() {
+        writeln!(out, "\nSources:")?;
+        for s in &a.sources {
+            writeln!(out, "  - {s}")?;
+        }
+    }
+    writeln!(out, "\nPlan ({} planner): {}", a.planner, a.intent)?;
+    writeln!(out, "Run: {}", a.run_id)?;
+    Ok(())
+}
+
+/// Writes the four output files, each atomically.
+fn write_outputs(dir: &Path, outcome: &RunOutcome) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let files: [(&str, Vec<u8>); 4] = [
+        ("answer.json", serde_json::to_vec_pretty(&outcome.answer)?),
+        ("graph.json", serde_json::to_vec_pretty(&outcome.graph.to_json())?),
+        ("graph.dot", outcome.graph.to_dot().into_bytes()),
+        ("graph.graphml", outcome.graph.to_graphml().into_bytes()),
+    ];
+    for (name, bytes) in files {
+        journal::write_atomically(&dir.join(name), &bytes).with_context(|| format!("cannot write {name}"))?;
+    }
+    Ok(())
+}
+
+fn region_map(regions: &[String], m: &faer::Mat<f64>, k: usize) -> Value {
+    let mut map = Map::new();
+    for (r, name) in regions.iter().enumerate() {
+        map.insert(name.clone(), json!(m[(k, r)]));
+    }
+    Value::Object(map)
+}
+
+fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        MrioCommand::Accounts { mrio, stressor, json } => {
+            let a = load_analysis(&mrio.mrio, false)?;
+            let pb = spinner("computing accounts");
+            let acc = a.regional_accounts()?;
+            pb.finish_and_clear();
+            let ks: Vec<usize> = match &stressor {
+                Some(s) => vec![a.stressor_index(s)?],
+                None => (0..a.stressors.len()).collect(),
+            };
+            if json {
+                let mut accounts = Map::new();
+                for &k in &ks {
+                    let r = &a.meta.regions;
+                    accounts.insert(
+                        a.stressors[k].name.clone(),
+                        json!({
+                            "D_cba_reg": region_map(r, &acc.d_cba_reg, k),
+                            "D_pba_reg": region_map(r, &acc.d_pba_reg, k),
+                            "D_imp_reg": region_map(r, &acc.d_imp_reg, k),
+                            "D_exp_reg": region_map(r, &acc.d_exp_reg, k),
+                            "unit": a.stressors[k].unit,
+                            "label": a.stressors[k].label,
+                            "extension": a.stressors[k].extension,
+                        }),
+                    );
+                }
+                let doc = json!({
+                    "mrio": {"name": a.meta.name, "version": a.meta.version, "source": a.meta.source},
+                    "accounts": accounts,
+                    "checks": ["cba − pba = imp − exp holds for every stressor and region (relative 1e-9)"],
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                writeln!(out, "{} ({}): regional accounts", a.meta.name, a.meta.version)?;
+                for &k in &ks {
+                    let st = &a.stressors[k];
+                    writeln!(out, "\n{} [{}]", st.label, st.unit)?;
+                    writeln!(out, "{:<16} {:>16} {:>16} {:>16} {:>16}", "region", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")?;
+                    for (r, name) in a.meta.regions.iter().enumerate() {
+                        writeln!(
+                            out,
+                            "{:<16} {:>16.6e} {:>16.6e} {:>16.6e} {:>16.6e}",
+                            name,
+                            acc.d_cba_reg[(k, r)],
+                            acc.d_pba_reg[(k, r)],
+                            acc.d_imp_reg[(k, r)],
+                            acc.d_exp_reg[(k, r)]
+                        )?;
+                    }
+                }
+                writeln!(out, "\nChecked: cba − pba = imp − exp for every stressor and region.")?;
+            }
+            Ok(())
+        }
+        MrioCommand::Transfers { mrio, stressor, json } => {
+            let a = load_analysis(&mrio.mrio, false)?;
+            let k = a.stressor_index(&stressor)?;
+            let e = a.embodied_trade(k);
+            let net = cb_trade::engine::calc_net_transfers(e.as_ref());
+            let regions = &a.meta.regions;
+            let unit = &a.stressors[k].unit;
+            if json {
+                let mut matrix = Map::new();
+                for (p, from) in regions.iter().enumerate() {
+                    let mut row = Map::new();
+                    for (r, to) in regions.iter().enumerate() {
+                        row.insert(to.clone(), json!(e[(p, r)]));
+                    }
+                    matrix.insert(from.clone(), Value::Object(row));
+                }
+                let net_map: Map<String, Value> = regions.iter().cloned().zip(net.iter().map(|v| json!(v))).collect();
+                let doc = json!({
+                    "stressor": a.stressors[k].name,
+                    "unit": unit,
+                    "embodied_in_trade": matrix,
+                    "embodied_in_trade_description": "rows: producing region, columns: consuming region; the diagonal is domestic",
+                    "net_transfers": net_map,
+                    "net_transfers_description": "imports − exports of embodied emissions; positive: net importer",
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                writeln!(out, "{} embodied in trade [{unit}] (rows produce, columns consume)", a.stressors[k].label)?;
+                write!(out, "{:<12}", "")?;
+                for r in regions {
+                    write!(out, " {r:>12}")?;
+                }
+                writeln!(out)?;
+                for (p, from) in regions.iter().enumerate() {
+                    write!(out, "{from:<12}")?;
+                    for r in 0..regions.len() {
+                        write!(out, " {:>12.4e}", e[(p, r)])?;
+                    }
+                    writeln!(out)?;
+                }
+                writeln!(out, "\nNet transfers (imports − exports; positive = net importer):")?;
+                for (r, name) in regions.iter().enumerate() {
+                    writeln!(out, "  {name:<12} {}", format_quantity(net[r], unit))?;
+                }
+            }
+            Ok(())
+        }
+        MrioCommand::Paths {
+            mrio,
+            stressor,
+            region,
+            sector,
+            depth,
+            top,
+            threshold,
+            json,
+        } => {
+            if !(0.0..=1.0).contains(&threshold) {
+                bail!("--threshold must be between 0 and 1, got {threshold}");
+            }
+            let a = load_analysis(&mrio.mrio, true)?;
+            let output = cb_trade::agent::supply_chain_paths(
+                &a,
+                &stressor,
+                &region,
+                &sector,
+                PathSearch {
+                    depth: depth as usize,
+                    top: top as usize,
+                    threshold,
+                    max_visits: 2_000_000,
+                },
+            )?;
+            if json {
+                let paths: Vec<Value> = output
+                    .quantities
+                    .iter()
+                    .filter(|q| q.measure == "path")
+                    .map(|q| {
+                        json!({
+                            "rank": q.dimensions.get("rank").and_then(|r| r.parse::<u32>().ok()),
+                            "depth": q.dimensions.get("depth").and_then(|r| r.parse::<u32>().ok()),
+                            "path": q.quantity.provenance.parameters.get("path"),
+                            "value": q.quantity.value,
+                            "unit": q.quantity.unit,
+                        })
+                    })
+                    .collect();
+                let total = output.quantities.iter().find(|q| q.measure == "footprint").map(|q| q.quantity.value);
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"total": total, "paths": paths, "notes": output.notes}))?
+                )?;
+            } else {
+                for q in &output.quantities {
+                    writeln!(out, "{}: {}", q.label, format_quantity(q.quantity.value, &q.quantity.unit))?;
+                }
+                for n in &output.notes {
+                    writeln!(out, "{n}")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The one way tasks reach agents. A planner or run never knows where an agent runs: it holds an
+//! [`AgentHandle`] per agent kind. Today the handles are in-process ractor actors; the cluster
+//! issue backs the same trait with Redis Streams.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use cb_protocol::{AgentKind, Task, TaskResult};
+use cb_trade::TradeMsg;
+use ractor::{ActorRef, rpc::CallResult};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Why a task could not be delivered or answered (as opposed to a task that ran and failed,
+/// which comes back as a failed [`TaskResult`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("no {0} agent is available")]
+    NoAgent(AgentKind),
+    #[error("the {agent} agent did not answer task {task} within {seconds} s")]
+    Timeout { agent: AgentKind, task: String, seconds: u64 },
+    #[error("the {agent} agent stopped before answering task {task}: {reason}")]
+    AgentStopped { agent: AgentKind, task: String, reason: String },
+}
+
+/// Something that runs tasks of one agent kind, wherever it lives.
+pub trait AgentHandle: Send + Sync {
+    fn kind(&self) -> AgentKind;
+    fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>>;
+}
+
+/// The trade agent as an actor in this process.
+pub struct LocalTradeAgent {
+    pub actor: ActorRef<TradeMsg>,
+    pub timeout: Duration,
+}
+
+impl AgentHandle for LocalTradeAgent {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Trade
+    }
+
+    fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
+        let actor = self.actor.clone();
+        let timeout = self.timeout;
+        Box::pin(async move {
+            let id = task.id.0.clone();
+            let stopped = |reason: String| DispatchError::AgentStopped {
+                agent: AgentKind::Trade,
+                task: id.clone(),
+                reason,
+            };
+            match actor.call(|reply| TradeMsg::Run(task, reply), Some(timeout)).await {
+                Ok(CallResult::Success(result)) => Ok(result),
+                Ok(CallResult::Timeout) => Err(DispatchError::Timeout {
+                    agent: AgentKind::Trade,
+                    task: id.clone(),
+                    seconds: timeout.as_secs(),
+                }),
+                Ok(CallResult::SenderError) => Err(stopped("it failed while running the task".into())),
+                Err(e) => Err(stopped(e.to_string())),
+            }
+        })
+    }
+}
+
+/// The agents a run can use, by kind. Shared, so a supervisor can swap in a restarted agent.
+#[derive(Clone, Default)]
+pub struct AgentDirectory {
+    handles: Arc<RwLock<HashMap<AgentKind, Arc<dyn AgentHandle>>>>,
+}
+
+impl AgentDirectory {
+    pub fn register(&self, handle: Arc<dyn AgentHandle>) {
+        let mut map = self.handles.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(handle.kind(), handle);
+    }
+
+    pub fn get(&self, kind: AgentKind) -> Option<Arc<dyn AgentHandle>> {
+        let map = self.handles.read().unwrap_or_else(|p| p.into_inner());
+        map.get(&kind).cloned()
+    }
+
+    /// Sends a task to the agent of its kind.
+    pub async fn dispatch(&self, task: Task) -> Result<TaskResult, DispatchError> {
+        let kind = task.agent();
+        let handle = self.get(kind).ok_or(DispatchError::NoAgent(kind))?;
+        handle.dispatch(task).await
+    }
+}

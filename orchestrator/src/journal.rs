@@ -1,0 +1,97 @@
+//! The run journal of the embedded mode: one JSON record per finished run in a local folder,
+//! written atomically (temporary file, then rename), so a crash never leaves half a record.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::Answer;
+
+/// Where runs are kept: `$CBUTLER_HOME/runs`, else `~/.cbutler/runs`.
+pub fn default_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("CBUTLER_HOME") {
+        return PathBuf::from(h);
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".cbutler"),
+        None => PathBuf::from(".cbutler"),
+    }
+}
+
+/// A finished run as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub finished_unix_ms: u128,
+    pub answer: Answer,
+}
+
+/// The local run journal.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    dir: PathBuf,
+}
+
+impl Journal {
+    pub fn new(home: &Path) -> Self {
+        Journal { dir: home.join("runs") }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stores a finished run.
+    pub fn record(&self, answer: &Answer) -> std::io::Result<PathBuf> {
+        let record = RunRecord {
+            run_id: answer.run_id.clone(),
+            finished_unix_ms: now_ms(),
+            answer: answer.clone(),
+        };
+        let bytes = serde_json::to_vec_pretty(&record).map_err(std::io::Error::other)?;
+        let path = self.dir.join(format!("{}.json", answer.run_id));
+        write_atomically(&path, &bytes)?;
+        Ok(path)
+    }
+
+    /// Reads a stored run.
+    pub fn load(&self, run_id: &str) -> std::io::Result<RunRecord> {
+        let bytes = std::fs::read(self.dir.join(format!("{run_id}.json")))?;
+        serde_json::from_slice(&bytes).map_err(std::io::Error::other)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
+/// readers see the old file or the whole new one, never a part.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// A new run id: time in milliseconds and a per-process counter, unique on one machine.
+pub fn new_run_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("run-{}-{:x}-{n}", now_ms(), std::process::id())
+}

@@ -1,0 +1,12 @@
+//! Carbon Butler's orchestrator: planning, dispatch to agents, answers, the run journal, and the
+//! `cbutler` command line. It never does accounting maths itself: agents do.
+
+pub mod answer;
+pub mod cli;
+pub mod dispatch;
+pub mod journal;
+pub mod orchestrator;
+pub mod planner;
+
+pub use answer::Answer;
+pub use orchestrator::{AskError, AskRequest, Embedded, OrchestratorArgs, RunOutcome};

@@ -1,0 +1,57 @@
+//! Planning: a question in, a schema-valid [`Plan`] out.
+//!
+//! The rule-based planner ([`rules`]) is the embedded default: it recognises places, years,
+//! sectors, stressors and intents with plain rules and needs no model or server.
+
+pub mod places;
+pub mod rules;
+
+use cb_protocol::Plan;
+
+pub use rules::plan_with_rules;
+
+/// The labels of an MRIO the user supplied, so questions can name its regions and sectors.
+#[derive(Debug, Clone, Default)]
+pub struct MrioVocabulary {
+    pub path: String,
+    pub name: String,
+    pub regions: Vec<String>,
+    pub sectors: Vec<String>,
+    /// Stressor names (first level of the extension row labels).
+    pub stressors: Vec<String>,
+}
+
+/// What the planner knows besides the question.
+#[derive(Debug, Clone, Default)]
+pub struct PlanContext {
+    pub mrio: Option<MrioVocabulary>,
+}
+
+/// A question the planner cannot turn into a plan, with what it can answer instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason}\n\n{}", CAPABILITIES)]
+pub struct PlanningError {
+    pub reason: String,
+}
+
+/// What Carbon Butler can answer today, shown when a question cannot be planned.
+pub const CAPABILITIES: &str = "\
+Carbon Butler can answer, for example:
+  • consumption versus territorial CO2 of a country or group (Global Carbon Budget 2024, bundled):
+      \"How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?\"
+      \"What is the carbon footprint of the EU27 in 2020?\"
+  • with an MRIO (--mrio PATH: a pymrio save, an EXIOBASE 3 zip, or a WIOD-style folder with emissions):
+      \"How much CO2 embodied in reg1's exports is consumed in reg2?\"        (transfer from A to B)
+      \"Which sectors contribute most to reg3's consumption-based emissions?\" (top sectors)
+      \"What are the main supply-chain paths of reg2's food consumption?\"     (structural paths)
+      \"Compare consumption-based and production-based CO2 of all regions\"   (accounts)
+Name places by English name, ISO code (CHN, DE) or common alias (the US, Britain, EU27).";
+
+/// Plans a question with the rule-based planner and validates the plan.
+pub fn plan(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
+    let plan = plan_with_rules(question, ctx)?;
+    plan.validate().map_err(|e| PlanningError {
+        reason: format!("the planner produced an invalid plan: {e}"),
+    })?;
+    Ok(plan)
+}

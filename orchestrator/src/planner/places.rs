@@ -1,0 +1,253 @@
+//! Countries and country groups as people name them in questions.
+//!
+//! Names and codes come from ISO 3166-1 (`data/iso3166-1.csv`), the Global Carbon Budget's own
+//! entity names (aggregates such as "European Union (27)"), and a short list of everyday aliases.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use cb_trade::data::gcb::Gcb;
+
+const ISO3166_CSV: &str = include_str!("../../../data/iso3166-1.csv");
+
+/// A place a question can name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// ISO 3166-1 alpha-3 code, or the GCB entity name for a group of countries.
+    pub key: String,
+    pub iso2: Option<String>,
+    pub name: String,
+}
+
+/// A place found in a question, with where it was found (byte offset in the normalised text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub place: Place,
+    pub at: usize,
+}
+
+/// Everyday names (lowercase) for places, as (alias, ISO alpha-3 or GCB entity name).
+const ALIASES: &[(&str, &str)] = &[
+    ("the us", "USA"),
+    ("u s", "USA"),
+    ("usa", "USA"),
+    ("u s a", "USA"),
+    ("america", "USA"),
+    ("united states of america", "USA"),
+    ("the states", "USA"),
+    ("uk", "GBR"),
+    ("u k", "GBR"),
+    ("britain", "GBR"),
+    ("great britain", "GBR"),
+    ("united kingdom", "GBR"),
+    ("eu", "European Union (27)"),
+    ("eu27", "European Union (27)"),
+    ("eu 27", "European Union (27)"),
+    ("european union", "European Union (27)"),
+    ("eu28", "European Union (28)"),
+    ("eu 28", "European Union (28)"),
+    ("prc", "CHN"),
+    ("mainland china", "CHN"),
+    ("russia", "RUS"),
+    ("korea", "KOR"),
+    ("south korea", "KOR"),
+    ("north korea", "PRK"),
+    ("iran", "IRN"),
+    ("vietnam", "VNM"),
+    ("viet nam", "VNM"),
+    ("taiwan", "TWN"),
+    ("czechia", "CZE"),
+    ("czech republic", "CZE"),
+    ("turkey", "TUR"),
+    ("turkiye", "TUR"),
+    ("holland", "NLD"),
+    ("the netherlands", "NLD"),
+    ("syria", "SYR"),
+    ("laos", "LAO"),
+    ("bolivia", "BOL"),
+    ("venezuela", "VEN"),
+    ("tanzania", "TZA"),
+    ("moldova", "MDA"),
+    ("the world", "World"),
+    ("world", "World"),
+];
+
+/// Lowercases and turns punctuation into spaces, so names match on word boundaries:
+/// `"China's"` becomes `" china s "`.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    let mut last_space = true;
+    for c in text.chars() {
+        let c = if c.is_alphanumeric() {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            ' '
+        };
+        // Fold accents that matter for country names.
+        let c = match c {
+            'ü' => 'u',
+            'é' | 'è' => 'e',
+            'ô' => 'o',
+            'ç' => 'c',
+            c => c,
+        };
+        if c == ' ' {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    if !last_space {
+        out.push(' ');
+    }
+    out
+}
+
+/// The gazetteer: every name, alias and code, normalised.
+pub struct Gazetteer {
+    /// (normalised phrase with surrounding spaces, place), longest phrases first.
+    phrases: Vec<(String, Place)>,
+    /// Upper-case ISO codes (2 and 3 letters) as written in a question.
+    codes: HashMap<String, Place>,
+}
+
+impl Gazetteer {
+    pub fn get() -> &'static Gazetteer {
+        static G: OnceLock<Gazetteer> = OnceLock::new();
+        G.get_or_init(Gazetteer::build)
+    }
+
+    fn build() -> Gazetteer {
+        let mut by_key: HashMap<String, Place> = HashMap::new();
+        let mut phrases: Vec<(String, Place)> = Vec::new();
+        let mut codes = HashMap::new();
+        let mut rdr = csv::Reader::from_reader(ISO3166_CSV.as_bytes());
+        for rec in rdr.records().flatten() {
+            let (a2, a3) = (rec[0].to_string(), rec[1].to_string());
+            let common = rec[3].to_string();
+            let name = if common.is_empty() { rec[2].to_string() } else { common };
+            let place = Place {
+                key: a3.clone(),
+                iso2: Some(a2.clone()),
+                name,
+            };
+            for n in [&rec[2], &rec[3], &rec[4]] {
+                if !n.is_empty() {
+                    phrases.push((normalise(n), place.clone()));
+                }
+            }
+            codes.insert(a3.clone(), place.clone());
+            codes.insert(a2, place.clone());
+            by_key.insert(a3, place);
+        }
+        for entity in &Gcb::bundled().entities {
+            if entity.code.as_deref().is_some_and(|c| by_key.contains_key(c)) {
+                continue;
+            }
+            let place = Place {
+                key: entity.name.clone(),
+                iso2: None,
+                name: entity.name.clone(),
+            };
+            phrases.push((normalise(&entity.name), place.clone()));
+            by_key.insert(entity.name.clone(), place);
+        }
+        for (alias, key) in ALIASES {
+            if let Some(place) = by_key.get(*key) {
+                phrases.push((normalise(alias), place.clone()));
+            }
+        }
+        codes.insert("EU27".into(), by_key["European Union (27)"].clone());
+        codes.insert("EU".into(), by_key["European Union (27)"].clone());
+        phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        Gazetteer { phrases, codes }
+    }
+
+    /// The places a question names, in the order they appear, each once.
+    pub fn find(&self, question: &str) -> Vec<Mention> {
+        let norm = normalise(question);
+        let mut taken = vec![false; norm.len()];
+        let mut found: Vec<Mention> = Vec::new();
+        for (phrase, place) in &self.phrases {
+            let mut start = 0;
+            while let Some(pos) = norm[start..].find(phrase.as_str()) {
+                let at = start + pos;
+                let span = at + 1..at + phrase.len() - 1;
+                if !taken[span.clone()].iter().any(|t| *t) {
+                    taken[span].iter_mut().for_each(|t| *t = true);
+                    found.push(Mention {
+                        place: place.clone(),
+                        at,
+                    });
+                }
+                start = at + 1;
+            }
+        }
+        // Upper-case codes as written (CHN, DE, EU27); lower-case two-letter words are too common.
+        for (start, word) in words(question) {
+            let upper = word.len() >= 2 && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if upper && let Some(place) = self.codes.get(word) {
+                found.push(Mention {
+                    place: place.clone(),
+                    at: normalise(&question[..start]).len(),
+                });
+            }
+        }
+        found.sort_by_key(|m| m.at);
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|m| seen.insert(m.place.key.clone()));
+        found
+    }
+}
+
+/// The alphanumeric words of a text with their byte offsets.
+pub fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(q: &str) -> Vec<String> {
+        Gazetteer::get().find(q).into_iter().map(|m| m.place.key).collect()
+    }
+
+    #[test]
+    fn names_aliases_and_codes() {
+        assert_eq!(keys("How do China's consumption-based CO2 emissions compare?"), ["CHN"]);
+        assert_eq!(keys("exports from the US to Britain"), ["USA", "GBR"]);
+        assert_eq!(keys("CHN and DEU"), ["CHN", "DEU"]);
+        assert_eq!(keys("What is the EU27 footprint?"), ["European Union (27)"]);
+        assert_eq!(keys("the European Union and South Korea"), ["European Union (27)", "KOR"]);
+        assert_eq!(keys("footprint of the United States of America"), ["USA"]);
+        assert_eq!(keys("Türkiye in 2020"), ["TUR"]);
+    }
+
+    #[test]
+    fn ordinary_words_are_not_places() {
+        assert!(keys("how is it in the end, to be or not").is_empty());
+        assert!(keys("What does it cost?").is_empty());
+        assert!(keys("tell us — please — about it’s “sources”").is_empty());
+    }
+}
