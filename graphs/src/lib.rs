@@ -20,9 +20,17 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GraphError {
     #[error("edge {from:?} → {to:?} refers to node {missing:?}, which no fragment defines")]
-    UnknownNode { from: String, to: String, missing: String },
+    UnknownNode {
+        from: String,
+        to: String,
+        missing: String,
+    },
     #[error("node {id:?} is reported as both {first:?} and {second:?}")]
-    KindConflict { id: String, first: NodeKind, second: NodeKind },
+    KindConflict {
+        id: String,
+        first: NodeKind,
+        second: NodeKind,
+    },
 }
 
 /// The run's graph.
@@ -38,7 +46,9 @@ impl SupplyChainGraph {
     }
 
     /// Builds the graph from the fragments of a run, in order.
-    pub fn from_fragments<'a>(fragments: impl IntoIterator<Item = &'a GraphFragment>) -> Result<Self, GraphError> {
+    pub fn from_fragments<'a>(
+        fragments: impl IntoIterator<Item = &'a GraphFragment>,
+    ) -> Result<Self, GraphError> {
         let mut g = Self::new();
         for f in fragments {
             g.merge(f)?;
@@ -53,11 +63,14 @@ impl SupplyChainGraph {
         }
         for edge in &fragment.edges {
             let lookup = |id: &str| {
-                self.index.get(id).copied().ok_or_else(|| GraphError::UnknownNode {
-                    from: edge.from.clone(),
-                    to: edge.to.clone(),
-                    missing: id.to_string(),
-                })
+                self.index
+                    .get(id)
+                    .copied()
+                    .ok_or_else(|| GraphError::UnknownNode {
+                        from: edge.from.clone(),
+                        to: edge.to.clone(),
+                        missing: id.to_string(),
+                    })
             };
             let (a, b) = (lookup(&edge.from)?, lookup(&edge.to)?);
             let duplicate = self.graph.edges_connecting(a, b).any(|e| e.weight() == edge);
@@ -150,7 +163,8 @@ impl SupplyChainGraph {
 
     /// The graph in Graphviz DOT.
     pub fn to_dot(&self) -> String {
-        let mut s = String::from("digraph supply_chain {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+        let mut s =
+            String::from("digraph supply_chain {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
         for ix in self.graph.node_indices() {
             let n = &self.graph[ix];
             let shape = match n.kind {
@@ -204,7 +218,10 @@ impl SupplyChainGraph {
             ("e_unit", "edge", "unit", "string"),
             ("e_provenance", "edge", "provenance", "string"),
         ] {
-            let _ = writeln!(s, "  <key id=\"{id}\" for=\"{on}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>");
+            let _ = writeln!(
+                s,
+                "  <key id=\"{id}\" for=\"{on}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>"
+            );
         }
         s.push_str("  <graph id=\"supply_chain\" edgedefault=\"directed\">\n");
         for n in self.graph.node_weights() {
@@ -250,7 +267,11 @@ fn json_string<T: Serialize>(v: &T) -> String {
 fn kind_name<T: Serialize>(kind: &T) -> &'static str {
     // The serde names (snake_case) are the names used in every export.
     match serde_json::to_value(kind).ok().as_ref().and_then(|v| v.as_str()) {
-        Some(name) => KIND_NAMES.iter().find(|k| **k == name).copied().unwrap_or("unknown"),
+        Some(name) => KIND_NAMES
+            .iter()
+            .find(|k| **k == name)
+            .copied()
+            .unwrap_or("unknown"),
         None => "unknown",
     }
 }
@@ -337,7 +358,10 @@ mod tests {
         assert_eq!(g.node_count(), 2);
         assert_eq!(g.edge_count(), 2);
         assert_eq!(g.node("region:A").unwrap().attributes["iso3"], "AAA");
-        assert_eq!(g.largest_edges(EdgeKind::EmbodiedEmissions, 1)[0].from, "region:A");
+        assert_eq!(
+            g.largest_edges(EdgeKind::EmbodiedEmissions, 1)[0].from,
+            "region:A"
+        );
     }
 
     #[test]

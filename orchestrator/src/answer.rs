@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use cb_protocol::{LabeledQuantity, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty};
+use cb_protocol::{
+    LabeledQuantity, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
+};
 use serde::{Deserialize, Serialize};
 
 /// One number of the answer, flattened for tables.
@@ -43,7 +45,10 @@ pub struct Answer {
 /// Formats a quantity for reading: tonnes scaled to kt, Mt or Gt; other units with four
 /// significant digits.
 pub fn format_quantity(value: f64, unit: &str) -> String {
-    if let Some(rest) = unit.strip_prefix("t ").or(if unit == "t" { Some("") } else { None }) {
+    if let Some(rest) = unit
+        .strip_prefix("t ")
+        .or(if unit == "t" { Some("") } else { None })
+    {
         let (scale, prefix) = match value.abs() {
             v if v >= 1e9 => (1e9, "Gt"),
             v if v >= 1e6 => (1e6, "Mt"),
@@ -79,7 +84,10 @@ fn rows(task: &str, quantities: &[LabeledQuantity]) -> Vec<AnswerRow> {
             value: q.quantity.value,
             unit: q.quantity.unit.clone(),
             uncertainty: q.quantity.uncertainty.clone(),
-            source: format!("{} ({})", q.quantity.provenance.dataset, q.quantity.provenance.version),
+            source: format!(
+                "{} ({})",
+                q.quantity.provenance.dataset, q.quantity.provenance.version
+            ),
             method: q.quantity.provenance.method.clone(),
         })
         .collect()
@@ -102,7 +110,13 @@ fn national_text(qs: &[LabeledQuantity]) -> String {
     for q in qs.iter().filter(|q| q.measure == "territorial_co2") {
         let region = q.dimensions.get("region").cloned().unwrap_or_default();
         let year = q.dimensions.get("year").cloned().unwrap_or_default();
-        let name = q.quantity.provenance.parameters.get("entity").cloned().unwrap_or(region.clone());
+        let name = q
+            .quantity
+            .provenance
+            .parameters
+            .get("entity")
+            .cloned()
+            .unwrap_or(region.clone());
         let (Some(t), Some(c)) = (
             find(qs, "territorial_co2", &region, &year),
             find(qs, "consumption_co2", &region, &year),
@@ -110,8 +124,16 @@ fn national_text(qs: &[LabeledQuantity]) -> String {
             continue;
         };
         let diff = c.value - t.value;
-        let pct = if t.value != 0.0 { diff / t.value * 100.0 } else { 0.0 };
-        let code = if region != name { format!(" ({region})") } else { String::new() };
+        let pct = if t.value != 0.0 {
+            diff / t.value * 100.0
+        } else {
+            0.0
+        };
+        let code = if region != name {
+            format!(" ({region})")
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
             "{name}{code}, {year}: consumption-based CO2 {}, territorial CO2 {}.\n",
             format_quantity(c.value, &c.unit),
@@ -149,10 +171,17 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
     }
     let mut out = String::new();
     for q in items.iter().take(limit) {
-        out.push_str(&format!("  {}: {}\n", q.label, format_quantity(q.quantity.value, &q.quantity.unit)));
+        out.push_str(&format!(
+            "  {}: {}\n",
+            q.label,
+            format_quantity(q.quantity.value, &q.quantity.unit)
+        ));
     }
     if items.len() > limit {
-        out.push_str(&format!("  … and {} more (see --json or --out)\n", items.len() - limit));
+        out.push_str(&format!(
+            "  … and {} more (see --json or --out)\n",
+            items.len() - limit
+        ));
     }
     out
 }
@@ -186,7 +215,12 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                     TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
                     TradeTask::MrioAccounts { .. } => format!(
                         "Regional accounts (consumption-, production-, import-, export-based):\n{}",
-                        listing(&out.quantities, &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"], 24, false)
+                        listing(
+                            &out.quantities,
+                            &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"],
+                            24,
+                            false
+                        )
                     ),
                     TradeTask::Transfers { .. } => format!(
                         "Largest flows embodied in trade:\n{}Net transfers (imports − exports):\n{}",
@@ -194,7 +228,10 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         listing(&out.quantities, &["net_transfer"], 10, true)
                     ),
                     TradeTask::TopSectors { .. } => {
-                        format!("Largest contributions by sector:\n{}", listing(&out.quantities, &[], 50, false))
+                        format!(
+                            "Largest contributions by sector:\n{}",
+                            listing(&out.quantities, &[], 50, false)
+                        )
                     }
                     TradeTask::SupplyChainPaths { .. } => format!(
                         "{}\nLargest supply-chain paths (final product ← supplier ← …):\n{}",

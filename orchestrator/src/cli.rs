@@ -126,7 +126,10 @@ pub enum MrioCommand {
 /// terminal).
 fn spinner(msg: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
@@ -134,7 +137,8 @@ fn spinner(msg: &str) -> ProgressBar {
 
 fn load_analysis(path: &Path, keep_a: bool) -> Result<MrioAnalysis> {
     let pb = spinner(&format!("loading {}", path.display()));
-    let mrio = cb_trade::data::load_mrio(path).with_context(|| format!("cannot load the MRIO {}", path.display()))?;
+    let mrio = cb_trade::data::load_mrio(path)
+        .with_context(|| format!("cannot load the MRIO {}", path.display()))?;
     let analysis = MrioAnalysis::new(mrio, keep_a, &mut |step| pb.set_message(step.to_string()))?;
     pb.finish_and_clear();
     Ok(analysis)
@@ -160,7 +164,8 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     let mut context = PlanContext::default();
     if let Some(path) = &args.mrio {
         let pb = spinner(&format!("reading labels of {}", path.display()));
-        let mrio = cb_trade::data::load_mrio(path).with_context(|| format!("cannot load the MRIO {}", path.display()))?;
+        let mrio = cb_trade::data::load_mrio(path)
+            .with_context(|| format!("cannot load the MRIO {}", path.display()))?;
         let labels = MrioLabels::of(&mrio);
         pb.finish_and_clear();
         context.mrio = Some(MrioVocabulary {
@@ -201,11 +206,18 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     } else {
         print_answer(&outcome.answer, out)?;
         if let Some(dir) = &args.out {
-            writeln!(out, "\nWrote answer.json, graph.json, graph.dot and graph.graphml to {}", dir.display())?;
+            writeln!(
+                out,
+                "\nWrote answer.json, graph.json, graph.dot and graph.graphml to {}",
+                dir.display()
+            )?;
         }
     }
     if !outcome.answer.errors.is_empty() && outcome.answer.table.is_empty() {
-        bail!("the question could not be answered: {}", outcome.answer.errors.join("; "));
+        bail!(
+            "the question could not be answered: {}",
+            outcome.answer.errors.join("; ")
+        );
     }
     Ok(())
 }
@@ -291,7 +303,11 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                 for &k in &ks {
                     let st = &a.stressors[k];
                     writeln!(out, "\n{} [{}]", st.label, st.unit)?;
-                    writeln!(out, "{:<16} {:>16} {:>16} {:>16} {:>16}", "region", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg")?;
+                    writeln!(
+                        out,
+                        "{:<16} {:>16} {:>16} {:>16} {:>16}",
+                        "region", "D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"
+                    )?;
                     for (r, name) in a.meta.regions.iter().enumerate() {
                         writeln!(
                             out,
@@ -304,7 +320,10 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                         )?;
                     }
                 }
-                writeln!(out, "\nChecked: cba − pba = imp − exp for every stressor and region.")?;
+                writeln!(
+                    out,
+                    "\nChecked: cba − pba = imp − exp for every stressor and region."
+                )?;
             }
             Ok(())
         }
@@ -324,7 +343,11 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                     }
                     matrix.insert(from.clone(), Value::Object(row));
                 }
-                let net_map: Map<String, Value> = regions.iter().cloned().zip(net.iter().map(|v| json!(v))).collect();
+                let net_map: Map<String, Value> = regions
+                    .iter()
+                    .cloned()
+                    .zip(net.iter().map(|v| json!(v)))
+                    .collect();
                 let doc = json!({
                     "stressor": a.stressors[k].name,
                     "unit": unit,
@@ -335,7 +358,11 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                 });
                 writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
             } else {
-                writeln!(out, "{} embodied in trade [{unit}] (rows produce, columns consume)", a.stressors[k].label)?;
+                writeln!(
+                    out,
+                    "{} embodied in trade [{unit}] (rows produce, columns consume)",
+                    a.stressors[k].label
+                )?;
                 write!(out, "{:<12}", "")?;
                 for r in regions {
                     write!(out, " {r:>12}")?;
@@ -348,7 +375,10 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                     }
                     writeln!(out)?;
                 }
-                writeln!(out, "\nNet transfers (imports − exports; positive = net importer):")?;
+                writeln!(
+                    out,
+                    "\nNet transfers (imports − exports; positive = net importer):"
+                )?;
                 for (r, name) in regions.iter().enumerate() {
                     writeln!(out, "  {name:<12} {}", format_quantity(net[r], unit))?;
                 }
@@ -396,15 +426,26 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                         })
                     })
                     .collect();
-                let total = output.quantities.iter().find(|q| q.measure == "footprint").map(|q| q.quantity.value);
+                let total = output
+                    .quantities
+                    .iter()
+                    .find(|q| q.measure == "footprint")
+                    .map(|q| q.quantity.value);
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&json!({"total": total, "paths": paths, "notes": output.notes}))?
+                    serde_json::to_string_pretty(
+                        &json!({"total": total, "paths": paths, "notes": output.notes})
+                    )?
                 )?;
             } else {
                 for q in &output.quantities {
-                    writeln!(out, "{}: {}", q.label, format_quantity(q.quantity.value, &q.quantity.unit))?;
+                    writeln!(
+                        out,
+                        "{}: {}",
+                        q.label,
+                        format_quantity(q.quantity.value, &q.quantity.unit)
+                    )?;
                 }
                 for n in &output.notes {
                     writeln!(out, "{n}")?;

@@ -22,9 +22,17 @@ pub enum DispatchError {
     #[error("no {0} agent is available")]
     NoAgent(AgentKind),
     #[error("the {agent} agent did not answer task {task} within {seconds} s")]
-    Timeout { agent: AgentKind, task: String, seconds: u64 },
+    Timeout {
+        agent: AgentKind,
+        task: String,
+        seconds: u64,
+    },
     #[error("the {agent} agent stopped before answering task {task}: {reason}")]
-    AgentStopped { agent: AgentKind, task: String, reason: String },
+    AgentStopped {
+        agent: AgentKind,
+        task: String,
+        reason: String,
+    },
 }
 
 /// Something that runs tasks of one agent kind, wherever it lives.
@@ -54,7 +62,10 @@ impl AgentHandle for LocalTradeAgent {
                 task: id.clone(),
                 reason,
             };
-            match actor.call(|reply| TradeMsg::Run(task, reply), Some(timeout)).await {
+            match actor
+                .call(|reply| TradeMsg::Run(task, reply), Some(timeout))
+                .await
+            {
                 Ok(CallResult::Success(result)) => Ok(result),
                 Ok(CallResult::Timeout) => Err(DispatchError::Timeout {
                     agent: AgentKind::Trade,

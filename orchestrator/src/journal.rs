@@ -35,7 +35,9 @@ pub struct Journal {
 
 impl Journal {
     pub fn new(home: &Path) -> Self {
-        Journal { dir: home.join("runs") }
+        Journal {
+            dir: home.join("runs"),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -67,7 +69,10 @@ impl Journal {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

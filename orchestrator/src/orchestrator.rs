@@ -128,10 +128,12 @@ impl Actor for Orchestrator {
         match event {
             SupervisionEvent::ActorFailed(cell, err) if cell.get_id() == state.trade.get_id() => {
                 tracing_warn(&format!("the trade agent failed ({err}); restarting it"));
-                state.trade = start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
+                state.trade =
+                    start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
             }
             SupervisionEvent::ActorTerminated(cell, _, _) if cell.get_id() == state.trade.get_id() => {
-                state.trade = start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
+                state.trade =
+                    start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
             }
             SupervisionEvent::ActorFailed(_, err) => {
                 // A run failed; its caller has been told through the dropped reply port.
@@ -187,7 +189,13 @@ pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
             return plan
                 .tasks
                 .iter()
-                .map(|t| failed(t, TaskErrorKind::InvalidInput, format!("the plan is invalid: {e}")))
+                .map(|t| {
+                    failed(
+                        t,
+                        TaskErrorKind::InvalidInput,
+                        format!("the plan is invalid: {e}"),
+                    )
+                })
                 .collect();
         }
     };
@@ -197,8 +205,12 @@ pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
         let is_done = |id: &cb_protocol::TaskId| done.iter().any(|r| &r.task_id == id);
         let (ready, rest): (Vec<_>, Vec<_>) = pending
             .into_iter()
-            .partition(|t| t.depends_on.iter().all(|d| is_done(d)));
+            .partition(|t| t.depends_on.iter().all(&is_done));
         pending = rest;
+        if ready.is_empty() {
+            // Cannot happen for a validated DAG; never loop forever if it does.
+            break;
+        }
         let mut set = JoinSet::new();
         for task in ready {
             let failed_dep = task.depends_on.iter().find(|d| {
@@ -206,7 +218,11 @@ pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
                     .any(|r| &r.task_id == *d && matches!(r.outcome, TaskOutcome::Failed(_)))
             });
             if let Some(dep) = failed_dep {
-                done.push(failed(&task, TaskErrorKind::Unavailable, format!("not run: task {dep} failed")));
+                done.push(failed(
+                    &task,
+                    TaskErrorKind::Unavailable,
+                    format!("not run: task {dep} failed"),
+                ));
                 continue;
             }
             let agents = agents.clone();
@@ -247,18 +263,24 @@ fn failed(task: &cb_protocol::Task, kind: TaskErrorKind, message: String) -> Tas
 /// Merges the graph, composes the answer and records the run.
 fn finish(run_id: &str, plan: &Plan, results: Vec<TaskResult>, journal: Option<&Journal>) -> RunOutcome {
     let fragments = results.iter().filter_map(|r| r.output().map(|o| &o.graph));
-    let (graph, graph_error): (SupplyChainGraph, Option<GraphError>) = match SupplyChainGraph::from_fragments(fragments) {
-        Ok(g) => (g, None),
-        Err(e) => (SupplyChainGraph::new(), Some(e)),
-    };
+    let (graph, graph_error): (SupplyChainGraph, Option<GraphError>) =
+        match SupplyChainGraph::from_fragments(fragments) {
+            Ok(g) => (g, None),
+            Err(e) => (SupplyChainGraph::new(), Some(e)),
+        };
     let mut answer = answer::compose(run_id, plan, &results);
     if let Some(e) = graph_error {
-        answer.errors.push(format!("the supply-chain graph could not be assembled: {e}"));
+        answer
+            .errors
+            .push(format!("the supply-chain graph could not be assembled: {e}"));
     }
     if let Some(j) = journal
         && let Err(e) = j.record(&answer)
     {
-        tracing_warn(&format!("could not record run {run_id} in {}: {e}", j.dir().display()));
+        tracing_warn(&format!(
+            "could not record run {run_id} in {}: {e}",
+            j.dir().display()
+        ));
     }
     RunOutcome { answer, graph }
 }
@@ -277,7 +299,11 @@ impl Embedded {
 
     /// Asks a question and waits for the answer.
     pub async fn ask(&self, request: AskRequest) -> Result<RunOutcome, AskError> {
-        match self.orchestrator.call(|reply| OrchestratorMsg::Ask(request, reply), None).await {
+        match self
+            .orchestrator
+            .call(|reply| OrchestratorMsg::Ask(request, reply), None)
+            .await
+        {
             Ok(ractor::rpc::CallResult::Success(result)) => result,
             Ok(_) => Err(AskError::Stopped("the run ended without an answer".into())),
             Err(e) => Err(AskError::Stopped(e.to_string())),

@@ -27,6 +27,5 @@ pub fn plan_schema() -> serde_json::Value {
 
 /// The JSON Schema of a [`TaskResult`].
 pub fn task_result_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(TaskResult))
-        .expect("a generated schema always serialises")
+    serde_json::to_value(schemars::schema_for!(TaskResult)).expect("a generated schema always serialises")
 }

@@ -151,22 +151,21 @@ impl Plan {
         }
         for task in &self.tasks {
             for dep in &task.depends_on {
-                let from = by_id
-                    .get(dep)
-                    .ok_or_else(|| PlanError::UnknownDependency {
-                        task: task.id.0.clone(),
-                        missing: dep.0.clone(),
-                    })?;
+                let from = by_id.get(dep).ok_or_else(|| PlanError::UnknownDependency {
+                    task: task.id.0.clone(),
+                    missing: dep.0.clone(),
+                })?;
                 graph.add_edge(*from, by_id[&task.id], ());
             }
             match &task.spec {
-                TaskSpec::Trade(t) => t.validate().map_err(|(field, reason)| {
-                    PlanError::InvalidParameter {
-                        task: task.id.0.clone(),
-                        field: field.to_string(),
-                        reason,
-                    }
-                })?,
+                TaskSpec::Trade(t) => {
+                    t.validate()
+                        .map_err(|(field, reason)| PlanError::InvalidParameter {
+                            task: task.id.0.clone(),
+                            field: field.to_string(),
+                            reason,
+                        })?
+                }
             }
         }
         match petgraph::algo::toposort(&graph, None) {

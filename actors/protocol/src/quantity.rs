@@ -66,11 +66,7 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    pub fn new(
-        dataset: impl Into<String>,
-        version: impl Into<String>,
-        method: impl Into<String>,
-    ) -> Self {
+    pub fn new(dataset: impl Into<String>, version: impl Into<String>, method: impl Into<String>) -> Self {
         Provenance {
             dataset: dataset.into(),
             version: version.into(),

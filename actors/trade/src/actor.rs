@@ -22,7 +22,11 @@ impl Actor for TradeActor {
     type State = Arc<Mutex<TradeAgent>>;
     type Arguments = ();
 
-    async fn pre_start(&self, _myself: ActorRef<Self::Msg>, _args: ()) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        _args: (),
+    ) -> Result<Self::State, ActorProcessingErr> {
         Ok(Arc::new(Mutex::new(TradeAgent::new())))
     }
 

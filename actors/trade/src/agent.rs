@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cb_protocol::{
-    AccountKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity,
-    TaskError, TaskErrorKind, TaskOutput, TradeTask,
+    AccountKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity, TaskError,
+    TaskErrorKind, TaskOutput, TradeTask,
 };
 
 use crate::analysis::{AnalysisError, MrioAnalysis};
@@ -82,7 +82,9 @@ impl TradeAgent {
     /// Runs one task.
     pub fn run(&mut self, task: &TradeTask) -> Result<TaskOutput, TaskError> {
         match task {
-            TradeTask::NationalAccounts { countries, year } => national_accounts(Gcb::bundled(), countries, *year),
+            TradeTask::NationalAccounts { countries, year } => {
+                national_accounts(Gcb::bundled(), countries, *year)
+            }
             TradeTask::MrioAccounts {
                 mrio,
                 stressor,
@@ -138,10 +140,14 @@ impl TradeAgent {
 }
 
 fn gcb_provenance(entity: &str, year: i32, series: &str) -> Provenance {
-    Provenance::new(data::gcb::DATASET, data::gcb::VERSION, format!("published {series} CO2 series"))
-        .param("entity", entity)
-        .param("year", year)
-        .cite(data::gcb::CITATION)
+    Provenance::new(
+        data::gcb::DATASET,
+        data::gcb::VERSION,
+        format!("published {series} CO2 series"),
+    )
+    .param("entity", entity)
+    .param("year", year)
+    .cite(data::gcb::CITATION)
 }
 
 fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
@@ -155,12 +161,18 @@ fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) ->
 
 /// Territorial and consumption-based CO2 from the Global Carbon Budget, with the net transfer
 /// embodied in trade `consumption − territorial` (positive: net importer of emissions).
-pub fn national_accounts(gcb: &Gcb, countries: &[String], year: Option<i32>) -> Result<TaskOutput, TaskError> {
+pub fn national_accounts(
+    gcb: &Gcb,
+    countries: &[String],
+    year: Option<i32>,
+) -> Result<TaskOutput, TaskError> {
     let mut out = TaskOutput::default();
     out.graph.nodes.push(atmosphere());
-    out.graph
-        .nodes
-        .push(GraphNode::new("region:rest-of-world", NodeKind::Region, "Rest of the world"));
+    out.graph.nodes.push(GraphNode::new(
+        "region:rest-of-world",
+        NodeKind::Region,
+        "Rest of the world",
+    ));
     for country in countries {
         let id = gcb.find(country).ok_or_else(|| {
             TaskError::new(
@@ -183,7 +195,10 @@ pub fn national_accounts(gcb: &Gcb, countries: &[String], year: Option<i32>) -> 
         let y = match year {
             Some(y) => y,
             None => gcb.latest_common_year(id).ok_or_else(|| {
-                TaskError::new(TaskErrorKind::NotFound, format!("no year with both series for {name}"))
+                TaskError::new(
+                    TaskErrorKind::NotFound,
+                    format!("no year with both series for {name}"),
+                )
             })?,
         };
         let (terr, cons) = match (gcb.territorial(id, y), gcb.consumption(id, y)) {
@@ -201,7 +216,11 @@ pub fn national_accounts(gcb: &Gcb, countries: &[String], year: Option<i32>) -> 
         };
         let ys = y.to_string();
         let dims = [("region", code.as_str()), ("year", ys.as_str())];
-        let t_q = Quantity::new(terr, "t CO2", gcb_provenance(&name, y, "territorial (production-based)"));
+        let t_q = Quantity::new(
+            terr,
+            "t CO2",
+            gcb_provenance(&name, y, "territorial (production-based)"),
+        );
         let c_q = Quantity::new(cons, "t CO2", gcb_provenance(&name, y, "consumption-based"));
         let net = cons - terr;
         let net_q = Quantity::new(
@@ -270,11 +289,19 @@ fn mrio_provenance(a: &MrioAnalysis, method: &str) -> Provenance {
 
 fn unit_of(a: &MrioAnalysis, k: usize) -> String {
     let u = &a.stressors[k].unit;
-    if u.is_empty() { "unit of the stressor".into() } else { u.clone() }
+    if u.is_empty() {
+        "unit of the stressor".into()
+    } else {
+        u.clone()
+    }
 }
 
 /// Regional D_cba, D_pba, D_imp and D_exp (pymrio `D_*_reg`).
-pub fn mrio_accounts(a: &MrioAnalysis, stressor: Option<&str>, regions: &[String]) -> Result<TaskOutput, TaskError> {
+pub fn mrio_accounts(
+    a: &MrioAnalysis,
+    stressor: Option<&str>,
+    regions: &[String],
+) -> Result<TaskOutput, TaskError> {
     let acc = a.regional_accounts()?;
     let ks: Vec<usize> = match stressor {
         Some(s) => vec![a.stressor_index(s)?],
@@ -283,7 +310,10 @@ pub fn mrio_accounts(a: &MrioAnalysis, stressor: Option<&str>, regions: &[String
     let rs: Vec<usize> = if regions.is_empty() {
         (0..a.blocks.n_regions).collect()
     } else {
-        regions.iter().map(|r| a.region_index(r)).collect::<Result<_, _>>()?
+        regions
+            .iter()
+            .map(|r| a.region_index(r))
+            .collect::<Result<_, _>>()?
     };
     let mut out = TaskOutput::default();
     out.graph.nodes.push(atmosphere());
@@ -293,17 +323,40 @@ pub fn mrio_accounts(a: &MrioAnalysis, stressor: Option<&str>, regions: &[String
         for &k in &ks {
             let st = &a.stressors[k];
             for (measure, m, method, what) in [
-                ("D_cba_reg", &acc.d_cba_reg, "D_cba_reg = Σ_s (S·L·Ŷ)[·,(r,s)] + F_Y_reg (pymrio)", "Consumption-based"),
-                ("D_pba_reg", &acc.d_pba_reg, "D_pba_reg = Σ_{i∈r} S·diag(x) + F_Y_reg (pymrio)", "Production-based"),
-                ("D_imp_reg", &acc.d_imp_reg, "D_imp_reg = Σ_{p≠r} E[p,r] (pymrio)", "Import-based"),
-                ("D_exp_reg", &acc.d_exp_reg, "D_exp_reg = Σ_{q≠r} E[r,q] (pymrio)", "Export-based"),
+                (
+                    "D_cba_reg",
+                    &acc.d_cba_reg,
+                    "D_cba_reg = Σ_s (S·L·Ŷ)[·,(r,s)] + F_Y_reg (pymrio)",
+                    "Consumption-based",
+                ),
+                (
+                    "D_pba_reg",
+                    &acc.d_pba_reg,
+                    "D_pba_reg = Σ_{i∈r} S·diag(x) + F_Y_reg (pymrio)",
+                    "Production-based",
+                ),
+                (
+                    "D_imp_reg",
+                    &acc.d_imp_reg,
+                    "D_imp_reg = Σ_{p≠r} E[p,r] (pymrio)",
+                    "Import-based",
+                ),
+                (
+                    "D_exp_reg",
+                    &acc.d_exp_reg,
+                    "D_exp_reg = Σ_{q≠r} E[r,q] (pymrio)",
+                    "Export-based",
+                ),
             ] {
                 let q = Quantity::new(
                     m[(k, r)],
                     unit_of(a, k),
-                    mrio_provenance(a, method).param("region", region).param("stressor", &st.label),
+                    mrio_provenance(a, method)
+                        .param("region", region)
+                        .param("stressor", &st.label),
                 );
-                node.quantities.insert(format!("{measure}:{}", st.name), q.clone());
+                node.quantities
+                    .insert(format!("{measure}:{}", st.name), q.clone());
                 out.quantities.push(quantity(
                     measure,
                     format!("{what} {} of {region}", st.name),
@@ -322,7 +375,12 @@ pub fn mrio_accounts(a: &MrioAnalysis, stressor: Option<&str>, regions: &[String
 }
 
 /// Emissions embodied in bilateral trade and net transfers for one stressor.
-pub fn transfers(a: &MrioAnalysis, stressor: &str, from: Option<&str>, to: Option<&str>) -> Result<TaskOutput, TaskError> {
+pub fn transfers(
+    a: &MrioAnalysis,
+    stressor: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<TaskOutput, TaskError> {
     let k = a.stressor_index(stressor)?;
     let st = &a.stressors[k];
     let e = a.embodied_trade(k);
@@ -351,8 +409,15 @@ pub fn transfers(a: &MrioAnalysis, stressor: &str, from: Option<&str>, to: Optio
             );
             out.quantities.push(quantity(
                 "embodied_in_trade",
-                format!("{} emitted in {} for final demand in {}", st.name, regions[p], regions[r]),
-                &[("producer", &regions[p]), ("consumer", &regions[r]), ("stressor", &st.name)],
+                format!(
+                    "{} emitted in {} for final demand in {}",
+                    st.name, regions[p], regions[r]
+                ),
+                &[
+                    ("producer", &regions[p]),
+                    ("consumer", &regions[r]),
+                    ("stressor", &st.name),
+                ],
                 q.clone(),
             ));
             out.graph.edges.push(GraphEdge {
@@ -373,7 +438,10 @@ pub fn transfers(a: &MrioAnalysis, stressor: &str, from: Option<&str>, to: Optio
         );
         out.quantities.push(quantity(
             "net_transfer",
-            format!("Net {} embodied in trade of {} (imports − exports)", st.name, regions[r]),
+            format!(
+                "Net {} embodied in trade of {} (imports − exports)",
+                st.name, regions[r]
+            ),
             &[("region", &regions[r]), ("stressor", &st.name)],
             q.clone(),
         ));
@@ -407,28 +475,45 @@ pub fn top_sectors(
     let region_name = &a.meta.regions[r];
     let mut out = TaskOutput::default();
     let region_id = region_node(region_name);
-    out.graph.nodes.push(GraphNode::new(&region_id, NodeKind::Region, region_name));
+    out.graph
+        .nodes
+        .push(GraphNode::new(&region_id, NodeKind::Region, region_name));
     for (rank, (sec, v)) in contributions.into_iter().take(top).enumerate() {
         let sector = &a.meta.sectors[sec];
         let q = Quantity::new(
             v,
             unit_of(a, k),
-            mrio_provenance(a, &format!("{} per sector (pymrio calc_accounts)", account.symbol()))
-                .param("region", region_name)
-                .param("sector", sector)
-                .param("stressor", &st.label),
+            mrio_provenance(
+                a,
+                &format!("{} per sector (pymrio calc_accounts)", account.symbol()),
+            )
+            .param("region", region_name)
+            .param("sector", sector)
+            .param("stressor", &st.label),
         );
         let share = if total != 0.0 { v / total } else { 0.0 };
         let rank_s = (rank + 1).to_string();
         out.quantities.push(quantity(
             account.symbol(),
-            format!("{} {} of {region_name}: {sector} (#{}, {:.1}%)", account.symbol(), st.name, rank + 1, share * 100.0),
-            &[("region", region_name), ("sector", sector), ("stressor", &st.name), ("rank", &rank_s)],
+            format!(
+                "{} {} of {region_name}: {sector} (#{}, {:.1}%)",
+                account.symbol(),
+                st.name,
+                rank + 1,
+                share * 100.0
+            ),
+            &[
+                ("region", region_name),
+                ("sector", sector),
+                ("stressor", &st.name),
+                ("rank", &rank_s),
+            ],
             q.clone(),
         ));
         let id = sector_node(region_name, sector);
         let mut node = GraphNode::new(&id, NodeKind::Sector, format!("{sector} ({region_name})"));
-        node.quantities.insert(format!("{}:{}", account.symbol(), st.name), q);
+        node.quantities
+            .insert(format!("{}:{}", account.symbol(), st.name), q);
         out.graph.nodes.push(node);
         out.graph.edges.push(GraphEdge {
             from: region_id.clone(),
@@ -459,10 +544,12 @@ pub fn supply_chain_paths(
     let r = a.region_index(region)?;
     let sec = a.sector_index(sector)?;
     let st = &a.stressors[k];
-    let a_mat = a
-        .a
-        .as_ref()
-        .ok_or_else(|| TaskError::new(TaskErrorKind::Internal, "coefficients A were not kept for path analysis"))?;
+    let a_mat = a.a.as_ref().ok_or_else(|| {
+        TaskError::new(
+            TaskErrorKind::Internal,
+            "coefficients A were not kept for path analysis",
+        )
+    })?;
     let s_row = a.s.subrows(k, 1).to_owned();
     let m_row = engine::calc_m(s_row.as_ref(), &a.leontief);
     let y = a.final_demand_for(r, sec);
@@ -477,17 +564,30 @@ pub fn supply_chain_paths(
     let total_q = Quantity::new(
         res.total,
         unit_of(a, k),
-        mrio_provenance(a, "m·y, m = S·L").param("region", region_name).param("sector", sector_name),
+        mrio_provenance(a, "m·y, m = S·L")
+            .param("region", region_name)
+            .param("sector", sector_name),
     );
     out.quantities.push(quantity(
         "footprint",
-        format!("{} footprint of {region_name}'s final demand for {sector_name}", st.name),
-        &[("region", region_name), ("sector", sector_name), ("stressor", &st.name)],
+        format!(
+            "{} footprint of {region_name}'s final demand for {sector_name}",
+            st.name
+        ),
+        &[
+            ("region", region_name),
+            ("sector", sector_name),
+            ("stressor", &st.name),
+        ],
         total_q,
     ));
     for (rank, path) in res.paths.iter().enumerate() {
         let names: Vec<String> = path.nodes.iter().map(|&i| a.industry_label(i)).collect();
-        let share = if res.total != 0.0 { path.value / res.total } else { 0.0 };
+        let share = if res.total != 0.0 {
+            path.value / res.total
+        } else {
+            0.0
+        };
         let q = Quantity::new(
             path.value,
             unit_of(a, k),
@@ -502,17 +602,28 @@ pub fn supply_chain_paths(
             q.clone(),
         ));
         for &i in &path.nodes {
-            let (reg, sect) = (&a.meta.regions[a.blocks.region_of(i)], &a.meta.sectors[a.blocks.sector_of(i)]);
-            out.graph
-                .nodes
-                .push(GraphNode::new(sector_node(reg, sect), NodeKind::Sector, format!("{sect} ({reg})")));
+            let (reg, sect) = (
+                &a.meta.regions[a.blocks.region_of(i)],
+                &a.meta.sectors[a.blocks.sector_of(i)],
+            );
+            out.graph.nodes.push(GraphNode::new(
+                sector_node(reg, sect),
+                NodeKind::Sector,
+                format!("{sect} ({reg})"),
+            ));
         }
         // Edges run supplier → user, each carrying this path's emissions.
         for step in path.nodes.windows(2) {
             let (user, supplier) = (step[0], step[1]);
             out.graph.edges.push(GraphEdge {
-                from: sector_node(&a.meta.regions[a.blocks.region_of(supplier)], &a.meta.sectors[a.blocks.sector_of(supplier)]),
-                to: sector_node(&a.meta.regions[a.blocks.region_of(user)], &a.meta.sectors[a.blocks.sector_of(user)]),
+                from: sector_node(
+                    &a.meta.regions[a.blocks.region_of(supplier)],
+                    &a.meta.sectors[a.blocks.sector_of(supplier)],
+                ),
+                to: sector_node(
+                    &a.meta.regions[a.blocks.region_of(user)],
+                    &a.meta.sectors[a.blocks.sector_of(user)],
+                ),
                 kind: EdgeKind::Supplies,
                 quantity: Some(q.clone()),
             });
@@ -522,9 +633,17 @@ pub fn supply_chain_paths(
     out.notes.push(format!(
         "{} paths cover {:.1}% of the footprint; {} nodes of the path tree visited{}.",
         res.paths.len(),
-        if res.total != 0.0 { covered / res.total * 100.0 } else { 0.0 },
+        if res.total != 0.0 {
+            covered / res.total * 100.0
+        } else {
+            0.0
+        },
         res.visited,
-        if res.truncated { " (visit limit reached: raise the threshold for a complete search)" } else { "" }
+        if res.truncated {
+            " (visit limit reached: raise the threshold for a complete search)"
+        } else {
+            ""
+        }
     ));
     Ok(out)
 }

@@ -88,7 +88,13 @@ impl MrioAnalysis {
             final_demand: mrio.final_demand,
             monetary_unit: mrio.monetary_unit,
         };
-        let label = |i: usize| format!("{}|{}", meta.regions[blocks.region_of(i)], meta.sectors[blocks.sector_of(i)]);
+        let label = |i: usize| {
+            format!(
+                "{}|{}",
+                meta.regions[blocks.region_of(i)],
+                meta.sectors[blocks.sector_of(i)]
+            )
+        };
         let explain = |e: EngineError| -> AnalysisError {
             AnalysisError::Engine(match e {
                 EngineError::Singular { column, pivot } => format!(
@@ -111,7 +117,9 @@ impl MrioAnalysis {
         let (a, x_given) = match mrio.core {
             Core::Flows(z) => {
                 engine::check_matrix("Z", z.as_ref(), n, n).map_err(explain)?;
-                let x = mrio.x.unwrap_or_else(|| engine::calc_x(z.as_ref(), mrio.y.as_ref()));
+                let x = mrio
+                    .x
+                    .unwrap_or_else(|| engine::calc_x(z.as_ref(), mrio.y.as_ref()));
                 engine::check_output(x.as_ref()).map_err(explain)?;
                 (engine::calc_a(z, x.as_ref()), Some(x))
             }
@@ -143,7 +151,10 @@ impl MrioAnalysis {
         for ext in &mrio.extensions {
             engine::check_matrix("F", ext.f.as_ref(), ext.f.nrows(), n).map_err(explain)?;
             let s_ext = engine::calc_s(ext.f.as_ref(), x.as_ref());
-            let s_y_ext = ext.f_y.as_ref().map(|fy| engine::calc_s_y(fy.as_ref(), mrio.y.as_ref()));
+            let s_y_ext = ext
+                .f_y
+                .as_ref()
+                .map(|fy| engine::calc_s_y(fy.as_ref(), mrio.y.as_ref()));
             for r in 0..ext.f.nrows() {
                 s.row_mut(row + r).copy_from(s_ext.row(r));
                 if let (Some(fy), Some(sy)) = (&ext.f_y, &s_y_ext) {
@@ -159,7 +170,11 @@ impl MrioAnalysis {
             }
             row += ext.f.nrows();
         }
-        let labels: Vec<Vec<String>> = mrio.extensions.iter().flat_map(|e| e.stressors.iter().cloned()).collect();
+        let labels: Vec<Vec<String>> = mrio
+            .extensions
+            .iter()
+            .flat_map(|e| e.stressors.iter().cloned())
+            .collect();
         for (st, name) in stressors.iter_mut().zip(stressor_names(&labels)) {
             st.name = name;
         }
@@ -333,7 +348,11 @@ pub struct MrioLabels {
 
 impl MrioLabels {
     pub fn of(mrio: &Mrio) -> MrioLabels {
-        let labels: Vec<Vec<String>> = mrio.extensions.iter().flat_map(|e| e.stressors.iter().cloned()).collect();
+        let labels: Vec<Vec<String>> = mrio
+            .extensions
+            .iter()
+            .flat_map(|e| e.stressors.iter().cloned())
+            .collect();
         MrioLabels {
             name: mrio.name.clone(),
             regions: mrio.regions.clone(),

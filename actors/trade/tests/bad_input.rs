@@ -10,7 +10,9 @@ use cb_trade::engine;
 use faer::Mat;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// A writable copy of the pymrio test system.
@@ -63,18 +65,37 @@ fn non_square_z() {
             .map(|l| l.rsplit_once('\t').map(|(a, _)| a).unwrap_or(l).to_string() + "\n")
             .collect()
     });
-    assert_mentions(&load_error(dir.path()), &["Z.txt", "not square", "48 rows × 47 columns"]);
+    assert_mentions(
+        &load_error(dir.path()),
+        &["Z.txt", "not square", "48 rows × 47 columns"],
+    );
 }
 
 #[test]
 fn label_mismatch_names_the_first_difference() {
     let dir = copy_of_test_system();
-    edit(&dir.path().join("Y.txt"), |t| t.replacen("reg2\tmining", "reg2\tfishing", 1));
-    assert_mentions(&load_error(dir.path()), &["Y.txt rows", "Z.txt rows", "position 9", "reg2|mining", "reg2|fishing"]);
+    edit(&dir.path().join("Y.txt"), |t| {
+        t.replacen("reg2\tmining", "reg2\tfishing", 1)
+    });
+    assert_mentions(
+        &load_error(dir.path()),
+        &[
+            "Y.txt rows",
+            "Z.txt rows",
+            "position 9",
+            "reg2|mining",
+            "reg2|fishing",
+        ],
+    );
 
     let dir = copy_of_test_system();
-    edit(&dir.path().join("emissions/F.txt"), |t| t.replacen("electricity", "power", 1));
-    assert_mentions(&load_error(dir.path()), &["emissions/F.txt columns", "reg1|electricity", "reg1|power"]);
+    edit(&dir.path().join("emissions/F.txt"), |t| {
+        t.replacen("electricity", "power", 1)
+    });
+    assert_mentions(
+        &load_error(dir.path()),
+        &["emissions/F.txt columns", "reg1|electricity", "reg1|power"],
+    );
 }
 
 #[test]
@@ -101,7 +122,10 @@ fn singular_leontief_system_is_named() {
     // And the engine alone says which column.
     let a = Mat::from_fn(2, 2, |i, j| if i == j { 0.0 } else { 1.0 });
     let err = engine::factorize_leontief(a).err().unwrap();
-    assert!(matches!(err, engine::EngineError::Singular { column: 1, .. }), "{err}");
+    assert!(
+        matches!(err, engine::EngineError::Singular { column: 1, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -147,8 +171,13 @@ fn missing_and_truncated_files() {
     assert_mentions(&load_error(dir.path()), &["Z.txt", "not square", "28 rows"]);
 
     let dir = copy_of_test_system();
-    edit(&dir.path().join("Z.txt"), |t| t.replacen("23697.221", "23697,2x1", 1));
-    assert_mentions(&load_error(dir.path()), &["Z.txt", "line 4", "23697,2x1", "not a number"]);
+    edit(&dir.path().join("Z.txt"), |t| {
+        t.replacen("23697.221", "23697,2x1", 1)
+    });
+    assert_mentions(
+        &load_error(dir.path()),
+        &["Z.txt", "line 4", "23697,2x1", "not a number"],
+    );
 }
 
 #[test]
@@ -159,7 +188,10 @@ fn not_an_mrio() {
     let file = dir.path().join("data.zip");
     std::fs::write(&file, "this is not a zip").unwrap();
     assert_mentions(&load_error(&file), &["data.zip", "not a readable zip"]);
-    assert_mentions(&load_error(&dir.path().join("nowhere")), &["nowhere", "not found"]);
+    assert_mentions(
+        &load_error(&dir.path().join("nowhere")),
+        &["nowhere", "not found"],
+    );
 }
 
 #[test]
@@ -226,13 +258,21 @@ fn miller_and_blair_two_sector_example() {
     let expected = [[1.25412541, 0.330033], [0.2640264, 1.12211221]];
     for i in 0..2 {
         for j in 0..2 {
-            assert!((l[(i, j)] - expected[i][j]).abs() < 1e-7, "L[{i},{j}] = {}", l[(i, j)]);
+            assert!(
+                (l[(i, j)] - expected[i][j]).abs() < 1e-7,
+                "L[{i},{j}] = {}",
+                l[(i, j)]
+            );
         }
     }
     // x = L·f for their final demand f = (1000, 2000): x = (1914.19, 2508.25).
     let f = faer::Col::from_fn(2, |i| [1000.0, 2000.0][i]);
     let x = engine::calc_x_from_leontief(&lu, f.as_ref());
-    assert!((x[0] - 1914.1914).abs() < 1e-3 && (x[1] - 2508.2508).abs() < 1e-3, "{:?}", (x[0], x[1]));
+    assert!(
+        (x[0] - 1914.1914).abs() < 1e-3 && (x[1] - 2508.2508).abs() < 1e-3,
+        "{:?}",
+        (x[0], x[1])
+    );
     // And Z = A·diag(x) gives back x = Z·1 + f.
     let z = engine::calc_z(a.as_ref(), x.as_ref());
     let fy = Mat::from_fn(2, 1, |i, _| f[i]);

@@ -10,7 +10,9 @@ use cb_trade::engine;
 use faer::Mat;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 fn zip_dir(src: &Path, zip_path: &Path, prefix: &str) {
@@ -58,7 +60,13 @@ fn pymrio_save_as_folder_and_as_zip() {
 }
 
 /// Writes a matrix in the tab-separated pymrio/EXIOBASE layout.
-fn write_table(path: &Path, col_levels: &[(&str, Vec<String>)], row_names: &[&str], rows: &[Vec<String>], values: &Mat<f64>) {
+fn write_table(
+    path: &Path,
+    col_levels: &[(&str, Vec<String>)],
+    row_names: &[&str],
+    rows: &[Vec<String>],
+    values: &Mat<f64>,
+) {
     let mut s = String::new();
     let pad = row_names.len() - 1;
     for (level, labels) in col_levels {
@@ -91,12 +99,22 @@ fn write_exiobase(root: &Path, with_parameters: bool) -> (Mat<f64>, Vec<f64>, Ma
     let top = root.join("IOT_2022_ixi");
     let regions = ["AT", "WA"];
     let sectors = ["Cultivation of paddy rice", "Production of electricity by coal"];
-    let cats = ["Final consumption expenditure by households", "Gross fixed capital formation"];
+    let cats = [
+        "Final consumption expenditure by households",
+        "Gross fixed capital formation",
+    ];
     let rows: Vec<Vec<String>> = regions
         .iter()
         .flat_map(|r| sectors.iter().map(move |s| vec![r.to_string(), s.to_string()]))
         .collect();
-    let a = Mat::from_fn(4, 4, |i, j| [[0.10, 0.20, 0.01, 0.02], [0.05, 0.15, 0.00, 0.03], [0.02, 0.01, 0.12, 0.25], [0.00, 0.04, 0.06, 0.10]][i][j]);
+    let a = Mat::from_fn(4, 4, |i, j| {
+        [
+            [0.10, 0.20, 0.01, 0.02],
+            [0.05, 0.15, 0.00, 0.03],
+            [0.02, 0.01, 0.12, 0.25],
+            [0.00, 0.04, 0.06, 0.10],
+        ][i][j]
+    });
     let x = vec![100.0, 250.0, 80.0, 400.0];
     // Final demand consistent with A and x: y = (I − A)·x, split 70/30 between households and
     // investment of the home region, with a little exported to the other region's households.
@@ -110,16 +128,38 @@ fn write_exiobase(root: &Path, with_parameters: bool) -> (Mat<f64>, Vec<f64>, Ma
         y[(i, home * 2 + 1)] = 0.3 * y_tot[(i, 0)];
         y[(i, other * 2)] = y_tot[(i, 0)] - 0.6 * y_tot[(i, 0)] - 0.3 * y_tot[(i, 0)];
     }
-    let f = Mat::from_fn(2, 4, |i, j| [[1.0e6, 9.0e7, 2.0e6, 3.0e8], [5.0e4, 1.0e5, 4.0e4, 2.0e5]][i][j]);
-    let f_y = Mat::from_fn(2, 4, |i, j| [[3.0e5, 0.0, 9.0e5, 0.0], [1.0e3, 0.0, 2.0e3, 0.0]][i][j]);
+    let f = Mat::from_fn(2, 4, |i, j| {
+        [[1.0e6, 9.0e7, 2.0e6, 3.0e8], [5.0e4, 1.0e5, 4.0e4, 2.0e5]][i][j]
+    });
+    let f_y = Mat::from_fn(2, 4, |i, j| {
+        [[3.0e5, 0.0, 9.0e5, 0.0], [1.0e3, 0.0, 2.0e3, 0.0]][i][j]
+    });
 
     let col_rs: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
     let col_ss: Vec<String> = rows.iter().map(|r| r[1].clone()).collect();
-    let fd_r: Vec<String> = regions.iter().flat_map(|r| cats.iter().map(move |_| r.to_string())).collect();
-    let fd_c: Vec<String> = regions.iter().flat_map(|_| cats.iter().map(|c| c.to_string())).collect();
+    let fd_r: Vec<String> = regions
+        .iter()
+        .flat_map(|r| cats.iter().map(move |_| r.to_string()))
+        .collect();
+    let fd_c: Vec<String> = regions
+        .iter()
+        .flat_map(|_| cats.iter().map(|c| c.to_string()))
+        .collect();
     let industry_cols = [("region", col_rs.clone()), ("sector", col_ss.clone())];
-    write_table(&top.join("A.txt"), &industry_cols, &["region", "sector"], &rows, &a);
-    write_table(&top.join("Y.txt"), &[("region", fd_r.clone()), ("category", fd_c.clone())], &["region", "sector"], &rows, &y);
+    write_table(
+        &top.join("A.txt"),
+        &industry_cols,
+        &["region", "sector"],
+        &rows,
+        &a,
+    );
+    write_table(
+        &top.join("Y.txt"),
+        &[("region", fd_r.clone()), ("category", fd_c.clone())],
+        &["region", "sector"],
+        &rows,
+        &y,
+    );
     let mut xs = String::from("region\tsector\tindout\n");
     for (r, v) in rows.iter().zip(&x) {
         xs.push_str(&format!("{}\t{}\t{v}\n", r[0], r[1]));
@@ -130,10 +170,29 @@ fn write_exiobase(root: &Path, with_parameters: bool) -> (Mat<f64>, Vec<f64>, Ma
         units.push_str(&format!("{}\t{}\tM.EUR\n", r[0], r[1]));
     }
     std::fs::write(top.join("unit.txt"), units).unwrap();
-    let stressors = vec![vec!["CO2 - combustion - air".to_string()], vec!["CH4 - combustion - air".to_string()]];
-    write_table(&top.join("satellite/F.txt"), &industry_cols, &["stressor"], &stressors, &f);
-    write_table(&top.join("satellite/F_Y.txt"), &[("region", fd_r), ("category", fd_c)], &["stressor"], &stressors, &f_y);
-    std::fs::write(top.join("satellite/unit.txt"), "stressor\tunit\nCO2 - combustion - air\tkg\nCH4 - combustion - air\tkg\n").unwrap();
+    let stressors = vec![
+        vec!["CO2 - combustion - air".to_string()],
+        vec!["CH4 - combustion - air".to_string()],
+    ];
+    write_table(
+        &top.join("satellite/F.txt"),
+        &industry_cols,
+        &["stressor"],
+        &stressors,
+        &f,
+    );
+    write_table(
+        &top.join("satellite/F_Y.txt"),
+        &[("region", fd_r), ("category", fd_c)],
+        &["stressor"],
+        &stressors,
+        &f_y,
+    );
+    std::fs::write(
+        top.join("satellite/unit.txt"),
+        "stressor\tunit\nCO2 - combustion - air\tkg\nCH4 - combustion - air\tkg\n",
+    )
+    .unwrap();
     if with_parameters {
         std::fs::write(
             top.join("file_parameters.json"),
@@ -152,7 +211,11 @@ fn write_exiobase(root: &Path, with_parameters: bool) -> (Mat<f64>, Vec<f64>, Ma
                 "systemtype": "Extension", "name": "satellite"}"#,
         )
         .unwrap();
-        std::fs::write(top.join("metadata.json"), r#"{"name": "EXIOBASE", "version": "3.8.2", "system": "ixi"}"#).unwrap();
+        std::fs::write(
+            top.join("metadata.json"),
+            r#"{"name": "EXIOBASE", "version": "3.8.2", "system": "ixi"}"#,
+        )
+        .unwrap();
     }
     (a, x, f, f_y)
 }
@@ -167,13 +230,18 @@ fn exiobase_zip_in_the_release_layout() {
         zip_dir(&src, &zip, "");
         let mrio = load_mrio(&zip).unwrap();
         assert_eq!(mrio.regions, ["AT", "WA"]);
-        assert_eq!(mrio.sectors, ["Cultivation of paddy rice", "Production of electricity by coal"]);
+        assert_eq!(
+            mrio.sectors,
+            ["Cultivation of paddy rice", "Production of electricity by coal"]
+        );
         assert_eq!(mrio.final_demand[1].1, "Gross fixed capital formation");
         assert_eq!(mrio.monetary_unit.as_deref(), Some("M.EUR"));
         if with_parameters {
             assert_eq!((mrio.name.as_str(), mrio.version.as_str()), ("EXIOBASE", "3.8.2"));
         }
-        let Core::Coefficients(loaded_a) = &mrio.core else { panic!("EXIOBASE ships A") };
+        let Core::Coefficients(loaded_a) = &mrio.core else {
+            panic!("EXIOBASE ships A")
+        };
         assert_eq!(loaded_a, &a);
         let an = MrioAnalysis::new(mrio, false, &mut |_| {}).unwrap();
         assert_eq!(an.stressors[0].name, "CO2 - combustion - air");
@@ -187,10 +255,15 @@ fn exiobase_zip_in_the_release_layout() {
             for r in 0..2 {
                 let expected = f[(k, 2 * r)] + f[(k, 2 * r + 1)] + f_y[(k, 2 * r)] + f_y[(k, 2 * r + 1)];
                 let got = acc.d_pba_reg[(k, r)];
-                assert!((got - expected).abs() <= 1e-9 * expected, "pba[{k},{r}] {got} vs {expected}");
+                assert!(
+                    (got - expected).abs() <= 1e-9 * expected,
+                    "pba[{k},{r}] {got} vs {expected}"
+                );
             }
             // All emissions are consumed somewhere: Σ cba = Σ pba.
-            let (cba, pba): (f64, f64) = (0..2).map(|r| (acc.d_cba_reg[(k, r)], acc.d_pba_reg[(k, r)])).fold((0.0, 0.0), |s, v| (s.0 + v.0, s.1 + v.1));
+            let (cba, pba): (f64, f64) = (0..2)
+                .map(|r| (acc.d_cba_reg[(k, r)], acc.d_pba_reg[(k, r)]))
+                .fold((0.0, 0.0), |s, v| (s.0 + v.0, s.1 + v.1));
             assert!((cba - pba).abs() <= 1e-9 * pba);
         }
         engine::check_trade_identity(&acc, 1e-9).unwrap();
@@ -207,7 +280,9 @@ fn wiod_2011_csv() {
     assert_eq!(mrio.final_demand.len(), 41 * 5);
     assert!(mrio.extensions.is_empty());
     let x_given = mrio.x.clone().unwrap();
-    let Core::Flows(z) = &mrio.core else { panic!("WIOD ships Z") };
+    let Core::Flows(z) = &mrio.core else {
+        panic!("WIOD ships Z")
+    };
     assert_eq!(x_given[3], 7320.0); // AUS c4 in x.csv
     // The bundled Y holds five final-demand categories of WIOD's; the published output also
     // covers the rest (e.g. international transport margins), so x ≥ Z·1 + Y·1 up to the
@@ -215,7 +290,12 @@ fn wiod_2011_csv() {
     let x_calc = engine::calc_x(z.as_ref(), mrio.y.as_ref());
     let mut close = 0;
     for i in 0..x_given.nrows() {
-        assert!(x_calc[i] - x_given[i] <= 1e-3 * x_given[i].abs().max(100.0), "row {i}: {} vs {}", x_calc[i], x_given[i]);
+        assert!(
+            x_calc[i] - x_given[i] <= 1e-3 * x_given[i].abs().max(100.0),
+            "row {i}: {} vs {}",
+            x_calc[i],
+            x_given[i]
+        );
         close += usize::from((x_calc[i] - x_given[i]).abs() <= 0.01 * x_given[i].abs().max(1.0));
     }
     assert!(close > 1000, "{close} of 1435 industries balance within 1%");
@@ -224,7 +304,12 @@ fn wiod_2011_csv() {
     let y_total = faer::Col::from_fn(an.x.nrows(), |i| an.y_agg.row(i).iter().sum::<f64>());
     let x_l = engine::calc_x_from_leontief(&an.leontief, y_total.as_ref());
     for i in 0..x_l.nrows() {
-        assert!(x_l[i] <= an.x[i] * (1.0 + 1e-3) + 1.0, "row {i}: {} vs {}", x_l[i], an.x[i]);
+        assert!(
+            x_l[i] <= an.x[i] * (1.0 + 1e-3) + 1.0,
+            "row {i}: {} vs {}",
+            x_l[i],
+            an.x[i]
+        );
     }
     let err = an.regional_accounts().unwrap_err().to_string();
     assert!(err.contains("no stressor accounts"), "{err}");
@@ -243,6 +328,13 @@ fn bundled_global_carbon_budget() {
     assert!(gcb.consumption(eu, 2020).unwrap() > gcb.territorial(eu, 2020).unwrap());
     assert!(gcb.find("Atlantis").is_none());
     // A broken file is reported with its line.
-    let err = Gcb::parse("Entity,Code,Year,Annual CO2\nChina,CHN,20x2,1\n", "Entity,Code,Year,c\n").unwrap_err();
-    assert!(err.to_string().contains("line 2") && err.to_string().contains("20x2"), "{err}");
+    let err = Gcb::parse(
+        "Entity,Code,Year,Annual CO2\nChina,CHN,20x2,1\n",
+        "Entity,Code,Year,c\n",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("line 2") && err.to_string().contains("20x2"),
+        "{err}"
+    );
 }

@@ -9,7 +9,9 @@ use cb_trade::engine;
 use faer::Mat;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// pymrio's expected files: `row,<col>|<col>...`, multi-level labels joined with `|`.
@@ -28,7 +30,12 @@ fn expected(name: &str) -> Expected {
     for rec in rdr.records() {
         let rec = rec.unwrap();
         rows.push(rec[0].to_string());
-        data.push(rec.iter().skip(1).map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>());
+        data.push(
+            rec.iter()
+                .skip(1)
+                .map(|v| v.parse::<f64>().unwrap())
+                .collect::<Vec<_>>(),
+        );
     }
     let values = Mat::from_fn(rows.len(), cols.len(), |i, j| data[i][j]);
     Expected { rows, cols, values }
@@ -37,7 +44,11 @@ fn expected(name: &str) -> Expected {
 /// Every entry within 1e-9 relative (with an absolute floor of 1e-12 of the matrix's largest
 /// entry, for entries that are zero in pymrio's result).
 fn assert_close(what: &str, ours: faer::MatRef<'_, f64>, exp: &Expected) {
-    assert_eq!((ours.nrows(), ours.ncols()), (exp.values.nrows(), exp.values.ncols()), "{what}: shape");
+    assert_eq!(
+        (ours.nrows(), ours.ncols()),
+        (exp.values.nrows(), exp.values.ncols()),
+        "{what}: shape"
+    );
     let scale = (0..exp.values.ncols())
         .flat_map(|j| (0..exp.values.nrows()).map(move |i| (i, j)))
         .map(|(i, j)| exp.values[(i, j)].abs())
@@ -95,7 +106,11 @@ fn stressor_coefficients_and_multipliers() {
     let rows = emission_rows(&a);
     let s = select_rows(&a.s, &rows);
     assert_close("S", s.as_ref(), &expected("emissions_S"));
-    assert_close("S_Y", select_rows(&a.s_y, &rows).as_ref(), &expected("emissions_S_Y"));
+    assert_close(
+        "S_Y",
+        select_rows(&a.s_y, &rows).as_ref(),
+        &expected("emissions_S_Y"),
+    );
     let m = engine::calc_m(s.as_ref(), &a.leontief);
     assert_close("M", m.as_ref(), &expected("emissions_M"));
 }
@@ -105,10 +120,26 @@ fn every_sector_account() {
     let a = analysis();
     let acc = a.sector_accounts(None).unwrap();
     let rows = emission_rows(&a);
-    assert_close("D_cba", select_rows(&acc.d_cba, &rows).as_ref(), &expected("emissions_D_cba"));
-    assert_close("D_pba", select_rows(&acc.d_pba, &rows).as_ref(), &expected("emissions_D_pba"));
-    assert_close("D_imp", select_rows(&acc.d_imp, &rows).as_ref(), &expected("emissions_D_imp"));
-    assert_close("D_exp", select_rows(&acc.d_exp, &rows).as_ref(), &expected("emissions_D_exp"));
+    assert_close(
+        "D_cba",
+        select_rows(&acc.d_cba, &rows).as_ref(),
+        &expected("emissions_D_cba"),
+    );
+    assert_close(
+        "D_pba",
+        select_rows(&acc.d_pba, &rows).as_ref(),
+        &expected("emissions_D_pba"),
+    );
+    assert_close(
+        "D_imp",
+        select_rows(&acc.d_imp, &rows).as_ref(),
+        &expected("emissions_D_imp"),
+    );
+    assert_close(
+        "D_exp",
+        select_rows(&acc.d_exp, &rows).as_ref(),
+        &expected("emissions_D_exp"),
+    );
 }
 
 #[test]
@@ -121,10 +152,26 @@ fn regional_accounts_both_ways() {
     let sector = a.sector_accounts(None).unwrap();
     let slow = engine::regional_from_sector_accounts(&sector, Some(a.f_y_reg.as_ref()), a.blocks);
     for acc in [&fast, &slow] {
-        assert_close("D_cba_reg", select_rows(&acc.d_cba_reg, &rows).as_ref(), &expected("emissions_D_cba_reg"));
-        assert_close("D_pba_reg", select_rows(&acc.d_pba_reg, &rows).as_ref(), &expected("emissions_D_pba_reg"));
-        assert_close("D_imp_reg", select_rows(&acc.d_imp_reg, &rows).as_ref(), &expected("emissions_D_imp_reg"));
-        assert_close("D_exp_reg", select_rows(&acc.d_exp_reg, &rows).as_ref(), &expected("emissions_D_exp_reg"));
+        assert_close(
+            "D_cba_reg",
+            select_rows(&acc.d_cba_reg, &rows).as_ref(),
+            &expected("emissions_D_cba_reg"),
+        );
+        assert_close(
+            "D_pba_reg",
+            select_rows(&acc.d_pba_reg, &rows).as_ref(),
+            &expected("emissions_D_pba_reg"),
+        );
+        assert_close(
+            "D_imp_reg",
+            select_rows(&acc.d_imp_reg, &rows).as_ref(),
+            &expected("emissions_D_imp_reg"),
+        );
+        assert_close(
+            "D_exp_reg",
+            select_rows(&acc.d_exp_reg, &rows).as_ref(),
+            &expected("emissions_D_exp_reg"),
+        );
         engine::check_trade_identity(acc, 1e-9).unwrap();
     }
 }
@@ -137,13 +184,20 @@ fn bilateral_transfers_add_up_to_the_regional_accounts() {
     let e = a.embodied_trade(k);
     let net = engine::calc_net_transfers(e.as_ref());
     for r in 0..a.blocks.n_regions {
-        let imports: f64 = (0..a.blocks.n_regions).filter(|p| *p != r).map(|p| e[(p, r)]).sum();
+        let imports: f64 = (0..a.blocks.n_regions)
+            .filter(|p| *p != r)
+            .map(|p| e[(p, r)])
+            .sum();
         assert!((imports - acc.d_imp_reg[(k, r)]).abs() <= 1e-9 * imports.abs());
         let expected_net = acc.d_imp_reg[(k, r)] - acc.d_exp_reg[(k, r)];
         assert!((net[r] - expected_net).abs() <= 1e-9 * expected_net.abs().max(1.0));
         // cba − pba = imp − exp: the net transfer is the gap between the two accounts.
         let gap = acc.d_cba_reg[(k, r)] - acc.d_pba_reg[(k, r)];
-        assert!((net[r] - gap).abs() <= 1e-9 * gap.abs().max(1.0), "region {r}: {} vs {gap}", net[r]);
+        assert!(
+            (net[r] - gap).abs() <= 1e-9 * gap.abs().max(1.0),
+            "region {r}: {} vs {gap}",
+            net[r]
+        );
     }
 }
 
@@ -163,7 +217,12 @@ fn structural_paths_decompose_the_footprint() {
         s.row(0),
         m.row(0),
         y.as_ref(),
-        engine::PathSearch { depth: 3, top: 1_000_000, threshold: 0.0, max_visits: 10_000_000 },
+        engine::PathSearch {
+            depth: 3,
+            top: 1_000_000,
+            threshold: 0.0,
+            max_visits: 10_000_000,
+        },
     );
     assert!(!all.truncated);
     let sum: f64 = all.paths.iter().map(|p| p.value).sum();
@@ -182,13 +241,25 @@ fn structural_paths_decompose_the_footprint() {
         s.row(0),
         m.row(0),
         y.as_ref(),
-        engine::PathSearch { depth: 4, top: 5, threshold: 1e-3, max_visits: 1_000_000 },
+        engine::PathSearch {
+            depth: 4,
+            top: 5,
+            threshold: 1e-3,
+            max_visits: 1_000_000,
+        },
     );
     assert_eq!(top.paths.len(), 5);
     for w in top.paths.windows(2) {
         assert!(w[0].value >= w[1].value);
     }
-    assert_eq!(top.paths[0].value, engine::path_value(aa.as_ref(), s.row(0), y.as_ref(), &top.paths[0].nodes));
+    assert_eq!(
+        top.paths[0].value,
+        engine::path_value(aa.as_ref(), s.row(0), y.as_ref(), &top.paths[0].nodes)
+    );
     // The largest path is in the unpruned list too, with the same value.
-    assert!(all.paths.iter().any(|p| p.nodes == top.paths[0].nodes && p.value == top.paths[0].value));
+    assert!(
+        all.paths
+            .iter()
+            .any(|p| p.nodes == top.paths[0].nodes && p.value == top.paths[0].value)
+    );
 }

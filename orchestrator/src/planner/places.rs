@@ -130,7 +130,11 @@ impl Gazetteer {
         for rec in rdr.records().flatten() {
             let (a2, a3) = (rec[0].to_string(), rec[1].to_string());
             let common = rec[3].to_string();
-            let name = if common.is_empty() { rec[2].to_string() } else { common };
+            let name = if common.is_empty() {
+                rec[2].to_string()
+            } else {
+                common
+            };
             let place = Place {
                 key: a3.clone(),
                 iso2: Some(a2.clone()),
@@ -230,16 +234,26 @@ mod tests {
     use super::*;
 
     fn keys(q: &str) -> Vec<String> {
-        Gazetteer::get().find(q).into_iter().map(|m| m.place.key).collect()
+        Gazetteer::get()
+            .find(q)
+            .into_iter()
+            .map(|m| m.place.key)
+            .collect()
     }
 
     #[test]
     fn names_aliases_and_codes() {
-        assert_eq!(keys("How do China's consumption-based CO2 emissions compare?"), ["CHN"]);
+        assert_eq!(
+            keys("How do China's consumption-based CO2 emissions compare?"),
+            ["CHN"]
+        );
         assert_eq!(keys("exports from the US to Britain"), ["USA", "GBR"]);
         assert_eq!(keys("CHN and DEU"), ["CHN", "DEU"]);
         assert_eq!(keys("What is the EU27 footprint?"), ["European Union (27)"]);
-        assert_eq!(keys("the European Union and South Korea"), ["European Union (27)", "KOR"]);
+        assert_eq!(
+            keys("the European Union and South Korea"),
+            ["European Union (27)", "KOR"]
+        );
         assert_eq!(keys("footprint of the United States of America"), ["USA"]);
         assert_eq!(keys("Türkiye in 2020"), ["TUR"]);
     }

@@ -56,8 +56,12 @@ impl Gcb {
                     return Err(bad(format!("{} fields, expected 4", rec.len())));
                 }
                 let name = rec[0].to_string();
-                let year: i32 = rec[2].parse().map_err(|_| bad(format!("year {:?} is not a number", &rec[2])))?;
-                let value: f64 = rec[3].parse().map_err(|_| bad(format!("value {:?} is not a number", &rec[3])))?;
+                let year: i32 = rec[2]
+                    .parse()
+                    .map_err(|_| bad(format!("year {:?} is not a number", &rec[2])))?;
+                let value: f64 = rec[3]
+                    .parse()
+                    .map_err(|_| bad(format!("value {:?} is not a number", &rec[3])))?;
                 let id = *index.entry(name.clone()).or_insert_with(|| {
                     gcb.entities.push(Entity {
                         name,
@@ -65,7 +69,11 @@ impl Gcb {
                     });
                     gcb.entities.len() - 1
                 });
-                let series = if consumption { &mut gcb.consumption } else { &mut gcb.territorial };
+                let series = if consumption {
+                    &mut gcb.consumption
+                } else {
+                    &mut gcb.territorial
+                };
                 series.entry(id).or_default().insert(year, value);
             }
         }
@@ -86,7 +94,11 @@ impl Gcb {
         self.entities
             .iter()
             .position(|e| e.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(key)))
-            .or_else(|| self.entities.iter().position(|e| e.name.eq_ignore_ascii_case(key)))
+            .or_else(|| {
+                self.entities
+                    .iter()
+                    .position(|e| e.name.eq_ignore_ascii_case(key))
+            })
     }
 
     pub fn territorial(&self, entity: usize, year: i32) -> Option<f64> {

@@ -35,11 +35,7 @@ pub enum DataError {
         reason: String,
     },
     #[error("{what} is not square: {rows} rows × {cols} columns")]
-    NotSquare {
-        what: String,
-        rows: usize,
-        cols: usize,
-    },
+    NotSquare { what: String, rows: usize, cols: usize },
     #[error(
         "labels of {what} do not match {against}: first mismatch at position {position}: \
          expected {expected:?}, found {found:?}"
@@ -87,7 +83,10 @@ pub fn load_mrio(path: &Path) -> Result<Mrio, DataError> {
         .collect();
     if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
         let top = tops.into_iter().next().unwrap_or_default().to_string();
-        if files.iter().any(|f| *f == format!("{top}/A.txt") || *f == format!("{top}/Z.txt")) {
+        if files
+            .iter()
+            .any(|f| *f == format!("{top}/A.txt") || *f == format!("{top}/Z.txt"))
+        {
             source.descend(&top);
             return pymrio::load(source);
         }

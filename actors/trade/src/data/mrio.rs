@@ -127,7 +127,12 @@ impl Mrio {
         let (regions, sectors) = region_blocks(&core_m.rows, &core_file)?;
 
         let (y_m, y_file) = parts.y;
-        check_labels(&format!("{y_file} rows"), &y_m.rows, &format!("{core_file} rows"), &core_m.rows)?;
+        check_labels(
+            &format!("{y_file} rows"),
+            &y_m.rows,
+            &format!("{core_file} rows"),
+            &core_m.rows,
+        )?;
         let mut final_demand = Vec::with_capacity(y_m.cols.len());
         let mut fd_region = Vec::with_capacity(y_m.cols.len());
         for (j, col) in y_m.cols.iter().enumerate() {
@@ -138,14 +143,23 @@ impl Mrio {
                      industries in {core_file}"
                 ))
             })?;
-            let category = if col.len() > 1 { col[1..].join("|") } else { "final demand".into() };
+            let category = if col.len() > 1 {
+                col[1..].join("|")
+            } else {
+                "final demand".into()
+            };
             final_demand.push((region, category));
             fd_region.push(r);
         }
 
         let x = match parts.x {
             Some((x_m, x_file)) => {
-                check_labels(&format!("{x_file} rows"), &x_m.rows, &format!("{core_file} rows"), &core_m.rows)?;
+                check_labels(
+                    &format!("{x_file} rows"),
+                    &x_m.rows,
+                    &format!("{core_file} rows"),
+                    &core_m.rows,
+                )?;
                 if x_m.values.ncols() != 1 {
                     return Err(DataError::Structure(format!(
                         "{x_file}: total output must be one column, found {}",
@@ -160,11 +174,26 @@ impl Mrio {
         let mut extensions = Vec::with_capacity(parts.extensions.len());
         for ext in parts.extensions {
             let (f_m, f_file) = ext.f;
-            check_labels(&format!("{f_file} columns"), &f_m.cols, &format!("{core_file} rows"), &core_m.rows)?;
+            check_labels(
+                &format!("{f_file} columns"),
+                &f_m.cols,
+                &format!("{core_file} rows"),
+                &core_m.rows,
+            )?;
             let f_y = match ext.f_y {
                 Some((fy_m, fy_file)) => {
-                    check_labels(&format!("{fy_file} columns"), &fy_m.cols, &format!("{y_file} columns"), &y_m.cols)?;
-                    check_labels(&format!("{fy_file} rows"), &fy_m.rows, &format!("{f_file} rows"), &f_m.rows)?;
+                    check_labels(
+                        &format!("{fy_file} columns"),
+                        &fy_m.cols,
+                        &format!("{y_file} columns"),
+                        &y_m.cols,
+                    )?;
+                    check_labels(
+                        &format!("{fy_file} rows"),
+                        &fy_m.rows,
+                        &format!("{f_file} rows"),
+                        &f_m.rows,
+                    )?;
                     Some(fy_m.values)
                 }
                 None => None,

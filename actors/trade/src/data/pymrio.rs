@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::table::{Layout, LabeledMatrix, parse_labeled_matrix, parse_unit_table};
+use super::table::{LabeledMatrix, Layout, parse_labeled_matrix, parse_unit_table};
 use super::{DataError, ExtensionParts, Mrio, MrioParts, Source};
 
 #[derive(Debug, Deserialize)]
@@ -63,13 +63,19 @@ fn read_parameters(source: &mut Source, folder: &str) -> Result<Option<FileParam
         return Ok(None);
     }
     let text = source.read_string(&rel)?;
-    serde_json::from_str(&text).map(Some).map_err(|e| DataError::Format {
-        path: format!("{}/{rel}", source.display()),
-        reason: format!("not a pymrio file_parameters.json: {e}"),
-    })
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| DataError::Format {
+            path: format!("{}/{rel}", source.display()),
+            reason: format!("not a pymrio file_parameters.json: {e}"),
+        })
 }
 
-fn read_matrix(source: &mut Source, folder: &str, entry: &FileEntry) -> Result<(LabeledMatrix, String), DataError> {
+fn read_matrix(
+    source: &mut Source,
+    folder: &str,
+    entry: &FileEntry,
+) -> Result<(LabeledMatrix, String), DataError> {
     let rel = format!("{folder}{}", entry.name);
     let layout = entry.layout();
     let m = source.with_file(&rel, |r, name| parse_labeled_matrix(r, name, '\t', layout))?;
@@ -155,7 +161,9 @@ fn read_metadata(source: &mut Source, params: &Option<FileParameters>) -> (Strin
         .and_then(|m| m.name.clone())
         .or_else(|| params.as_ref().and_then(|p| p.name.clone()))
         .unwrap_or(fallback);
-    let version = meta.and_then(|m| m.version).unwrap_or_else(|| "unversioned".into());
+    let version = meta
+        .and_then(|m| m.version)
+        .unwrap_or_else(|| "unversioned".into());
     (name, version)
 }
 
@@ -176,7 +184,10 @@ fn load_extensions(source: &mut Source) -> Result<Vec<ExtensionParts>, DataError
         let params = read_parameters(source, &folder)?;
         let files = match params {
             Some(p) if p.systemtype.as_deref() == Some("Extension") => {
-                let name = p.name.clone().unwrap_or_else(|| folder.trim_end_matches('/').to_string());
+                let name = p
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| folder.trim_end_matches('/').to_string());
                 (name, p.files)
             }
             Some(_) => continue,

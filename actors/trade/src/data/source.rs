@@ -58,9 +58,9 @@ impl Source {
     pub fn exists(&mut self, rel: &str) -> bool {
         match self {
             Source::Dir(p) => p.join(rel).is_file(),
-            Source::Zip {
-                archive, prefix, ..
-            } => archive.index_for_name(&format!("{prefix}{rel}")).is_some(),
+            Source::Zip { archive, prefix, .. } => {
+                archive.index_for_name(&format!("{prefix}{rel}")).is_some()
+            }
         }
     }
 
@@ -84,9 +84,7 @@ impl Source {
                 out.sort();
                 out
             }
-            Source::Zip {
-                archive, prefix, ..
-            } => {
+            Source::Zip { archive, prefix, .. } => {
                 let mut out: Vec<String> = archive
                     .file_names()
                     .filter_map(|n| n.ok())

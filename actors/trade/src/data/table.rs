@@ -93,7 +93,11 @@ pub fn parse_labeled_matrix(
     }
     let c = index_cols.ok_or_else(|| bad(lineno, "cannot tell where the row labels end".into()))?;
     // A line of index names read before the index columns were known is not a header level.
-    header.retain(|cells| cells.get(c..).is_none_or(|rest| !rest.iter().all(|x| x.is_empty())));
+    header.retain(|cells| {
+        cells
+            .get(c..)
+            .is_none_or(|rest| !rest.iter().all(|x| x.is_empty()))
+    });
     if header.is_empty() {
         return Err(bad(lineno, "no header line with column labels".into()));
     }
@@ -106,7 +110,11 @@ pub fn parse_labeled_matrix(
         if cells.len() != c + ncols {
             return Err(bad(
                 h + 1,
-                format!("header line has {} cells, the first header line has {}", cells.len(), c + ncols),
+                format!(
+                    "header line has {} cells, the first header line has {}",
+                    cells.len(),
+                    c + ncols
+                ),
             ));
         }
         for (j, label) in cells[c..].iter().enumerate() {
@@ -133,7 +141,12 @@ pub fn parse_labeled_matrix(
             let v: f64 = cell.trim().parse().map_err(|_| {
                 bad(
                     lineno,
-                    format!("value {:?} in column {} ({}) is not a number", cell, j + 1, cols[j].join("|")),
+                    format!(
+                        "value {:?} in column {} ({}) is not a number",
+                        cell,
+                        j + 1,
+                        cols[j].join("|")
+                    ),
                 )
             })?;
             values.push(v);

@@ -6,7 +6,7 @@
 //! emission accounts: it yields output, coefficients and the Leontief system, and accounts once a
 //! user adds an `F.csv`.
 
-use super::table::{Layout, LabeledMatrix, parse_labeled_matrix};
+use super::table::{LabeledMatrix, Layout, parse_labeled_matrix};
 use super::{DataError, ExtensionParts, Mrio, MrioParts, Source};
 
 fn first_existing(source: &mut Source, names: &[&str]) -> Option<String> {

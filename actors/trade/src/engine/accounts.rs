@@ -256,7 +256,9 @@ pub fn check_trade_identity(acc: &RegionalAccounts, rel_tol: f64) -> Result<(), 
             let lhs = cba - pba;
             let rhs = imp - exp;
             let scale = cba.abs().max(pba.abs()).max(imp.abs()).max(exp.abs());
-            if !((lhs - rhs).abs() <= rel_tol * scale) {
+            // NaN fails the check too.
+            let holds = (lhs - rhs).abs() <= rel_tol * scale;
+            if !holds {
                 return Err(EngineError::IdentityViolated {
                     stressor: st,
                     region: r,

@@ -48,17 +48,13 @@ pub fn calc_z(a: MatRef<'_, f64>, x: ColRef<'_, f64>) -> Mat<f64> {
 
 /// Stressor coefficients: `S = F·diag(x)⁻¹`, 0 where `x = 0` (pymrio `calc_S`).
 pub fn calc_s(f: MatRef<'_, f64>, x: ColRef<'_, f64>) -> Mat<f64> {
-    Mat::from_fn(f.nrows(), f.ncols(), |i, j| {
-        f[(i, j)] * reciprocal_or_zero(x[j])
-    })
+    Mat::from_fn(f.nrows(), f.ncols(), |i, j| f[(i, j)] * reciprocal_or_zero(x[j]))
 }
 
 /// Final-demand stressor coefficients: `S_Y = F_Y·diag(1ᵀ·Y)⁻¹`, 0 where a final-demand column
 /// sums to 0 (pymrio `calc_S_Y`).
 pub fn calc_s_y(f_y: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
-    let totals: Vec<f64> = (0..y.ncols())
-        .map(|j| y.col(j).iter().sum::<f64>())
-        .collect();
+    let totals: Vec<f64> = (0..y.ncols()).map(|j| y.col(j).iter().sum::<f64>()).collect();
     Mat::from_fn(f_y.nrows(), f_y.ncols(), |i, j| {
         f_y[(i, j)] * reciprocal_or_zero(totals[j])
     })

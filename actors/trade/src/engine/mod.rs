@@ -111,11 +111,7 @@ pub fn check_matrix(
     for j in 0..cols {
         for i in 0..rows {
             if !m[(i, j)].is_finite() {
-                return Err(EngineError::NonFinite {
-                    what,
-                    row: i,
-                    col: j,
-                });
+                return Err(EngineError::NonFinite { what, row: i, col: j });
             }
         }
     }

@@ -90,8 +90,7 @@ pub fn structural_paths(
         let j = *path.last().expect("paths are never empty");
         let value = s[j] * w;
         if value != 0.0 {
-            let keep = best.len() < search.top
-                || best.peek().is_some_and(|Reverse(r)| value.abs() > r.0);
+            let keep = best.len() < search.top || best.peek().is_some_and(|Reverse(r)| value.abs() > r.0);
             if keep {
                 best.push(Reverse(Ranked(value.abs(), path.clone())));
                 if best.len() > search.top {

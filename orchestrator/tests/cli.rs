@@ -1,0 +1,408 @@
+//! `cbutler` end to end: the real binary, real data, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture_mrio() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../actors/trade/tests/fixtures/pymrio-test/input")
+}
+
+fn expected_csv(name: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../actors/trade/tests/fixtures/pymrio-test/expected")
+        .join(format!("{name}.csv"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    rdr.records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+struct Cbutler {
+    home: tempfile::TempDir,
+}
+
+impl Cbutler {
+    fn new() -> Self {
+        Cbutler {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cbutler"))
+            .args(args)
+            .env("CBUTLER_HOME", self.home.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "cbutler {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "cbutler {args:?} should have failed");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+#[test]
+fn china_consumption_versus_territorial_in_several_phrasings() {
+    let cb = Cbutler::new();
+    for q in [
+        "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        "China: consumption vs territorial CO2 in 2022",
+        "Compare CHN's consumption-based and production-based emissions for 2022",
+    ] {
+        let text = cb.ok(&["ask", q]);
+        for needle in [
+            "China",
+            "2022",
+            "10.31 Gt CO2",
+            "11.35 Gt CO2",
+            "net exporter",
+            "Global Carbon Budget 2024",
+        ] {
+            assert!(text.contains(needle), "{q}: answer lacks {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn json_answer_carries_numbers_units_sources_and_a_valid_plan() {
+    let cb = Cbutler::new();
+    let a = cb.json(&[
+        "ask",
+        "What is the carbon footprint of the EU27 and the US in 2020?",
+        "--json",
+    ]);
+    let rows = a["table"].as_array().unwrap();
+    let find = |measure: &str, region: &str| {
+        a["results"][0]["outcome"]["quantities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["measure"] == measure && q["dimensions"]["region"] == region)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {measure} for {region}"))
+    };
+    let usa = find("consumption_co2", "USA");
+    assert_eq!(usa["quantity"]["unit"], "t CO2");
+    assert_eq!(
+        usa["quantity"]["provenance"]["dataset"],
+        "Global Carbon Budget 2024"
+    );
+    assert!(usa["quantity"]["value"].as_f64().unwrap() > 5.0e9);
+    find("territorial_co2", "European Union (27)");
+    assert_eq!(rows.len(), 6);
+    assert!(a["sources"][0].as_str().unwrap().contains("CC BY 4.0"));
+    let schema = cb.json(&["schema", "plan"]);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        validator.is_valid(&a["plan"]),
+        "the plan fails its own schema: {}",
+        a["plan"]
+    );
+    // The run was journaled, whole.
+    let run_id = a["run_id"].as_str().unwrap();
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(cb.home.path().join(format!("runs/{run_id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(record["answer"]["run_id"], run_id);
+    let leftovers: Vec<_> = std::fs::read_dir(cb.home.path().join("runs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn out_writes_answer_and_graph_in_three_formats() {
+    let cb = Cbutler::new();
+    let out = cb.home.path().join("answer");
+    let out_s = out.to_str().unwrap();
+    cb.ok(&[
+        "ask",
+        "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        "--out",
+        out_s,
+    ]);
+    let answer: Value = serde_json::from_slice(&std::fs::read(out.join("answer.json")).unwrap()).unwrap();
+    assert!(answer["text"].as_str().unwrap().contains("China"));
+    let graph: Value = serde_json::from_slice(&std::fs::read(out.join("graph.json")).unwrap()).unwrap();
+    let china = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "region:CHN")
+        .unwrap();
+    assert_eq!(china["quantities"]["consumption_co2"]["value"], 10_309_727_000.0);
+    let edges = graph["edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "region:CHN"
+        && e["to"] == "region:rest-of-world"
+        && e["kind"] == "embodied_emissions"));
+    let dot = std::fs::read_to_string(out.join("graph.dot")).unwrap();
+    assert!(dot.starts_with("digraph") && dot.contains("\"region:CHN\" -> \"atmosphere\""));
+    let graphml = std::fs::read_to_string(out.join("graph.graphml")).unwrap();
+    assert!(
+        graphml.contains("<graphml")
+            && graphml.contains("<node id=\"region:CHN\">")
+            && graphml.trim_end().ends_with("</graphml>")
+    );
+}
+
+#[test]
+fn questions_about_an_mrio() {
+    let cb = Cbutler::new();
+    let mrio = fixture_mrio();
+    let m = mrio.to_str().unwrap();
+    // Transfer from reg1 to reg2, against `mrio transfers`.
+    let a = cb.json(&[
+        "ask",
+        "How much emission_type1 embodied in reg1's exports is consumed in reg2?",
+        "--mrio",
+        m,
+        "--json",
+    ]);
+    let flow = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "embodied_in_trade")
+        .unwrap()
+        .clone();
+    let t = cb.json(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    assert_eq!(flow["value"], t["embodied_in_trade"]["reg1"]["reg2"]);
+    assert!(
+        flow["label"]
+            .as_str()
+            .unwrap()
+            .contains("emitted in reg1 for final demand in reg2")
+    );
+
+    let text = cb.ok(&[
+        "ask",
+        "Which sectors contribute most to reg3's consumption-based emissions?",
+        "--mrio",
+        m,
+    ]);
+    assert!(
+        text.contains("Largest contributions by sector") && text.contains("reg3"),
+        "{text}"
+    );
+
+    let text = cb.ok(&[
+        "ask",
+        "What are the top 3 supply chain paths of reg2's food consumption?",
+        "--mrio",
+        m,
+    ]);
+    assert!(
+        text.contains("#1") && text.contains("#3") && !text.contains("#4 "),
+        "{text}"
+    );
+    assert!(text.contains("reg2|food"), "{text}");
+
+    let a = cb.json(&[
+        "ask",
+        "Compare consumption-based and production-based emission_type2 of all regions",
+        "--mrio",
+        m,
+        "--json",
+    ]);
+    let n = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["measure"] == "D_cba_reg")
+        .count();
+    assert_eq!(n, 6);
+}
+
+#[test]
+fn mrio_accounts_json_has_the_documented_shape_and_pymrio_values() {
+    let cb = Cbutler::new();
+    let m = fixture_mrio();
+    let doc = cb.json(&["mrio", "accounts", "--mrio", m.to_str().unwrap(), "--json"]);
+    let accounts = doc["accounts"].as_object().unwrap();
+    // Every stressor of every extension: two emissions and the factor inputs.
+    assert!(accounts.contains_key("emission_type1") && accounts.contains_key("emission_type2"));
+    assert!(accounts.contains_key("Value Added"));
+    for acc in ["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"] {
+        let rows = expected_csv(&format!("emissions_{acc}"));
+        let regions = &rows[0][1..];
+        for row in &rows[1..] {
+            let stressor = row[0].split('|').next().unwrap();
+            for (region, v) in regions.iter().zip(&row[1..]) {
+                let exp: f64 = v.parse().unwrap();
+                let ours = accounts[stressor][acc][region].as_f64().unwrap();
+                assert!(
+                    (ours - exp).abs() <= 1e-9 * exp.abs(),
+                    "{stressor} {acc} {region}: {ours} vs {exp}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mrio_transfers_and_paths() {
+    let cb = Cbutler::new();
+    let m = fixture_mrio();
+    let m = m.to_str().unwrap();
+    let t = cb.json(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    let acc = cb.json(&[
+        "mrio",
+        "accounts",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    let e1 = &acc["accounts"]["emission_type1"];
+    for r in ["reg1", "reg2", "reg3", "reg4", "reg5", "reg6"] {
+        let net = t["net_transfers"][r].as_f64().unwrap();
+        let expected = e1["D_imp_reg"][r].as_f64().unwrap() - e1["D_exp_reg"][r].as_f64().unwrap();
+        assert!((net - expected).abs() <= 1e-9 * expected.abs(), "{r}");
+    }
+    let p = cb.json(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg2",
+        "--sector",
+        "food",
+        "--depth",
+        "3",
+        "--top",
+        "4",
+        "--json",
+    ]);
+    let paths = p["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 4);
+    assert!(paths[0]["value"].as_f64().unwrap() >= paths[3]["value"].as_f64().unwrap());
+    assert!(paths.iter().all(|x| x["depth"].as_u64().unwrap() <= 3));
+    let text = cb.ok(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg2",
+        "--sector",
+        "food",
+    ]);
+    assert!(
+        text.contains("footprint of reg2's final demand for food"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_questions_and_bad_input_get_clear_errors() {
+    let cb = Cbutler::new();
+    let err = cb.fails(&["ask", "What is the carbon footprint of Atlantis?"]);
+    assert!(
+        err.contains("Name a country") && err.contains("Carbon Butler can answer"),
+        "{err}"
+    );
+    let err = cb.fails(&["ask", "Tell me a joke"]);
+    assert!(
+        err.contains("could not tell what you want") && err.contains("--mrio"),
+        "{err}"
+    );
+    let err = cb.fails(&["ask", "What were China's consumption emissions in 1950?"]);
+    assert!(err.contains("1950") && err.contains("1990–2022"), "{err}");
+    let err = cb.fails(&["ask", "Which sectors drive Germany's footprint?"]);
+    assert!(err.contains("--mrio"), "{err}");
+    let err = cb.fails(&["mrio", "accounts", "--mrio", "/nonexistent/mrio"]);
+    assert!(
+        err.contains("/nonexistent/mrio") && err.contains("not found"),
+        "{err}"
+    );
+    let m = fixture_mrio();
+    let err = cb.fails(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m.to_str().unwrap(),
+        "--stressor",
+        "CO2",
+    ]);
+    assert!(err.contains("unknown stressor \"CO2\""), "{err}");
+    let err = cb.fails(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m.to_str().unwrap(),
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg1",
+        "--sector",
+        "food",
+        "--depth",
+        "99",
+    ]);
+    assert!(err.contains("--depth"), "{err}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let cb = Cbutler::new();
+    for args in [
+        vec!["--help"],
+        vec!["ask", "--help"],
+        vec!["schema", "--help"],
+        vec!["mrio", "--help"],
+        vec!["mrio", "accounts", "--help"],
+        vec!["mrio", "transfers", "--help"],
+        vec!["mrio", "paths", "--help"],
+    ] {
+        let text = cb.ok(&args);
+        assert!(text.contains("Usage:"), "{args:?}");
+    }
+    let schema = cb.json(&["schema", "task-result"]);
+    assert!(schema["properties"]["outcome"].is_object());
+}
