@@ -112,7 +112,7 @@ impl MrioAnalysis {
         };
         let n = blocks.n();
         engine::check_matrix("Y", mrio.y.as_ref(), n, mrio.y.ncols()).map_err(explain)?;
-        let y_total = Col::from_fn(n, |i| mrio.y.row(i).iter().sum::<f64>());
+        let y_total = engine::row_sums(mrio.y.as_ref());
         progress("computing coefficients A");
         let (a, x_given) = match mrio.core {
             Core::Flows(z) => {

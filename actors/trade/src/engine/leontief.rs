@@ -3,6 +3,7 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::lu::partial_pivoting::{factor, solve};
 use faer::perm::PermRef;
+use faer::reborrow::Reborrow;
 use faer::{Col, ColRef, Mat, MatMut, MatRef, Par};
 
 use super::EngineError;
@@ -18,9 +19,18 @@ fn par() -> Par {
 
 /// Total output from flows and final demand: `x = Z·1 + Y·1` (pymrio `calc_x`).
 pub fn calc_x(z: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Col<f64> {
-    Col::from_fn(z.nrows(), |i| {
-        z.row(i).iter().sum::<f64>() + y.row(i).iter().sum::<f64>()
-    })
+    row_sums(z) + row_sums(y)
+}
+
+/// `M·1`, summed column by column (matrices are column-major: rows would be strided).
+pub fn row_sums(m: MatRef<'_, f64>) -> Col<f64> {
+    let mut s = Col::<f64>::zeros(m.nrows());
+    for j in 0..m.ncols() {
+        for (acc, v) in s.iter_mut().zip(m.col(j).iter()) {
+            *acc += v;
+        }
+    }
+    s
 }
 
 /// Total output from the Leontief system and final demand: `x = L·y`, i.e. `(I − A)·x = y`
@@ -65,23 +75,94 @@ pub fn calc_f(s: MatRef<'_, f64>, x: ColRef<'_, f64>) -> Mat<f64> {
     Mat::from_fn(s.nrows(), s.ncols(), |i, j| s[(i, j)] * x[j])
 }
 
-/// An LU factorisation (with partial pivoting) of the Leontief matrix `(I − A)`.
-///
-/// It stands in for `L = (I − A)⁻¹`: `L·B` is [`solve_in_place`](Self::solve_in_place) and
-/// `B·L` is a transposed solve, each at O(n²) per column instead of the O(n³) inverse.
-pub struct LeontiefFactor {
-    lu: Mat<f64>,
+/// LU factors with partial pivoting: `P·M = L_f·U`, stored in one matrix.
+struct Lu<T> {
+    lu: Mat<T>,
     perm: Vec<usize>,
     perm_inv: Vec<usize>,
 }
 
-/// Relative size below which a pivot of U counts as zero.
-const SINGULAR_PIVOT: f64 = 1e-12;
+fn lu_in_place<T: faer::traits::ComplexField>(mut m: Mat<T>) -> Lu<T> {
+    let n = m.nrows();
+    let mut perm = vec![0usize; n];
+    let mut perm_inv = vec![0usize; n];
+    let par = par();
+    let mut mem = MemBuffer::new(factor::lu_in_place_scratch::<usize, T>(
+        n,
+        n,
+        par,
+        Default::default(),
+    ));
+    factor::lu_in_place(
+        m.as_mut(),
+        &mut perm,
+        &mut perm_inv,
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    Lu {
+        lu: m,
+        perm,
+        perm_inv,
+    }
+}
 
-/// Factorises the Leontief matrix: `P·(I − A) = L_f·U` (LU with partial pivoting).
+impl<T: faer::traits::ComplexField> Lu<T> {
+    fn perm(&self) -> PermRef<'_, usize> {
+        PermRef::new_checked(&self.perm, &self.perm_inv, self.perm.len())
+    }
+
+    fn solve(&self, rhs: MatMut<'_, T>, transpose: bool) {
+        let par = par();
+        let n = self.lu.nrows();
+        let mut mem = MemBuffer::new(solve::solve_in_place_scratch::<usize, T>(n, rhs.ncols(), par));
+        let stack = MemStack::new(&mut mem);
+        if transpose {
+            solve::solve_transpose_in_place(self.lu.as_ref(), self.lu.as_ref(), self.perm(), rhs, par, stack);
+        } else {
+            solve::solve_in_place(self.lu.as_ref(), self.lu.as_ref(), self.perm(), rhs, par, stack);
+        }
+    }
+}
+
+/// The first pivot of U that is zero relative to the largest, if any.
+fn small_pivot(diag: impl Iterator<Item = f64> + Clone, relative: f64) -> Option<(usize, f64)> {
+    let scale = diag.clone().map(f64::abs).fold(0.0f64, f64::max).max(1.0);
+    diag.enumerate()
+        .find(|(_, p)| !p.is_finite() || p.abs() <= relative * scale)
+}
+
+/// The Leontief matrix `(I − A)` factorised for solving, standing in for `L = (I − A)⁻¹`:
+/// `L·B` is [`solve_in_place`](Self::solve_in_place) and `B·L` a transposed solve, each at O(n²)
+/// per column instead of the O(n³) inverse.
 ///
-/// Takes `A` by value and overwrites it with the factors, so the factorisation costs no
-/// memory beyond `A` itself. A zero pivot means `(I − A)` is singular: reported with the column.
+/// Mixed precision with iterative refinement (the method of LAPACK's `dsgesv`): `(I − A)` is
+/// factorised in f32, which runs at twice the f64 speed; every solve is refined with residuals
+/// computed in f64 until each column's backward error is at f64 level
+/// (`‖r‖∞ ≤ ‖x‖∞·‖I − A‖∞·ε·√n`), so results are as accurate as an f64 solve. Where refinement
+/// does not converge (an ill-conditioned system) or the f32 factors have a tiny pivot, an f64 LU
+/// is made and used instead.
+pub struct LeontiefFactor {
+    /// `(I − A)` in f64, for the residuals.
+    m: Mat<f64>,
+    /// `‖I − A‖∞`.
+    norm_inf: f64,
+    lu32: Option<Lu<f32>>,
+    lu64: std::sync::OnceLock<Lu<f64>>,
+}
+
+/// Relative size below which a pivot of U counts as zero (f64).
+const SINGULAR_PIVOT: f64 = 1e-12;
+/// Relative pivot size below which f32 factors are not trusted.
+const F32_PIVOT: f64 = 1e-5;
+/// Refinement steps before falling back to f64 factors (LAPACK's ITERMAX is 30).
+const MAX_REFINEMENT: usize = 30;
+
+/// Factorises the Leontief matrix `(I − A)`: `P·(I − A) = L_f·U` with partial pivoting.
+///
+/// Takes `A` by value and turns it into `(I − A)` in place. A zero pivot means `(I − A)` is
+/// singular: reported with the column where elimination broke down.
 pub fn factorize_leontief(mut a: Mat<f64>) -> Result<LeontiefFactor, EngineError> {
     let n = a.nrows();
     if a.ncols() != n {
@@ -93,89 +174,110 @@ pub fn factorize_leontief(mut a: Mat<f64>) -> Result<LeontiefFactor, EngineError
             found_cols: a.ncols(),
         });
     }
-    // I − A in place.
+    let mut row_abs = vec![0.0f64; n];
     for j in 0..n {
-        let col = a.col_mut(j);
-        for v in col.iter_mut() {
+        for (i, v) in a.col_mut(j).iter_mut().enumerate() {
             *v = -*v;
+            row_abs[i] += v.abs();
         }
+        row_abs[j] += (a[(j, j)] + 1.0).abs() - a[(j, j)].abs();
         a[(j, j)] += 1.0;
     }
-    let mut perm = vec![0usize; n];
-    let mut perm_inv = vec![0usize; n];
-    let par = par();
-    let mut mem = MemBuffer::new(factor::lu_in_place_scratch::<usize, f64>(
-        n,
-        n,
-        par,
-        Default::default(),
-    ));
-    factor::lu_in_place(
-        a.as_mut(),
-        &mut perm,
-        &mut perm_inv,
-        par,
-        MemStack::new(&mut mem),
-        Default::default(),
-    );
-    let scale = (0..n).map(|i| a[(i, i)].abs()).fold(0.0f64, f64::max);
-    for i in 0..n {
-        let pivot = a[(i, i)];
-        if !pivot.is_finite() || pivot.abs() <= SINGULAR_PIVOT * scale.max(1.0) {
-            return Err(EngineError::Singular { column: i, pivot });
-        }
+    let norm_inf = row_abs.into_iter().fold(0.0, f64::max);
+    let lu32 = lu_in_place(Mat::<f32>::from_fn(n, n, |i, j| a[(i, j)] as f32));
+    let factor = LeontiefFactor {
+        m: a,
+        norm_inf,
+        lu32: None,
+        lu64: std::sync::OnceLock::new(),
+    };
+    let pivots32 = (0..n).map(|i| lu32.lu[(i, i)] as f64);
+    if small_pivot(pivots32, F32_PIVOT).is_none() {
+        return Ok(LeontiefFactor {
+            lu32: Some(lu32),
+            ..factor
+        });
     }
-    Ok(LeontiefFactor {
-        lu: a,
-        perm,
-        perm_inv,
-    })
+    // f32 is not enough here: factorise in f64 and judge singularity there.
+    drop(lu32);
+    let lu64 = factor.lu64();
+    if let Some((column, pivot)) = small_pivot((0..n).map(|i| lu64.lu[(i, i)]), SINGULAR_PIVOT) {
+        return Err(EngineError::Singular { column, pivot });
+    }
+    Ok(factor)
 }
 
 impl LeontiefFactor {
     /// Size n of the system.
     pub fn dim(&self) -> usize {
-        self.lu.nrows()
+        self.m.nrows()
     }
 
-    fn perm(&self) -> PermRef<'_, usize> {
-        PermRef::new_checked(&self.perm, &self.perm_inv, self.perm.len())
+    fn lu64(&self) -> &Lu<f64> {
+        self.lu64.get_or_init(|| lu_in_place(self.m.clone()))
+    }
+
+    /// Solves `(I − A)·X = B` (or `(I − A)ᵀ·X = B`), overwriting `B` with `X`.
+    fn solve(&self, mut b: MatMut<'_, f64>, transpose: bool) {
+        if let Some(lu64) = self.lu64.get() {
+            return lu64.solve(b, transpose);
+        }
+        let Some(lu32) = &self.lu32 else {
+            return self.lu64().solve(b, transpose);
+        };
+        let (n, m) = (b.nrows(), b.ncols());
+        let rhs = b.to_owned();
+        let mut low = Mat::<f32>::from_fn(n, m, |i, j| rhs[(i, j)] as f32);
+        lu32.solve(low.as_mut(), transpose);
+        for j in 0..m {
+            for i in 0..n {
+                b[(i, j)] = low[(i, j)] as f64;
+            }
+        }
+        let tolerance = self.norm_inf * (f64::EPSILON / 2.0) * (n as f64).sqrt();
+        let mut residual = Mat::<f64>::zeros(n, m);
+        for _ in 0..MAX_REFINEMENT {
+            // r = B − (I − A)·X in f64.
+            residual.copy_from(&rhs);
+            let lhs = if transpose {
+                self.m.transpose()
+            } else {
+                self.m.as_ref()
+            };
+            faer::linalg::matmul::matmul(residual.as_mut(), faer::Accum::Add, lhs, b.rb(), -1.0, par());
+            let converged = (0..m).all(|j| {
+                let r = residual.col(j).iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                let x = b.rb().col(j).iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                r <= x * tolerance
+            });
+            if converged {
+                return;
+            }
+            for j in 0..m {
+                for i in 0..n {
+                    low[(i, j)] = residual[(i, j)] as f32;
+                }
+            }
+            lu32.solve(low.as_mut(), transpose);
+            for j in 0..m {
+                for i in 0..n {
+                    b[(i, j)] += low[(i, j)] as f64;
+                }
+            }
+        }
+        // No convergence: an ill-conditioned system. Solve in f64 from the original B.
+        b.copy_from(&rhs);
+        self.lu64().solve(b, transpose);
     }
 
     /// Overwrites `B` with `L·B`, i.e. solves `(I − A)·X = B`.
     pub fn solve_in_place(&self, rhs: MatMut<'_, f64>) {
-        let par = par();
-        let mut mem = MemBuffer::new(solve::solve_in_place_scratch::<usize, f64>(
-            self.dim(),
-            rhs.ncols(),
-            par,
-        ));
-        solve::solve_in_place(
-            self.lu.as_ref(),
-            self.lu.as_ref(),
-            self.perm(),
-            rhs,
-            par,
-            MemStack::new(&mut mem),
-        );
+        self.solve(rhs, false);
     }
 
     /// Overwrites `B` with `Lᵀ·B`, i.e. solves `(I − A)ᵀ·X = B`; `(B'·L)ᵀ = Lᵀ·B'ᵀ`.
     pub fn solve_transpose_in_place(&self, rhs: MatMut<'_, f64>) {
-        let par = par();
-        let mut mem = MemBuffer::new(solve::solve_transpose_in_place_scratch::<usize, f64>(
-            self.dim(),
-            rhs.ncols(),
-            par,
-        ));
-        solve::solve_transpose_in_place(
-            self.lu.as_ref(),
-            self.lu.as_ref(),
-            self.perm(),
-            rhs,
-            par,
-            MemStack::new(&mut mem),
-        );
+        self.solve(rhs, true);
     }
 
     /// `B·L` for a row-block `B` (k × n): solves `(I − A)ᵀ·Xᵀ = Bᵀ`.
@@ -191,18 +293,137 @@ impl LeontiefFactor {
         self.solve_in_place(x.as_mut());
         x
     }
+
+    /// `L` itself, through f64 factors (n right-hand sides: refinement would cost more).
+    fn inverse(&self) -> Mat<f64> {
+        let n = self.dim();
+        let mut l = Mat::<f64>::identity(n, n);
+        self.lu64().solve(l.as_mut(), false);
+        l
+    }
 }
 
 /// The Leontief inverse `L = (I − A)⁻¹` (pymrio `calc_L`). O(n³) and n² memory: only for
 /// users who ask for L itself; the accounts never need it.
 pub fn calc_l(leontief: &LeontiefFactor) -> Mat<f64> {
-    let n = leontief.dim();
-    let mut l = Mat::<f64>::identity(n, n);
-    leontief.solve_in_place(l.as_mut());
-    l
+    leontief.inverse()
 }
 
 /// Multipliers: `M = S·L`, computed as `Mᵀ = (I − A)⁻ᵀ·Sᵀ` (pymrio `calc_M`).
 pub fn calc_m(s: MatRef<'_, f64>, leontief: &LeontiefFactor) -> Mat<f64> {
     leontief.left_multiply(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn max_abs_diff(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+        let mut d = 0.0f64;
+        for j in 0..a.ncols() {
+            for i in 0..a.nrows() {
+                d = d.max((a[(i, j)] - b[(i, j)]).abs());
+            }
+        }
+        d
+    }
+
+    /// A dense, productive A (column sums 0.6) with a pseudo-random pattern.
+    fn coefficients(n: usize) -> Mat<f64> {
+        let mut a = Mat::from_fn(n, n, |i, j| {
+            (((i * 7919 + j * 104_729) % 1000) as f64 + 1.0) / 1000.0
+        });
+        for j in 0..n {
+            let s: f64 = a.col(j).iter().sum();
+            a.col_mut(j).iter_mut().for_each(|v| *v *= 0.6 / s);
+        }
+        a
+    }
+
+    #[test]
+    fn refined_solves_are_as_accurate_as_f64_solves() {
+        let n = 300;
+        let a = coefficients(n);
+        let factor = factorize_leontief(a.clone()).unwrap();
+        assert!(factor.lu32.is_some() && factor.lu64.get().is_none());
+        let b = Mat::from_fn(n, 5, |i, j| ((i + 3 * j) % 17) as f64 + 0.5);
+        let x = factor.right_multiply(b.as_ref());
+        assert!(
+            factor.lu64.get().is_none(),
+            "well-conditioned: no f64 factors needed"
+        );
+        // The f64 reference: (I − A)⁻¹ through f64 LU.
+        let reference = lu_in_place(Mat::<f64>::identity(n, n) - &a);
+        let mut expected = b.clone();
+        reference.solve(expected.as_mut(), false);
+        let scale = max_abs_diff(expected.as_ref(), Mat::<f64>::zeros(n, 5).as_ref());
+        assert!(max_abs_diff(x.as_ref(), expected.as_ref()) <= 1e-13 * scale);
+        // Transposed too.
+        let xt = factor.left_multiply(b.transpose());
+        let mut expected_t = b.clone();
+        reference.solve(expected_t.as_mut(), true);
+        assert!(max_abs_diff(xt.transpose(), expected_t.as_ref()) <= 1e-13 * scale);
+    }
+
+    #[test]
+    fn entries_f32_cannot_hold_use_f64_factors() {
+        // A = [[0, 1 − δ], [1 − δ, 0]] with δ = 1e-9: in f32 (I − A) is exactly singular.
+        let d = 1e-9;
+        let a = Mat::from_fn(2, 2, |i, j| if i == j { 0.0 } else { 1.0 - d });
+        let factor = factorize_leontief(a.clone()).unwrap();
+        assert!(factor.lu32.is_none() && factor.lu64.get().is_some());
+        let x = calc_x_from_leontief(&factor, Col::from_fn(2, |_| 1.0).as_ref());
+        // (I − A)·x = 1 gives x = 1/δ for both.
+        assert!(
+            (x[0] * d - 1.0).abs() < 1e-6 && (x[1] * d - 1.0).abs() < 1e-6,
+            "{x:?}"
+        );
+    }
+
+    /// M = H·diag(σ)·H, H a Householder reflection and σ from 1 down to `smallest`, with f32
+    /// factors made by hand (so the pivot check cannot divert it to f64 first).
+    fn conditioned(smallest: f64) -> (LeontiefFactor, Mat<f64>, Mat<f64>) {
+        let n = 20;
+        let v: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 * 0.37).collect();
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        let h = Mat::from_fn(n, n, |i, j| f64::from(u8::from(i == j)) - 2.0 * v[i] * v[j] / vv);
+        let exponent = smallest.log10();
+        let sigma = Mat::from_fn(n, n, |i, j| {
+            if i == j {
+                10f64.powf(exponent * i as f64 / (n - 1) as f64)
+            } else {
+                0.0
+            }
+        });
+        let m = &h * &sigma * &h;
+        let factor = LeontiefFactor {
+            norm_inf: (0..n)
+                .map(|i| m.row(i).iter().map(|x| x.abs()).sum::<f64>())
+                .fold(0.0, f64::max),
+            lu32: Some(lu_in_place(Mat::<f32>::from_fn(n, n, |i, j| m[(i, j)] as f32))),
+            lu64: std::sync::OnceLock::new(),
+            m: m.clone(),
+        };
+        let x_true = Mat::from_fn(n, 1, |i, _| 1.0 + (i % 3) as f64);
+        let b = &m * &x_true;
+        (factor, b, x_true)
+    }
+
+    #[test]
+    fn refinement_reaches_f64_accuracy_on_ill_conditioned_systems() {
+        // Condition number 1e9: f32 factors alone give ~1e-1 errors; refined, ~cond·ε₆₄.
+        let (factor, b, x_true) = conditioned(1e-9);
+        let x = factor.right_multiply(b.as_ref());
+        assert!(factor.lu64.get().is_none());
+        assert!(max_abs_diff(x.as_ref(), x_true.as_ref()) < 1e-6);
+    }
+
+    #[test]
+    fn refinement_that_cannot_converge_falls_back_to_f64() {
+        // Condition number 1e13: beyond f32 refinement; the f64 factors answer (to ~cond·ε₆₄).
+        let (factor, b, x_true) = conditioned(1e-13);
+        let x = factor.right_multiply(b.as_ref());
+        assert!(factor.lu64.get().is_some(), "refinement should have given up");
+        assert!(max_abs_diff(x.as_ref(), x_true.as_ref()) < 1e-3);
+    }
 }
