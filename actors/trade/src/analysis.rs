@@ -360,6 +360,17 @@ impl MrioLabels {
             stressors: stressor_names(&labels),
         }
     }
+
+    /// The names of the MRIO at `path`, without loading its matrices where the format allows.
+    pub fn read(path: &std::path::Path) -> Result<MrioLabels, crate::data::DataError> {
+        let labels = crate::data::read_labels(path)?;
+        Ok(MrioLabels {
+            stressors: stressor_names(&labels.stressors),
+            name: labels.name,
+            regions: labels.regions,
+            sectors: labels.sectors,
+        })
+    }
 }
 
 fn find_label(labels: &[String], name: &str) -> Option<usize> {

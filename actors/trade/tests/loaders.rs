@@ -338,3 +338,43 @@ fn bundled_global_carbon_budget() {
         "{err}"
     );
 }
+
+#[test]
+fn labels_without_loading_the_matrices() {
+    use cb_trade::analysis::MrioLabels;
+    use cb_trade::data::read_labels;
+    // pymrio save: from unit files; the same as a full load.
+    let cheap = MrioLabels::read(&fixture("pymrio-test/input")).unwrap();
+    let full = MrioLabels::of(&load_mrio(&fixture("pymrio-test/input")).unwrap());
+    assert_eq!(
+        (&cheap.name, &cheap.regions, &cheap.sectors, &cheap.stressors),
+        (&full.name, &full.regions, &full.sectors, &full.stressors)
+    );
+    assert_eq!(
+        cheap.stressors,
+        ["emission_type1", "emission_type2", "Value Added"]
+    );
+    // EXIOBASE zip, with and without parameter files.
+    for with_parameters in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        write_exiobase(&src, with_parameters);
+        let zip = dir.path().join("IOT_2022_ixi.zip");
+        zip_dir(&src, &zip, "");
+        let labels = read_labels(&zip).unwrap();
+        assert_eq!(labels.regions, ["AT", "WA"]);
+        assert_eq!(
+            labels.stressors,
+            [
+                vec!["CO2 - combustion - air".to_string()],
+                vec!["CH4 - combustion - air".to_string()]
+            ]
+        );
+    }
+    // WIOD: no unit files, so a full load.
+    let wiod = read_labels(&fixture("wiod2011")).unwrap();
+    assert_eq!(
+        (wiod.regions.len(), wiod.sectors.len(), wiod.stressors.len()),
+        (41, 35, 0)
+    );
+}

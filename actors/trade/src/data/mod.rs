@@ -65,6 +65,48 @@ impl DataError {
     }
 }
 
+/// The names in an MRIO: regions, sectors and the row labels of every stressor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    pub name: String,
+    pub regions: Vec<String>,
+    pub sectors: Vec<String>,
+    pub stressors: Vec<Vec<String>>,
+}
+
+/// Reads the names of an MRIO, cheaply where the format lists them in unit files (pymrio saves,
+/// EXIOBASE), otherwise by loading it.
+pub fn read_labels(path: &Path) -> Result<Labels, DataError> {
+    let mut source = Source::open(path)?;
+    if !source.exists("file_parameters.json") && !source.exists("Z.csv.gz") && !source.exists("Z.csv") {
+        let files = source.files();
+        let tops: std::collections::BTreeSet<&str> = files
+            .iter()
+            .filter_map(|f| f.split_once('/').map(|(top, _)| top))
+            .collect();
+        if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
+            let top = tops.into_iter().next().unwrap_or_default().to_string();
+            source.descend(&top);
+        }
+    }
+    if (source.exists("file_parameters.json") || source.exists("A.txt"))
+        && let Some(labels) = pymrio::read_labels(&mut source)?
+    {
+        return Ok(labels);
+    }
+    let mrio = load_mrio(path)?;
+    Ok(Labels {
+        name: mrio.name,
+        regions: mrio.regions,
+        sectors: mrio.sectors,
+        stressors: mrio
+            .extensions
+            .iter()
+            .flat_map(|e| e.stressors.iter().cloned())
+            .collect(),
+    })
+}
+
 /// Opens any supported MRIO: a pymrio save (folder or zip), an EXIOBASE 3 zip, or a WIOD-style
 /// CSV folder. The format is recognised from the files present.
 pub fn load_mrio(path: &Path) -> Result<Mrio, DataError> {

@@ -246,7 +246,10 @@ impl Mrio {
 
 /// Splits (region, sector) row labels into regions and sectors, and checks the MRIO block
 /// layout: regions in contiguous blocks, every region with the same sectors in the same order.
-fn region_blocks(rows: &[Vec<String>], file: &str) -> Result<(Vec<String>, Vec<String>), DataError> {
+pub(crate) fn region_blocks(
+    rows: &[Vec<String>],
+    file: &str,
+) -> Result<(Vec<String>, Vec<String>), DataError> {
     if rows.iter().any(|r| r.len() < 2) {
         return Err(DataError::Structure(format!(
             "{file}: rows must be labelled (region, sector); found {} label level(s)",

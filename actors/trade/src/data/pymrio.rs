@@ -230,3 +230,52 @@ fn load_extensions(source: &mut Source) -> Result<Vec<ExtensionParts>, DataError
     }
     Ok(out)
 }
+
+/// Names of a pymrio save or EXIOBASE folder without reading its matrices: regions and sectors
+/// from the core `unit.txt`, stressor row labels from each extension's `unit.txt`. `None` when a
+/// unit file is missing (then the caller loads the whole MRIO).
+pub fn read_labels(source: &mut Source) -> Result<Option<super::Labels>, DataError> {
+    let params = read_parameters(source, "")?;
+    let unit_file = match &params {
+        Some(p) => match p.files.get("unit") {
+            Some(e) => e.name.clone(),
+            None => return Ok(None),
+        },
+        None if source.exists("unit.txt") => "unit.txt".to_string(),
+        None => return Ok(None),
+    };
+    let rows: Vec<Vec<String>> = source
+        .with_file(&unit_file, |r, n| parse_unit_table(r, n, '\t'))?
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect();
+    let (regions, sectors) = super::mrio::region_blocks(&rows, &unit_file)?;
+    let (name, _) = read_metadata(source, &params);
+    let mut stressors = Vec::new();
+    let folders: std::collections::BTreeSet<String> = source
+        .files()
+        .iter()
+        .filter_map(|f| f.split_once('/').map(|(d, _)| format!("{d}/")))
+        .collect();
+    for folder in folders {
+        let is_extension = match read_parameters(source, &folder)? {
+            Some(p) => p.systemtype.as_deref() == Some("Extension"),
+            None => source.exists(&format!("{folder}F.txt")),
+        };
+        if !is_extension {
+            continue;
+        }
+        let unit = format!("{folder}unit.txt");
+        if !source.exists(&unit) {
+            return Ok(None);
+        }
+        let labels = source.with_file(&unit, |r, n| parse_unit_table(r, n, '\t'))?;
+        stressors.extend(labels.into_iter().map(|(label, _)| label));
+    }
+    Ok(Some(super::Labels {
+        name,
+        regions,
+        sectors,
+        stressors,
+    }))
+}

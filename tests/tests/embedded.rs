@@ -1,0 +1,186 @@
+//! The embedded orchestrator through the library: planner → runs → trade actor → graph → answer,
+//! concurrency, and what happens when an agent is missing or a dependency fails.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cb_protocol::{AgentKind, NodeKind, Plan, Task, TaskId, TaskOutcome, TaskSpec, TradeTask};
+use cbutler::dispatch::AgentDirectory;
+use cbutler::journal::Journal;
+use cbutler::orchestrator::execute;
+use cbutler::planner::{MrioVocabulary, PlanContext};
+use cbutler::{AskRequest, Embedded, OrchestratorArgs};
+
+fn fixture_mrio() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../actors/trade/tests/fixtures/pymrio-test/input")
+}
+
+async fn embedded(journal: Option<Journal>) -> Embedded {
+    Embedded::start(OrchestratorArgs {
+        journal,
+        task_timeout: Duration::from_secs(120),
+    })
+    .await
+    .unwrap()
+}
+
+fn ask(question: &str) -> AskRequest {
+    AskRequest {
+        question: question.into(),
+        context: PlanContext::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_becomes_an_answer_a_graph_and_a_journal_entry() {
+    let home = tempfile::tempdir().unwrap();
+    let journal = Journal::new(home.path());
+    let cb = embedded(Some(journal.clone())).await;
+    let outcome = cb
+        .ask(ask(
+            "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        ))
+        .await
+        .unwrap();
+    let a = &outcome.answer;
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert_eq!(a.plan.tasks.len(), 1);
+    let schema = cb_protocol::plan_schema();
+    let plan_json = serde_json::to_value(&a.plan).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&plan_json));
+    let cons = a.table.iter().find(|r| r.measure == "consumption_co2").unwrap();
+    assert_eq!((cons.value, cons.unit.as_str()), (10_309_727_000.0, "t CO2"));
+    // The graph: China, the rest of the world and the atmosphere, with the net transfer edge.
+    let g = &outcome.graph;
+    assert_eq!(g.nodes_of_kind(NodeKind::Region).count(), 2);
+    let china = g.node("region:CHN").unwrap();
+    assert_eq!(china.quantities["territorial_co2"].value, 11_350_538_000.0);
+    let transfer = g
+        .edges_from("region:CHN")
+        .into_iter()
+        .find(|e| e.to == "region:rest-of-world")
+        .unwrap();
+    assert_eq!(
+        transfer.quantity.as_ref().unwrap().value,
+        11_350_538_000.0 - 10_309_727_000.0
+    );
+    // Journaled whole.
+    let record = journal.load(&a.run_id).unwrap();
+    assert_eq!(record.answer, *a);
+    cb.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_questions_get_their_own_runs() {
+    let cb = embedded(None).await;
+    let mrio = fixture_mrio();
+    let vocab = MrioVocabulary {
+        path: mrio.display().to_string(),
+        name: "testmrio".into(),
+        regions: (1..=6).map(|i| format!("reg{i}")).collect(),
+        sectors: [
+            "food",
+            "mining",
+            "manufactoring",
+            "electricity",
+            "construction",
+            "trade",
+            "transport",
+            "other",
+        ]
+        .map(String::from)
+        .to_vec(),
+        stressors: vec![
+            "emission_type1".into(),
+            "emission_type2".into(),
+            "Value Added".into(),
+        ],
+    };
+    let questions: [&'static str; 4] = [
+        "What is the carbon footprint of Germany in 2019?",
+        "Compare the US consumption and territorial CO2 in 2015",
+        "How much emission_type1 embodied in reg4's exports is consumed in reg5?",
+        "Which sectors contribute most to reg1's production-based emission_type2?",
+    ];
+    let cb = std::sync::Arc::new(cb);
+    let mut set = tokio::task::JoinSet::new();
+    for (i, q) in questions.into_iter().enumerate() {
+        let (cb, vocab) = (cb.clone(), vocab.clone());
+        set.spawn(async move {
+            let request = AskRequest {
+                question: q.to_string(),
+                context: PlanContext { mrio: Some(vocab) },
+            };
+            (i, cb.ask(request).await)
+        });
+    }
+    let mut outcomes: Vec<_> = set.join_all().await;
+    outcomes.sort_by_key(|(i, _)| *i);
+    let outcomes = outcomes.into_iter().map(|(_, o)| o);
+    let mut ids = std::collections::HashSet::new();
+    for (q, o) in questions.iter().zip(outcomes) {
+        let o = o.unwrap();
+        assert!(o.answer.errors.is_empty(), "{q}: {:?}", o.answer.errors);
+        assert!(!o.answer.table.is_empty(), "{q}");
+        assert_eq!(o.answer.question, *q);
+        assert!(ids.insert(o.answer.run_id.clone()));
+    }
+    if let Ok(cb) = std::sync::Arc::try_unwrap(cb) {
+        cb.shutdown().await;
+    }
+}
+
+fn national(id: &str, country: &str) -> Task {
+    Task::new(
+        id,
+        TaskSpec::Trade(TradeTask::NationalAccounts {
+            countries: vec![country.into()],
+            year: Some(2020),
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
+    let plan = Plan {
+        question: "q".into(),
+        planner: "test".into(),
+        intent: "test".into(),
+        tasks: vec![national("a", "CHN")],
+    };
+    // No agent registered at all.
+    let results = execute(&plan, &AgentDirectory::default()).await;
+    match &results[0].outcome {
+        TaskOutcome::Failed(e) => assert!(e.message.contains("no trade agent"), "{}", e.message),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(results[0].agent, AgentKind::Trade);
+
+    // A dependency that fails (unknown country) stops the task that needs it; the
+    // independent task still runs.
+    let mut dependent = national("b", "DEU");
+    dependent.depends_on.push(TaskId::new("a"));
+    let plan = Plan {
+        tasks: vec![national("a", "Atlantis"), dependent, national("c", "FRA")],
+        ..plan
+    };
+    // A trade actor started the way the orchestrator starts it.
+    let (actor, handle) = ractor::Actor::spawn(None, cb_trade::TradeActor, ())
+        .await
+        .unwrap();
+    let directory = AgentDirectory::default();
+    directory.register(std::sync::Arc::new(cbutler::dispatch::LocalTradeAgent {
+        actor: actor.clone(),
+        timeout: Duration::from_secs(60),
+    }));
+    let results = execute(&plan, &directory).await;
+    let ids: Vec<&str> = results.iter().map(|r| r.task_id.0.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    assert!(matches!(&results[0].outcome, TaskOutcome::Failed(e) if e.message.contains("Atlantis")));
+    assert!(
+        matches!(&results[1].outcome, TaskOutcome::Failed(e) if e.message.contains("not run: task a failed"))
+    );
+    assert!(matches!(&results[2].outcome, TaskOutcome::Completed(_)));
+    actor.stop(None);
+    handle.await.unwrap();
+}
