@@ -74,22 +74,53 @@ pub struct Labels {
     pub stressors: Vec<Vec<String>>,
 }
 
+/// The formats the loaders read.
+enum Format {
+    /// pymrio's save layout: a pymrio save, or an EXIOBASE 3 release (one top folder).
+    Pymrio,
+    /// WIOD-style CSV.
+    Wiod,
+}
+
+/// Opens a dataset and recognises its format from the files present, descending into the one
+/// top folder that EXIOBASE zips (and saves moved into a folder) have.
+fn open_recognised(path: &Path) -> Result<(Source, Format), DataError> {
+    let mut source = Source::open(path)?;
+    if source.exists("file_parameters.json") {
+        return Ok((source, Format::Pymrio));
+    }
+    if source.exists("Z.csv.gz") || source.exists("Z.csv") {
+        return Ok((source, Format::Wiod));
+    }
+    let files = source.files();
+    let tops: std::collections::BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.split_once('/').map(|(top, _)| top))
+        .collect();
+    if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
+        let top = tops.into_iter().next().unwrap_or_default().to_string();
+        if files
+            .iter()
+            .any(|f| *f == format!("{top}/A.txt") || *f == format!("{top}/Z.txt"))
+        {
+            source.descend(&top);
+            return Ok((source, Format::Pymrio));
+        }
+    }
+    Err(DataError::Format {
+        path: path.display().to_string(),
+        reason: "not a recognised MRIO: expected a pymrio save (file_parameters.json), an EXIOBASE 3 \
+                 zip (one folder with A.txt, Y.txt, satellite/F.txt) or a WIOD-style folder (Z.csv.gz, \
+                 Y.csv.gz)"
+            .into(),
+    })
+}
+
 /// Reads the names of an MRIO, cheaply where the format lists them in unit files (pymrio saves,
 /// EXIOBASE), otherwise by loading it.
 pub fn read_labels(path: &Path) -> Result<Labels, DataError> {
-    let mut source = Source::open(path)?;
-    if !source.exists("file_parameters.json") && !source.exists("Z.csv.gz") && !source.exists("Z.csv") {
-        let files = source.files();
-        let tops: std::collections::BTreeSet<&str> = files
-            .iter()
-            .filter_map(|f| f.split_once('/').map(|(top, _)| top))
-            .collect();
-        if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
-            let top = tops.into_iter().next().unwrap_or_default().to_string();
-            source.descend(&top);
-        }
-    }
-    if (source.exists("file_parameters.json") || source.exists("A.txt"))
+    let (mut source, format) = open_recognised(path)?;
+    if let Format::Pymrio = format
         && let Some(labels) = pymrio::read_labels(&mut source)?
     {
         return Ok(labels);
@@ -110,34 +141,8 @@ pub fn read_labels(path: &Path) -> Result<Labels, DataError> {
 /// Opens any supported MRIO: a pymrio save (folder or zip), an EXIOBASE 3 zip, or a WIOD-style
 /// CSV folder. The format is recognised from the files present.
 pub fn load_mrio(path: &Path) -> Result<Mrio, DataError> {
-    let mut source = Source::open(path)?;
-    if source.exists("file_parameters.json") {
-        return pymrio::load(source);
+    match open_recognised(path)? {
+        (source, Format::Pymrio) => pymrio::load(source),
+        (source, Format::Wiod) => wiod::load(source),
     }
-    if source.exists("Z.csv.gz") || source.exists("Z.csv") {
-        return wiod::load(source);
-    }
-    // EXIOBASE 3 zips (and saves moved into a folder) hold the dataset in one top folder.
-    let files = source.files();
-    let tops: std::collections::BTreeSet<&str> = files
-        .iter()
-        .filter_map(|f| f.split_once('/').map(|(top, _)| top))
-        .collect();
-    if tops.len() == 1 && files.iter().all(|f| f.contains('/')) {
-        let top = tops.into_iter().next().unwrap_or_default().to_string();
-        if files
-            .iter()
-            .any(|f| *f == format!("{top}/A.txt") || *f == format!("{top}/Z.txt"))
-        {
-            source.descend(&top);
-            return pymrio::load(source);
-        }
-    }
-    Err(DataError::Format {
-        path: path.display().to_string(),
-        reason: "not a recognised MRIO: expected a pymrio save (file_parameters.json), an EXIOBASE 3 \
-                 zip (one folder with A.txt, Y.txt, satellite/F.txt) or a WIOD-style folder (Z.csv.gz, \
-                 Y.csv.gz)"
-            .into(),
-    })
 }
