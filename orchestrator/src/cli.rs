@@ -135,11 +135,11 @@ fn spinner(msg: &str) -> ProgressBar {
     pb
 }
 
-fn load_analysis(path: &Path, keep_a: bool) -> Result<MrioAnalysis> {
+fn load_analysis(path: &Path) -> Result<MrioAnalysis> {
     let pb = spinner(&format!("loading {}", path.display()));
     let mrio = cb_trade::data::load_mrio(path)
         .with_context(|| format!("cannot load the MRIO {}", path.display()))?;
-    let analysis = MrioAnalysis::new(mrio, keep_a, &mut |step| pb.set_message(step.to_string()))?;
+    let analysis = MrioAnalysis::new(mrio, &mut |step| pb.set_message(step.to_string()))?;
     pb.finish_and_clear();
     Ok(analysis)
 }
@@ -164,9 +164,8 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     let mut context = PlanContext::default();
     if let Some(path) = &args.mrio {
         let pb = spinner(&format!("reading labels of {}", path.display()));
-        let mrio = cb_trade::data::load_mrio(path)
-            .with_context(|| format!("cannot load the MRIO {}", path.display()))?;
-        let labels = MrioLabels::of(&mrio);
+        let labels =
+            MrioLabels::read(path).with_context(|| format!("cannot read the MRIO {}", path.display()))?;
         pb.finish_and_clear();
         context.mrio = Some(MrioVocabulary {
             path: path.display().to_string(),
@@ -267,7 +266,7 @@ fn region_map(regions: &[String], m: &faer::Mat<f64>, k: usize) -> Value {
 fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
     match command {
         MrioCommand::Accounts { mrio, stressor, json } => {
-            let a = load_analysis(&mrio.mrio, false)?;
+            let a = load_analysis(&mrio.mrio)?;
             let pb = spinner("computing accounts");
             let acc = a.regional_accounts()?;
             pb.finish_and_clear();
@@ -328,7 +327,7 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         MrioCommand::Transfers { mrio, stressor, json } => {
-            let a = load_analysis(&mrio.mrio, false)?;
+            let a = load_analysis(&mrio.mrio)?;
             let k = a.stressor_index(&stressor)?;
             let e = a.embodied_trade(k);
             let net = cb_trade::engine::calc_net_transfers(e.as_ref());
@@ -398,7 +397,7 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
             if !(0.0..=1.0).contains(&threshold) {
                 bail!("--threshold must be between 0 and 1, got {threshold}");
             }
-            let a = load_analysis(&mrio.mrio, true)?;
+            let a = load_analysis(&mrio.mrio)?;
             let output = cb_trade::agent::supply_chain_paths(
                 &a,
                 &stressor,

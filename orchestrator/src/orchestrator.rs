@@ -125,21 +125,26 @@ impl Actor for Orchestrator {
         event: SupervisionEvent,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        match event {
+        let trade_stopped = match &event {
             SupervisionEvent::ActorFailed(cell, err) if cell.get_id() == state.trade.get_id() => {
                 tracing_warn(&format!("the trade agent failed ({err}); restarting it"));
-                state.trade =
-                    start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
+                true
             }
-            SupervisionEvent::ActorTerminated(cell, _, _) if cell.get_id() == state.trade.get_id() => {
-                state.trade =
-                    start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await?;
+            SupervisionEvent::ActorTerminated(cell, _, _) => cell.get_id() == state.trade.get_id(),
+            _ => false,
+        };
+        if trade_stopped {
+            // A failed restart leaves the old handle in place: its tasks then fail with a clear
+            // "agent stopped" error instead of the orchestrator going down with it.
+            match start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await {
+                Ok(cell) => state.trade = cell,
+                Err(e) => tracing_warn(&format!("could not restart the trade agent: {e}")),
             }
-            SupervisionEvent::ActorFailed(_, err) => {
-                // A run failed; its caller has been told through the dropped reply port.
-                tracing_warn(&format!("a run failed: {err}"));
-            }
-            _ => {}
+            return Ok(());
+        }
+        if let SupervisionEvent::ActorFailed(_, err) = event {
+            // A run failed; its caller has been told through the dropped reply port.
+            tracing_warn(&format!("a run failed: {err}"));
         }
         Ok(())
     }

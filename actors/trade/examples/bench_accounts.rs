@@ -84,10 +84,8 @@ fn main() {
     // Each progress call starts a step; a step lasts until the next one starts.
     let mut marks: Vec<(String, Instant)> = Vec::new();
     let t0 = Instant::now();
-    let analysis = MrioAnalysis::new(mrio, false, &mut |step| {
-        marks.push((step.to_string(), Instant::now()))
-    })
-    .expect("analysis");
+    let analysis = MrioAnalysis::new(mrio, &mut |step| marks.push((step.to_string(), Instant::now())))
+        .expect("analysis");
     let end = Instant::now();
     let steps: Vec<(String, f64)> = marks
         .iter()

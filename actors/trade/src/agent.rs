@@ -74,7 +74,7 @@ impl TradeAgent {
             return Ok(a.clone());
         }
         let mrio = data::load_mrio(Path::new(path))?;
-        let analysis = Arc::new(MrioAnalysis::new(mrio, true, &mut |_| {})?);
+        let analysis = Arc::new(MrioAnalysis::new(mrio, &mut |_| {})?);
         self.cache.insert(key, analysis.clone());
         Ok(analysis)
     }
@@ -544,12 +544,7 @@ pub fn supply_chain_paths(
     let r = a.region_index(region)?;
     let sec = a.sector_index(sector)?;
     let st = &a.stressors[k];
-    let a_mat = a.a.as_ref().ok_or_else(|| {
-        TaskError::new(
-            TaskErrorKind::Internal,
-            "coefficients A were not kept for path analysis",
-        )
-    })?;
+    let a_mat = a.coefficients();
     let s_row = a.s.subrows(k, 1).to_owned();
     let m_row = engine::calc_m(s_row.as_ref(), &a.leontief);
     let y = a.final_demand_for(r, sec);

@@ -51,8 +51,9 @@ pub struct MrioAnalysis {
     pub meta: MrioMeta,
     pub blocks: Blocks,
     pub x: Col<f64>,
-    /// `A`, kept only when asked (structural paths need it; the accounts do not).
-    pub a: Option<Mat<f64>>,
+    /// `A`, made from the factor's `(I − A)` when first needed (structural paths need it; the
+    /// accounts do not).
+    a: std::sync::OnceLock<Mat<f64>>,
     pub leontief: LeontiefFactor,
     /// `S` of all extensions' stressors stacked (k × n).
     pub s: Mat<f64>,
@@ -72,9 +73,9 @@ pub const IDENTITY_TOLERANCE: f64 = 1e-9;
 
 impl MrioAnalysis {
     /// Computes `x` (pymrio: given, else `Z·1 + Y·1`, else `L·y`), `A`, the LU of `(I − A)`,
-    /// `S`, `S_Y`, `Y_agg`, `F_Y_reg` and `X_reg`. Consumes the MRIO so that `Z` becomes `A`
-    /// and then the factors in place. `progress` hears each step.
-    pub fn new(mrio: Mrio, keep_a: bool, progress: &mut dyn FnMut(&str)) -> Result<Self, AnalysisError> {
+    /// `S`, `S_Y`, `Y_agg`, `F_Y_reg` and `X_reg`. Consumes the MRIO so that `Z` becomes `A` and
+    /// then `(I − A)` in place. `progress` hears each step.
+    pub fn new(mrio: Mrio, progress: &mut dyn FnMut(&str)) -> Result<Self, AnalysisError> {
         let blocks = Blocks {
             n_regions: mrio.regions.len(),
             n_sectors: mrio.sectors.len(),
@@ -103,11 +104,22 @@ impl MrioAnalysis {
                      to 100% of its output.",
                     label(column)
                 ),
-                EngineError::NegativeOutput { index, value } => format!(
-                    "total output of {} is negative ({value}): x = Z·1 + Y·1 must not be negative",
-                    label(index)
-                ),
                 other => other.to_string(),
+            })
+        };
+        // Output must be finite and not negative; say where the bad value came from.
+        let check_output = |x: &Col<f64>, origin: &str| -> Result<(), AnalysisError> {
+            engine::check_output(x.as_ref()).map_err(|e| match e {
+                EngineError::InvalidOutput { index, value } => AnalysisError::Engine(format!(
+                    "total output of {} is {} ({origin}): output must be a finite, non-negative number",
+                    label(index),
+                    if value < 0.0 {
+                        format!("negative, {value}")
+                    } else {
+                        value.to_string()
+                    }
+                )),
+                other => explain(other),
             })
         };
         let n = blocks.n();
@@ -117,25 +129,34 @@ impl MrioAnalysis {
         let (a, x_given) = match mrio.core {
             Core::Flows(z) => {
                 engine::check_matrix("Z", z.as_ref(), n, n).map_err(explain)?;
-                let x = mrio
-                    .x
-                    .unwrap_or_else(|| engine::calc_x(z.as_ref(), mrio.y.as_ref()));
-                engine::check_output(x.as_ref()).map_err(explain)?;
+                let x = match mrio.x {
+                    Some(x) => {
+                        check_output(&x, "as given in the MRIO's x")?;
+                        x
+                    }
+                    None => {
+                        let x = engine::calc_x(z.as_ref(), mrio.y.as_ref());
+                        check_output(&x, "computed as x = Z·1 + Y·1")?;
+                        x
+                    }
+                };
                 (engine::calc_a(z, x.as_ref()), Some(x))
             }
             Core::Coefficients(a) => {
                 engine::check_matrix("A", a.as_ref(), n, n).map_err(explain)?;
+                if let Some(x) = &mrio.x {
+                    check_output(x, "as given in the MRIO's x")?;
+                }
                 (a, mrio.x)
             }
         };
-        let kept_a = keep_a.then(|| a.clone());
         progress("factorising (I − A)");
         let leontief = engine::factorize_leontief(a).map_err(explain)?;
         let x = match x_given {
             Some(x) => x,
             None => {
                 let x = engine::calc_x_from_leontief(&leontief, y_total.as_ref());
-                engine::check_output(x.as_ref()).map_err(explain)?;
+                check_output(&x, "computed as x = L·y")?;
                 x
             }
         };
@@ -150,6 +171,9 @@ impl MrioAnalysis {
         let mut row = 0;
         for ext in &mrio.extensions {
             engine::check_matrix("F", ext.f.as_ref(), ext.f.nrows(), n).map_err(explain)?;
+            if let Some(fy) = &ext.f_y {
+                engine::check_matrix("F_Y", fy.as_ref(), ext.f.nrows(), m_fd).map_err(explain)?;
+            }
             let s_ext = engine::calc_s(ext.f.as_ref(), x.as_ref());
             let s_y_ext = ext
                 .f_y
@@ -187,7 +211,7 @@ impl MrioAnalysis {
             meta,
             blocks,
             x,
-            a: kept_a,
+            a: std::sync::OnceLock::new(),
             leontief,
             s,
             s_y,
@@ -196,6 +220,11 @@ impl MrioAnalysis {
             x_reg,
             f_y_reg,
         })
+    }
+
+    /// The technical coefficients `A`.
+    pub fn coefficients(&self) -> &Mat<f64> {
+        self.a.get_or_init(|| self.leontief.coefficients())
     }
 
     /// Regional accounts of every stressor, the trade identity checked.

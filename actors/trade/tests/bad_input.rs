@@ -42,7 +42,7 @@ fn edit(path: &Path, f: impl FnOnce(String) -> String) {
 
 fn load_error(dir: &Path) -> String {
     match load_mrio(dir) {
-        Ok(m) => match MrioAnalysis::new(m, false, &mut |_| {}) {
+        Ok(m) => match MrioAnalysis::new(m, &mut |_| {}) {
             Ok(_) => panic!("{} loaded and analysed without error", dir.display()),
             Err(e) => e.to_string(),
         },
@@ -278,4 +278,25 @@ fn miller_and_blair_two_sector_example() {
     let fy = Mat::from_fn(2, 1, |i, _| f[i]);
     let x2 = engine::calc_x(z.as_ref(), fy.as_ref());
     assert!((x2[0] - x[0]).abs() < 1e-9 && (x2[1] - x[1]).abs() < 1e-9);
+}
+
+#[test]
+fn non_finite_numbers_are_named_where_they_are() {
+    let dir = copy_of_test_system();
+    edit(&dir.path().join("emissions/F_Y.txt"), |t| {
+        t.replacen("62335321", "nan", 1)
+    });
+    assert_mentions(&load_error(dir.path()), &["F_Y", "non-finite"]);
+
+    let dir = copy_of_test_system();
+    edit(&dir.path().join("Z.txt"), |t| t.replacen("23697.221", "inf", 1));
+    assert_mentions(&load_error(dir.path()), &["Z", "non-finite", "row 0, column 0"]);
+}
+
+#[test]
+fn an_empty_unit_file_is_an_error_not_a_panic() {
+    let dir = copy_of_test_system();
+    std::fs::write(dir.path().join("unit.txt"), "region\tsector\tunit\n").unwrap();
+    let err = cb_trade::data::read_labels(dir.path()).unwrap_err().to_string();
+    assert_mentions(&err, &["unit.txt", "no rows"]);
 }

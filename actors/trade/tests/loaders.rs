@@ -243,7 +243,7 @@ fn exiobase_zip_in_the_release_layout() {
             panic!("EXIOBASE ships A")
         };
         assert_eq!(loaded_a, &a);
-        let an = MrioAnalysis::new(mrio, false, &mut |_| {}).unwrap();
+        let an = MrioAnalysis::new(mrio, &mut |_| {}).unwrap();
         assert_eq!(an.stressors[0].name, "CO2 - combustion - air");
         assert_eq!(an.stressors[0].unit, "kg");
         for (i, v) in x.iter().enumerate() {
@@ -299,7 +299,7 @@ fn wiod_2011_csv() {
         close += usize::from((x_calc[i] - x_given[i]).abs() <= 0.01 * x_given[i].abs().max(1.0));
     }
     assert!(close > 1000, "{close} of 1435 industries balance within 1%");
-    let an = MrioAnalysis::new(mrio, false, &mut |_| {}).unwrap();
+    let an = MrioAnalysis::new(mrio, &mut |_| {}).unwrap();
     // The Leontief system of the real table factorises, and L·y reproduces Z·1 + Y·1 ≤ x.
     let y_total = faer::Col::from_fn(an.x.nrows(), |i| an.y_agg.row(i).iter().sum::<f64>());
     let x_l = engine::calc_x_from_leontief(&an.leontief, y_total.as_ref());

@@ -75,7 +75,7 @@ fn assert_close(what: &str, ours: faer::MatRef<'_, f64>, exp: &Expected) {
 
 fn analysis() -> MrioAnalysis {
     let mrio = load_mrio(&fixture("pymrio-test/input")).unwrap();
-    MrioAnalysis::new(mrio, true, &mut |_| {}).unwrap()
+    MrioAnalysis::new(mrio, &mut |_| {}).unwrap()
 }
 
 /// Rows of the `emissions` extension within the stacked S.
@@ -95,7 +95,7 @@ fn output_coefficients_and_leontief_inverse() {
     let a = analysis();
     let x = Mat::from_fn(a.x.nrows(), 1, |i, _| a.x[i]);
     assert_close("x", x.as_ref(), &expected("x"));
-    assert_close("A", a.a.as_ref().unwrap().as_ref(), &expected("A"));
+    assert_close("A", a.coefficients().as_ref(), &expected("A"));
     let l = engine::calc_l(&a.leontief);
     assert_close("L", l.as_ref(), &expected("L"));
 }
@@ -210,7 +210,7 @@ fn structural_paths_decompose_the_footprint() {
     let s = a.s.subrows(k, 1).to_owned();
     let m = engine::calc_m(s.as_ref(), &a.leontief);
     let y = a.final_demand_for(r, sec);
-    let aa = a.a.as_ref().unwrap();
+    let aa = a.coefficients();
     // With no pruning and a deep tree the paths sum towards the whole footprint m·y.
     let all = engine::structural_paths(
         aa.as_ref(),

@@ -39,6 +39,29 @@ fn any(norm: &str, stems: &[&str]) -> bool {
     stems.iter().any(|s| has(norm, s))
 }
 
+/// Whole words for imports and exports ("import" as a prefix would match "important").
+const IMPORT_WORDS: &[&str] = &[
+    "import",
+    "imports",
+    "imported",
+    "importing",
+    "importer",
+    "importers",
+];
+const EXPORT_WORDS: &[&str] = &[
+    "export",
+    "exports",
+    "exported",
+    "exporting",
+    "exporter",
+    "exporters",
+];
+
+/// True when one of `words` is a whole word of the normalised text.
+fn has_word(norm: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| norm.contains(&format!(" {w} ")))
+}
+
 /// Recognises the intent from the words of the question.
 pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     if any(
@@ -50,21 +73,12 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     if any(norm, &["sector", "industr", "breakdown", "drill", "hotspot"]) {
         return Some(Intent::TopSectors);
     }
-    let trade_words = any(
-        norm,
-        &[
-            "export",
-            "import",
-            "transfer",
-            "embod",
-            "embed",
-            "between",
-            "consumed in",
-            "flow",
-            "traded",
-        ],
-    );
-    if (regions_named >= 2 && (trade_words || has(norm, "from "))) || (regions_named == 1 && trade_words) {
+    let trade_words = has_word(norm, IMPORT_WORDS)
+        || has_word(norm, EXPORT_WORDS)
+        || any(norm, &["transfer", "embod", "embed", "consumed in", "traded"])
+        || has_word(norm, &["flow", "flows"]);
+    let two_regions = has(norm, "from ") || has(norm, "between");
+    if (regions_named >= 2 && (trade_words || two_regions)) || (regions_named == 1 && trade_words) {
         return Some(Intent::Transfer);
     }
     let consumption = any(norm, &["consum", "footprint"]);
@@ -123,8 +137,8 @@ fn find_count(norm: &str) -> Option<u32> {
 
 /// MRIO regions the question names: a region label written as a word (case-sensitively for
 /// short labels, which are often also English words: AT, IT, IN), or a place whose ISO code or
-/// name is a region label. In the order they appear.
-fn mrio_regions(question: &str, places: &[Mention], vocab: &MrioVocabulary) -> Vec<String> {
+/// name is a region label. In the order they appear, each with its offset in the normalised text.
+fn mrio_regions(question: &str, places: &[Mention], vocab: &MrioVocabulary) -> Vec<(usize, String)> {
     let norm_len = |start: usize| normalise(&question[..start]).len();
     let mut found: Vec<(usize, String)> = Vec::new();
     for (start, word) in words(question) {
@@ -152,7 +166,7 @@ fn mrio_regions(question: &str, places: &[Mention], vocab: &MrioVocabulary) -> V
     found.sort_by_key(|(at, _)| *at);
     let mut seen = std::collections::HashSet::new();
     found.retain(|(_, l)| seen.insert(l.clone()));
-    found.into_iter().map(|(_, l)| l).collect()
+    found
 }
 
 /// The MRIO sector the question names: a whole label, else the label sharing the longest word
@@ -212,11 +226,12 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
     let norm = normalise(q);
     let places = Gazetteer::get().find(q);
     let year = find_year(q);
-    let regions = ctx
+    let region_mentions = ctx
         .mrio
         .as_ref()
         .map(|v| mrio_regions(q, &places, v))
         .unwrap_or_default();
+    let regions: Vec<String> = region_mentions.iter().map(|(_, r)| r.clone()).collect();
     let named = places.len().max(regions.len());
     let intent = intent_of(&norm, named)
         .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?;
@@ -282,9 +297,9 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             let v = need_mrio("A sector breakdown")?;
             let region = region_of(v)?;
             let stressor = stressor_of(v)?;
-            let account = if has(&norm, "import") {
+            let account = if has_word(&norm, IMPORT_WORDS) {
                 AccountKind::Imports
-            } else if has(&norm, "export") {
+            } else if has_word(&norm, EXPORT_WORDS) {
                 AccountKind::Exports
             } else if any(&norm, &["production", "territor", "direct", "produced"]) {
                 AccountKind::Production
@@ -309,7 +324,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
         Intent::Transfer => {
             if let Some(v) = ctx.mrio.as_ref().filter(|_| !regions.is_empty()) {
                 let stressor = stressor_of(v)?;
-                let (from, to) = transfer_direction(&norm, q, &regions);
+                let (from, to) = transfer_direction(&norm, &region_mentions);
                 described = format!(
                     "{stressor} embodied in trade from {} to {}",
                     from.as_deref().unwrap_or("every region"),
@@ -394,33 +409,37 @@ fn national(countries: Vec<String>, year: Option<i32>) -> Task {
 }
 
 /// Who produces and who consumes: "from A (to B)" names the producer; "imports of A from B"
-/// or "consumed in A" the consumer; otherwise the first region named produces.
-fn transfer_direction(norm: &str, question: &str, regions: &[String]) -> (Option<String>, Option<String>) {
-    let after = |stem: &str| -> Option<String> {
-        let i = norm.find(&format!(" {stem} "))?;
-        let tail = &norm[i + stem.len() + 1..];
+/// or "consumed in A" the consumer; otherwise the first region named produces. `regions` are
+/// the regions named, with their offsets in the normalised question.
+fn transfer_direction(norm: &str, regions: &[(usize, String)]) -> (Option<String>, Option<String>) {
+    // The region named right after a marker (within a few words).
+    let after = |marker: &str| -> Option<String> {
+        let pattern = format!(" {marker} ");
+        let end = norm.find(&pattern)? + pattern.len() - 1;
         regions
             .iter()
-            .filter_map(|r| tail.find(&normalise(r)).map(|p| (p, r)))
-            .min_by_key(|(p, _)| *p)
-            .filter(|(p, _)| *p < 40)
+            .filter(|(at, _)| *at >= end && *at - end < 40)
+            .min_by_key(|(at, _)| *at)
             .map(|(_, r)| r.clone())
     };
-    let _ = question;
-    let other = |r: &Option<String>| regions.iter().find(|x| Some(*x) != r.as_ref()).cloned();
+    let other = |r: &str| regions.iter().map(|(_, x)| x).find(|x| *x != r).cloned();
     if let Some(consumer) = after("consumed in")
         .or_else(|| after("imported by"))
         .or_else(|| after("imported into"))
     {
-        let producer = regions.iter().find(|r| **r != consumer).cloned();
-        return (producer, Some(consumer));
+        return (other(&consumer), Some(consumer));
     }
-    if let Some(producer) = after("from") {
-        let consumer = other(&Some(producer.clone()));
+    if let Some(producer) = after("from")
+        .or_else(|| after("made in"))
+        .or_else(|| after("produced in"))
+    {
+        let consumer = other(&producer);
         return (Some(producer), consumer);
     }
-    let importer_first = has(norm, "import") && !has(norm, "export");
-    match (regions.first().cloned(), regions.get(1).cloned()) {
+    let importer_first = has_word(norm, IMPORT_WORDS) && !has_word(norm, EXPORT_WORDS);
+    let first = regions.first().map(|(_, r)| r.clone());
+    let second = regions.get(1).map(|(_, r)| r.clone());
+    match (first, second) {
         (Some(a), Some(b)) if importer_first => (Some(b), Some(a)),
         (Some(a), Some(b)) => (Some(a), Some(b)),
         (Some(a), None) if importer_first => (None, Some(a)),
@@ -527,6 +546,48 @@ mod tests {
                 other => panic!("{q}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn direction_by_country_names_and_whole_words() {
+        let ctx = PlanContext {
+            mrio: Some(MrioVocabulary {
+                regions: ["CN", "DE", "US", "WA"].map(String::from).to_vec(),
+                stressors: vec!["CO2 - combustion - air".into()],
+                ..vocab()
+            }),
+        };
+        let plan = plan_with_rules("CO2 in goods consumed in Germany that were made in China", &ctx).unwrap();
+        match trade(&plan)[0] {
+            TradeTask::Transfers { from, to, .. } => {
+                assert_eq!((from.as_deref(), to.as_deref()), (Some("CN"), Some("DE")))
+            }
+            other => panic!("{other:?}"),
+        }
+        // "important" is not "imports".
+        let ctx = PlanContext { mrio: Some(vocab()) };
+        let plan = plan_with_rules(
+            "What are the most important sectors for reg3's consumption-based emissions?",
+            &ctx,
+        )
+        .unwrap();
+        assert!(matches!(
+            trade(&plan)[0],
+            TradeTask::TopSectors {
+                account: AccountKind::Consumption,
+                ..
+            }
+        ));
+        // "between" with one region is not a transfer.
+        let plan = plan_with_rules(
+            "What is the difference between reg2's consumption-based and territorial emission_type1?",
+            &ctx,
+        )
+        .unwrap();
+        assert!(
+            matches!(trade(&plan)[0], TradeTask::MrioAccounts { .. }),
+            "{plan:?}"
+        );
     }
 
     #[test]

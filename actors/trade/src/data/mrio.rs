@@ -202,9 +202,11 @@ impl Mrio {
                 .rows
                 .iter()
                 .map(|row| {
+                    // An exact label first; the first level alone only where no row matches whole.
                     ext.units
                         .iter()
-                        .find(|(label, _)| label == row || label.first() == row.first())
+                        .find(|(label, _)| label == row)
+                        .or_else(|| ext.units.iter().find(|(label, _)| label.first() == row.first()))
                         .map(|(_, u)| u.clone())
                         .unwrap_or_default()
                 })
@@ -250,6 +252,9 @@ pub(crate) fn region_blocks(
     rows: &[Vec<String>],
     file: &str,
 ) -> Result<(Vec<String>, Vec<String>), DataError> {
+    if rows.is_empty() {
+        return Err(DataError::Structure(format!("{file}: no rows (no industries)")));
+    }
     if rows.iter().any(|r| r.len() < 2) {
         return Err(DataError::Structure(format!(
             "{file}: rows must be labelled (region, sector); found {} label level(s)",

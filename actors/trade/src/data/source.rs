@@ -126,9 +126,15 @@ impl Source {
                 }
             }
             Source::Zip { archive, path, .. } => {
-                let entry = archive.by_name(&name).map_err(|_| DataError::Missing {
-                    dataset: path.display().to_string(),
-                    file: name.clone(),
+                let entry = archive.by_name(&name).map_err(|e| match e {
+                    zip::result::ZipError::FileNotFound => DataError::Missing {
+                        dataset: path.display().to_string(),
+                        file: name.clone(),
+                    },
+                    other => DataError::Format {
+                        path: format!("{}!{name}", path.display()),
+                        reason: format!("cannot read this entry of the zip: {other}"),
+                    },
                 })?;
                 let reader: Box<dyn Read> = if gz {
                     Box::new(GzDecoder::new(entry))

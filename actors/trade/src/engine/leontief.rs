@@ -146,8 +146,10 @@ fn small_pivot(diag: impl Iterator<Item = f64> + Clone, relative: f64) -> Option
 pub struct LeontiefFactor {
     /// `(I − A)` in f64, for the residuals.
     m: Mat<f64>,
-    /// `‖I − A‖∞`.
+    /// `‖I − A‖∞` (largest absolute row sum).
     norm_inf: f64,
+    /// `‖I − A‖₁` (largest absolute column sum).
+    norm_one: f64,
     lu32: Option<Lu<f32>>,
     lu64: std::sync::OnceLock<Lu<f64>>,
 }
@@ -184,10 +186,14 @@ pub fn factorize_leontief(mut a: Mat<f64>) -> Result<LeontiefFactor, EngineError
         a[(j, j)] += 1.0;
     }
     let norm_inf = row_abs.into_iter().fold(0.0, f64::max);
+    let norm_one = (0..n)
+        .map(|j| a.col(j).iter().map(|v| v.abs()).sum::<f64>())
+        .fold(0.0, f64::max);
     let lu32 = lu_in_place(Mat::<f32>::from_fn(n, n, |i, j| a[(i, j)] as f32));
     let factor = LeontiefFactor {
         m: a,
         norm_inf,
+        norm_one,
         lu32: None,
         lu64: std::sync::OnceLock::new(),
     };
@@ -213,6 +219,12 @@ impl LeontiefFactor {
         self.m.nrows()
     }
 
+    /// The technical coefficients back: `A = I − (I − A)`.
+    pub fn coefficients(&self) -> Mat<f64> {
+        let n = self.dim();
+        Mat::from_fn(n, n, |i, j| f64::from(u8::from(i == j)) - self.m[(i, j)])
+    }
+
     fn lu64(&self) -> &Lu<f64> {
         self.lu64.get_or_init(|| lu_in_place(self.m.clone()))
     }
@@ -227,6 +239,11 @@ impl LeontiefFactor {
         };
         let (n, m) = (b.nrows(), b.ncols());
         let rhs = b.to_owned();
+        // Like dsgesv: what f32 cannot represent goes to the f64 factors directly.
+        let fits_f32 = |v: &f64| v.is_finite() && v.abs() <= f32::MAX as f64;
+        if !(0..m).all(|j| rhs.col(j).iter().all(fits_f32)) {
+            return self.lu64().solve(b, transpose);
+        }
         let mut low = Mat::<f32>::from_fn(n, m, |i, j| rhs[(i, j)] as f32);
         lu32.solve(low.as_mut(), transpose);
         for j in 0..m {
@@ -234,24 +251,32 @@ impl LeontiefFactor {
                 b[(i, j)] = low[(i, j)] as f64;
             }
         }
-        let tolerance = self.norm_inf * (f64::EPSILON / 2.0) * (n as f64).sqrt();
+        // The backward-error test uses the norm of the matrix actually solved with:
+        // ‖M‖∞ for M, ‖Mᵀ‖∞ = ‖M‖₁ for Mᵀ.
+        let norm = if transpose { self.norm_one } else { self.norm_inf };
+        let tolerance = norm * (f64::EPSILON / 2.0) * (n as f64).sqrt();
+        let lhs = if transpose {
+            self.m.transpose()
+        } else {
+            self.m.as_ref()
+        };
         let mut residual = Mat::<f64>::zeros(n, m);
-        for _ in 0..MAX_REFINEMENT {
-            // r = B − (I − A)·X in f64.
+        for step in 0..=MAX_REFINEMENT {
+            // r = B − M·X in f64.
             residual.copy_from(&rhs);
-            let lhs = if transpose {
-                self.m.transpose()
-            } else {
-                self.m.as_ref()
-            };
             faer::linalg::matmul::matmul(residual.as_mut(), faer::Accum::Add, lhs, b.rb(), -1.0, par());
             let converged = (0..m).all(|j| {
-                let r = residual.col(j).iter().fold(0.0f64, |a, v| a.max(v.abs()));
-                let x = b.rb().col(j).iter().fold(0.0f64, |a, v| a.max(v.abs()));
-                r <= x * tolerance
+                let (r, x) = (residual.col(j), b.rb().col(j));
+                let finite = r.iter().all(|v| v.is_finite()) && x.iter().all(|v| v.is_finite());
+                let r_max = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                let x_max = x.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                finite && r_max <= x_max * tolerance
             });
             if converged {
                 return;
+            }
+            if step == MAX_REFINEMENT || !(0..m).all(|j| residual.col(j).iter().all(fits_f32)) {
+                break;
             }
             for j in 0..m {
                 for i in 0..n {
@@ -399,6 +424,9 @@ mod tests {
         let factor = LeontiefFactor {
             norm_inf: (0..n)
                 .map(|i| m.row(i).iter().map(|x| x.abs()).sum::<f64>())
+                .fold(0.0, f64::max),
+            norm_one: (0..n)
+                .map(|j| m.col(j).iter().map(|x| x.abs()).sum::<f64>())
                 .fold(0.0, f64::max),
             lu32: Some(lu_in_place(Mat::<f32>::from_fn(n, n, |i, j| m[(i, j)] as f32))),
             lu64: std::sync::OnceLock::new(),

@@ -78,8 +78,8 @@ pub enum EngineError {
         row: usize,
         col: usize,
     },
-    #[error("total output is negative ({value}) at index {index}")]
-    NegativeOutput { index: usize, value: f64 },
+    #[error("total output at index {index} is {value}: it must be a finite, non-negative number")]
+    InvalidOutput { index: usize, value: f64 },
     #[error(
         "the identity cba − pba = imp − exp fails for stressor {stressor}, region {region}: \
          {lhs} vs {rhs}"
@@ -118,11 +118,11 @@ pub fn check_matrix(
     Ok(())
 }
 
-/// Checks that total output is not negative: `x ≥ 0` (pymrio tolerates it; the accounts then
-/// mean nothing, so we refuse).
+/// Checks that total output is finite and not negative: `x ≥ 0` (pymrio tolerates negative
+/// output; the accounts then mean nothing, so we refuse).
 pub fn check_output(x: faer::ColRef<'_, f64>) -> Result<(), EngineError> {
     match x.iter().position(|v| *v < 0.0 || !v.is_finite()) {
-        Some(index) => Err(EngineError::NegativeOutput {
+        Some(index) => Err(EngineError::InvalidOutput {
             index,
             value: x[index],
         }),
