@@ -158,6 +158,8 @@ pub struct LeontiefFactor {
 const SINGULAR_PIVOT: f64 = 1e-12;
 /// Relative pivot size below which f32 factors are not trusted.
 const F32_PIVOT: f64 = 1e-5;
+/// More right-hand sides than n / MANY_RHS are solved with f64 factors.
+const MANY_RHS: usize = 10;
 /// Refinement steps before falling back to f64 factors (LAPACK's ITERMAX is 30).
 const MAX_REFINEMENT: usize = 30;
 
@@ -238,6 +240,11 @@ impl LeontiefFactor {
             return self.lu64().solve(b, transpose);
         };
         let (n, m) = (b.nrows(), b.ncols());
+        // Refinement costs a few f64 products with (I − A) per solve; past about n/10
+        // right-hand sides one f64 factorisation is cheaper (the D_imp accounts, L itself).
+        if m * MANY_RHS > n {
+            return self.lu64().solve(b, transpose);
+        }
         let rhs = b.to_owned();
         // Like dsgesv: what f32 cannot represent goes to the f64 factors directly.
         let fits_f32 = |v: &f64| v.is_finite() && v.abs() <= f32::MAX as f64;
