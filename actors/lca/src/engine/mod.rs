@@ -114,7 +114,9 @@ pub fn factorize(a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFacto
     }
     let deficient = structurally_deficient(a);
     if !deficient.is_empty() {
-        return Err(LcaEngineError::Singular { activities: deficient });
+        return Err(LcaEngineError::Singular {
+            activities: deficient,
+        });
     }
     let symbolic = SymbolicLu::try_new(a.symbolic()).map_err(|_| LcaEngineError::Singular {
         activities: structurally_deficient(a),
@@ -123,7 +125,9 @@ pub fn factorize(a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFacto
         faer::sparse::linalg::LuError::SymbolicSingular { index } => LcaEngineError::Singular {
             activities: vec![index.min(n.saturating_sub(1))],
         },
-        faer::sparse::linalg::LuError::Generic(_) => LcaEngineError::Singular { activities: Vec::new() },
+        faer::sparse::linalg::LuError::Generic(_) => LcaEngineError::Singular {
+            activities: Vec::new(),
+        },
     })?;
     let factor = TechnosphereFactor { lu, symbolic, n };
     // Numerical singularity shows as non-finite solutions: probe with a demand for everything.
@@ -143,9 +147,14 @@ impl TechnosphereFactor {
 
     /// Refactorises a technosphere with the same sparsity pattern, reusing the symbolic
     /// analysis (for Monte Carlo on perturbed values).
-    pub fn refactorize(&self, a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFactor, LcaEngineError> {
-        let lu = Lu::try_new_with_symbolic(self.symbolic.clone(), a)
-            .map_err(|_| LcaEngineError::Singular { activities: Vec::new() })?;
+    pub fn refactorize(
+        &self,
+        a: SparseColMatRef<'_, usize, f64>,
+    ) -> Result<TechnosphereFactor, LcaEngineError> {
+        let lu =
+            Lu::try_new_with_symbolic(self.symbolic.clone(), a).map_err(|_| LcaEngineError::Singular {
+                activities: Vec::new(),
+            })?;
         Ok(TechnosphereFactor {
             lu,
             symbolic: self.symbolic.clone(),
@@ -212,7 +221,11 @@ pub fn direct_intensities(b: SparseColMatRef<'_, usize, f64>, c: &[f64]) -> Vec<
 
 /// Contribution of each activity to the score: `h_j = (cᵀ·B)_j·s_j` (sums to `h`).
 pub fn process_contributions(b: SparseColMatRef<'_, usize, f64>, c: &[f64], s: &[f64]) -> Vec<f64> {
-    direct_intensities(b, c).iter().zip(s).map(|(d, s)| d * s).collect()
+    direct_intensities(b, c)
+        .iter()
+        .zip(s)
+        .map(|(d, s)| d * s)
+        .collect()
 }
 
 /// Contribution of each elementary flow to the score: `c_i·g_i` (sums to `h`).
@@ -264,7 +277,11 @@ pub fn supply_chain_tree(
         let rows = a.row_idx_of_col_raw(j);
         let vals = a.val_of_col(j);
         // Output of activity j of its own product (the diagonal): inputs are per this output.
-        let output = rows.iter().zip(vals).find(|(i, _)| **i == j).map_or(1.0, |(_, v)| *v);
+        let output = rows
+            .iter()
+            .zip(vals)
+            .find(|(i, _)| **i == j)
+            .map_or(1.0, |(_, v)| *v);
         let scale = amount / output;
         node.direct_impact = direct[j] * scale;
         if depth == 0 {
@@ -276,7 +293,8 @@ pub fn supply_chain_tree(
             }
             let need = -v * scale;
             if (cumulative[i] * need).abs() >= min {
-                node.children.push(grow(a, cumulative, direct, i, need, depth - 1, min));
+                node.children
+                    .push(grow(a, cumulative, direct, i, need, depth - 1, min));
             }
         }
         node.children
@@ -309,7 +327,15 @@ mod tests {
         assert!((pc.iter().sum::<f64>() - h).abs() < 1e-12);
         let lambda = lu.cumulative_intensities(b.as_ref(), &[1.0]);
         assert!((lambda[0] - h).abs() < 1e-12);
-        let tree = supply_chain_tree(a.as_ref(), &lambda, &direct_intensities(b.as_ref(), &[1.0]), 0, 1.0, 3, 0.0);
+        let tree = supply_chain_tree(
+            a.as_ref(),
+            &lambda,
+            &direct_intensities(b.as_ref(), &[1.0]),
+            0,
+            1.0,
+            3,
+            0.0,
+        );
         assert_eq!(tree.children[0].activity, 1);
         assert!((tree.children[0].amount - 2.0).abs() < 1e-15);
         assert!((tree.cumulative_impact - h).abs() < 1e-12);
@@ -319,10 +345,16 @@ mod tests {
     fn singular_technospheres_name_the_activities() {
         // Activity 1 produces nothing (empty column).
         let a = sparse_from_entries(2, 2, &[(0, 0, 1.0), (1, 0, -1.0)]).unwrap();
-        assert_eq!(factorize(a.as_ref()).unwrap_err(), LcaEngineError::Singular { activities: vec![1] });
+        assert_eq!(
+            factorize(a.as_ref()).unwrap_err(),
+            LcaEngineError::Singular { activities: vec![1] }
+        );
         // Two activities that exactly consume each other's output: numerically singular.
         let a = sparse_from_entries(2, 2, &[(0, 0, 1.0), (1, 0, -1.0), (1, 1, 1.0), (0, 1, -1.0)]).unwrap();
-        assert!(matches!(factorize(a.as_ref()), Err(LcaEngineError::Singular { .. })));
+        assert!(matches!(
+            factorize(a.as_ref()),
+            Err(LcaEngineError::Singular { .. })
+        ));
         assert!(matches!(
             sparse_from_entries(2, 2, &[(2, 0, 1.0)]),
             Err(LcaEngineError::OutOfBounds { .. })
