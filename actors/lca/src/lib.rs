@@ -2,8 +2,13 @@
 //!
 //! * [`engine`]: pure functions of matrix LCA (`A·s = f`, `g = B·s`, `h = cᵀ·g`), contributions
 //!   and the supply-chain tree, on a sparse LU of the technosphere.
+//! * [`assessment`]: a database made ready (matrices built, technosphere factorised once) and the
+//!   footprint of a product.
+//! * [`data`]: openLCA JSON-LD import into the matrices, with unit conversion and linking.
 //! * [`method`]: impact methods (IPCC AR6 GWP100 bundled) and the matching of inventory flows to
 //!   their factors by name, synonym, CAS number and compartment.
 
+pub mod assessment;
+pub mod data;
 pub mod engine;
 pub mod method;

@@ -1,0 +1,261 @@
+//! A database made ready for assessment (matrices built, technosphere factorised once) and the
+//! footprint of a product: score, contributions, unmatched flows, supply-chain tree.
+
+use faer::sparse::SparseColMat;
+
+use crate::data::{Database, LciError};
+use crate::engine::{self, LcaEngineError, TechnosphereFactor, TreeNode};
+use crate::method::{FlowMatch, ImpactMethod, MatchRule};
+
+/// Why an assessment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessmentError {
+    #[error(transparent)]
+    Data(#[from] LciError),
+    #[error("{0}")]
+    Engine(String),
+    #[error("no process or product matches {query:?}{}", if suggestions.is_empty() { String::new() } else { format!("; similar: {}", suggestions.join(", ")) })]
+    NotFound { query: String, suggestions: Vec<String> },
+    #[error("{query:?} matches several processes: {}; name one exactly", matches.join(", "))]
+    Ambiguous { query: String, matches: Vec<String> },
+}
+
+/// A database with its matrices and the factorised technosphere.
+pub struct Model {
+    pub db: Database,
+    a: SparseColMat<usize, f64>,
+    b: SparseColMat<usize, f64>,
+    factor: TechnosphereFactor,
+}
+
+/// An elementary flow of the inventory without a factor in the method.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UnmatchedFlow {
+    pub name: String,
+    pub category: String,
+    pub amount: f64,
+    pub unit: String,
+}
+
+/// One flow's part of the score, and how it was matched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FlowContribution {
+    pub name: String,
+    pub category: String,
+    pub amount: f64,
+    pub unit: String,
+    pub factor: f64,
+    pub impact: f64,
+    pub matched: MatchRule,
+}
+
+/// The result of footprinting one product.
+#[derive(Debug, Clone)]
+pub struct Footprint {
+    pub activity: usize,
+    pub amount: f64,
+    pub score: f64,
+    pub unit: String,
+    pub method: &'static ImpactMethod,
+    /// (activity, impact) largest first, nonzero only.
+    pub by_process: Vec<(usize, f64)>,
+    pub by_flow: Vec<FlowContribution>,
+    pub unmatched: Vec<UnmatchedFlow>,
+    /// Elementary flows in the database matched to a factor / not matched.
+    pub flows_matched: usize,
+    pub flows_unmatched: usize,
+    /// Biogenic CO2 in the inventory (kg), counted with factor 0 by the method.
+    pub biogenic_co2: f64,
+    pub tree: TreeNode,
+    /// Cut-off product inputs of activities in this product's system.
+    pub cut_offs: Vec<String>,
+}
+
+impl Model {
+    /// Builds A and B and factorises A.
+    pub fn new(db: Database) -> Result<Model, AssessmentError> {
+        let n = db.activities.len();
+        let explain = |e: LcaEngineError, db: &Database| match e {
+            LcaEngineError::Singular { activities } => AssessmentError::Engine(format!(
+                "the technosphere is singular; it cannot be solved for: {}",
+                activities
+                    .iter()
+                    .take(10)
+                    .map(|&j| db
+                        .activities
+                        .get(j)
+                        .map_or(format!("#{j}"), |a| format!("{:?}", a.name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            other => AssessmentError::Engine(other.to_string()),
+        };
+        let a = engine::sparse_from_entries(n, n, &db.technosphere).map_err(|e| explain(e, &db))?;
+        let b = engine::sparse_from_entries(db.elementary_flows.len(), n, &db.biosphere)
+            .map_err(|e| explain(e, &db))?;
+        let factor = engine::factorize(a.as_ref()).map_err(|e| explain(e, &db))?;
+        Ok(Model { db, a, b, factor })
+    }
+
+    /// Finds exactly one activity by name, product name or id.
+    pub fn find(&self, query: &str) -> Result<usize, AssessmentError> {
+        let hits = self.db.find(query);
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let words: Vec<String> = query
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+                let suggestions = self
+                    .db
+                    .activities
+                    .iter()
+                    .filter(|a| {
+                        words
+                            .iter()
+                            .any(|w| w.len() > 3 && a.name.to_lowercase().contains(w))
+                    })
+                    .take(5)
+                    .map(|a| format!("{:?}", a.name))
+                    .collect();
+                Err(AssessmentError::NotFound {
+                    query: query.into(),
+                    suggestions,
+                })
+            }
+            many => {
+                // Exact name among several containing matches wins.
+                Err(AssessmentError::Ambiguous {
+                    query: query.into(),
+                    matches: many
+                        .iter()
+                        .take(10)
+                        .map(|&i| format!("{:?}", self.db.activities[i].name))
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    /// The characterisation vector of a method over this database's elementary flows.
+    fn characterisation(&self, method: &ImpactMethod) -> Vec<FlowMatch> {
+        self.db
+            .elementary_flows
+            .iter()
+            .map(|f| method.match_flow(&f.name, &f.category, f.cas.as_deref()))
+            .collect()
+    }
+
+    /// The footprint of `amount` (in the product's reference unit) of activity `j`'s product.
+    pub fn footprint(
+        &self,
+        j: usize,
+        amount: f64,
+        method: &'static ImpactMethod,
+        tree_depth: usize,
+        tree_cutoff: f64,
+    ) -> Result<Footprint, AssessmentError> {
+        let n = self.db.activities.len();
+        let mut f = vec![0.0; n];
+        f[j] = amount;
+        let s = self
+            .factor
+            .supply(&f)
+            .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let g = engine::inventory(self.b.as_ref(), &s);
+        let matches = self.characterisation(method);
+        let c: Vec<f64> = matches
+            .iter()
+            .map(|m| match m {
+                FlowMatch::Matched { factor, .. } => *factor,
+                FlowMatch::Unmatched => 0.0,
+            })
+            .collect();
+        let score = engine::characterise(&c, &g);
+        let mut by_process: Vec<(usize, f64)> = engine::process_contributions(self.b.as_ref(), &c, &s)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, v)| *v != 0.0)
+            .collect();
+        by_process.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()));
+        let mut by_flow = Vec::new();
+        let mut unmatched = Vec::new();
+        let mut biogenic = 0.0;
+        for (i, m) in matches.iter().enumerate() {
+            let flow = &self.db.elementary_flows[i];
+            if g[i] == 0.0 {
+                continue;
+            }
+            let category = flow.category.join("/");
+            match m {
+                FlowMatch::Matched { factor, rule } => {
+                    if matches!(rule, MatchRule::Biogenic { .. }) {
+                        biogenic += g[i];
+                    }
+                    by_flow.push(FlowContribution {
+                        name: flow.name.trim().to_string(),
+                        category,
+                        amount: g[i],
+                        unit: flow.unit.clone(),
+                        factor: *factor,
+                        impact: factor * g[i],
+                        matched: rule.clone(),
+                    });
+                }
+                FlowMatch::Unmatched => unmatched.push(UnmatchedFlow {
+                    name: flow.name.trim().to_string(),
+                    category,
+                    amount: g[i],
+                    unit: flow.unit.clone(),
+                }),
+            }
+        }
+        by_flow.sort_by(|x, y| y.impact.abs().total_cmp(&x.impact.abs()));
+        unmatched.sort_by(|x, y| y.amount.abs().total_cmp(&x.amount.abs()));
+        let flows_matched = matches
+            .iter()
+            .filter(|m| matches!(m, FlowMatch::Matched { .. }))
+            .count();
+        let cumulative = self.factor.cumulative_intensities(self.b.as_ref(), &c);
+        let direct = engine::direct_intensities(self.b.as_ref(), &c);
+        let tree = engine::supply_chain_tree(
+            self.a.as_ref(),
+            &cumulative,
+            &direct,
+            j,
+            amount,
+            tree_depth,
+            tree_cutoff,
+        );
+        let in_system: Vec<bool> = s.iter().map(|v| *v != 0.0).collect();
+        let cut_offs = self
+            .db
+            .cut_offs
+            .iter()
+            .filter(|c| in_system[c.activity])
+            .map(|c| {
+                format!(
+                    "{} ({} {} per run of {:?})",
+                    c.flow, c.amount, c.unit, self.db.activities[c.activity].name
+                )
+            })
+            .collect();
+        Ok(Footprint {
+            activity: j,
+            amount,
+            score,
+            unit: method.unit.to_string(),
+            method,
+            by_process,
+            by_flow,
+            unmatched,
+            flows_matched,
+            flows_unmatched: matches.len() - flows_matched,
+            biogenic_co2: biogenic,
+            tree,
+            cut_offs,
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! Life-cycle inventory databases in real formats, turned into the matrices of [`crate::engine`].
+//!
+//! * [`jsonld`]: openLCA JSON-LD (a folder, `.zip` or `.tar.gz` with `processes/`, `flows/`,
+//!   `flow_properties/`, `unit_groups/`, `categories/`), schema 1.x and 2.x field names.
+//!
+//! Every exchange is converted to its flow's reference unit through the unit groups and flow
+//! properties; product inputs are linked to their provider (the default provider, a provider the
+//! user chose, or the one process that produces the flow); ambiguity is an error naming the
+//! processes, unless the user states how to resolve it ([`ImportOptions`]), and what was decided
+//! is recorded in [`Database::remarks`].
+
+pub mod jsonld;
+
+use std::collections::HashMap;
+
+/// Why a database could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LciError {
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Format { path: String, reason: String },
+    #[error("{0}")]
+    Model(String),
+}
+
+/// One activity (a column of A and B), producing one reference product (the row of A with the
+/// same index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: String,
+    pub name: String,
+    pub location: Option<String>,
+    pub category: Vec<String>,
+    /// The reference product (or treated waste) flow.
+    pub product_id: String,
+    pub product_name: String,
+    /// Reference unit of the product.
+    pub unit: String,
+    /// Amount of the reference product one run of the activity makes (the diagonal of A).
+    pub output: f64,
+}
+
+/// An elementary flow (a row of B).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementaryFlow {
+    pub id: String,
+    pub name: String,
+    pub category: Vec<String>,
+    pub cas: Option<String>,
+    pub unit: String,
+}
+
+/// A product input that no process in the database provides: left out of the system, reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CutOff {
+    pub activity: usize,
+    pub flow: String,
+    pub amount: f64,
+    pub unit: String,
+}
+
+/// A database ready for matrix LCA.
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    pub name: String,
+    pub activities: Vec<Activity>,
+    pub elementary_flows: Vec<ElementaryFlow>,
+    /// (product row, activity column, amount): outputs positive, inputs negative.
+    pub technosphere: Vec<(usize, usize, f64)>,
+    /// (elementary flow row, activity column, amount) as reported.
+    pub biosphere: Vec<(usize, usize, f64)>,
+    pub cut_offs: Vec<CutOff>,
+    /// Decisions taken while importing (allocation applied, providers chosen).
+    pub remarks: Vec<String>,
+}
+
+/// How to treat a process with several product outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MultiOutput {
+    /// Refuse: an error naming every such process (the default).
+    #[default]
+    Error,
+    /// Keep the reference product only, with the process's physical allocation factor for it
+    /// where the data has one, and all burdens otherwise; each case is recorded as a remark.
+    AllocateOrReference,
+}
+
+/// Choices the user makes where the data is ambiguous.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub multi_output: MultiOutput,
+    /// Provider to use for a product with several producers: product flow name or id →
+    /// process name or id.
+    pub providers: HashMap<String, String>,
+}
+
+impl Database {
+    /// Finds activities by name (exact, then case-insensitive, then containing the text), or
+    /// by product name.
+    pub fn find(&self, text: &str) -> Vec<usize> {
+        let t = text.trim();
+        let exact: Vec<usize> = (0..self.activities.len())
+            .filter(|&i| self.activities[i].name == t || self.activities[i].id == t)
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        let lower = t.to_lowercase();
+        let ci: Vec<usize> = (0..self.activities.len())
+            .filter(|&i| {
+                self.activities[i].name.to_lowercase() == lower
+                    || self.activities[i].product_name.to_lowercase() == lower
+            })
+            .collect();
+        if !ci.is_empty() {
+            return ci;
+        }
+        (0..self.activities.len())
+            .filter(|&i| self.activities[i].name.to_lowercase().contains(&lower))
+            .collect()
+    }
+}

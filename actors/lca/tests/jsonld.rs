@@ -1,0 +1,404 @@
+//! openLCA JSON-LD import and footprints: a hand-checkable four-process system with a loop and
+//! mixed units, the whole of USLCI, and bad input.
+
+use std::path::{Path, PathBuf};
+
+use cb_lca::assessment::Model;
+use cb_lca::data::{ImportOptions, MultiOutput, jsonld};
+use cb_lca::method::ImpactMethod;
+use faer::linalg::solvers::Solve;
+use serde_json::{Value, json};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+fn write(dir: &Path, folder: &str, id: &str, v: Value) {
+    std::fs::create_dir_all(dir.join(folder)).unwrap();
+    std::fs::write(
+        dir.join(folder).join(format!("{id}.json")),
+        serde_json::to_vec_pretty(&v).unwrap(),
+    )
+    .unwrap();
+}
+
+fn r(id: &str) -> Value {
+    json!({"@id": id})
+}
+
+fn unit(id: &str, name: &str) -> Value {
+    json!({"@id": id, "name": name})
+}
+
+fn exchange(
+    flow: &str,
+    amount: f64,
+    unit_id: &str,
+    unit_name: &str,
+    prop: &str,
+    input: bool,
+    reference: bool,
+) -> Value {
+    json!({"@type": "Exchange", "input": input, "quantitativeReference": reference, "amount": amount,
+           "flow": r(flow), "unit": unit(unit_id, unit_name), "flowProperty": r(prop)})
+}
+
+/// Steel, electricity, coal and transport, with a loop (electricity needs steel; coal needs
+/// electricity) and units that need converting (t, kWh, t*km, g).
+///
+/// * steel, 1 t: 500 kWh electricity, 0.6 t coal, 200 t*km transport; 1,800 kg CO2 (fossil).
+/// * electricity, 1 kWh: 0.4 kg coal, 1 g steel; 0.9 kg "Carbon dioxide" (unqualified → fossil).
+/// * coal, 1 kg: 0.05 kWh electricity, 0.1 t*km transport; 10 g "Methane [Organic emissions to air]".
+/// * transport, 1 t*km: 0.1 kg CO2 fossil, 1 mg "Dinitrogen monoxide" (CAS 010024-97-2).
+fn four_process_database(dir: &Path) {
+    write(
+        dir,
+        "unit_groups",
+        "ug-mass",
+        json!({"@id": "ug-mass", "name": "Units of mass", "units": [
+        {"@id": "u-kg", "name": "kg", "conversionFactor": 1.0, "referenceUnit": true},
+        {"@id": "u-t", "name": "t", "conversionFactor": 1000.0},
+        {"@id": "u-g", "name": "g", "conversionFactor": 0.001},
+        {"@id": "u-mg", "name": "mg", "conversionFactor": 1e-6}]}),
+    );
+    write(
+        dir,
+        "unit_groups",
+        "ug-energy",
+        json!({"@id": "ug-energy", "name": "Units of energy", "units": [
+        {"@id": "u-mj", "name": "MJ", "conversionFactor": 1.0, "referenceUnit": true},
+        {"@id": "u-kwh", "name": "kWh", "conversionFactor": 3.6}]}),
+    );
+    write(
+        dir,
+        "unit_groups",
+        "ug-tkm",
+        json!({"@id": "ug-tkm", "name": "Units of mass*length", "units": [
+        {"@id": "u-tkm", "name": "t*km", "conversionFactor": 1.0, "referenceUnit": true},
+        {"@id": "u-kgkm", "name": "kg*km", "conversionFactor": 0.001}]}),
+    );
+    write(
+        dir,
+        "flow_properties",
+        "fp-mass",
+        json!({"@id": "fp-mass", "name": "Mass", "unitGroup": r("ug-mass")}),
+    );
+    write(
+        dir,
+        "flow_properties",
+        "fp-energy",
+        json!({"@id": "fp-energy", "name": "Energy", "unitGroup": r("ug-energy")}),
+    );
+    write(
+        dir,
+        "flow_properties",
+        "fp-tkm",
+        json!({"@id": "fp-tkm", "name": "Goods transport", "unitGroup": r("ug-tkm")}),
+    );
+    write(
+        dir,
+        "categories",
+        "c-air",
+        json!({"@id": "c-air", "name": "air", "category": r("c-elem")}),
+    );
+    write(
+        dir,
+        "categories",
+        "c-elem",
+        json!({"@id": "c-elem", "name": "Elementary flows"}),
+    );
+    let product = |id: &str, name: &str, prop: &str| {
+        json!({"@id": id, "name": name, "flowType": "PRODUCT_FLOW",
+               "flowProperties": [{"flowProperty": r(prop), "conversionFactor": 1.0, "referenceFlowProperty": true}]})
+    };
+    let elementary = |id: &str, name: &str, cas: Option<&str>| {
+        let mut f = json!({"@id": id, "name": name, "flowType": "ELEMENTARY_FLOW", "category": r("c-air"),
+               "flowProperties": [{"flowProperty": r("fp-mass"), "conversionFactor": 1.0, "referenceFlowProperty": true}]});
+        if let Some(c) = cas {
+            f["cas"] = json!(c);
+        }
+        f
+    };
+    write(dir, "flows", "f-steel", product("f-steel", "steel", "fp-mass"));
+    write(
+        dir,
+        "flows",
+        "f-elec",
+        product("f-elec", "electricity", "fp-energy"),
+    );
+    write(dir, "flows", "f-coal", product("f-coal", "hard coal", "fp-mass"));
+    write(
+        dir,
+        "flows",
+        "f-tkm",
+        product("f-tkm", "transport, lorry", "fp-tkm"),
+    );
+    write(
+        dir,
+        "flows",
+        "e-co2",
+        elementary("e-co2", "Carbon dioxide, fossil", None),
+    );
+    write(
+        dir,
+        "flows",
+        "e-co2u",
+        elementary("e-co2u", "Carbon dioxide ", None),
+    );
+    write(
+        dir,
+        "flows",
+        "e-ch4",
+        elementary("e-ch4", "Methane [Organic emissions to air]", None),
+    );
+    write(
+        dir,
+        "flows",
+        "e-n2o",
+        elementary("e-n2o", "Dinitrogen monoxide", Some("010024-97-2")),
+    );
+    write(
+        dir,
+        "flows",
+        "e-nox",
+        elementary("e-nox", "Nitrogen oxides", None),
+    );
+    write(
+        dir,
+        "processes",
+        "p-steel",
+        json!({"@id": "p-steel", "name": "steel production", "exchanges": [
+        exchange("f-steel", 1.0, "u-t", "t", "fp-mass", false, true),
+        exchange("f-elec", 500.0, "u-kwh", "kWh", "fp-energy", true, false),
+        exchange("f-coal", 0.6, "u-t", "t", "fp-mass", true, false),
+        exchange("f-tkm", 200.0, "u-tkm", "t*km", "fp-tkm", true, false),
+        exchange("e-co2", 1800.0, "u-kg", "kg", "fp-mass", false, false)]}),
+    );
+    write(
+        dir,
+        "processes",
+        "p-elec",
+        json!({"@id": "p-elec", "name": "electricity generation", "exchanges": [
+        exchange("f-elec", 1.0, "u-kwh", "kWh", "fp-energy", false, true),
+        exchange("f-coal", 0.4, "u-kg", "kg", "fp-mass", true, false),
+        exchange("f-steel", 1.0, "u-g", "g", "fp-mass", true, false),
+        exchange("e-co2u", 0.9, "u-kg", "kg", "fp-mass", false, false),
+        exchange("e-nox", 0.002, "u-kg", "kg", "fp-mass", false, false)]}),
+    );
+    write(
+        dir,
+        "processes",
+        "p-coal",
+        json!({"@id": "p-coal", "name": "coal mining", "exchanges": [
+        exchange("f-coal", 1.0, "u-kg", "kg", "fp-mass", false, true),
+        exchange("f-elec", 0.05, "u-kwh", "kWh", "fp-energy", true, false),
+        exchange("f-tkm", 100.0, "u-kgkm", "kg*km", "fp-tkm", true, false),
+        exchange("e-ch4", 10.0, "u-g", "g", "fp-mass", false, false)]}),
+    );
+    write(
+        dir,
+        "processes",
+        "p-tkm",
+        json!({"@id": "p-tkm", "name": "lorry transport", "exchanges": [
+        exchange("f-tkm", 1.0, "u-tkm", "t*km", "fp-tkm", false, true),
+        exchange("e-co2", 0.1, "u-kg", "kg", "fp-mass", false, false),
+        exchange("e-n2o", 1.0, "u-mg", "mg", "fp-mass", false, false)]}),
+    );
+}
+
+/// The same system by hand, in reference units (kg, MJ, t*km), solved densely: A·s = f.
+fn expected_score(steel_kg: f64) -> f64 {
+    // Columns: steel (per kg), electricity (per MJ), coal (per kg), transport (per t*km).
+    // Per kg steel: 1800/1000 MJ·... written per the process's own reference amount.
+    let a = faer::Mat::from_fn(4, 4, |i, j| {
+        [
+            [1000.0, -0.001, 0.0, 0.0],
+            [-1800.0, 3.6, -0.18, 0.0],
+            [-600.0, -0.4, 1.0, 0.0],
+            [-200.0, 0.0, -0.1, 1.0],
+        ][i][j]
+    });
+    // Impact per run of each process: CO2 1 + CH4 29.8 + N2O 273 (AR6 GWP100).
+    let direct = [1800.0, 0.9, 0.010 * 29.8, 0.1 + 1e-6 * 273.0];
+    let f = faer::Mat::from_fn(4, 1, |i, _| if i == 0 { steel_kg } else { 0.0 });
+    let s = a.partial_piv_lu().solve(&f);
+    (0..4).map(|j| direct[j] * s[(j, 0)]).sum()
+}
+
+#[test]
+fn four_processes_with_a_loop_and_mixed_units() {
+    let dir = tempfile::tempdir().unwrap();
+    four_process_database(dir.path());
+    let db = jsonld::load(dir.path(), &ImportOptions::default()).unwrap();
+    assert_eq!(db.activities.len(), 4);
+    let model = Model::new(db).unwrap();
+    let steel = model.find("steel production").unwrap();
+    assert_eq!(model.db.activities[steel].unit, "kg");
+    let gwp = ImpactMethod::ipcc_ar6_gwp100();
+    let fp = model.footprint(steel, 1000.0, gwp, 4, 0.0).unwrap();
+    let expected = expected_score(1000.0);
+    assert!(
+        (fp.score - expected).abs() <= 1e-9 * expected,
+        "{} vs {expected}",
+        fp.score
+    );
+    // By hand, to the first order: 1,800 (steel) + 500 kWh × 0.9 + 600 kg coal × 0.298 + … ≈ 2,470.
+    assert!(fp.score > 2400.0 && fp.score < 2600.0, "{}", fp.score);
+    // Contributions add up; the unqualified CO2 and the NETL-style methane and the CAS N2O matched.
+    let by_process: f64 = fp.by_process.iter().map(|(_, v)| v).sum();
+    assert!((by_process - fp.score).abs() <= 1e-9 * fp.score);
+    let by_flow: f64 = fp.by_flow.iter().map(|c| c.impact).sum();
+    assert!((by_flow - fp.score).abs() <= 1e-9 * fp.score);
+    assert_eq!(fp.by_flow.len(), 4);
+    // NOx has no GWP: listed as unmatched with its amount, not dropped.
+    assert_eq!(fp.unmatched.len(), 1);
+    assert_eq!(fp.unmatched[0].name, "Nitrogen oxides");
+    assert!(fp.unmatched[0].amount > 0.9);
+    // The tree: steel ← electricity, coal, transport; the loop shows up below.
+    assert_eq!(fp.tree.children.len(), 3);
+    assert!((fp.tree.cumulative_impact - fp.score).abs() <= 1e-9 * fp.score);
+    // The factorisation is reused for another demand: half the steel, half the score.
+    let half = model.footprint(steel, 500.0, gwp, 1, 0.0).unwrap();
+    assert!((half.score * 2.0 - fp.score).abs() <= 1e-9 * fp.score);
+}
+
+#[test]
+fn the_whole_of_uslci_imports_and_every_process_gets_a_score() {
+    let path = fixture("uslci_olca1_5_0_json_ld.tar.gz");
+    // Strict by default: multi-output processes and products with two producers are named.
+    let err = jsonld::load(&path, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("several product outputs"), "{err}");
+    let mut options = ImportOptions {
+        multi_output: MultiOutput::AllocateOrReference,
+        ..Default::default()
+    };
+    let err = jsonld::load(&path, &options).unwrap_err().to_string();
+    assert!(err.contains("\"Diesel, at refinery\" is produced by"), "{err}");
+    options.providers.insert(
+        "Diesel, at refinery".into(),
+        "Petroleum refining, at refinery".into(),
+    );
+    options.providers.insert(
+        "Harvesting, fresh fruit bunch, at farm".into(),
+        "Harvesting, fresh fruit bunch, at farm".into(),
+    );
+    let db = jsonld::load(&path, &options).unwrap();
+    assert_eq!(db.activities.len(), 766);
+    assert!(
+        db.remarks
+            .iter()
+            .any(|r| r.contains("physical allocation factor"))
+    );
+    let model = Model::new(db).unwrap();
+    let gwp = ImpactMethod::ipcc_ar6_gwp100();
+    let mut scored = 0;
+    let mut matched = 0;
+    for j in 0..model.db.activities.len() {
+        let fp = model.footprint(j, 1.0, gwp, 0, 0.0).unwrap();
+        assert!(fp.score.is_finite(), "{}", model.db.activities[j].name);
+        scored += 1;
+        matched = fp.flows_matched;
+    }
+    assert_eq!(scored, 766);
+    eprintln!(
+        "USLCI: {} elementary flows, {matched} matched to IPCC AR6 GWP100",
+        model.db.elementary_flows.len()
+    );
+    assert!(matched > 20, "{matched}");
+    // A known product: diesel from the refinery has a positive footprint per kg.
+    let diesel = model.find("Petroleum refining, at refinery").unwrap();
+    let fp = model.footprint(diesel, 1.0, gwp, 2, 0.01).unwrap();
+    assert!(fp.score > 0.0);
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    // A zip that is not JSON-LD.
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("notjsonld.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        zip.start_file("readme.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, b"hello").unwrap();
+        zip.finish().unwrap();
+    }
+    let err = jsonld::load(&zip_path, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not openLCA JSON-LD") && err.contains("processes/"),
+        "{err}"
+    );
+    let not_zip = dir.path().join("data.bin");
+    std::fs::write(&not_zip, b"garbage").unwrap();
+    let err = jsonld::load(&not_zip, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a folder, a .zip or a .tar.gz"), "{err}");
+
+    // A process without a reference flow.
+    let db_dir = tempfile::tempdir().unwrap();
+    four_process_database(db_dir.path());
+    let p = db_dir.path().join("processes/p-tkm.json");
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "\"quantitativeReference\": true",
+        "\"quantitativeReference\": false",
+    );
+    std::fs::write(&p, text).unwrap();
+    let err = jsonld::load(db_dir.path(), &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"lorry transport\" has no quantitative reference"),
+        "{err}"
+    );
+
+    // Units that do not convert: kWh given for a mass flow.
+    let db_dir = tempfile::tempdir().unwrap();
+    four_process_database(db_dir.path());
+    let p = db_dir.path().join("processes/p-elec.json");
+    let text = std::fs::read_to_string(&p).unwrap().replacen(
+        "\"@id\": \"u-kg\",\n        \"name\": \"kg\"",
+        "\"@id\": \"u-kwh\",\n        \"name\": \"kWh\"",
+        1,
+    );
+    std::fs::write(&p, text).unwrap();
+    let err = jsonld::load(db_dir.path(), &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unit \"kWh\"") && err.contains("do not convert"),
+        "{err}"
+    );
+
+    // A product nobody else makes but several processes claim.
+    let db_dir = tempfile::tempdir().unwrap();
+    four_process_database(db_dir.path());
+    let mut dup: Value =
+        serde_json::from_slice(&std::fs::read(db_dir.path().join("processes/p-coal.json")).unwrap()).unwrap();
+    dup["@id"] = json!("p-coal-2");
+    dup["name"] = json!("coal mining, open pit");
+    write(db_dir.path(), "processes", "p-coal-2", dup);
+    let err = jsonld::load(db_dir.path(), &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"hard coal\" is produced by") && err.contains("coal mining, open pit"),
+        "{err}"
+    );
+
+    // An unknown product name in a footprint.
+    let db_dir = tempfile::tempdir().unwrap();
+    four_process_database(db_dir.path());
+    let model = Model::new(jsonld::load(db_dir.path(), &ImportOptions::default()).unwrap()).unwrap();
+    let err = model.find("aluminium ingot").unwrap_err().to_string();
+    assert!(
+        err.contains("no process or product matches \"aluminium ingot\""),
+        "{err}"
+    );
+}
