@@ -39,6 +39,69 @@ pub enum Command {
         #[command(subcommand)]
         command: MrioCommand,
     },
+    /// Life-cycle assessment on a life-cycle inventory database.
+    Lca {
+        #[command(subcommand)]
+        command: LcaCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LcaDb {
+    /// An openLCA JSON-LD database: a folder, .zip or .tar.gz.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// How to import processes with several product outputs: refuse (strict), or use their
+    /// physical allocation factor where given and put all burdens on the reference product
+    /// otherwise (allocate). Every decision is listed in the result.
+    #[arg(long, value_enum, default_value_t = MultiOutputArg::Strict)]
+    pub multi_output: MultiOutputArg,
+    /// Provider for a product with several producers: "PRODUCT=PROCESS" (repeatable).
+    #[arg(long = "provider", value_name = "PRODUCT=PROCESS")]
+    pub providers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MultiOutputArg {
+    Strict,
+    Allocate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LcaCommand {
+    /// The carbon footprint of a product: score, contributions, unmatched flows, supply chain and
+    /// the ISO 14044 phases.
+    Footprint {
+        #[command(flatten)]
+        db: LcaDb,
+        /// A process name or product flow name.
+        #[arg(long)]
+        product: String,
+        /// Amount in the product's reference unit.
+        #[arg(long, default_value_t = 1.0)]
+        amount: f64,
+        /// Impact method (bundled: ipcc-ar6-gwp100).
+        #[arg(long, default_value = "ipcc-ar6-gwp100")]
+        method: String,
+        /// Depth of the supply-chain tree.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
+        depth: u32,
+        /// Leave out supply-chain branches below this share of the score.
+        #[arg(long, default_value_t = 0.01)]
+        cutoff: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List what can be footprinted.
+    Processes {
+        #[command(flatten)]
+        db: LcaDb,
+        /// Only processes whose name or product contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -157,6 +220,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         Command::Mrio { command } => mrio(command, out),
+        Command::Lca { command } => lca(command, out),
     }
 }
 
@@ -449,6 +513,145 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                 for n in &output.notes {
                     writeln!(out, "{n}")?;
                 }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn load_lca(args: &LcaDb) -> Result<cb_lca::assessment::Model> {
+    let mut options = cb_lca::data::ImportOptions {
+        multi_output: match args.multi_output {
+            MultiOutputArg::Strict => cb_lca::data::MultiOutput::Error,
+            MultiOutputArg::Allocate => cb_lca::data::MultiOutput::AllocateOrReference,
+        },
+        ..Default::default()
+    };
+    for p in &args.providers {
+        let (product, process) = p
+            .split_once('=')
+            .with_context(|| format!("--provider {p:?}: write it as \"PRODUCT=PROCESS\""))?;
+        options
+            .providers
+            .insert(product.trim().to_string(), process.trim().to_string());
+    }
+    let pb = spinner(&format!("importing {}", args.db.display()));
+    let db = cb_lca::data::jsonld::load(&args.db, &options)
+        .with_context(|| format!("cannot import {}", args.db.display()))?;
+    pb.set_message("factorising the technosphere");
+    let model = cb_lca::assessment::Model::new(db)?;
+    pb.finish_and_clear();
+    Ok(model)
+}
+
+fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        LcaCommand::Footprint {
+            db,
+            product,
+            amount,
+            method,
+            depth,
+            cutoff,
+            json,
+        } => {
+            let method = cb_lca::method::ImpactMethod::by_id(&method).with_context(|| {
+                format!(
+                    "unknown impact method {method:?}; bundled: {} (GWP20 factors are not bundled yet: no \
+                     confirmed source file)",
+                    cb_lca::method::ImpactMethod::IDS.join(", ")
+                )
+            })?;
+            if !amount.is_finite() {
+                bail!("--amount must be a finite number, got {amount}");
+            }
+            if !(0.0..=1.0).contains(&cutoff) {
+                bail!("--cutoff must be between 0 and 1, got {cutoff}");
+            }
+            let model = load_lca(&db)?;
+            let j = model.find(&product)?;
+            let fp = model.footprint(j, amount, method, depth as usize, cutoff)?;
+            let report = cb_lca::report::footprint_json(&model, &fp, depth as usize, cutoff);
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+                return Ok(());
+            }
+            let a = &model.db.activities[j];
+            writeln!(
+                out,
+                "{} {} of {} ({}): {} ({})",
+                amount,
+                a.unit,
+                a.product_name,
+                a.name,
+                format_quantity(fp.score, &fp.unit),
+                method.name
+            )?;
+            writeln!(out, "\nLargest contributions by process:")?;
+            for (k, v) in fp.by_process.iter().take(10) {
+                let share = if fp.score != 0.0 {
+                    v / fp.score * 100.0
+                } else {
+                    0.0
+                };
+                writeln!(
+                    out,
+                    "  {:>6.1}%  {}  {}",
+                    share,
+                    format_quantity(*v, &fp.unit),
+                    model.db.activities[*k].name
+                )?;
+            }
+            writeln!(out, "\nBy elementary flow:")?;
+            for c in fp.by_flow.iter().take(10) {
+                writeln!(
+                    out,
+                    "  {}  {} [{}]",
+                    format_quantity(c.impact, &fp.unit),
+                    c.name,
+                    c.category
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} flows of the inventory have no factor in {} (see --json: unmatched_flows).",
+                fp.unmatched.len(),
+                method.name
+            )?;
+            for q in report["iso14044"]["interpretation"]["data_quality"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(8)
+            {
+                writeln!(out, "  - {}", q.as_str().unwrap_or_default())?;
+            }
+            Ok(())
+        }
+        LcaCommand::Processes { db, search, json } => {
+            let model = load_lca(&db)?;
+            let needle = search.as_deref().map(str::to_lowercase);
+            let list: Vec<&cb_lca::data::Activity> = model
+                .db
+                .activities
+                .iter()
+                .filter(|a| {
+                    needle.as_ref().is_none_or(|n| {
+                        a.name.to_lowercase().contains(n) || a.product_name.to_lowercase().contains(n)
+                    })
+                })
+                .collect();
+            if json {
+                let v: Vec<Value> = list
+                    .iter()
+                    .map(|a| json!({"process": a.name, "product": a.product_name, "unit": a.unit, "location": a.location, "id": a.id}))
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            } else {
+                for a in &list {
+                    writeln!(out, "{}  [{} of {}]", a.name, a.unit, a.product_name)?;
+                }
+                writeln!(out, "\n{} of {} processes", list.len(), model.db.activities.len())?;
             }
             Ok(())
         }

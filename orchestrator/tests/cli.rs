@@ -406,3 +406,149 @@ fn every_command_has_help() {
     let schema = cb.json(&["schema", "task-result"]);
     assert!(schema["properties"]["outcome"].is_object());
 }
+
+fn lca_fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../actors/lca/tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn lca_footprint_and_processes() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let fp = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+        "--json",
+    ]);
+    let score = fp["score"].as_f64().unwrap();
+    assert!(score > 2400.0 && score < 2600.0, "{score}");
+    assert_eq!(fp["unit"], "kg CO2-eq");
+    assert_eq!(fp["product_unit"], "kg");
+    let processes = fp["contributions"]["processes"].as_array().unwrap();
+    let sum: f64 = processes.iter().map(|p| p["impact"].as_f64().unwrap()).sum();
+    assert!((sum - score).abs() <= 1e-9 * score);
+    assert_eq!(fp["unmatched_flows"][0]["name"], "Nitrogen oxides");
+    for phase in [
+        "goal_and_scope",
+        "inventory",
+        "impact_assessment",
+        "interpretation",
+    ] {
+        assert!(fp["iso14044"][phase].is_object(), "{phase}");
+    }
+    assert_eq!(
+        fp["iso14044"]["goal_and_scope"]["functional_unit"],
+        "1000 kg of steel"
+    );
+    // Transport (about 20 kg CO2-eq) is below the default 1% cut-off of the tree; with none, it shows.
+    assert_eq!(fp["supply_chain"]["inputs"].as_array().unwrap().len(), 2);
+    let full = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+        "--cutoff",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(full["supply_chain"]["inputs"].as_array().unwrap().len(), 3);
+    // Twice the amount, twice the score.
+    let fp2 = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel production",
+        "--amount",
+        "2000",
+        "--json",
+    ]);
+    assert!((fp2["score"].as_f64().unwrap() - 2.0 * score).abs() <= 1e-9 * score);
+    let text = cb.ok(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+    ]);
+    assert!(
+        text.contains("kg CO2-eq") && text.contains("steel production"),
+        "{text}"
+    );
+
+    let list = cb.json(&["lca", "processes", "--db", &db, "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 4);
+    let text = cb.ok(&["lca", "processes", "--db", &db, "--search", "coal"]);
+    assert!(text.contains("coal mining") && text.contains("1 of 4"), "{text}");
+}
+
+#[test]
+fn lca_bad_input() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--method",
+        "ipcc-ar6-gwp20",
+    ]);
+    assert!(
+        err.contains("unknown impact method") && err.contains("ipcc-ar6-gwp100"),
+        "{err}"
+    );
+    let err = cb.fails(&["lca", "footprint", "--db", &db, "--product", "aluminium"]);
+    assert!(
+        err.contains("no process or product matches \"aluminium\""),
+        "{err}"
+    );
+    let uslci = lca_fixture("uslci_olca1_5_0_json_ld.tar.gz");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &uslci,
+        "--product",
+        "Petroleum refining, at refinery",
+    ]);
+    assert!(
+        err.contains("several product outputs") && err.contains("--multi-output allocate"),
+        "{err}"
+    );
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &uslci,
+        "--product",
+        "x",
+        "--multi-output",
+        "allocate",
+        "--provider",
+        "nonsense",
+    ]);
+    assert!(err.contains("PRODUCT=PROCESS"), "{err}");
+    let err = cb.fails(&["lca", "processes", "--db", "/nonexistent/db.zip"]);
+    assert!(err.contains("/nonexistent/db.zip"), "{err}");
+}

@@ -69,6 +69,8 @@ pub struct Footprint {
     pub tree: TreeNode,
     /// Cut-off product inputs of activities in this product's system.
     pub cut_offs: Vec<String>,
+    /// Import decisions about activities in this product's system (and the whole database).
+    pub remarks: Vec<String>,
 }
 
 impl Model {
@@ -242,6 +244,13 @@ impl Model {
                 )
             })
             .collect();
+        let remarks = self
+            .db
+            .remarks
+            .iter()
+            .filter(|r| r.activity.is_none_or(|a| in_system[a]))
+            .map(|r| r.text.clone())
+            .collect();
         Ok(Footprint {
             activity: j,
             amount,
@@ -256,6 +265,7 @@ impl Model {
             biogenic_co2: biogenic,
             tree,
             cut_offs,
+            remarks,
         })
     }
 }

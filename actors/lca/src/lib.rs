@@ -7,8 +7,10 @@
 //! * [`data`]: openLCA JSON-LD import into the matrices, with unit conversion and linking.
 //! * [`method`]: impact methods (IPCC AR6 GWP100 bundled) and the matching of inventory flows to
 //!   their factors by name, synonym, CAS number and compartment.
+//! * [`report`]: a footprint as an ISO 14044 report (JSON).
 
 pub mod assessment;
 pub mod data;
 pub mod engine;
 pub mod method;
+pub mod report;

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput};
+use super::{Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark};
 
 #[derive(Debug, Deserialize, Clone)]
 struct Ref {
@@ -251,6 +251,13 @@ impl Package {
     }
 }
 
+fn remark(activity: usize, text: String) -> Remark {
+    Remark {
+        activity: Some(activity),
+        text,
+    }
+}
+
 /// Reads an openLCA JSON-LD package into a [`Database`].
 pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> {
     let pkg = Package::read(path)?;
@@ -475,18 +482,18 @@ fn build(
                     match physical {
                         Some(a) => {
                             share = a.value;
-                            db.remarks.push(format!(
+                            db.remarks.push(remark(db.activities.len(), format!(
                                 "{:?}: {} co-product(s); physical allocation factor {} applied to the reference product",
                                 p.name,
                                 co_products.len(),
                                 a.value
-                            ));
+                            )));
                         }
-                        None => db.remarks.push(format!(
+                        None => db.remarks.push(remark(db.activities.len(), format!(
                             "{:?}: {} co-product(s) and no physical allocation factor: all burdens on the reference product",
                             p.name,
                             co_products.len()
-                        )),
+                        ))),
                     }
                 }
             }
@@ -628,8 +635,10 @@ fn build(
         )));
     }
     for (product, choice) in &options.providers {
-        db.remarks
-            .push(format!("provider of {product:?} chosen by the user: {choice:?}"));
+        db.remarks.push(Remark {
+            activity: None,
+            text: format!("provider of {product:?} chosen by the user: {choice:?}"),
+        });
     }
     Ok(db)
 }

@@ -72,7 +72,14 @@ pub struct Database {
     pub biosphere: Vec<(usize, usize, f64)>,
     pub cut_offs: Vec<CutOff>,
     /// Decisions taken while importing (allocation applied, providers chosen).
-    pub remarks: Vec<String>,
+    pub remarks: Vec<Remark>,
+}
+
+/// A decision taken while importing, about one activity or the whole database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remark {
+    pub activity: Option<usize>,
+    pub text: String,
 }
 
 /// How to treat a process with several product outputs.
