@@ -44,6 +44,48 @@ pub enum Command {
         #[command(subcommand)]
         command: LcaCommand,
     },
+    /// The EU Carbon Border Adjustment Mechanism.
+    Cbam {
+        #[command(subcommand)]
+        command: CbamCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CbamCommand {
+    /// Embedded emissions, free-allocation adjustment, certificates and cost of an import, on the
+    /// Commission's default values and, with --actual-direct, on actual emissions (and the saving).
+    Cost {
+        /// Country of origin: English name or ISO code (CN, CHN, China).
+        #[arg(long)]
+        country: String,
+        /// CN code of the good (e.g. 7208 or 72082700).
+        #[arg(long = "cn-code")]
+        cn_code: String,
+        /// Tonnes imported.
+        #[arg(long)]
+        tonnes: f64,
+        /// Year of import (2026 onwards).
+        #[arg(long)]
+        year: i32,
+        /// Actual (verified) direct specific embedded emissions, t CO2e per t.
+        #[arg(long)]
+        actual_direct: Option<f64>,
+        /// Actual indirect specific embedded emissions, t CO2e per t.
+        #[arg(long)]
+        actual_indirect: Option<f64>,
+        /// CBAM certificate price, EUR per t CO2e (no price is bundled).
+        #[arg(long)]
+        ets_price: Option<f64>,
+        /// Carbon price effectively paid in the country of origin, EUR per t CO2e.
+        #[arg(long)]
+        origin_carbon_price: Option<f64>,
+        /// Cross-sectoral correction factor of the year (1 when not given).
+        #[arg(long)]
+        cscf: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +263,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Mrio { command } => mrio(command, out),
         Command::Lca { command } => lca(command, out),
+        Command::Cbam { command } => cbam(command, out),
     }
 }
 
@@ -656,4 +699,89 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
+    let CbamCommand::Cost {
+        country,
+        cn_code,
+        tonnes,
+        year,
+        actual_direct,
+        actual_indirect,
+        ets_price,
+        origin_carbon_price,
+        cscf,
+        json,
+    } = command;
+    let c = cb_lca::cbam::cost(
+        cb_lca::cbam::data::CbamTables::bundled(),
+        &cb_lca::cbam::CostQuery {
+            country,
+            cn_code,
+            tonnes,
+            year,
+            actual_direct,
+            actual_indirect,
+            ets_price,
+            origin_carbon_price,
+            cscf,
+        },
+    )?;
+    let used = c.actual_case.as_ref().unwrap_or(&c.default_case);
+    if json {
+        let mut doc = serde_json::to_value(&c)?;
+        let top = [
+            ("basis", json!(used.basis)),
+            ("embedded_emissions_t", json!(used.embedded_emissions_t)),
+            (
+                "free_allocation_adjustment_t",
+                json!(used.free_allocation_adjustment_t),
+            ),
+            ("certificates", json!(used.certificates)),
+            ("cost_eur", json!(used.cost_eur)),
+        ];
+        if let Some(map) = doc.as_object_mut() {
+            for (k, v) in top {
+                map.insert(k.to_string(), v);
+            }
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} t of {} (CN {}) from {}, imported in {}:",
+        c.tonnes, c.description, c.cn_code, c.country, c.year
+    )?;
+    let show = |case: &cb_lca::cbam::CostCase, out: &mut dyn Write| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "  {}: {:.5} t CO2e/t → embedded {}, free-allocation adjustment {}, certificates {:.1}{}",
+            case.basis,
+            case.specific_embedded_emissions_t_per_t,
+            format_quantity(case.embedded_emissions_t, "t CO2e"),
+            format_quantity(case.free_allocation_adjustment_t, "t CO2e"),
+            case.certificates,
+            case.cost_eur
+                .map(|e| format!(", cost {e:.0} EUR"))
+                .unwrap_or_default()
+        )
+    };
+    show(&c.default_case, out)?;
+    if let Some(a) = &c.actual_case {
+        show(a, out)?;
+    }
+    if let Some(s) = c.saving_eur {
+        writeln!(out, "  Saving with actual emissions: {s:.0} EUR")?;
+    }
+    writeln!(
+        out,
+        "  (benchmark {} t/t, route {}, CBAM factor {}, CSCF {})",
+        c.benchmark_t_per_t, c.route, c.cbam_factor, c.cscf
+    )?;
+    for n in &c.notes {
+        writeln!(out, "  - {n}")?;
+    }
+    Ok(())
 }

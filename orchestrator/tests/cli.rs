@@ -552,3 +552,81 @@ fn lca_bad_input() {
     let err = cb.fails(&["lca", "processes", "--db", "/nonexistent/db.zip"]);
     assert!(err.contains("/nonexistent/db.zip"), "{err}");
 }
+
+#[test]
+fn cbam_cost_default_and_actual() {
+    let cb = Cbutler::new();
+    let d = cb.json(&[
+        "cbam",
+        "cost",
+        "--country",
+        "China",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "10000",
+        "--year",
+        "2027",
+        "--ets-price",
+        "80",
+        "--json",
+    ]);
+    for key in [
+        "embedded_emissions_t",
+        "default_value_t_per_t",
+        "free_allocation_adjustment_t",
+        "certificates",
+        "cost_eur",
+    ] {
+        assert!(d[key].is_number(), "{key}: {}", d[key]);
+    }
+    let expected_certs = 3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0;
+    assert!((d["certificates"].as_f64().unwrap() - expected_certs).abs() < 1e-6);
+    let a = cb.json(&[
+        "cbam",
+        "cost",
+        "--country",
+        "CN",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "10000",
+        "--year",
+        "2027",
+        "--ets-price",
+        "80",
+        "--actual-direct",
+        "1.9",
+        "--json",
+    ]);
+    assert_eq!(a["basis"], "actual emissions");
+    assert!((a["embedded_emissions_t"].as_f64().unwrap() - 19_000.0).abs() < 1e-9);
+    assert!(a["default_case"]["cost_eur"].as_f64().unwrap() > a["cost_eur"].as_f64().unwrap());
+    assert!(a["saving_eur"].as_f64().unwrap() > 1.5e6);
+    let err = cb.fails(&[
+        "cbam",
+        "cost",
+        "--country",
+        "Atlantis",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "1",
+        "--year",
+        "2027",
+    ]);
+    assert!(err.contains("not a country"), "{err}");
+    let err = cb.fails(&[
+        "cbam",
+        "cost",
+        "--country",
+        "China",
+        "--cn-code",
+        "0101",
+        "--tonnes",
+        "1",
+        "--year",
+        "2027",
+    ]);
+    assert!(err.contains("no CBAM default value for CN 0101"), "{err}");
+}

@@ -4,12 +4,14 @@
 //!   and the supply-chain tree, on a sparse LU of the technosphere.
 //! * [`assessment`]: a database made ready (matrices built, technosphere factorised once) and the
 //!   footprint of a product.
+//! * [`cbam`]: EU CBAM embedded emissions, default values, benchmarks, certificates and cost.
 //! * [`data`]: openLCA JSON-LD import into the matrices, with unit conversion and linking.
 //! * [`method`]: impact methods (IPCC AR6 GWP100 bundled) and the matching of inventory flows to
 //!   their factors by name, synonym, CAS number and compartment.
 //! * [`report`]: a footprint as an ISO 14044 report (JSON).
 
 pub mod assessment;
+pub mod cbam;
 pub mod data;
 pub mod engine;
 pub mod method;

@@ -1,0 +1,351 @@
+//! The Commission's CBAM default values (IR (EU) 2025/2621 Annex I, workbook of 4 Feb 2026) and
+//! CBAM benchmarks (IR (EU) 2025/2620 Annex, column B), bundled and validated on load.
+//!
+//! Some rows of the default-values file are shifted by an upstream parsing error (the direct,
+//! indirect and total cells are empty and the numbers sit in the mark-up columns, e.g. Albania,
+//! white Portland cement). Such rows are detected and reported, never used.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use super::{CbamError, default_mark_up};
+
+const DEFAULTS_CSV: &str = include_str!("../../../../data/cbam/cbam_default_values_definitive_v20260204.csv");
+const BENCHMARKS_CSV: &str = include_str!("../../../../data/cbam/cbam_benchmarks.csv");
+const ISO3166_CSV: &str = include_str!("../../../../data/iso3166-1.csv");
+
+pub const DEFAULTS_SOURCE: &str = "CBAM default values, Implementing Regulation (EU) 2025/2621 Annex I (Commission workbook \
+     \"DVs as adopted_v20260204\"; before the correction by IR (EU) 2026/1740)";
+pub const BENCHMARKS_SOURCE: &str = "CBAM benchmarks, Implementing Regulation (EU) 2025/2620 Annex, column B";
+
+/// One default value row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefaultValue {
+    pub country: String,
+    pub sector: String,
+    pub cn_code: String,
+    pub description: String,
+    pub direct: f64,
+    pub indirect: f64,
+    pub total: f64,
+    /// Values including the mark-up for 2026, 2027 and 2028 as published.
+    pub with_mark_up: [Option<f64>; 3],
+    /// Production route that selects the benchmark, e.g. `(A)` or `(C)`.
+    pub route: String,
+    pub line: usize,
+}
+
+/// A row that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedRow {
+    pub line: usize,
+    pub country: String,
+    pub cn_code: String,
+    pub description: String,
+    pub reason: String,
+}
+
+/// A benchmark value (column B) for a CN code and route mark.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Benchmark {
+    pub cn_code: String,
+    pub value: f64,
+    /// `(A)`, `(C)`, `(1)` … or empty.
+    pub mark: String,
+}
+
+/// The bundled tables.
+#[derive(Debug, Default)]
+pub struct CbamTables {
+    pub defaults: Vec<DefaultValue>,
+    pub rejected: Vec<RejectedRow>,
+    pub benchmarks: Vec<Benchmark>,
+    iso: HashMap<String, String>,
+}
+
+fn number(cell: &str) -> Result<Option<f64>, String> {
+    let t = cell.trim();
+    if t.is_empty() || t == "–" || t == "-" {
+        return Ok(None);
+    }
+    t.replace(',', ".")
+        .parse::<f64>()
+        .map(Some)
+        .map_err(|_| format!("{t:?} is not a number"))
+}
+
+/// Parses the default-values file (`;`-separated, one header line), validating every row:
+/// numbers parse, total = direct + indirect (±0.002), and the mark-up columns equal the total
+/// with the sector's mark-up (±0.5 %). Rows that fail are rejected with the reason.
+pub fn parse_defaults(text: &str) -> (Vec<DefaultValue>, Vec<RejectedRow>) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut ok = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let Ok(rec) = rec else { continue };
+        let cell = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+        let (country, sector, cn, description) = (cell(0), cell(1), cell(2), cell(3));
+        let reject = |reason: String| RejectedRow {
+            line,
+            country: country.clone(),
+            cn_code: cn.clone(),
+            description: description.clone(),
+            reason,
+        };
+        if rec.len() != 11 {
+            rejected.push(reject(format!("{} fields, expected 11", rec.len())));
+            continue;
+        }
+        let nums: Result<Vec<Option<f64>>, String> = (4..10).map(|k| number(&cell(k))).collect();
+        let nums = match nums {
+            Ok(n) => n,
+            Err(e) => {
+                rejected.push(reject(e));
+                continue;
+            }
+        };
+        let (direct, indirect, total) = (nums[0], nums[1], nums[2]);
+        let marked = [nums[3], nums[4], nums[5]];
+        match (direct, total) {
+            (None, None) if marked.iter().all(Option::is_none) => continue, // no default published
+            (None, None) => {
+                rejected.push(reject(
+                    "shifted row: direct, indirect and total are empty but the mark-up columns hold numbers"
+                        .into(),
+                ));
+                continue;
+            }
+            (None, Some(_)) | (Some(_), None) => {
+                rejected.push(reject("direct or total emissions missing".into()));
+                continue;
+            }
+            _ => {}
+        }
+        let (direct, total, indirect) = (
+            direct.unwrap_or(0.0),
+            total.unwrap_or(0.0),
+            indirect.unwrap_or(0.0),
+        );
+        // Published values are rounded (to two decimals for many goods): allow one unit of that rounding.
+        if (direct + indirect - total).abs() > 0.0101 + 1e-6 * total.abs() {
+            rejected.push(reject(format!(
+                "total {total} ≠ direct {direct} + indirect {indirect}"
+            )));
+            continue;
+        }
+        let mut bad_mark_up = None;
+        for (k, (year, v)) in [2026, 2027, 2028].iter().zip(marked).enumerate() {
+            if let Some(v) = v {
+                let expected = total * (1.0 + default_mark_up(&sector, *year));
+                if (v - expected).abs() > 0.005 * expected.abs().max(0.01) {
+                    bad_mark_up = Some(format!(
+                        "{year} value {v} is not total × (1 + mark-up) = {expected:.4}"
+                    ));
+                }
+            } else if k == 0 && total > 0.0 {
+                bad_mark_up = Some("2026 value with mark-up is missing".into());
+            }
+        }
+        if let Some(reason) = bad_mark_up {
+            rejected.push(reject(reason));
+            continue;
+        }
+        ok.push(DefaultValue {
+            country,
+            sector,
+            cn_code: cn,
+            description,
+            direct,
+            indirect,
+            total,
+            with_mark_up: marked,
+            route: cell(10),
+            line,
+        });
+    }
+    (ok, rejected)
+}
+
+/// Parses the benchmarks file: `CN code;Column B`, sector heading lines, decimal commas and a
+/// route mark after the value (`0,666 (A)`).
+pub fn parse_benchmarks(text: &str) -> Result<Vec<Benchmark>, CbamError> {
+    let mut out = Vec::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate().skip(1) {
+        let Some((cn, value)) = line.split_once(';') else {
+            continue;
+        };
+        let cn = cn.trim();
+        if cn.is_empty() || !cn.chars().all(|c| c.is_ascii_digit()) {
+            continue; // a sector heading or a blank separator line
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let (num, mark) = match value.find('(') {
+            Some(p) => (value[..p].trim(), value[p..].trim()),
+            None => (value, ""),
+        };
+        let v = number(num)
+            .map_err(|e| CbamError::Invalid(format!("cbam_benchmarks.csv line {}: {e}", i + 1)))?
+            .ok_or_else(|| CbamError::Invalid(format!("cbam_benchmarks.csv line {}: empty value", i + 1)))?;
+        out.push(Benchmark {
+            cn_code: cn.to_string(),
+            value: v,
+            mark: mark.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+impl CbamTables {
+    /// The bundled tables (parsed once).
+    pub fn bundled() -> &'static CbamTables {
+        static T: OnceLock<CbamTables> = OnceLock::new();
+        T.get_or_init(|| {
+            let (defaults, rejected) = parse_defaults(DEFAULTS_CSV);
+            let benchmarks =
+                parse_benchmarks(BENCHMARKS_CSV).expect("the bundled benchmarks are checked by tests");
+            let iso = rdr_codes();
+            CbamTables {
+                defaults,
+                rejected,
+                benchmarks,
+                iso,
+            }
+        })
+    }
+
+    /// The country as the default-values table names it, from a name or an ISO code.
+    pub fn country(&self, query: &str) -> Result<String, CbamError> {
+        let q = query.trim();
+        let known = |name: &str| self.defaults.iter().any(|d| d.country.eq_ignore_ascii_case(name));
+        if let Some(d) = self.defaults.iter().find(|d| d.country.eq_ignore_ascii_case(q)) {
+            return Ok(d.country.clone());
+        }
+        if let Some(names) = self.iso.get(&q.to_uppercase()) {
+            for n in names.split('|') {
+                if let Some(d) = self.defaults.iter().find(|d| d.country.eq_ignore_ascii_case(n)) {
+                    return Ok(d.country.clone());
+                }
+            }
+        }
+        if known(q) {
+            return Ok(q.to_string());
+        }
+        Err(CbamError::NotFound(format!(
+            "{q:?} is not a country in the CBAM default values (use an English name such as \"China\" or an ISO code \
+             such as CN or CHN; values for \"other countries and territories\" (Annex IV) are not bundled)"
+        )))
+    }
+
+    /// The default value for a country and CN code: the row with the longest CN code that is a
+    /// prefix of the code asked (`7208` serves `72082700`), or the code's own rows.
+    pub fn default_value(&self, country: &str, cn_code: &str) -> Result<&DefaultValue, CbamError> {
+        let cn = normalise_cn(cn_code)?;
+        let rows: Vec<&DefaultValue> = self
+            .defaults
+            .iter()
+            .filter(|d| d.country == country && (cn.starts_with(&d.cn_code) || d.cn_code.starts_with(&cn)))
+            .collect();
+        if rows.is_empty()
+            && let Some(r) = self
+                .rejected
+                .iter()
+                .find(|r| r.country == country && r.cn_code == cn)
+        {
+            return Err(CbamError::Invalid(format!(
+                "the default value for {country}, CN {cn} ({}) is unusable: line {} of the Commission file is \
+                 malformed ({})",
+                r.description, r.line, r.reason
+            )));
+        }
+        let best = rows
+            .iter()
+            .filter(|d| cn.starts_with(&d.cn_code))
+            .max_by_key(|d| d.cn_code.len())
+            .copied();
+        match best {
+            Some(d) => Ok(d),
+            None if rows.len() == 1 => Ok(rows[0]),
+            None if rows.is_empty() => Err(CbamError::NotFound(format!(
+                "no CBAM default value for CN {cn} from {country} (is {cn} a CBAM good?)"
+            ))),
+            None => Err(CbamError::Invalid(format!(
+                "CN {cn} covers several goods with different default values for {country}: {}; give the full code",
+                rows.iter()
+                    .map(|d| format!(
+                        "{} {}",
+                        d.cn_code,
+                        d.description.chars().take(40).collect::<String>()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+        }
+    }
+
+    /// The CBAM benchmark (column B) for a CN code and route: the highest value among the rows of
+    /// that code and route (IR 2025/2620 Annex pt 5.1 takes the highest where several apply).
+    pub fn benchmark(&self, cn_code: &str, route: &str) -> Option<&Benchmark> {
+        let cn = normalise_cn(cn_code).ok()?;
+        let of_code: Vec<&Benchmark> = self
+            .benchmarks
+            .iter()
+            .filter(|b| b.cn_code.starts_with(&cn) || cn.starts_with(&b.cn_code))
+            .collect();
+        let with_route: Vec<&Benchmark> = of_code
+            .iter()
+            .copied()
+            .filter(|b| b.mark.is_empty() || route.is_empty() || b.mark == route)
+            .collect();
+        let pool = if with_route.is_empty() {
+            of_code
+        } else {
+            with_route
+        };
+        pool.into_iter().max_by(|a, b| a.value.total_cmp(&b.value))
+    }
+}
+
+fn rdr_codes() -> HashMap<String, String> {
+    let mut iso: HashMap<String, String> = HashMap::new();
+    let mut rdr = csv::Reader::from_reader(ISO3166_CSV.as_bytes());
+    for rec in rdr.records().flatten() {
+        let names: Vec<&str> = [&rec[2], &rec[3], &rec[4]]
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .collect();
+        let joined = names.join("|");
+        iso.insert(rec[0].to_string(), joined.clone());
+        iso.insert(rec[1].to_string(), joined);
+    }
+    // Names the Commission uses that ISO writes differently.
+    for (code, name) in [
+        ("TR", "Türkiye"),
+        ("TUR", "Türkiye"),
+        ("KR", "Korea, Republic of"),
+        ("KOR", "Korea, Republic of"),
+    ] {
+        iso.entry(code.to_string())
+            .and_modify(|n| n.push_str(&format!("|{name}")));
+    }
+    iso
+}
+
+/// A CN code of digits only (spaces allowed in input: `7208 27 00`).
+pub fn normalise_cn(cn: &str) -> Result<String, CbamError> {
+    let digits: String = cn.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() < 4 || digits.len() > 10 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(CbamError::Invalid(format!(
+            "{cn:?} is not a CN code (4 to 10 digits, e.g. 7208 or 72082700)"
+        )));
+    }
+    Ok(digits)
+}

@@ -1,0 +1,368 @@
+//! The EU Carbon Border Adjustment Mechanism: embedded emissions of goods and what importing them
+//! costs in certificates, as pure functions (the formulas of Regulation (EU) 2023/956 Annex IV,
+//! IR (EU) 2025/2547, 2025/2620 and 2025/2621), and the Commission's default values and CBAM
+//! benchmarks as data ([`data`]).
+
+pub mod data;
+
+/// Why a CBAM calculation cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CbamError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// A precursor consumed to make a complex good: mass per tonne of good... given as totals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Precursor {
+    /// Mass of the precursor consumed for the activity level (t).
+    pub mass: f64,
+    /// Its specific embedded emissions, direct and indirect (t CO2e/t).
+    pub see_direct: f64,
+    pub see_indirect: f64,
+}
+
+/// Specific embedded emissions of a good (Reg. 2023/956 Annex IV pts 2–3; IR 2025/2547 Annex III
+/// pt B), direct and indirect separately:
+/// `SEE = (AttrEm + Σ_i M_i·SEE_i) / AL`. With no precursors this is the simple-good formula
+/// `SEE = AttrEm / AL`.
+pub fn specific_embedded_emissions(
+    attributed_direct: f64,
+    attributed_indirect: f64,
+    activity_level: f64,
+    precursors: &[Precursor],
+) -> Result<(f64, f64), CbamError> {
+    if activity_level.is_nan() || activity_level <= 0.0 {
+        return Err(CbamError::Invalid(format!(
+            "the activity level (production in t) must be positive, got {activity_level}"
+        )));
+    }
+    for (name, v) in [("direct", attributed_direct), ("indirect", attributed_indirect)] {
+        if v.is_nan() || v < 0.0 {
+            return Err(CbamError::Invalid(format!(
+                "attributed {name} emissions must be ≥ 0, got {v}"
+            )));
+        }
+    }
+    let direct =
+        (attributed_direct + precursors.iter().map(|p| p.mass * p.see_direct).sum::<f64>()) / activity_level;
+    let indirect = (attributed_indirect + precursors.iter().map(|p| p.mass * p.see_indirect).sum::<f64>())
+        / activity_level;
+    Ok((direct, indirect))
+}
+
+/// The CBAM factor `CBAM_y`: share of free allocation still granted in year `y` (Directive
+/// 2003/87/EC Art. 10a(1a), as amended by Directive (EU) 2023/959); 0 from 2034.
+pub fn cbam_factor(year: i32) -> f64 {
+    match year {
+        ..=2025 => 1.0,
+        2026 => 0.975,
+        2027 => 0.95,
+        2028 => 0.90,
+        2029 => 0.775,
+        2030 => 0.515,
+        2031 => 0.39,
+        2032 => 0.265,
+        2033 => 0.14,
+        _ => 0.0,
+    }
+}
+
+/// Mark-up on default values (IR 2025/2621 Annex I opening paragraph): cement, iron and steel,
+/// aluminium and hydrogen +10 % in 2026, +20 % in 2027, +30 % from 2028; fertilisers +1 %.
+pub fn default_mark_up(sector: &str, year: i32) -> f64 {
+    if sector.eq_ignore_ascii_case("fertilisers") {
+        return 0.01;
+    }
+    match year {
+        ..=2026 => 0.10,
+        2027 => 0.20,
+        _ => 0.30,
+    }
+}
+
+/// Whether only direct emissions count for a sector (Reg. 2023/956 Annex II: iron and steel,
+/// aluminium, hydrogen; and electricity).
+pub fn direct_only(sector: &str) -> bool {
+    let s = sector.to_lowercase();
+    s.contains("iron")
+        || s.contains("steel")
+        || s.contains("aluminium")
+        || s.contains("hydrogen")
+        || s.contains("electricity")
+}
+
+/// Free-allocation adjustment (IR 2025/2620 Annex): `FAA = CBAM_y × CSCF_y × BM × Q`, in t CO2e.
+pub fn free_allocation_adjustment(year: i32, cscf: f64, benchmark: f64, tonnes: f64) -> f64 {
+    cbam_factor(year) * cscf * benchmark * tonnes
+}
+
+/// Certificates to surrender for an import: `max(0, Q × SEE − FAA − reduction)`, where the
+/// reduction for a carbon price effectively paid in the country of origin (Art. 9, only with
+/// actual emissions) is `price_paid × embedded_emissions / certificate_price` certificates.
+pub fn certificates(embedded: f64, faa: f64, origin_reduction: f64) -> f64 {
+    (embedded - faa - origin_reduction).max(0.0)
+}
+
+/// Certificates that a carbon price paid at origin (EUR/t CO2e, on the embedded emissions)
+/// offsets at the CBAM certificate price.
+pub fn origin_price_reduction(origin_price: f64, embedded: f64, certificate_price: f64) -> f64 {
+    if certificate_price > 0.0 {
+        (origin_price * embedded / certificate_price).min(embedded)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_and_complex_goods() {
+        // A simple good: 2,000 t CO2 direct, 150 t indirect for 1,000 t: 2.0 and 0.15 t/t.
+        assert_eq!(
+            specific_embedded_emissions(2000.0, 150.0, 1000.0, &[]).unwrap(),
+            (2.0, 0.15)
+        );
+        // A complex good: 1,000 t of hot-rolled coil from 1,050 t of crude steel (SEE 1.9 / 0.1)
+        // with 100 t CO2 direct and 40 t indirect at the rolling mill:
+        // direct (100 + 1,050 × 1.9) / 1,000 = 2.095; indirect (40 + 1,050 × 0.1) / 1,000 = 0.145.
+        let (d, i) = specific_embedded_emissions(
+            100.0,
+            40.0,
+            1000.0,
+            &[Precursor {
+                mass: 1050.0,
+                see_direct: 1.9,
+                see_indirect: 0.1,
+            }],
+        )
+        .unwrap();
+        assert!((d - 2.095).abs() < 1e-12 && (i - 0.145).abs() < 1e-12);
+        assert!(specific_embedded_emissions(1.0, 0.0, 0.0, &[]).is_err());
+        assert!(specific_embedded_emissions(-1.0, 0.0, 1.0, &[]).is_err());
+    }
+
+    #[test]
+    fn phase_out_and_mark_ups() {
+        assert_eq!(cbam_factor(2026), 0.975);
+        assert_eq!(cbam_factor(2030), 0.515);
+        assert_eq!(cbam_factor(2034), 0.0);
+        assert_eq!(default_mark_up("Iron and steel", 2027), 0.20);
+        assert_eq!(default_mark_up("Cement", 2031), 0.30);
+        assert_eq!(default_mark_up("Fertilisers", 2028), 0.01);
+        assert!(direct_only("Iron and steel") && !direct_only("Cement"));
+    }
+}
+
+/// What an importer asks: the good, its origin, how much and when, and optionally actual
+/// (verified) emissions and prices.
+#[derive(Debug, Clone)]
+pub struct CostQuery {
+    pub country: String,
+    pub cn_code: String,
+    pub tonnes: f64,
+    pub year: i32,
+    pub actual_direct: Option<f64>,
+    pub actual_indirect: Option<f64>,
+    /// CBAM certificate price (EUR per t CO2e); no price is bundled.
+    pub ets_price: Option<f64>,
+    /// Carbon price effectively paid in the country of origin (EUR per t CO2e).
+    pub origin_carbon_price: Option<f64>,
+    /// Cross-sectoral correction factor of the year; 1 (none) unless given.
+    pub cscf: Option<f64>,
+}
+
+/// One way of counting (default values or actual emissions).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CostCase {
+    pub basis: &'static str,
+    pub specific_embedded_emissions_t_per_t: f64,
+    pub embedded_emissions_t: f64,
+    pub free_allocation_adjustment_t: f64,
+    pub origin_price_reduction_certificates: f64,
+    pub certificates: f64,
+    pub cost_eur: Option<f64>,
+}
+
+/// The answer to a [`CostQuery`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CbamCost {
+    pub country: String,
+    pub sector: String,
+    pub cn_code: String,
+    pub description: String,
+    pub year: i32,
+    pub tonnes: f64,
+    pub default_value_t_per_t: f64,
+    pub default_direct_t_per_t: f64,
+    pub default_indirect_t_per_t: f64,
+    pub mark_up: f64,
+    pub route: String,
+    pub benchmark_t_per_t: f64,
+    pub cbam_factor: f64,
+    pub cscf: f64,
+    pub ets_price_eur: Option<f64>,
+    pub default_case: CostCase,
+    pub actual_case: Option<CostCase>,
+    /// Money saved by declaring actual emissions instead of default values.
+    pub saving_eur: Option<f64>,
+    pub notes: Vec<String>,
+    pub sources: Vec<&'static str>,
+}
+
+/// Computes embedded emissions, the free-allocation adjustment, certificates and cost of an
+/// import, on default values and, where given, on actual emissions.
+pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamError> {
+    if !q.tonnes.is_finite() || q.tonnes <= 0.0 {
+        return Err(CbamError::Invalid(format!(
+            "tonnes must be a positive number, got {}",
+            q.tonnes
+        )));
+    }
+    if !(2026..=2100).contains(&q.year) {
+        return Err(CbamError::Invalid(format!(
+            "year {} is outside the definitive period: certificates are due for imports from 2026",
+            q.year
+        )));
+    }
+    for (name, v) in [
+        ("actual direct emissions", q.actual_direct),
+        ("actual indirect emissions", q.actual_indirect),
+        ("ETS price", q.ets_price),
+        ("origin carbon price", q.origin_carbon_price),
+        ("CSCF", q.cscf),
+    ] {
+        if let Some(v) = v
+            && !(v >= 0.0 && v.is_finite())
+        {
+            return Err(CbamError::Invalid(format!(
+                "{name} must be a non-negative number, got {v}"
+            )));
+        }
+    }
+    let country = tables.country(&q.country)?;
+    let dv = tables.default_value(&country, &q.cn_code)?;
+    let mark_up = default_mark_up(&dv.sector, q.year);
+    let column = (q.year.min(2028) - 2026) as usize;
+    let default_see = dv.with_mark_up[column].unwrap_or(dv.total * (1.0 + mark_up));
+    let bm = tables.benchmark(&dv.cn_code, &dv.route).ok_or_else(|| {
+        CbamError::NotFound(format!(
+            "no CBAM benchmark for CN {} (route {:?})",
+            dv.cn_code, dv.route
+        ))
+    })?;
+    let cscf = q.cscf.unwrap_or(1.0);
+    let mut notes = vec![format!(
+        "Default value {} t CO2e/t for {} from {} (CN {}), including the {:.0} % mark-up for {}.",
+        default_see,
+        dv.description,
+        country,
+        dv.cn_code,
+        mark_up * 100.0,
+        q.year
+    )];
+    if q.cscf.is_none() {
+        notes.push("Cross-sectoral correction factor taken as 1 (none): pass --cscf when the year's value is published.".into());
+    }
+    if q.ets_price.is_none() {
+        notes
+            .push("No certificate price given (--ets-price): certificates are computed, cost is not.".into());
+    }
+    let faa = free_allocation_adjustment(q.year, cscf, bm.value, q.tonnes);
+    let case = |basis: &'static str, see: f64, reduction: f64| {
+        let embedded = see * q.tonnes;
+        let certs = certificates(embedded, faa, reduction);
+        CostCase {
+            basis,
+            specific_embedded_emissions_t_per_t: see,
+            embedded_emissions_t: embedded,
+            free_allocation_adjustment_t: faa,
+            origin_price_reduction_certificates: reduction,
+            certificates: certs,
+            cost_eur: q.ets_price.map(|p| certs * p),
+        }
+    };
+    let default_case = case("default values (with mark-up)", default_see, 0.0);
+    if q.origin_carbon_price.is_some() && q.actual_direct.is_none() {
+        notes.push(
+            "A carbon price paid at origin is deducted only with actual emissions (Reg. 2023/956 Art. 9(1)); \
+             default carbon prices are not yet published."
+                .into(),
+        );
+    }
+    let actual_case = match q.actual_direct {
+        Some(direct) => {
+            let indirect = q.actual_indirect.unwrap_or(0.0);
+            let see = if direct_only(&dv.sector) {
+                if q.actual_indirect.is_some_and(|v| v > 0.0) {
+                    notes.push(format!(
+                        "{} is an Annex II good: only direct emissions count; the indirect value given is not used.",
+                        dv.sector
+                    ));
+                }
+                direct
+            } else {
+                direct + indirect
+            };
+            let embedded = see * q.tonnes;
+            let reduction = match (q.origin_carbon_price, q.ets_price) {
+                (Some(p), Some(ets)) => origin_price_reduction(p, embedded, ets),
+                (Some(_), None) => {
+                    notes.push(
+                        "The origin carbon price needs --ets-price to be converted into certificates.".into(),
+                    );
+                    0.0
+                }
+                _ => 0.0,
+            };
+            notes.push(
+                "The actual-emissions case uses the benchmark of column B: column A (BM*, for actual data) is not \
+                 bundled yet."
+                    .into(),
+            );
+            Some(case("actual emissions", see, reduction))
+        }
+        None => None,
+    };
+    let saving_eur = actual_case
+        .as_ref()
+        .and_then(|a| Some(default_case.cost_eur? - a.cost_eur?));
+    if q.tonnes < 50.0 && !dv.sector.eq_ignore_ascii_case("hydrogen") {
+        notes.push(
+            "Imports of up to 50 t a year per importer (all goods together, except electricity and hydrogen) are \
+             exempt (Art. 2a)."
+                .into(),
+        );
+    }
+    Ok(CbamCost {
+        country,
+        sector: dv.sector.clone(),
+        cn_code: dv.cn_code.clone(),
+        description: dv.description.clone(),
+        year: q.year,
+        tonnes: q.tonnes,
+        default_value_t_per_t: default_see,
+        default_direct_t_per_t: dv.direct,
+        default_indirect_t_per_t: dv.indirect,
+        mark_up,
+        route: dv.route.clone(),
+        benchmark_t_per_t: bm.value,
+        cbam_factor: cbam_factor(q.year),
+        cscf,
+        ets_price_eur: q.ets_price,
+        default_case,
+        actual_case,
+        saving_eur,
+        notes,
+        sources: vec![
+            data::DEFAULTS_SOURCE,
+            data::BENCHMARKS_SOURCE,
+            "CBAM factor: Directive 2003/87/EC Art. 10a(1a) as amended by Directive (EU) 2023/959",
+            "Certificates and Art. 9 deduction: Regulation (EU) 2023/956 as amended by Regulation (EU) 2025/2083",
+        ],
+    })
+}
