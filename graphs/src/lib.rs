@@ -172,6 +172,7 @@ impl SupplyChainGraph {
                 NodeKind::Sector => "ellipse",
                 NodeKind::FinalDemand => "house",
                 NodeKind::Atmosphere => "cloud",
+                NodeKind::Process => "component",
             };
             let _ = writeln!(
                 s,
@@ -281,6 +282,7 @@ const KIND_NAMES: &[&str] = &[
     "sector",
     "final_demand",
     "atmosphere",
+    "process",
     "embodied_emissions",
     "territorial_emissions",
     "supplies",

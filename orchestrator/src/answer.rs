@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use cb_protocol::{
-    LabeledQuantity, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
+    LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };
 use serde::{Deserialize, Serialize};
 
@@ -210,34 +210,49 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         None => format!("{} ({})", p.dataset, p.version),
                     });
                 }
-                let TaskSpec::Trade(params) = &task.spec;
-                let part = match params {
-                    TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
-                    TradeTask::MrioAccounts { .. } => format!(
-                        "Regional accounts (consumption-, production-, import-, export-based):\n{}",
+                let part = match &task.spec {
+                    TaskSpec::Lca(LcaTask::Footprint { .. }) => format!(
+                        "{}\nLargest contributions by process:\n{}",
+                        listing(&out.quantities, &["footprint"], 1, false).trim_end(),
+                        listing(&out.quantities, &["process_contribution"], 5, false)
+                    ),
+                    TaskSpec::Lca(LcaTask::CbamCost { .. }) => format!(
+                        "EU CBAM:\n{}",
                         listing(
                             &out.quantities,
-                            &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"],
-                            24,
+                            &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],
+                            12,
                             false
                         )
                     ),
-                    TradeTask::Transfers { .. } => format!(
-                        "Largest flows embodied in trade:\n{}Net transfers (imports − exports):\n{}",
-                        listing(&out.quantities, &["embodied_in_trade"], 10, true),
-                        listing(&out.quantities, &["net_transfer"], 10, true)
-                    ),
-                    TradeTask::TopSectors { .. } => {
-                        format!(
-                            "Largest contributions by sector:\n{}",
-                            listing(&out.quantities, &[], 50, false)
-                        )
-                    }
-                    TradeTask::SupplyChainPaths { .. } => format!(
-                        "{}\nLargest supply-chain paths (final product ← supplier ← …):\n{}",
-                        listing(&out.quantities, &["footprint"], 1, false).trim_end(),
-                        listing(&out.quantities, &["path"], 50, false)
-                    ),
+                    TaskSpec::Trade(params) => match params {
+                        TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
+                        TradeTask::MrioAccounts { .. } => format!(
+                            "Regional accounts (consumption-, production-, import-, export-based):\n{}",
+                            listing(
+                                &out.quantities,
+                                &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"],
+                                24,
+                                false
+                            )
+                        ),
+                        TradeTask::Transfers { .. } => format!(
+                            "Largest flows embodied in trade:\n{}Net transfers (imports − exports):\n{}",
+                            listing(&out.quantities, &["embodied_in_trade"], 10, true),
+                            listing(&out.quantities, &["net_transfer"], 10, true)
+                        ),
+                        TradeTask::TopSectors { .. } => {
+                            format!(
+                                "Largest contributions by sector:\n{}",
+                                listing(&out.quantities, &[], 50, false)
+                            )
+                        }
+                        TradeTask::SupplyChainPaths { .. } => format!(
+                            "{}\nLargest supply-chain paths (final product ← supplier ← …):\n{}",
+                            listing(&out.quantities, &["footprint"], 1, false).trim_end(),
+                            listing(&out.quantities, &["path"], 50, false)
+                        ),
+                    },
                 };
                 text.push_str(&part);
             }

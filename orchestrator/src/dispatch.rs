@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use cb_agent_runtime::AgentMsg;
 use cb_protocol::{AgentKind, Task, TaskResult};
-use cb_trade::TradeMsg;
 use ractor::{ActorRef, rpc::CallResult};
 
 /// A boxed, sendable future.
@@ -41,34 +41,35 @@ pub trait AgentHandle: Send + Sync {
     fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>>;
 }
 
-/// The trade agent as an actor in this process.
-pub struct LocalTradeAgent {
-    pub actor: ActorRef<TradeMsg>,
+/// An agent running as an actor in this process.
+pub struct LocalAgent {
+    pub kind: AgentKind,
+    pub actor: ActorRef<AgentMsg>,
     pub timeout: Duration,
 }
 
-impl AgentHandle for LocalTradeAgent {
+impl AgentHandle for LocalAgent {
     fn kind(&self) -> AgentKind {
-        AgentKind::Trade
+        self.kind
     }
 
     fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
         let actor = self.actor.clone();
-        let timeout = self.timeout;
+        let (timeout, agent) = (self.timeout, self.kind);
         Box::pin(async move {
             let id = task.id.0.clone();
             let stopped = |reason: String| DispatchError::AgentStopped {
-                agent: AgentKind::Trade,
+                agent,
                 task: id.clone(),
                 reason,
             };
             match actor
-                .call(|reply| TradeMsg::Run(task, reply), Some(timeout))
+                .call(|reply| AgentMsg::Run(task, reply), Some(timeout))
                 .await
             {
                 Ok(CallResult::Success(result)) => Ok(result),
                 Ok(CallResult::Timeout) => Err(DispatchError::Timeout {
-                    agent: AgentKind::Trade,
+                    agent,
                     task: id.clone(),
                     seconds: timeout.as_secs(),
                 }),

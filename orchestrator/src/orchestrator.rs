@@ -10,14 +10,16 @@
 
 use std::time::Duration;
 
+use cb_agent_runtime::{Agent, AgentActor};
 use cb_graphs::{GraphError, SupplyChainGraph};
-use cb_protocol::{Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
-use cb_trade::TradeActor;
+use cb_lca::agent::LcaAgent;
+use cb_protocol::{AgentKind, Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
+use cb_trade::TradeAgent;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::task::JoinSet;
 
 use crate::answer::{self, Answer};
-use crate::dispatch::{AgentDirectory, LocalTradeAgent};
+use crate::dispatch::{AgentDirectory, LocalAgent};
 use crate::journal::{self, Journal};
 use crate::planner::{self, PlanContext, PlanningError};
 
@@ -61,19 +63,39 @@ pub struct Orchestrator;
 
 pub struct OrchestratorState {
     agents: AgentDirectory,
-    trade: ActorCell,
+    /// The agent actors this orchestrator supervises, by kind.
+    children: Vec<(AgentKind, ActorCell)>,
     args: OrchestratorArgs,
 }
 
-async fn start_trade_agent(
+/// Starts agent `A` as a supervised actor and registers it in the directory.
+async fn start_agent<A: Agent>(
+    agent: A,
     supervisor: ActorCell,
     agents: &AgentDirectory,
     timeout: Duration,
 ) -> Result<ActorCell, ActorProcessingErr> {
-    let (actor, _) = Actor::spawn_linked(None, TradeActor, (), supervisor).await?;
+    let (actor, _) = Actor::spawn_linked(None, AgentActor::<A>::new(), agent, supervisor).await?;
     let cell = actor.get_cell();
-    agents.register(std::sync::Arc::new(LocalTradeAgent { actor, timeout }));
+    agents.register(std::sync::Arc::new(LocalAgent {
+        kind: A::KIND,
+        actor,
+        timeout,
+    }));
     Ok(cell)
+}
+
+/// Starts (or restarts) the in-process agent of one kind.
+async fn start_kind(
+    kind: AgentKind,
+    supervisor: ActorCell,
+    agents: &AgentDirectory,
+    timeout: Duration,
+) -> Result<ActorCell, ActorProcessingErr> {
+    match kind {
+        AgentKind::Trade => start_agent(TradeAgent::new(), supervisor, agents, timeout).await,
+        AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, timeout).await,
+    }
 }
 
 impl Actor for Orchestrator {
@@ -87,8 +109,18 @@ impl Actor for Orchestrator {
         args: OrchestratorArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         let agents = AgentDirectory::default();
-        let trade = start_trade_agent(myself.get_cell(), &agents, args.task_timeout).await?;
-        Ok(OrchestratorState { agents, trade, args })
+        let mut children = Vec::new();
+        for kind in AgentKind::ALL {
+            children.push((
+                kind,
+                start_kind(kind, myself.get_cell(), &agents, args.task_timeout).await?,
+            ));
+        }
+        Ok(OrchestratorState {
+            agents,
+            children,
+            args,
+        })
     }
 
     async fn handle(
@@ -125,20 +157,23 @@ impl Actor for Orchestrator {
         event: SupervisionEvent,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let trade_stopped = match &event {
-            SupervisionEvent::ActorFailed(cell, err) if cell.get_id() == state.trade.get_id() => {
-                tracing_warn(&format!("the trade agent failed ({err}); restarting it"));
-                true
-            }
-            SupervisionEvent::ActorTerminated(cell, _, _) => cell.get_id() == state.trade.get_id(),
-            _ => false,
+        let stopped = match &event {
+            SupervisionEvent::ActorFailed(cell, _) | SupervisionEvent::ActorTerminated(cell, _, _) => state
+                .children
+                .iter()
+                .position(|(_, c)| c.get_id() == cell.get_id()),
+            _ => None,
         };
-        if trade_stopped {
+        if let Some(i) = stopped {
+            let kind = state.children[i].0;
+            if let SupervisionEvent::ActorFailed(_, err) = &event {
+                tracing_warn(&format!("the {kind} agent failed ({err}); restarting it"));
+            }
             // A failed restart leaves the old handle in place: its tasks then fail with a clear
             // "agent stopped" error instead of the orchestrator going down with it.
-            match start_trade_agent(myself.get_cell(), &state.agents, state.args.task_timeout).await {
-                Ok(cell) => state.trade = cell,
-                Err(e) => tracing_warn(&format!("could not restart the trade agent: {e}")),
+            match start_kind(kind, myself.get_cell(), &state.agents, state.args.task_timeout).await {
+                Ok(cell) => state.children[i].1 = cell,
+                Err(e) => tracing_warn(&format!("could not restart the {kind} agent: {e}")),
             }
             return Ok(());
         }

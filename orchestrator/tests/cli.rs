@@ -523,7 +523,10 @@ fn lca_bad_input() {
         err.contains("no process or product matches \"aluminium\""),
         "{err}"
     );
-    let uslci = lca_fixture("uslci_olca1_5_0_json_ld.tar.gz");
+    let uslci = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/lci/uslci_olca1_5_0_json_ld.tar.gz")
+        .display()
+        .to_string();
     let err = cb.fails(&[
         "lca",
         "footprint",
@@ -629,4 +632,34 @@ fn cbam_cost_default_and_actual() {
         "2027",
     ]);
     assert!(err.contains("no CBAM default value for CN 0101"), "{err}");
+}
+
+#[test]
+fn ask_about_cbam_and_product_footprints() {
+    let cb = Cbutler::new();
+    let a = cb.json(&[
+        "ask",
+        "What will CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027 at 80 EUR/t?",
+        "--json",
+    ]);
+    let cost = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "cbam_cost")
+        .unwrap()
+        .clone();
+    let expected = (3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0) * 80.0;
+    assert!(
+        (cost["value"].as_f64().unwrap() - expected).abs() < 1e-3,
+        "{cost}"
+    );
+    assert_eq!(cost["unit"], "EUR");
+    let text = cb.ok(&["ask", "What is the carbon footprint of 1 m3 of diesel in USLCI?"]);
+    assert!(
+        text.contains("Diesel, at refinery") && text.contains("kg CO2-eq"),
+        "{text}"
+    );
+    let err = cb.fails(&["ask", "What is the carbon footprint of 1 kg of diesel in USLCI?"]);
+    assert!(err.contains("measured in m3"), "{err}");
 }

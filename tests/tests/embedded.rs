@@ -165,11 +165,13 @@ async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
         ..plan
     };
     // A trade actor started the way the orchestrator starts it.
-    let (actor, handle) = ractor::Actor::spawn(None, cb_trade::TradeActor, ())
-        .await
-        .unwrap();
+    let (actor, handle) =
+        ractor::Actor::spawn(None, cb_trade::TradeActor::new(), cb_trade::TradeAgent::new())
+            .await
+            .unwrap();
     let directory = AgentDirectory::default();
-    directory.register(std::sync::Arc::new(cbutler::dispatch::LocalTradeAgent {
+    directory.register(std::sync::Arc::new(cbutler::dispatch::LocalAgent {
+        kind: AgentKind::Trade,
         actor: actor.clone(),
         timeout: Duration::from_secs(60),
     }));

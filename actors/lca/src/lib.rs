@@ -2,6 +2,7 @@
 //!
 //! * [`engine`]: pure functions of matrix LCA (`A·s = f`, `g = B·s`, `h = cᵀ·g`), contributions
 //!   and the supply-chain tree, on a sparse LU of the technosphere.
+//! * [`agent`]: an `LcaTask` in, Quantities and a graph fragment out; the actor.
 //! * [`assessment`]: a database made ready (matrices built, technosphere factorised once) and the
 //!   footprint of a product.
 //! * [`cbam`]: EU CBAM embedded emissions, default values, benchmarks, certificates and cost.
@@ -10,6 +11,7 @@
 //!   their factors by name, synonym, CAS number and compartment.
 //! * [`report`]: a footprint as an ISO 14044 report (JSON).
 
+pub mod agent;
 pub mod assessment;
 pub mod cbam;
 pub mod data;

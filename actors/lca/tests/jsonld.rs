@@ -104,7 +104,7 @@ fn four_processes_with_a_loop_and_mixed_units() {
 
 #[test]
 fn the_whole_of_uslci_imports_and_every_process_gets_a_score() {
-    let path = fixture("uslci_olca1_5_0_json_ld.tar.gz");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/lci/uslci_olca1_5_0_json_ld.tar.gz");
     // Strict by default: multi-output processes and products with two producers are named.
     let err = jsonld::load(&path, &ImportOptions::default())
         .unwrap_err()

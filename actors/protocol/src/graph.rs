@@ -17,6 +17,8 @@ pub enum NodeKind {
     FinalDemand,
     /// The atmosphere, where emissions go.
     Atmosphere,
+    /// A unit process of a life-cycle inventory.
+    Process,
 }
 
 /// What an edge of the graph stands for.

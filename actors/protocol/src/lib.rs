@@ -9,12 +9,14 @@
 //! constrained to it and its output checked against it before anything runs.
 
 mod graph;
+mod lca;
 mod plan;
 mod quantity;
 mod result;
 mod trade;
 
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
+pub use lca::LcaTask;
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};

@@ -5,6 +5,7 @@ use petgraph::graph::DiGraph;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::lca::LcaTask;
 use crate::trade::TradeTask;
 
 /// The kinds of agent a task can be sent to. Each later agent issue adds its kind here.
@@ -13,14 +14,17 @@ use crate::trade::TradeTask;
 pub enum AgentKind {
     /// Trade carbon transfer: multi-regional input-output analysis and national CO2 accounts.
     Trade,
+    /// Life-cycle assessment and the EU CBAM.
+    Lca,
 }
 
 impl AgentKind {
-    pub const ALL: [AgentKind; 1] = [AgentKind::Trade];
+    pub const ALL: [AgentKind; 2] = [AgentKind::Trade, AgentKind::Lca];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AgentKind::Trade => "trade",
+            AgentKind::Lca => "lca",
         }
     }
 }
@@ -63,12 +67,14 @@ impl fmt::Display for TaskId {
 #[serde(tag = "agent", content = "params", rename_all = "snake_case")]
 pub enum TaskSpec {
     Trade(TradeTask),
+    Lca(LcaTask),
 }
 
 impl TaskSpec {
     pub fn agent(&self) -> AgentKind {
         match self {
             TaskSpec::Trade(_) => AgentKind::Trade,
+            TaskSpec::Lca(_) => AgentKind::Lca,
         }
     }
 }
@@ -157,16 +163,15 @@ impl Plan {
                 })?;
                 graph.add_edge(*from, by_id[&task.id], ());
             }
-            match &task.spec {
-                TaskSpec::Trade(t) => {
-                    t.validate()
-                        .map_err(|(field, reason)| PlanError::InvalidParameter {
-                            task: task.id.0.clone(),
-                            field: field.to_string(),
-                            reason,
-                        })?
-                }
-            }
+            let checked = match &task.spec {
+                TaskSpec::Trade(t) => t.validate(),
+                TaskSpec::Lca(t) => t.validate(),
+            };
+            checked.map_err(|(field, reason)| PlanError::InvalidParameter {
+                task: task.id.0.clone(),
+                field: field.to_string(),
+                reason,
+            })?;
         }
         match petgraph::algo::toposort(&graph, None) {
             Ok(order) => Ok(order.into_iter().map(|n| &self.tasks[graph[n]]).collect()),

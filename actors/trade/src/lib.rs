@@ -14,6 +14,6 @@ pub mod analysis;
 pub mod data;
 pub mod engine;
 
-pub use actor::{TradeActor, TradeMsg};
+pub use actor::TradeActor;
 pub use agent::TradeAgent;
 pub use analysis::MrioAnalysis;

@@ -1,7 +1,7 @@
 //! The rule-based planner: recognises places, years, sectors, stressors and the intent of a
 //! question with plain rules, and emits a Plan of typed trade tasks.
 
-use cb_protocol::{AccountKind, MrioSource, Plan, Task, TaskSpec, TradeTask};
+use cb_protocol::{AccountKind, LcaTask, MrioSource, Plan, Task, TaskSpec, TradeTask};
 
 use super::places::{Gazetteer, Mention, normalise, words};
 use super::{MrioVocabulary, PlanContext, PlanningError};
@@ -22,6 +22,10 @@ pub enum Intent {
     ConsumptionVsTerritorial,
     /// A consumption-based footprint.
     Footprint,
+    /// A product's life-cycle carbon footprint from an inventory database.
+    ProductFootprint,
+    /// What the EU CBAM charges on an import.
+    Cbam,
 }
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
@@ -64,6 +68,12 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
 
 /// Recognises the intent from the words of the question.
 pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
+    if any(norm, &["cbam", "carbon border"]) {
+        return Some(Intent::Cbam);
+    }
+    if any(norm, &["uslci", "life cycle", "lca ", "cradle"]) || product_amount(norm).is_some() {
+        return Some(Intent::ProductFootprint);
+    }
     if any(
         norm,
         &["path", "supply chain", "supply-chain", "structural", "upstream"],
@@ -211,6 +221,117 @@ fn mrio_stressor(norm: &str, vocab: &MrioVocabulary) -> Option<String> {
         .cloned()
 }
 
+/// Units a product amount may be given in.
+const UNITS: &[&str] = &[
+    "kg", "t", "g", "kwh", "mj", "m3", "l", "tkm", "t*km", "kgkm", "unit", "units", "item", "items",
+];
+
+/// `… of <amount> <unit> of <product> …`: the amount, unit and product of a product footprint
+/// question ("the carbon footprint of 1 kg of diesel in USLCI").
+pub fn product_amount(norm: &str) -> Option<(f64, String, String)> {
+    let w: Vec<&str> = norm.split_whitespace().collect();
+    for i in 0..w.len().saturating_sub(3) {
+        let Ok(amount) = w[i].parse::<f64>() else { continue };
+        if !UNITS.contains(&w[i + 1]) || w[i + 2] != "of" {
+            continue;
+        }
+        let stop = ["in", "from", "using", "with", "according"];
+        let product: Vec<&str> = w[i + 3..]
+            .iter()
+            .copied()
+            .take_while(|t| !stop.contains(t))
+            .collect();
+        if product.is_empty() {
+            continue;
+        }
+        return Some((amount, w[i + 1].to_string(), product.join(" ")));
+    }
+    None
+}
+
+/// Common names of CBAM goods → CN code (Combined Nomenclature headings of Reg. 2023/956 Annex I).
+const CBAM_GOODS: &[(&str, &str)] = &[
+    ("hot rolled coil", "7208"),
+    ("hot rolled steel", "7208"),
+    ("hot rolled flat", "7208"),
+    ("hrc", "7208"),
+    ("cold rolled", "7209"),
+    ("pig iron", "7201"),
+    ("direct reduced iron", "7203"),
+    ("sponge iron", "7203"),
+    ("wire rod", "7213"),
+    ("rebar", "7214"),
+    ("reinforcing bar", "7214"),
+    ("white portland cement", "25232100"),
+    ("white cement", "25232100"),
+    ("portland cement", "25232900"),
+    ("grey cement", "25232900"),
+    ("cement", "25232900"),
+    ("aluminium foil", "7607"),
+    ("aluminum foil", "7607"),
+    ("unwrought aluminium", "7601"),
+    ("aluminium", "7601"),
+    ("aluminum", "7601"),
+    ("ammonia", "28141000"),
+    ("nitric acid", "28080000"),
+    ("hydrogen", "28041000"),
+];
+
+/// The CBAM good of a question: a CN code written as digits, else a common name.
+fn cbam_good(question: &str, norm: &str) -> Option<String> {
+    let code = words(question).into_iter().map(|(_, w)| w).find(|w| {
+        (4..=10).contains(&w.len())
+            && w.chars().all(|c| c.is_ascii_digit())
+            && !(1750..=2100).contains(&w.parse::<i64>().unwrap_or(0))
+    });
+    code.map(str::to_string).or_else(|| {
+        CBAM_GOODS
+            .iter()
+            .find(|(name, _)| norm.contains(&format!(" {name}")))
+            .map(|(_, cn)| cn.to_string())
+    })
+}
+
+/// A number written with thousands separators or decimals ("10,000", "1.9") at `w`.
+fn number_at(w: &str) -> Option<f64> {
+    let cleaned: String = w.chars().filter(|c| *c != ',' && *c != '\u{a0}').collect();
+    cleaned.parse().ok()
+}
+
+/// Tonnes, a certificate price and an actual emission intensity written in a CBAM question:
+/// "10,000 t", "at 80 EUR/t" or "€80", "verified data of 1.9 t/t".
+fn cbam_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let toks: Vec<String> = question
+        .replace('€', " € ")
+        .replace("t/t", " t/t ")
+        .split_whitespace()
+        .map(|t| {
+            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')'))
+                .to_string()
+        })
+        .collect();
+    let (mut tonnes, mut price, mut actual) = (None, None, None);
+    for i in 0..toks.len() {
+        let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
+            continue;
+        };
+        let next = toks.get(i + 1).map(|s| s.to_lowercase()).unwrap_or_default();
+        let prev = if i > 0 {
+            toks[i - 1].to_lowercase()
+        } else {
+            String::new()
+        };
+        if next.starts_with("t/t") {
+            actual = Some(v);
+        } else if next == "t" || next.starts_with("tonne") || next.starts_with("ton") {
+            tonnes = Some(v);
+        } else if prev == "€" || next.starts_with("eur") || next == "€" {
+            price = Some(v);
+        }
+    }
+    (tonnes, price, actual)
+}
+
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
 /// when an MRIO is given, against its regions.
 pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
@@ -267,6 +388,68 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
     };
 
     match intent {
+        Intent::ProductFootprint => {
+            let (amount, unit, product) =
+                product_amount(&norm).unwrap_or((1.0, String::new(), String::new()));
+            let product = if product.is_empty() {
+                // "footprint of diesel in USLCI": the words after "of".
+                norm.split(" of ")
+                    .nth(1)
+                    .map(|t| t.split(" in ").next().unwrap_or(t).trim().to_string())
+                    .unwrap_or_default()
+            } else {
+                product
+            };
+            if product.is_empty() {
+                return Err(unplannable(
+                    "Name the product, e.g. \"the carbon footprint of 1 kg of diesel in USLCI\".",
+                ));
+            }
+            described = format!(
+                "life-cycle carbon footprint (IPCC AR6 GWP100) of {amount} {unit} of {product} in USLCI"
+            );
+            tasks.push(Task::new(
+                "lca-footprint",
+                TaskSpec::Lca(LcaTask::Footprint {
+                    database: "uslci".into(),
+                    product,
+                    amount,
+                    unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
+                    method: "ipcc-ar6-gwp100".into(),
+                }),
+            ));
+        }
+        Intent::Cbam => {
+            let country = places.first().map(|m| m.place.key.clone()).ok_or_else(|| {
+                unplannable(
+                    "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\").",
+                )
+            })?;
+            let country = places
+                .first()
+                .and_then(|m| m.place.iso2.clone())
+                .unwrap_or(country);
+            let cn_code = cbam_good(q, &norm).ok_or_else(|| {
+                unplannable("Name the good by CN code (e.g. 7208) or by name (hot-rolled coil, cement, aluminium, ammonia, hydrogen, …).")
+            })?;
+            let (tonnes, ets_price, actual) = cbam_numbers(q);
+            let tonnes = tonnes.ok_or_else(|| unplannable("Say how many tonnes, e.g. \"10,000 t\"."))?;
+            let year = year.unwrap_or(2026);
+            described = format!("EU CBAM on {tonnes} t of CN {cn_code} from {country} in {year}");
+            tasks.push(Task::new(
+                "cbam-cost",
+                TaskSpec::Lca(LcaTask::CbamCost {
+                    country,
+                    cn_code,
+                    tonnes,
+                    year,
+                    actual_direct: actual,
+                    actual_indirect: None,
+                    ets_price,
+                    origin_carbon_price: None,
+                }),
+            ));
+        }
         Intent::Paths => {
             let v = need_mrio("Supply-chain path analysis")?;
             let region = region_of(v)?;
@@ -476,8 +659,9 @@ mod tests {
     fn trade(plan: &Plan) -> Vec<&TradeTask> {
         plan.tasks
             .iter()
-            .map(|t| match &t.spec {
-                TaskSpec::Trade(tt) => tt,
+            .filter_map(|t| match &t.spec {
+                TaskSpec::Trade(tt) => Some(tt),
+                TaskSpec::Lca(_) => None,
             })
             .collect()
     }
@@ -625,6 +809,90 @@ mod tests {
         let err =
             plan_with_rules("What are the consumption emissions?", &PlanContext::default()).unwrap_err();
         assert!(err.to_string().contains("Name a country"), "{err}");
+    }
+
+    fn lca(plan: &Plan) -> &LcaTask {
+        match &plan.tasks[0].spec {
+            TaskSpec::Lca(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cbam_questions() {
+        let plan = plan_with_rules(
+            "What will CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            lca(&plan),
+            &LcaTask::CbamCost {
+                country: "CN".into(),
+                cn_code: "7208".into(),
+                tonnes: 10_000.0,
+                year: 2027,
+                actual_direct: None,
+                actual_indirect: None,
+                ets_price: None,
+                origin_carbon_price: None,
+            }
+        );
+        let plan = plan_with_rules(
+            "CBAM on 2,500 tonnes of cement from Türkiye in 2028 with verified data of 0.7 t/t at €75",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        match lca(&plan) {
+            LcaTask::CbamCost {
+                country,
+                cn_code,
+                tonnes,
+                year,
+                actual_direct,
+                ets_price,
+                ..
+            } => {
+                assert_eq!(
+                    (country.as_str(), cn_code.as_str(), *tonnes, *year),
+                    ("TR", "25232900", 2500.0, 2028)
+                );
+                assert_eq!((*actual_direct, *ets_price), (Some(0.7), Some(75.0)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let err =
+            plan_with_rules("What will CBAM cost on Chinese steel?", &PlanContext::default()).unwrap_err();
+        assert!(err.to_string().contains("CN code"), "{err}");
+    }
+
+    #[test]
+    fn product_footprint_questions() {
+        let plan = plan_with_rules(
+            "What is the carbon footprint of 1 kg of polyethylene in USLCI?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            lca(&plan),
+            &LcaTask::Footprint {
+                database: "uslci".into(),
+                product: "polyethylene".into(),
+                amount: 1.0,
+                unit: Some("kg".into()),
+                method: "ipcc-ar6-gwp100".into(),
+            }
+        );
+        // A national footprint is still a national question.
+        let plan = plan_with_rules(
+            "What is the carbon footprint of Germany in 2019?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            plan.tasks[0].spec,
+            TaskSpec::Trade(TradeTask::NationalAccounts { .. })
+        ));
     }
 
     #[test]

@@ -266,16 +266,35 @@ impl CbamTables {
                 r.description, r.line, r.reason
             )));
         }
-        let best = rows
+        let longest = rows
             .iter()
             .filter(|d| cn.starts_with(&d.cn_code))
-            .max_by_key(|d| d.cn_code.len())
-            .copied();
+            .map(|d| d.cn_code.len())
+            .max();
+        let candidates: Vec<&DefaultValue> = rows
+            .iter()
+            .copied()
+            .filter(|d| Some(d.cn_code.len()) == longest && cn.starts_with(&d.cn_code))
+            .collect();
+        // Several goods under one code (white and grey clinker) with different values: ambiguous.
+        if candidates.len() > 1 && candidates.iter().any(|d| d.total != candidates[0].total) {
+            return Err(CbamError::Invalid(format!(
+                "CN {cn} covers several goods from {country} with different default values: {}",
+                candidates
+                    .iter()
+                    .map(|d| format!("{} ({} t/t)", d.description, d.total))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let best = candidates.first().copied();
         match best {
             Some(d) => Ok(d),
             None if rows.len() == 1 => Ok(rows[0]),
             None if rows.is_empty() => Err(CbamError::NotFound(format!(
-                "no CBAM default value for CN {cn} from {country} (is {cn} a CBAM good?)"
+                "no CBAM default value for CN {cn} from {country}: the Commission's table has none for this good and \
+                 country (is {cn} a CBAM good? where a country has no value, the Annex IV values for \"other \
+                 countries and territories\" apply; they are not bundled)"
             ))),
             None => Err(CbamError::Invalid(format!(
                 "CN {cn} covers several goods with different default values for {country}: {}; give the full code",

@@ -195,22 +195,9 @@ impl Package {
         let name = path.to_string_lossy().to_lowercase();
         let file = std::fs::File::open(path).map_err(io)?;
         if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
-            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-            let entries = archive.entries().map_err(|e| LciError::Format {
-                path: path.display().to_string(),
-                reason: format!("not a readable .tar.gz ({e})"),
-            })?;
-            for entry in entries {
-                let mut entry = entry.map_err(io)?;
-                let p = entry.path().map_err(io)?.to_string_lossy().to_string();
-                pkg.add(&p, || {
-                    let mut v = Vec::new();
-                    entry.read_to_end(&mut v)?;
-                    Ok(v)
-                })
-                .map_err(io)?;
-            }
-        } else {
+            return Package::read_tar_gz(file, &path.display().to_string());
+        }
+        {
             let mut archive =
                 zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| LciError::Format {
                     path: path.display().to_string(),
@@ -229,6 +216,33 @@ impl Package {
                 })
                 .map_err(io)?;
             }
+        }
+        Ok(pkg)
+    }
+
+    fn read_tar_gz(reader: impl Read, name: &str) -> Result<Package, LciError> {
+        let io = |e: std::io::Error| LciError::Io {
+            path: name.to_string(),
+            reason: e.to_string(),
+        };
+        let mut pkg = Package::default();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+        let entries = archive.entries().map_err(|e| LciError::Format {
+            path: name.to_string(),
+            reason: format!("not a readable .tar.gz ({e})"),
+        })?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| LciError::Format {
+                path: name.to_string(),
+                reason: format!("not a readable .tar.gz ({e})"),
+            })?;
+            let p = entry.path().map_err(io)?.to_string_lossy().to_string();
+            pkg.add(&p, || {
+                let mut v = Vec::new();
+                entry.read_to_end(&mut v)?;
+                Ok(v)
+            })
+            .map_err(io)?;
         }
         Ok(pkg)
     }
@@ -258,13 +272,32 @@ fn remark(activity: usize, text: String) -> Remark {
     }
 }
 
+/// Reads an openLCA JSON-LD package (a `.tar.gz` held in memory) into a [`Database`].
+pub fn load_tar_gz_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Database, LciError> {
+    let pkg = Package::read_tar_gz(bytes, name)?;
+    from_package(pkg, name.to_string(), name, options)
+}
+
 /// Reads an openLCA JSON-LD package into a [`Database`].
 pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> {
     let pkg = Package::read(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| path.display().to_string());
+    from_package(pkg, name, &path.display().to_string(), options)
+}
+
+fn from_package(
+    pkg: Package,
+    name: String,
+    path: &str,
+    options: &ImportOptions,
+) -> Result<Database, LciError> {
     for required in ["processes", "flows", "flow_properties", "unit_groups"] {
         if !pkg.files.contains_key(required) {
             return Err(LciError::Format {
-                path: path.display().to_string(),
+                path: path.to_string(),
                 reason: format!(
                     "not openLCA JSON-LD: no {required}/ folder with .json files (expected processes/, flows/, \
                      flow_properties/, unit_groups/)"
@@ -277,10 +310,6 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
     let properties: Vec<FlowPropertyJ> = pkg.parse("flow_properties")?;
     let groups: Vec<UnitGroupJ> = pkg.parse("unit_groups")?;
     let categories: Vec<CategoryJ> = pkg.parse("categories")?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| path.display().to_string());
     build(name, processes, flows, properties, groups, categories, options)
 }
 
@@ -633,6 +662,15 @@ fn build(
              (e.g. --provider \"PRODUCT=PROCESS\").",
             list.join("; ")
         )));
+    }
+    for choice in options.providers.values() {
+        if let Some(i) = db
+            .activities
+            .iter()
+            .position(|a| a.id == *choice || a.name == *choice)
+        {
+            db.chosen_providers.push(i);
+        }
     }
     for (product, choice) in &options.providers {
         db.remarks.push(Remark {

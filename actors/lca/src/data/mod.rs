@@ -73,6 +73,8 @@ pub struct Database {
     pub cut_offs: Vec<CutOff>,
     /// Decisions taken while importing (allocation applied, providers chosen).
     pub remarks: Vec<Remark>,
+    /// Activities chosen as the provider of a product that several activities make.
+    pub chosen_providers: Vec<usize>,
 }
 
 /// A decision taken while importing, about one activity or the whole database.
@@ -123,8 +125,54 @@ impl Database {
         if !ci.is_empty() {
             return ci;
         }
-        (0..self.activities.len())
-            .filter(|&i| self.activities[i].name.to_lowercase().contains(&lower))
-            .collect()
+        // Containing the text: the best-ranked matches (product name starting with the text, then
+        // process name starting with it, then containing it; shorter names first among equals).
+        let rank = |i: usize| {
+            let (name, product) = (
+                self.activities[i].name.to_lowercase(),
+                self.activities[i].product_name.to_lowercase(),
+            );
+            if product.starts_with(&lower) {
+                3
+            } else if name.starts_with(&lower) {
+                2
+            } else if name.contains(&lower) || product.contains(&lower) {
+                1
+            } else {
+                0
+            }
+        };
+        let best = (0..self.activities.len()).map(rank).max().unwrap_or(0);
+        if best == 0 {
+            return Vec::new();
+        }
+        let top: Vec<usize> = (0..self.activities.len()).filter(|&i| rank(i) == best).collect();
+        if best == 3 {
+            // Among products starting with the text, one whose product name is shortest is meant
+            // ("diesel" → "Diesel, at refinery" before "Diesel, combusted in industrial boiler").
+            let shortest = top
+                .iter()
+                .map(|&i| self.activities[i].product_name.len())
+                .min()
+                .unwrap_or(0);
+            let narrowed: Vec<usize> = top
+                .iter()
+                .copied()
+                .filter(|&i| self.activities[i].product_name.len() == shortest)
+                .collect();
+            if narrowed.len() == 1 {
+                return narrowed;
+            }
+            // Several makers of that product: the one chosen as its provider at import.
+            let chosen: Vec<usize> = narrowed
+                .iter()
+                .copied()
+                .filter(|i| self.chosen_providers.contains(i))
+                .collect();
+            if chosen.len() == 1 {
+                return chosen;
+            }
+        }
+        top
     }
 }

@@ -1,0 +1,315 @@
+//! The LCA agent's work: an [`LcaTask`] in, Quantities and a graph fragment out; and its actor.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::{
+    AgentKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, LcaTask, NodeKind, Provenance, Quantity,
+    TaskError, TaskErrorKind, TaskOutput, TaskSpec,
+};
+
+use crate::assessment::{AssessmentError, Model};
+use crate::cbam::{self, CbamError, CostQuery};
+use crate::data::{ImportOptions, MultiOutput};
+use crate::engine::TreeNode;
+use crate::method::ImpactMethod;
+
+/// The bundled USLCI (compiled into the binary) and the import choices documented in
+/// data/SOURCES.md.
+pub const USLCI: &str = "uslci";
+const USLCI_TAR_GZ: &[u8] = include_bytes!("../../../data/lci/uslci_olca1_5_0_json_ld.tar.gz");
+
+fn uslci_options() -> ImportOptions {
+    let mut o = ImportOptions {
+        multi_output: MultiOutput::AllocateOrReference,
+        ..Default::default()
+    };
+    o.providers.insert(
+        "Diesel, at refinery".into(),
+        "Petroleum refining, at refinery".into(),
+    );
+    o.providers.insert(
+        "Harvesting, fresh fruit bunch, at farm".into(),
+        "Harvesting, fresh fruit bunch, at farm".into(),
+    );
+    o
+}
+
+/// The LCA agent with its cache of factorised databases.
+#[derive(Default)]
+pub struct LcaAgent {
+    models: HashMap<String, Arc<Model>>,
+}
+
+/// The LCA agent's actor.
+pub type LcaActor = AgentActor<LcaAgent>;
+
+impl From<AssessmentError> for TaskError {
+    fn from(e: AssessmentError) -> Self {
+        let kind = match e {
+            AssessmentError::NotFound { .. } | AssessmentError::Ambiguous { .. } => TaskErrorKind::NotFound,
+            _ => TaskErrorKind::InvalidInput,
+        };
+        TaskError::new(kind, e.to_string())
+    }
+}
+
+impl From<CbamError> for TaskError {
+    fn from(e: CbamError) -> Self {
+        let kind = match e {
+            CbamError::NotFound(_) => TaskErrorKind::NotFound,
+            CbamError::Invalid(_) => TaskErrorKind::InvalidInput,
+        };
+        TaskError::new(kind, e.to_string())
+    }
+}
+
+impl Agent for LcaAgent {
+    const KIND: AgentKind = AgentKind::Lca;
+
+    fn run(&mut self, task: &TaskSpec) -> Result<TaskOutput, TaskError> {
+        match task {
+            TaskSpec::Lca(t) => self.run_lca(t),
+            other => Err(wrong_agent(Self::KIND, other)),
+        }
+    }
+}
+
+fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
+    LabeledQuantity {
+        measure: measure.into(),
+        label,
+        dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        quantity: q,
+    }
+}
+
+impl LcaAgent {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Imports and factorises a database, or takes it from the cache.
+    pub fn model(&mut self, database: &str) -> Result<Arc<Model>, TaskError> {
+        if let Some(m) = self.models.get(database) {
+            return Ok(m.clone());
+        }
+        let db = if database.eq_ignore_ascii_case(USLCI) {
+            crate::data::jsonld::load_tar_gz_bytes(
+                "USLCI (openLCA JSON-LD 1.5)",
+                USLCI_TAR_GZ,
+                &uslci_options(),
+            )
+        } else {
+            crate::data::jsonld::load(Path::new(database), &ImportOptions::default())
+        }
+        .map_err(|e| TaskError::new(TaskErrorKind::InvalidInput, e.to_string()))?;
+        let model = Arc::new(Model::new(db)?);
+        self.models.insert(database.to_string(), model.clone());
+        Ok(model)
+    }
+
+    pub fn run_lca(&mut self, task: &LcaTask) -> Result<TaskOutput, TaskError> {
+        match task {
+            LcaTask::Footprint {
+                database,
+                product,
+                amount,
+                unit,
+                method,
+            } => {
+                let method = ImpactMethod::by_id(method).ok_or_else(|| {
+                    TaskError::new(
+                        TaskErrorKind::NotFound,
+                        format!(
+                            "unknown impact method {method:?}; bundled: {}",
+                            ImpactMethod::IDS.join(", ")
+                        ),
+                    )
+                })?;
+                let model = self.model(database)?;
+                footprint(&model, database, product, *amount, unit.as_deref(), method)
+            }
+            LcaTask::CbamCost {
+                country,
+                cn_code,
+                tonnes,
+                year,
+                actual_direct,
+                actual_indirect,
+                ets_price,
+                origin_carbon_price,
+            } => cbam_cost(&CostQuery {
+                country: country.clone(),
+                cn_code: cn_code.clone(),
+                tonnes: *tonnes,
+                year: *year,
+                actual_direct: *actual_direct,
+                actual_indirect: *actual_indirect,
+                ets_price: *ets_price,
+                origin_carbon_price: *origin_carbon_price,
+                cscf: None,
+            }),
+        }
+    }
+}
+
+fn process_node(model: &Model, j: usize) -> GraphNode {
+    let a = &model.db.activities[j];
+    let mut n = GraphNode::new(format!("process:{}", a.id), NodeKind::Process, &a.name);
+    n.attributes.insert("product".into(), a.product_name.clone());
+    n.attributes.insert("unit".into(), a.unit.clone());
+    n
+}
+
+fn tree_graph(model: &Model, node: &TreeNode, prov: &Provenance, unit: &str, out: &mut TaskOutput) {
+    out.graph.nodes.push(process_node(model, node.activity));
+    for child in &node.children {
+        tree_graph(model, child, prov, unit, out);
+        out.graph.edges.push(GraphEdge {
+            from: format!("process:{}", model.db.activities[child.activity].id),
+            to: format!("process:{}", model.db.activities[node.activity].id),
+            kind: EdgeKind::Supplies,
+            quantity: Some(Quantity::new(child.cumulative_impact, unit, prov.clone())),
+        });
+    }
+}
+
+/// The footprint of `amount` of `product` as Quantities and the supply-chain graph.
+pub fn footprint(
+    model: &Model,
+    database: &str,
+    product: &str,
+    amount: f64,
+    unit: Option<&str>,
+    method: &'static ImpactMethod,
+) -> Result<TaskOutput, TaskError> {
+    let j = model.find(product)?;
+    if let Some(u) = unit
+        && !u.eq_ignore_ascii_case(&model.db.activities[j].unit)
+    {
+        return Err(TaskError::new(
+            TaskErrorKind::InvalidInput,
+            format!(
+                "{} is measured in {} in the database, not {u}: ask for an amount in {}",
+                model.db.activities[j].product_name, model.db.activities[j].unit, model.db.activities[j].unit
+            ),
+        ));
+    }
+    let fp = model.footprint(j, amount, method, 3, 0.01)?;
+    let a = &model.db.activities[j];
+    let prov = Provenance::new(
+        &model.db.name,
+        database,
+        format!("matrix LCA (A·s = f, g = B·s, h = cᵀ·g), {}", method.name),
+    )
+    .param("process", &a.name)
+    .param("amount", format!("{amount} {}", a.unit))
+    .cite(method.source);
+    let mut out = TaskOutput::default();
+    out.quantities.push(quantity(
+        "footprint",
+        format!(
+            "Carbon footprint of {amount} {} of {} ({})",
+            a.unit, a.product_name, a.name
+        ),
+        &[("process", &a.name), ("method", method.id)],
+        Quantity::new(fp.score, &fp.unit, prov.clone()),
+    ));
+    for (k, v) in fp.by_process.iter().take(5) {
+        let name = &model.db.activities[*k].name;
+        let share = if fp.score != 0.0 {
+            v / fp.score * 100.0
+        } else {
+            0.0
+        };
+        out.quantities.push(quantity(
+            "process_contribution",
+            format!("{name} ({share:.1}%)"),
+            &[("process", name)],
+            Quantity::new(*v, &fp.unit, prov.clone()),
+        ));
+    }
+    let mut atmosphere = GraphNode::new("atmosphere", NodeKind::Atmosphere, "Atmosphere");
+    atmosphere.attributes.insert("method".into(), method.name.into());
+    out.graph.nodes.push(atmosphere);
+    tree_graph(model, &fp.tree, &prov, &fp.unit, &mut out);
+    out.graph.edges.push(GraphEdge {
+        from: format!("process:{}", a.id),
+        to: "atmosphere".into(),
+        kind: EdgeKind::TerritorialEmissions,
+        quantity: Some(Quantity::new(fp.score, &fp.unit, prov)),
+    });
+    out.notes.push(format!(
+        "{} of {} elementary flows in the inventory have no factor in {} (listed with `cbutler lca footprint --json`).",
+        fp.unmatched.len(),
+        fp.unmatched.len() + fp.by_flow.len(),
+        method.name
+    ));
+    if !fp.cut_offs.is_empty() {
+        out.notes.push(format!(
+            "{} product inputs of this system have no provider in the database (cut off).",
+            fp.cut_offs.len()
+        ));
+    }
+    out.notes.extend(fp.remarks.iter().take(5).cloned());
+    Ok(out)
+}
+
+/// CBAM embedded emissions, certificates and cost as Quantities.
+pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
+    let c = cbam::cost(cbam::data::CbamTables::bundled(), q)?;
+    let prov = |basis: &str| {
+        Provenance::new(
+            "EU CBAM default values and benchmarks",
+            "IR 2025/2621 (v20260204), IR 2025/2620",
+            format!("CBAM certificates on {basis}"),
+        )
+        .param("country", &c.country)
+        .param("cn_code", &c.cn_code)
+        .param("tonnes", c.tonnes)
+        .param("year", c.year)
+        .cite(cbam::data::DEFAULTS_SOURCE)
+    };
+    let mut out = TaskOutput::default();
+    let dims = [("country", c.country.as_str()), ("cn_code", c.cn_code.as_str())];
+    for case in std::iter::once(&c.default_case).chain(c.actual_case.as_ref()) {
+        let p = prov(case.basis);
+        out.quantities.push(quantity(
+            "embedded_emissions",
+            format!("Embedded emissions, {}", case.basis),
+            &dims,
+            Quantity::new(case.embedded_emissions_t, "t CO2e", p.clone()),
+        ));
+        out.quantities.push(quantity(
+            "certificates",
+            format!("CBAM certificates, {}", case.basis),
+            &dims,
+            Quantity::new(case.certificates, "certificates (t CO2e)", p.clone()),
+        ));
+        if let Some(eur) = case.cost_eur {
+            out.quantities.push(quantity(
+                "cbam_cost",
+                format!("CBAM cost, {}", case.basis),
+                &dims,
+                Quantity::new(eur, "EUR", p),
+            ));
+        }
+    }
+    if let Some(s) = c.saving_eur {
+        out.quantities.push(quantity(
+            "cbam_saving",
+            "Saving from declaring actual emissions".into(),
+            &dims,
+            Quantity::new(s, "EUR", prov("actual emissions against default values")),
+        ));
+    }
+    out.notes.push(format!(
+        "{} t of {} (CN {}) from {} in {}: default value {} t CO2e/t with the {:.0} % mark-up; benchmark {} t/t (route {}); CBAM factor {}.",
+        c.tonnes, c.description, c.cn_code, c.country, c.year, c.default_value_t_per_t, c.mark_up * 100.0, c.benchmark_t_per_t, c.route, c.cbam_factor
+    ));
+    out.notes.extend(c.notes.iter().skip(1).cloned());
+    Ok(out)
+}

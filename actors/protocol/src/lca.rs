@@ -1,0 +1,91 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What the life-cycle assessment agent can be asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LcaTask {
+    /// The carbon footprint of an amount of a product from a life-cycle inventory database.
+    Footprint {
+        /// `uslci` for the bundled US LCI, or a path to an openLCA JSON-LD database.
+        #[schemars(length(min = 1))]
+        database: String,
+        /// A process name or product flow name in the database.
+        #[schemars(length(min = 1))]
+        product: String,
+        /// Amount in the product's reference unit.
+        #[schemars(range(min = 0.0))]
+        amount: f64,
+        /// Unit of the amount as asked; it must be the product's reference unit.
+        #[serde(default)]
+        unit: Option<String>,
+        /// Impact method id, e.g. `ipcc-ar6-gwp100`.
+        method: String,
+    },
+    /// Embedded emissions, certificates and cost of an import under the EU CBAM.
+    CbamCost {
+        /// Country of origin: English name or ISO code.
+        #[schemars(length(min = 1))]
+        country: String,
+        /// CN code of the good.
+        #[schemars(length(min = 4, max = 10))]
+        cn_code: String,
+        #[schemars(range(min = 0.0))]
+        tonnes: f64,
+        #[schemars(range(min = 2026, max = 2100))]
+        year: i32,
+        #[serde(default)]
+        actual_direct: Option<f64>,
+        #[serde(default)]
+        actual_indirect: Option<f64>,
+        /// Certificate price, EUR per t CO2e.
+        #[serde(default)]
+        ets_price: Option<f64>,
+        /// Carbon price paid at origin, EUR per t CO2e.
+        #[serde(default)]
+        origin_carbon_price: Option<f64>,
+    },
+}
+
+impl LcaTask {
+    pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
+        let positive = |field: &'static str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err((field, format!("is {v}, must be a positive number")))
+            }
+        };
+        match self {
+            LcaTask::Footprint {
+                database,
+                product,
+                amount,
+                ..
+            } => {
+                if database.trim().is_empty() {
+                    return Err(("database", "must not be empty".into()));
+                }
+                if product.trim().is_empty() {
+                    return Err(("product", "must not be empty".into()));
+                }
+                positive("amount", *amount)
+            }
+            LcaTask::CbamCost {
+                tonnes,
+                year,
+                cn_code,
+                ..
+            } => {
+                positive("tonnes", *tonnes)?;
+                if !(2026..=2100).contains(year) {
+                    return Err(("year", format!("is {year}, must be between 2026 and 2100")));
+                }
+                if !cn_code.chars().all(|c| c.is_ascii_digit() || c == ' ') {
+                    return Err(("cn_code", format!("{cn_code:?} is not a CN code")));
+                }
+                Ok(())
+            }
+        }
+    }
+}

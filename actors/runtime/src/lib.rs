@@ -1,0 +1,93 @@
+//! The thin actor wrapper shared by every agent: a [`AgentMsg::Run`] message in, the agent's
+//! synchronous [`Agent::run`] on a blocking thread (engines are CPU-bound), a [`TaskResult`]
+//! back. A task for another agent kind, or a panic inside the agent, becomes a failed result;
+//! the actor itself keeps running.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use cb_protocol::{AgentKind, Task, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult, TaskSpec};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+/// An agent: typed task parameters in, Quantities and a graph fragment out.
+pub trait Agent: Send + 'static {
+    const KIND: AgentKind;
+    fn run(&mut self, task: &TaskSpec) -> Result<TaskOutput, TaskError>;
+}
+
+/// Messages every agent actor understands.
+pub enum AgentMsg {
+    /// Run a task and reply with its result.
+    Run(Task, RpcReplyPort<TaskResult>),
+}
+
+/// The actor that runs agent `A`.
+pub struct AgentActor<A>(PhantomData<fn() -> A>);
+
+impl<A> AgentActor<A> {
+    pub fn new() -> Self {
+        AgentActor(PhantomData)
+    }
+}
+
+impl<A> Default for AgentActor<A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The error for a task sent to the wrong kind of agent.
+pub fn wrong_agent(expected: AgentKind, task: &TaskSpec) -> TaskError {
+    TaskError::new(
+        TaskErrorKind::InvalidInput,
+        format!("a {} task was sent to the {expected} agent", task.agent()),
+    )
+}
+
+impl<A: Agent> Actor for AgentActor<A> {
+    type Msg = AgentMsg;
+    type State = Arc<Mutex<A>>;
+    type Arguments = A;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        agent: A,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(Arc::new(Mutex::new(agent)))
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        message: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let AgentMsg::Run(task, reply) = message;
+        let agent = state.clone();
+        let task_id = task.id.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut agent = agent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if task.agent() != A::KIND {
+                return Err(wrong_agent(A::KIND, &task.spec));
+            }
+            agent.run(&task.spec)
+        })
+        .await;
+        let outcome = match joined {
+            Ok(Ok(output)) => TaskOutcome::Completed(output),
+            Ok(Err(e)) => TaskOutcome::Failed(e),
+            Err(e) => TaskOutcome::Failed(TaskError::new(
+                TaskErrorKind::Internal,
+                format!("the {} agent failed while running the task: {e}", A::KIND),
+            )),
+        };
+        // The caller may have gone away (timeout); that is not the actor's failure.
+        let _ = reply.send(TaskResult {
+            task_id,
+            agent: A::KIND,
+            outcome,
+        });
+        Ok(())
+    }
+}
