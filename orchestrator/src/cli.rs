@@ -90,7 +90,8 @@ pub enum CbamCommand {
 
 #[derive(Debug, Args)]
 pub struct LcaDb {
-    /// An openLCA JSON-LD database: a folder, .zip or .tar.gz.
+    /// A life-cycle inventory database: openLCA JSON-LD (a folder, .zip or .tar.gz) or
+    /// EcoSpold2 (a .zip or folder of .spold files).
     #[arg(long)]
     pub db: PathBuf,
     /// How to import processes with several product outputs: refuse (strict), or use their
@@ -579,7 +580,7 @@ fn load_lca(args: &LcaDb) -> Result<cb_lca::assessment::Model> {
             .insert(product.trim().to_string(), process.trim().to_string());
     }
     let pb = spinner(&format!("importing {}", args.db.display()));
-    let db = cb_lca::data::jsonld::load(&args.db, &options)
+    let db = cb_lca::data::load(&args.db, &options)
         .with_context(|| format!("cannot import {}", args.db.display()))?;
     pb.set_message("factorising the technosphere");
     let model = cb_lca::assessment::Model::new(db)?;

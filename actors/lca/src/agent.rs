@@ -103,7 +103,7 @@ impl LcaAgent {
                 &uslci_options(),
             )
         } else {
-            crate::data::jsonld::load(Path::new(database), &ImportOptions::default())
+            crate::data::load(Path::new(database), &ImportOptions::default())
         }
         .map_err(|e| TaskError::new(TaskErrorKind::InvalidInput, e.to_string()))?;
         let model = Arc::new(Model::new(db)?);

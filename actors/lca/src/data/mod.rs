@@ -2,6 +2,7 @@
 //!
 //! * [`jsonld`]: openLCA JSON-LD (a folder, `.zip` or `.tar.gz` with `processes/`, `flows/`,
 //!   `flow_properties/`, `unit_groups/`, `categories/`), schema 1.x and 2.x field names.
+//! * [`ecospold2`]: EcoSpold2 (a `.zip` or folder of `.spold` files).
 //!
 //! Every exchange is converted to its flow's reference unit through the unit groups and flow
 //! properties; product inputs are linked to their provider (the default provider, a provider the
@@ -9,7 +10,46 @@
 //! processes, unless the user states how to resolve it ([`ImportOptions`]), and what was decided
 //! is recorded in [`Database::remarks`].
 
+pub mod ecospold2;
 pub mod jsonld;
+
+/// Reads a database in either format: EcoSpold2 when the zip or folder holds `.spold` files,
+/// openLCA JSON-LD otherwise.
+pub fn load(path: &std::path::Path, options: &ImportOptions) -> Result<Database, LciError> {
+    if holds_spold(path) {
+        ecospold2::load(path, options)
+    } else {
+        jsonld::load(path, options)
+    }
+}
+
+fn holds_spold(path: &std::path::Path) -> bool {
+    if path.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "spold") {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return false;
+    };
+    (0..zip.len()).any(|i| {
+        zip.by_index(i)
+            .is_ok_and(|e| e.name().is_ok_and(|n| n.ends_with(".spold")))
+    })
+}
 
 use std::collections::HashMap;
 
