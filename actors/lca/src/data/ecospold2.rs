@@ -261,8 +261,7 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
     // Activities by their reference product.
     let mut problems = Vec::new();
     let mut multi = Vec::new();
-    let mut producers: BTreeMap<String, Vec<usize>> =
-        HashMap::<String, Vec<usize>>::new().into_iter().collect();
+    let mut producers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut kept = Vec::new();
     for d in &datasets {
         let refs: Vec<&Exchange> = d
