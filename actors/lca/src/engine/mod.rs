@@ -63,8 +63,13 @@ pub fn sparse_from_entries(
         .map_err(|_| LcaEngineError::NotSquare { rows, cols })
 }
 
-/// The technosphere matrix factorised by a sparse LU with partial pivoting: `P·A·Q = L·U`.
-/// Built once, it solves any number of demands.
+/// The technosphere matrix factorised by a sparse LU with partial pivoting. Built once, it solves
+/// any number of demands.
+///
+/// What is factorised is `Aᵀ` (`A·s = f` is then a transposed solve): in real and synthetic
+/// inventories a few hub products (electricity, transport) are inputs to most activities, i.e.
+/// dense *rows* of `A`; as dense *columns* of `Aᵀ` the column ordering (COLAMD) places them last
+/// and the factors stay sparse — measured 8.5× faster on a 5,000-activity Zipf system.
 pub struct TechnosphereFactor {
     lu: Lu<usize, f64>,
     symbolic: SymbolicLu<usize>,
@@ -118,10 +123,11 @@ pub fn factorize(a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFacto
             activities: deficient,
         });
     }
-    let symbolic = SymbolicLu::try_new(a.symbolic()).map_err(|_| LcaEngineError::Singular {
+    let at = transposed(a)?;
+    let symbolic = SymbolicLu::try_new(at.symbolic()).map_err(|_| LcaEngineError::Singular {
         activities: structurally_deficient(a),
     })?;
-    let lu = Lu::try_new_with_symbolic(symbolic.clone(), a).map_err(|e| match e {
+    let lu = Lu::try_new_with_symbolic(symbolic.clone(), at.as_ref()).map_err(|e| match e {
         faer::sparse::linalg::LuError::SymbolicSingular { index } => LcaEngineError::Singular {
             activities: vec![index.min(n.saturating_sub(1))],
         },
@@ -139,6 +145,16 @@ pub fn factorize(a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFacto
     Ok(factor)
 }
 
+/// `Aᵀ` as a column-major matrix.
+fn transposed(a: SparseColMatRef<'_, usize, f64>) -> Result<SparseColMat<usize, f64>, LcaEngineError> {
+    a.transpose()
+        .to_col_major()
+        .map_err(|_| LcaEngineError::NotSquare {
+            rows: a.ncols(),
+            cols: a.nrows(),
+        })
+}
+
 impl TechnosphereFactor {
     /// Number of products (= activities).
     pub fn dim(&self) -> usize {
@@ -151,10 +167,12 @@ impl TechnosphereFactor {
         &self,
         a: SparseColMatRef<'_, usize, f64>,
     ) -> Result<TechnosphereFactor, LcaEngineError> {
-        let lu =
-            Lu::try_new_with_symbolic(self.symbolic.clone(), a).map_err(|_| LcaEngineError::Singular {
+        let at = transposed(a)?;
+        let lu = Lu::try_new_with_symbolic(self.symbolic.clone(), at.as_ref()).map_err(|_| {
+            LcaEngineError::Singular {
                 activities: Vec::new(),
-            })?;
+            }
+        })?;
         Ok(TechnosphereFactor {
             lu,
             symbolic: self.symbolic.clone(),
@@ -162,9 +180,10 @@ impl TechnosphereFactor {
         })
     }
 
-    /// Supply for several demands at once: solves `A·S = F` (each column a demand).
+    /// Supply for several demands at once: solves `A·S = F` (each column a demand), a transposed
+    /// solve with the factors of `Aᵀ`.
     pub fn solve_many(&self, mut f: Mat<f64>) -> Mat<f64> {
-        self.lu.solve_in_place(f.as_mut());
+        self.lu.solve_transpose_in_place(f.as_mut());
         f
     }
 
@@ -185,7 +204,7 @@ impl TechnosphereFactor {
     pub fn cumulative_intensities(&self, b: SparseColMatRef<'_, usize, f64>, c: &[f64]) -> Vec<f64> {
         let direct = direct_intensities(b, c);
         let mut rhs = Mat::from_fn(self.n, 1, |i, _| direct[i]);
-        self.lu.solve_transpose_in_place(rhs.as_mut());
+        self.lu.solve_in_place(rhs.as_mut());
         (0..self.n).map(|i| rhs[(i, 0)]).collect()
     }
 }
