@@ -179,15 +179,9 @@ fn read_files(path: &Path) -> Result<Vec<(String, String)>, LciError> {
     };
     let mut out = Vec::new();
     if path.is_dir() {
-        let mut stack = vec![path.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).map_err(io)? {
-                let p = e.map_err(io)?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "spold") {
-                    out.push((p.display().to_string(), std::fs::read_to_string(&p).map_err(io)?));
-                }
+        for p in super::files_below(path).map_err(io)? {
+            if p.extension().is_some_and(|x| x == "spold") {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).map_err(io)?));
             }
         }
     } else {

@@ -174,21 +174,13 @@ impl Package {
         };
         let mut pkg = Package::default();
         if path.is_dir() {
-            let mut stack = vec![path.to_path_buf()];
-            while let Some(dir) = stack.pop() {
-                for e in std::fs::read_dir(&dir).map_err(io)? {
-                    let p = e.map_err(io)?.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else {
-                        let rel = p
-                            .strip_prefix(path)
-                            .unwrap_or(&p)
-                            .to_string_lossy()
-                            .replace('\\', "/");
-                        pkg.add(&rel, || std::fs::read(&p)).map_err(io)?;
-                    }
-                }
+            for p in super::files_below(path).map_err(io)? {
+                let rel = p
+                    .strip_prefix(path)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                pkg.add(&rel, || std::fs::read(&p)).map_err(io)?;
             }
             return Ok(pkg);
         }

@@ -23,21 +23,27 @@ pub fn load(path: &std::path::Path, options: &ImportOptions) -> Result<Database,
     }
 }
 
-fn holds_spold(path: &std::path::Path) -> bool {
-    if path.is_dir() {
-        let mut stack = vec![path.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "spold") {
-                    return true;
-                }
+/// Every file below a folder (depth first).
+pub(crate) fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
             }
         }
-        return false;
+    }
+    Ok(out)
+}
+
+fn holds_spold(path: &std::path::Path) -> bool {
+    if path.is_dir() {
+        return files_below(path)
+            .is_ok_and(|f| f.iter().any(|p| p.extension().is_some_and(|x| x == "spold")));
     }
     let Ok(file) = std::fs::File::open(path) else {
         return false;
