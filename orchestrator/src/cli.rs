@@ -132,6 +132,10 @@ pub enum LcaCommand {
         /// Leave out supply-chain branches below this share of the score.
         #[arg(long, default_value_t = 0.01)]
         cutoff: f64,
+        /// Assign a process to a life-cycle stage: "PROCESS=raw_materials|manufacturing|transport|use|end_of_life"
+        /// (repeatable); other processes get a stage by keyword.
+        #[arg(long = "stage", value_name = "PROCESS=STAGE")]
+        stages: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -597,8 +601,19 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             method,
             depth,
             cutoff,
+            stages,
             json,
         } => {
+            let mut assigned = std::collections::HashMap::new();
+            for s in &stages {
+                let (process, stage) = s
+                    .rsplit_once('=')
+                    .with_context(|| format!("--stage {s:?}: write it as \"PROCESS=STAGE\""))?;
+                let stage = cb_lca::assessment::Stage::parse(stage).with_context(|| {
+                    format!("--stage {s:?}: unknown stage {stage:?} (raw_materials, manufacturing, transport, use, end_of_life)")
+                })?;
+                assigned.insert(process.trim().to_string(), stage);
+            }
             let method = cb_lca::method::ImpactMethod::by_id(&method).with_context(|| {
                 format!(
                     "unknown impact method {method:?}; bundled: {} (GWP20 factors are not bundled yet: no \
@@ -615,7 +630,7 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             let model = load_lca(&db)?;
             let j = model.find(&product)?;
             let fp = model.footprint(j, amount, method, depth as usize, cutoff)?;
-            let report = cb_lca::report::footprint_json(&model, &fp, depth as usize, cutoff);
+            let report = cb_lca::report::footprint_json(&model, &fp, depth as usize, cutoff, &assigned);
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
                 return Ok(());
@@ -644,6 +659,15 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
                     share,
                     format_quantity(*v, &fp.unit),
                     model.db.activities[*k].name
+                )?;
+            }
+            writeln!(out, "\nBy life-cycle stage:")?;
+            for s in report["contributions"]["stages"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "  {:>6.1}%  {}",
+                    s["share"].as_f64().unwrap_or(0.0) * 100.0,
+                    s["stage"].as_str().unwrap_or_default()
                 )?;
             }
             writeln!(out, "\nBy elementary flow:")?;

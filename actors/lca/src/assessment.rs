@@ -269,3 +269,120 @@ impl Model {
         })
     }
 }
+
+/// Life-cycle stages (ISO 14040 language; EN 15804 modules A1–A3, A4, B, C group the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    RawMaterials,
+    Manufacturing,
+    Transport,
+    Use,
+    EndOfLife,
+}
+
+impl Stage {
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s.trim().to_lowercase().replace(['-', ' '], "_").as_str() {
+            "raw_materials" | "raw_material" | "extraction" => Some(Stage::RawMaterials),
+            "manufacturing" | "production" => Some(Stage::Manufacturing),
+            "transport" | "distribution" => Some(Stage::Transport),
+            "use" | "use_phase" => Some(Stage::Use),
+            "end_of_life" | "eol" | "disposal" => Some(Stage::EndOfLife),
+            _ => None,
+        }
+    }
+}
+
+/// The stage of an activity from its category and name, by keyword (a stated rule, shown with
+/// the result): transport and carriers; waste treatment and disposal; extraction, mining,
+/// agriculture and forestry; everything else manufacturing. The use stage is never inferred.
+pub fn inferred_stage(category: &[String], name: &str) -> Stage {
+    let text = format!("{} {}", category.join(" "), name).to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if has(&[
+        "transport",
+        "freight",
+        "truck",
+        "lorry",
+        "rail",
+        "barge",
+        "ocean",
+        "pipeline",
+        "shipping",
+    ]) {
+        Stage::Transport
+    } else if has(&[
+        "waste",
+        "landfill",
+        "disposal",
+        "incinerat",
+        "recycl",
+        "wastewater",
+    ]) {
+        Stage::EndOfLife
+    } else if has(&[
+        "mining",
+        "extract",
+        "extraction",
+        "at mine",
+        "agricultur",
+        "at farm",
+        "at field",
+        "forestry",
+        "logging",
+        "harvest",
+        "crude oil",
+        "natural gas, at",
+    ]) {
+        Stage::RawMaterials
+    } else {
+        Stage::Manufacturing
+    }
+}
+
+/// Contributions by life-cycle stage: the user's assignment (process name → stage) where given,
+/// otherwise [`inferred_stage`].
+pub fn stage_contributions(
+    model: &Model,
+    fp: &Footprint,
+    assigned: &std::collections::HashMap<String, Stage>,
+) -> Vec<(Stage, f64)> {
+    let mut by: std::collections::BTreeMap<Stage, f64> = std::collections::BTreeMap::new();
+    for (j, v) in &fp.by_process {
+        let a = &model.db.activities[*j];
+        let stage = assigned
+            .get(&a.name)
+            .copied()
+            .unwrap_or_else(|| inferred_stage(&a.category, &a.name));
+        *by.entry(stage).or_insert(0.0) += v;
+    }
+    by.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_by_keyword_and_by_name() {
+        assert_eq!(
+            inferred_stage(&[], "Transport, combination truck, diesel powered"),
+            Stage::Transport
+        );
+        assert_eq!(
+            inferred_stage(&["Mining".into()], "Bituminous coal, at mine"),
+            Stage::RawMaterials
+        );
+        assert_eq!(
+            inferred_stage(&[], "Disposal, solid waste, to sanitary landfill"),
+            Stage::EndOfLife
+        );
+        assert_eq!(
+            inferred_stage(&[], "Steel, cold-formed studs, at plant"),
+            Stage::Manufacturing
+        );
+        assert_eq!(Stage::parse("End of life"), Some(Stage::EndOfLife));
+        assert_eq!(Stage::parse("nonsense"), None);
+    }
+}

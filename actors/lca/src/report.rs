@@ -21,7 +21,13 @@ fn tree_json(model: &Model, node: &TreeNode) -> Value {
 
 /// The footprint as JSON: `score`, `unit`, `contributions`, `unmatched_flows`, the supply-chain
 /// tree and the four ISO 14044 phases.
-pub fn footprint_json(model: &Model, fp: &Footprint, tree_depth: usize, tree_cutoff: f64) -> Value {
+pub fn footprint_json(
+    model: &Model,
+    fp: &Footprint,
+    tree_depth: usize,
+    tree_cutoff: f64,
+    stages: &std::collections::HashMap<String, crate::assessment::Stage>,
+) -> Value {
     let a = &model.db.activities[fp.activity];
     let share = |v: f64| if fp.score != 0.0 { v / fp.score } else { 0.0 };
     let processes: Vec<Value> = fp
@@ -80,6 +86,11 @@ pub fn footprint_json(model: &Model, fp: &Footprint, tree_depth: usize, tree_cut
         "contributions": {
             "processes": processes,
             "flows": fp.by_flow,
+            "stages": crate::assessment::stage_contributions(model, fp, stages)
+                .into_iter()
+                .map(|(stage, v)| json!({"stage": stage, "impact": v, "share": share(v)}))
+                .collect::<Vec<_>>(),
+            "stage_rule": "user-assigned stages where given (--stage), otherwise by keyword of the process name and category",
         },
         "unmatched_flows": fp.unmatched,
         "flows_matched_in_database": fp.flows_matched,
