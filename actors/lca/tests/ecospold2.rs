@@ -110,7 +110,7 @@ fn the_uslci_ecospold2_export() {
     let path = fixture("uslci_fy18_q3_01_olca1_7_2.ecospold2.zip");
     let err = load(&path, &ImportOptions::default()).unwrap_err().to_string();
     assert!(
-        err.contains("have by-products") && err.contains("Solid strip and plank flooring"),
+        err.contains("several product outputs") && err.contains("Solid strip and plank flooring"),
         "{err}"
     );
     let options = ImportOptions {

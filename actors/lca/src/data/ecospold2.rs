@@ -310,17 +310,7 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
         return Err(LciError::Model(problems.join("; ")));
     }
     if !multi.is_empty() {
-        return Err(LciError::Model(format!(
-            "{} dataset(s) have by-products and no allocation was chosen: {}. Choose an allocation policy \
-             (e.g. --multi-output allocate) to import them.",
-            multi.len(),
-            multi
-                .iter()
-                .take(10)
-                .map(|m| format!("{m:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(super::multi_output_error("dataset(s)", &multi));
     }
     let by_id: HashMap<String, usize> = db
         .activities
@@ -395,14 +385,7 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
         }
     }
     if !ambiguous.is_empty() {
-        return Err(LciError::Model(format!(
-            "products with several producers and no activity link: {}. Choose a provider for each.",
-            ambiguous
-                .iter()
-                .map(|(p, v)| format!("{p:?} is produced by {}", v.join(" and ")))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )));
+        return Err(super::ambiguous_providers_error(&ambiguous));
     }
     Ok(db)
 }

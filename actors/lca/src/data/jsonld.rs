@@ -538,18 +538,7 @@ fn build(
         return Err(LciError::Model(problems.join("; ")));
     }
     if !multi.is_empty() {
-        return Err(LciError::Model(format!(
-            "{} process(es) have several product outputs and no allocation was chosen: {}{}. Choose an \
-             allocation policy (e.g. --multi-output allocate) to import them.",
-            multi.len(),
-            multi
-                .iter()
-                .take(10)
-                .map(|m| format!("{m:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if multi.len() > 10 { ", …" } else { "" }
-        )));
+        return Err(super::multi_output_error("process(es)", &multi));
     }
     let by_id: HashMap<&str, usize> = db
         .activities
@@ -636,24 +625,7 @@ fn build(
         }
     }
     if !ambiguous.is_empty() {
-        let list: Vec<String> = ambiguous
-            .iter()
-            .map(|(product, procs)| {
-                format!(
-                    "{product:?} is produced by {}",
-                    procs
-                        .iter()
-                        .map(|p| format!("{p:?}"))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                )
-            })
-            .collect();
-        return Err(LciError::Model(format!(
-            "products with several producers and no default provider: {}. Choose a provider for each \
-             (e.g. --provider \"PRODUCT=PROCESS\").",
-            list.join("; ")
-        )));
+        return Err(super::ambiguous_providers_error(&ambiguous));
     }
     for choice in options.providers.values() {
         if let Some(i) = db

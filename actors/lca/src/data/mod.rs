@@ -150,6 +150,40 @@ pub struct ImportOptions {
     pub providers: HashMap<String, String>,
 }
 
+/// The error for processes with several product outputs when no allocation was chosen.
+pub(crate) fn multi_output_error(what: &str, names: &[String]) -> LciError {
+    LciError::Model(format!(
+        "{} {what} have several product outputs and no allocation was chosen: {}{}. Choose an allocation \
+         policy (e.g. --multi-output allocate) to import them.",
+        names.len(),
+        names
+            .iter()
+            .take(10)
+            .map(|m| format!("{m:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if names.len() > 10 { ", …" } else { "" }
+    ))
+}
+
+/// The error for products that several activities make, with no provider chosen.
+pub(crate) fn ambiguous_providers_error(
+    ambiguous: &std::collections::BTreeMap<String, Vec<String>>,
+) -> LciError {
+    let list: Vec<String> = ambiguous
+        .iter()
+        .map(|(product, procs)| {
+            let procs: Vec<String> = procs.iter().map(|p| format!("{p:?}")).collect();
+            format!("{product:?} is produced by {}", procs.join(" and "))
+        })
+        .collect();
+    LciError::Model(format!(
+        "products with several producers and no default provider: {}. Choose a provider for each \
+         (e.g. --provider \"PRODUCT=PROCESS\").",
+        list.join("; ")
+    ))
+}
+
 impl Database {
     /// Finds activities by name (exact, then case-insensitive, then containing the text), or
     /// by product name.
