@@ -266,7 +266,8 @@ pub struct TreeNode {
 
 /// The supply-chain tree of `amount` of product `root` to `depth` levels: each activity's inputs
 /// (negative entries of its column of `A`, per unit of its output on the diagonal) become
-/// children. Branches whose cumulative impact is below `cutoff × |root impact|` are not expanded.
+/// children. Branches whose cumulative impact is below `cutoff × |root impact|` are not expanded,
+/// and the tree stops growing at 10,000 nodes or 100 levels.
 pub fn supply_chain_tree(
     a: SparseColMatRef<'_, usize, f64>,
     cumulative: &[f64],
@@ -277,50 +278,61 @@ pub fn supply_chain_tree(
     cutoff: f64,
 ) -> TreeNode {
     let total = (cumulative[root] * amount).abs();
-    fn grow(
-        a: SparseColMatRef<'_, usize, f64>,
-        cumulative: &[f64],
-        direct: &[f64],
-        j: usize,
-        amount: f64,
-        depth: usize,
+    /// At most this many nodes and levels: loops with no cut-off would otherwise grow the tree
+    /// without end (and the recursion past the stack).
+    const MAX_NODES: usize = 10_000;
+    const MAX_DEPTH: usize = 100;
+    struct Grow<'a> {
+        a: SparseColMatRef<'a, usize, f64>,
+        cumulative: &'a [f64],
+        direct: &'a [f64],
         min: f64,
-    ) -> TreeNode {
-        let mut node = TreeNode {
-            activity: j,
-            amount,
-            cumulative_impact: cumulative[j] * amount,
-            direct_impact: 0.0,
-            children: Vec::new(),
-        };
-        let rows = a.row_idx_of_col_raw(j);
-        let vals = a.val_of_col(j);
-        // Output of activity j of its own product (the diagonal): inputs are per this output.
-        let output = rows
-            .iter()
-            .zip(vals)
-            .find(|(i, _)| **i == j)
-            .map_or(1.0, |(_, v)| *v);
-        let scale = amount / output;
-        node.direct_impact = direct[j] * scale;
-        if depth == 0 {
-            return node;
-        }
-        for (&i, &v) in rows.iter().zip(vals) {
-            if i == j || v >= 0.0 {
-                continue;
-            }
-            let need = -v * scale;
-            if (cumulative[i] * need).abs() >= min {
-                node.children
-                    .push(grow(a, cumulative, direct, i, need, depth - 1, min));
-            }
-        }
-        node.children
-            .sort_by(|x, y| y.cumulative_impact.abs().total_cmp(&x.cumulative_impact.abs()));
-        node
+        budget: usize,
     }
-    grow(a, cumulative, direct, root, amount, depth, cutoff * total)
+    impl Grow<'_> {
+        fn node(&mut self, j: usize, amount: f64, depth: usize) -> TreeNode {
+            self.budget = self.budget.saturating_sub(1);
+            let rows = self.a.row_idx_of_col_raw(j);
+            let vals = self.a.val_of_col(j);
+            // Output of activity j of its own product (the diagonal): inputs are per this output.
+            let output = rows
+                .iter()
+                .zip(vals)
+                .find(|(i, _)| **i == j)
+                .map_or(1.0, |(_, v)| *v);
+            let scale = amount / output;
+            let mut node = TreeNode {
+                activity: j,
+                amount,
+                cumulative_impact: self.cumulative[j] * amount,
+                direct_impact: self.direct[j] * scale,
+                children: Vec::new(),
+            };
+            if depth == 0 {
+                return node;
+            }
+            for (&i, &v) in rows.iter().zip(vals) {
+                if i == j || v >= 0.0 || self.budget == 0 {
+                    continue;
+                }
+                let need = -v * scale;
+                if (self.cumulative[i] * need).abs() >= self.min {
+                    node.children.push(self.node(i, need, depth - 1));
+                }
+            }
+            node.children
+                .sort_by(|x, y| y.cumulative_impact.abs().total_cmp(&x.cumulative_impact.abs()));
+            node
+        }
+    }
+    Grow {
+        a,
+        cumulative,
+        direct,
+        min: cutoff * total,
+        budget: MAX_NODES,
+    }
+    .node(root, amount, depth.min(MAX_DEPTH))
 }
 
 #[cfg(test)]
@@ -358,6 +370,20 @@ mod tests {
         assert_eq!(tree.children[0].activity, 1);
         assert!((tree.children[0].amount - 2.0).abs() < 1e-15);
         assert!((tree.cumulative_impact - h).abs() < 1e-12);
+        // A loop with no cut-off and a deep tree stops at the node budget instead of exploding.
+        fn count(t: &TreeNode) -> usize {
+            1 + t.children.iter().map(count).sum::<usize>()
+        }
+        let deep = supply_chain_tree(
+            a.as_ref(),
+            &lambda,
+            &direct_intensities(b.as_ref(), &[1.0]),
+            0,
+            1.0,
+            50_000,
+            0.0,
+        );
+        assert!(count(&deep) <= 10_000, "{}", count(&deep));
     }
 
     #[test]
