@@ -168,6 +168,10 @@ pub struct AskArgs {
     /// folder.
     #[arg(long)]
     pub mrio: Option<PathBuf>,
+    /// A life-cycle inventory database for product questions (openLCA JSON-LD or EcoSpold2);
+    /// the bundled USLCI when absent.
+    #[arg(long)]
+    pub lci: Option<PathBuf>,
     /// Print the whole answer as JSON.
     #[arg(long)]
     pub json: bool,
@@ -273,7 +277,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
 }
 
 fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
-    let mut context = PlanContext::default();
+    let mut context = PlanContext {
+        lci: args.lci.as_ref().map(|p| p.display().to_string()),
+        ..PlanContext::default()
+    };
     if let Some(path) = &args.mrio {
         let pb = spinner(&format!("reading labels of {}", path.display()));
         let labels =

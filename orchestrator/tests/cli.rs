@@ -662,4 +662,24 @@ fn ask_about_cbam_and_product_footprints() {
     );
     let err = cb.fails(&["ask", "What is the carbon footprint of 1 kg of diesel in USLCI?"]);
     assert!(err.contains("measured in m3"), "{err}");
+    // Another database with --lci.
+    let db = lca_fixture("four-process");
+    let a = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1000 kg of steel?",
+        "--lci",
+        &db,
+        "--json",
+    ]);
+    let fp = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "footprint")
+        .unwrap()
+        .clone();
+    assert!(
+        fp["value"].as_f64().unwrap() > 2400.0 && fp["value"].as_f64().unwrap() < 2600.0,
+        "{fp}"
+    );
 }

@@ -109,7 +109,10 @@ async fn concurrent_questions_get_their_own_runs() {
         set.spawn(async move {
             let request = AskRequest {
                 question: q.to_string(),
-                context: PlanContext { mrio: Some(vocab) },
+                context: PlanContext {
+                    mrio: Some(vocab),
+                    lci: None,
+                },
             };
             (i, cb.ask(request).await)
         });

@@ -25,6 +25,9 @@ pub struct MrioVocabulary {
 #[derive(Debug, Clone, Default)]
 pub struct PlanContext {
     pub mrio: Option<MrioVocabulary>,
+    /// A life-cycle inventory database to answer product questions from (the bundled USLCI when
+    /// absent).
+    pub lci: Option<String>,
 }
 
 /// A question the planner cannot turn into a plan, with what it can answer instead.

@@ -405,13 +405,19 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     "Name the product, e.g. \"the carbon footprint of 1 kg of diesel in USLCI\".",
                 ));
             }
+            let database = ctx.lci.clone().unwrap_or_else(|| "uslci".into());
+            let db_name = if ctx.lci.is_some() {
+                database.as_str()
+            } else {
+                "USLCI"
+            };
             described = format!(
-                "life-cycle carbon footprint (IPCC AR6 GWP100) of {amount} {unit} of {product} in USLCI"
+                "life-cycle carbon footprint (IPCC AR6 GWP100) of {amount} {unit} of {product} in {db_name}"
             );
             tasks.push(Task::new(
                 "lca-footprint",
                 TaskSpec::Lca(LcaTask::Footprint {
-                    database: "uslci".into(),
+                    database,
                     product,
                     amount,
                     unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
@@ -705,7 +711,10 @@ mod tests {
 
     #[test]
     fn transfers_with_an_mrio_find_the_direction() {
-        let ctx = PlanContext { mrio: Some(vocab()) };
+        let ctx = PlanContext {
+            mrio: Some(vocab()),
+            lci: None,
+        };
         let cases = [
             (
                 "How much emission_type1 embodied in reg1's exports is consumed in reg2?",
@@ -735,6 +744,7 @@ mod tests {
     #[test]
     fn direction_by_country_names_and_whole_words() {
         let ctx = PlanContext {
+            lci: None,
             mrio: Some(MrioVocabulary {
                 regions: ["CN", "DE", "US", "WA"].map(String::from).to_vec(),
                 stressors: vec!["CO2 - combustion - air".into()],
@@ -749,7 +759,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // "important" is not "imports".
-        let ctx = PlanContext { mrio: Some(vocab()) };
+        let ctx = PlanContext {
+            mrio: Some(vocab()),
+            lci: None,
+        };
         let plan = plan_with_rules(
             "What are the most important sectors for reg3's consumption-based emissions?",
             &ctx,
@@ -776,7 +789,10 @@ mod tests {
 
     #[test]
     fn sectors_and_paths_need_and_use_the_mrio() {
-        let ctx = PlanContext { mrio: Some(vocab()) };
+        let ctx = PlanContext {
+            mrio: Some(vocab()),
+            lci: None,
+        };
         let plan = plan_with_rules(
             "Which sectors contribute most to reg3's consumption-based emissions?",
             &ctx,
