@@ -55,37 +55,40 @@ pub enum Command {
 pub enum CbamCommand {
     /// Embedded emissions, free-allocation adjustment, certificates and cost of an import, on the
     /// Commission's default values and, with --actual-direct, on actual emissions (and the saving).
-    Cost {
-        /// Country of origin: English name or ISO code (CN, CHN, China).
-        #[arg(long)]
-        country: String,
-        /// CN code of the good (e.g. 7208 or 72082700).
-        #[arg(long = "cn-code")]
-        cn_code: String,
-        /// Tonnes imported.
-        #[arg(long)]
-        tonnes: f64,
-        /// Year of import (2026 onwards).
-        #[arg(long)]
-        year: i32,
-        /// Actual (verified) direct specific embedded emissions, t CO2e per t.
-        #[arg(long)]
-        actual_direct: Option<f64>,
-        /// Actual indirect specific embedded emissions, t CO2e per t.
-        #[arg(long)]
-        actual_indirect: Option<f64>,
-        /// CBAM certificate price, EUR per t CO2e (no price is bundled).
-        #[arg(long)]
-        ets_price: Option<f64>,
-        /// Carbon price effectively paid in the country of origin, EUR per t CO2e.
-        #[arg(long)]
-        origin_carbon_price: Option<f64>,
-        /// Cross-sectoral correction factor of the year (1 when not given).
-        #[arg(long)]
-        cscf: Option<f64>,
-        #[arg(long)]
-        json: bool,
-    },
+    Cost(CostArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Country of origin: English name or ISO code (CN, CHN, China).
+    #[arg(long)]
+    country: String,
+    /// CN code of the good (e.g. 7208 or 72082700).
+    #[arg(long = "cn-code")]
+    cn_code: String,
+    /// Tonnes imported.
+    #[arg(long)]
+    tonnes: f64,
+    /// Year of import (2026 onwards).
+    #[arg(long)]
+    year: i32,
+    /// Actual (verified) direct specific embedded emissions, t CO2e per t.
+    #[arg(long)]
+    actual_direct: Option<f64>,
+    /// Actual indirect specific embedded emissions, t CO2e per t.
+    #[arg(long)]
+    actual_indirect: Option<f64>,
+    /// CBAM certificate price, EUR per t CO2e (no price is bundled).
+    #[arg(long)]
+    ets_price: Option<f64>,
+    /// Carbon price effectively paid in the country of origin, EUR per t CO2e.
+    #[arg(long)]
+    origin_carbon_price: Option<f64>,
+    /// Cross-sectoral correction factor of the year (1 when not given).
+    #[arg(long)]
+    cscf: Option<f64>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -734,30 +737,20 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
 }
 
 fn cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
-    let CbamCommand::Cost {
-        country,
-        cn_code,
-        tonnes,
-        year,
-        actual_direct,
-        actual_indirect,
-        ets_price,
-        origin_carbon_price,
-        cscf,
-        json,
-    } = command;
+    let CbamCommand::Cost(args) = command;
+    let json = args.json;
     let c = cb_lca::cbam::cost(
         cb_lca::cbam::data::CbamTables::bundled(),
         &cb_lca::cbam::CostQuery {
-            country,
-            cn_code,
-            tonnes,
-            year,
-            actual_direct,
-            actual_indirect,
-            ets_price,
-            origin_carbon_price,
-            cscf,
+            country: args.country,
+            cn_code: args.cn_code,
+            tonnes: args.tonnes,
+            year: args.year,
+            actual_direct: args.actual_direct,
+            actual_indirect: args.actual_indirect,
+            ets_price: args.ets_price,
+            origin_carbon_price: args.origin_carbon_price,
+            cscf: args.cscf,
         },
     )?;
     let used = c.actual_case.as_ref().unwrap_or(&c.default_case);

@@ -167,6 +167,15 @@ impl Package {
         Ok(())
     }
 
+    /// Adds an archive entry, reading it only when it is a file the package needs.
+    fn add_entry(&mut self, path: &str, entry: &mut impl Read) -> std::io::Result<()> {
+        self.add(path, || {
+            let mut v = Vec::new();
+            entry.read_to_end(&mut v)?;
+            Ok(v)
+        })
+    }
+
     fn read(path: &Path) -> Result<Package, LciError> {
         let io = |e: std::io::Error| LciError::Io {
             path: path.display().to_string(),
@@ -201,12 +210,7 @@ impl Package {
                     reason: format!("unreadable zip entry {i}: {e}"),
                 })?;
                 let p = entry.name().map(|n| n.to_string()).unwrap_or_default();
-                pkg.add(&p, || {
-                    let mut v = Vec::new();
-                    entry.read_to_end(&mut v)?;
-                    Ok(v)
-                })
-                .map_err(io)?;
+                pkg.add_entry(&p, &mut entry).map_err(io)?;
             }
         }
         Ok(pkg)
@@ -229,12 +233,7 @@ impl Package {
                 reason: format!("not a readable .tar.gz ({e})"),
             })?;
             let p = entry.path().map_err(io)?.to_string_lossy().to_string();
-            pkg.add(&p, || {
-                let mut v = Vec::new();
-                entry.read_to_end(&mut v)?;
-                Ok(v)
-            })
-            .map_err(io)?;
+            pkg.add_entry(&p, &mut entry).map_err(io)?;
         }
         Ok(pkg)
     }
