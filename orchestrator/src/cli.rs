@@ -126,7 +126,7 @@ pub enum LcaCommand {
         /// Amount in the product's reference unit.
         #[arg(long, default_value_t = 1.0)]
         amount: f64,
-        /// Impact method (bundled: ipcc-ar6-gwp100).
+        /// Impact method (bundled: ipcc-ar6-gwp100, ipcc-ar6-gwp20).
         #[arg(long, default_value = "ipcc-ar6-gwp100")]
         method: String,
         /// Depth of the supply-chain tree.
@@ -626,8 +626,7 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             }
             let method = cb_lca::method::ImpactMethod::by_id(&method).with_context(|| {
                 format!(
-                    "unknown impact method {method:?}; bundled: {} (GWP20 factors are not bundled yet: no \
-                     confirmed source file)",
+                    "unknown impact method {method:?}; bundled: {}",
                     cb_lca::method::ImpactMethod::IDS.join(", ")
                 )
             })?;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const GWP100_CSV: &str = include_str!("../../../data/lcia/ipcc-ar6-gwp100.csv");
+const GWP20_CSV: &str = include_str!("../../../data/lcia/ipcc-ar6-gwp20.csv");
 
 /// Where an elementary flow goes to or comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -196,16 +197,33 @@ impl ImpactMethod {
         })
     }
 
+    /// IPCC AR6 GWP20 (bundled). The same 47 substances as GWP100; see `data/SOURCES.md` for
+    /// which values were checked against a second source.
+    pub fn ipcc_ar6_gwp20() -> &'static ImpactMethod {
+        static M: OnceLock<ImpactMethod> = OnceLock::new();
+        M.get_or_init(|| {
+            ImpactMethod::from_csv(
+                "ipcc-ar6-gwp20",
+                "IPCC AR6 GWP20",
+                "IPCC AR6 WG1 ch. 7, tables 7.15 and 7.SM.7 (2021), via premise_gwp's IPCC 2021 GWP20a \
+                 (CH4 non-fossil 79.75 = fossil 82.5 - 2.75)",
+                GWP20_CSV,
+            )
+            .expect("the bundled method file is checked by tests")
+        })
+    }
+
     /// Looks a method by its id up.
     pub fn by_id(id: &str) -> Option<&'static ImpactMethod> {
         match id {
             "ipcc-ar6-gwp100" => Some(Self::ipcc_ar6_gwp100()),
+            "ipcc-ar6-gwp20" => Some(Self::ipcc_ar6_gwp20()),
             _ => None,
         }
     }
 
     /// Ids of the bundled methods.
-    pub const IDS: &'static [&'static str] = &["ipcc-ar6-gwp100"];
+    pub const IDS: &'static [&'static str] = &["ipcc-ar6-gwp100", "ipcc-ar6-gwp20"];
 
     /// Number of factors.
     pub fn len(&self) -> usize {
@@ -318,6 +336,27 @@ mod tests {
             Some(273.0)
         );
         assert_eq!(factor("Sulfur hexafluoride", &["air"], None), Some(25200.0));
+    }
+
+    #[test]
+    fn gwp20_weighs_short_lived_gases_more_and_covers_the_same_substances() {
+        let (m20, m100) = (ImpactMethod::ipcc_ar6_gwp20(), ImpactMethod::ipcc_ar6_gwp100());
+        assert_eq!(m20.len(), m100.len());
+        for key in m100.factors.keys() {
+            assert!(m20.factors.contains_key(key), "{key:?} has no GWP20 factor");
+        }
+        let f20 = |name: &str| match m20.match_flow(name, &cat(&["air"]), None) {
+            FlowMatch::Matched { factor, .. } => factor,
+            FlowMatch::Unmatched => panic!("{name} unmatched"),
+        };
+        assert_eq!(f20("Carbon dioxide, fossil"), 1.0);
+        assert_eq!(f20("Methane, fossil"), 82.5);
+        assert_eq!(f20("Methane, non-fossil"), 79.75);
+        assert_eq!(f20("Dinitrogen monoxide"), 273.0);
+        assert_eq!(f20("Sulfur hexafluoride"), 18300.0);
+        assert_eq!(f20("Methane, tetrafluoro-, R-14"), 5300.0);
+        // Matching rules are the method's, not the file's: an unqualified name still works.
+        assert_eq!(f20("Methane [Organic emissions to air]"), 82.5);
     }
 
     #[test]

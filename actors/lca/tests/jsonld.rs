@@ -48,6 +48,11 @@ fn four_process_database(dir: &Path) {
 
 /// The same system by hand, in reference units (kg, MJ, t*km), solved densely: A·s = f.
 fn expected_score(steel_kg: f64) -> f64 {
+    expected_score_with(steel_kg, 29.8, 273.0)
+}
+
+/// As `expected_score`, with the method's factors for fossil methane and nitrous oxide.
+fn expected_score_with(steel_kg: f64, ch4: f64, n2o: f64) -> f64 {
     // Columns: steel (per kg), electricity (per MJ), coal (per kg), transport (per t*km).
     // Per kg steel: 1800/1000 MJ·... written per the process's own reference amount.
     let a = faer::Mat::from_fn(4, 4, |i, j| {
@@ -58,8 +63,8 @@ fn expected_score(steel_kg: f64) -> f64 {
             [-200.0, 0.0, -0.1, 1.0],
         ][i][j]
     });
-    // Impact per run of each process: CO2 1 + CH4 29.8 + N2O 273 (AR6 GWP100).
-    let direct = [1800.0, 0.9, 0.010 * 29.8, 0.1 + 1e-6 * 273.0];
+    // Impact per run of each process: CO2 1 + CH4 + N2O (AR6 GWP100: 29.8 and 273).
+    let direct = [1800.0, 0.9, 0.010 * ch4, 0.1 + 1e-6 * n2o];
     let f = faer::Mat::from_fn(4, 1, |i, _| if i == 0 { steel_kg } else { 0.0 });
     let s = a.partial_piv_lu().solve(&f);
     (0..4).map(|j| direct[j] * s[(j, 0)]).sum()
@@ -100,6 +105,17 @@ fn four_processes_with_a_loop_and_mixed_units() {
     // The factorisation is reused for another demand: half the steel, half the score.
     let half = model.footprint(steel, 500.0, gwp, 1, 0.0).unwrap();
     assert!((half.score * 2.0 - fp.score).abs() <= 1e-9 * fp.score);
+    // GWP20 on the same factorisation: methane weighs 82.5 instead of 29.8, N2O stays 273.
+    let fp20 = model
+        .footprint(steel, 1000.0, ImpactMethod::ipcc_ar6_gwp20(), 1, 0.0)
+        .unwrap();
+    let expected20 = expected_score_with(1000.0, 82.5, 273.0);
+    assert!(
+        (fp20.score - expected20).abs() <= 1e-9 * expected20,
+        "{} vs {expected20}",
+        fp20.score
+    );
+    assert!(fp20.score > fp.score);
 }
 
 #[test]

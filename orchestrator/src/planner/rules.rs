@@ -334,6 +334,18 @@ fn cbam_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
 
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
 /// when an MRIO is given, against its regions.
+/// The impact method a footprint question asks for: GWP20 when it names a 20-year horizon,
+/// else GWP100, the convention of ISO 14067 and the GHG Protocol.
+fn impact_method(norm: &str) -> (&'static str, &'static str) {
+    // `norm` has punctuation as spaces: "GWP-20" is " gwp 20 ", "20-year" is " 20 year".
+    let twenty = [" gwp20 ", " gwp 20 ", " 20 year", " twenty year"];
+    if twenty.iter().any(|t| norm.contains(t)) {
+        ("ipcc-ar6-gwp20", "IPCC AR6 GWP20")
+    } else {
+        ("ipcc-ar6-gwp100", "IPCC AR6 GWP100")
+    }
+}
+
 pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let q = question.trim();
     if q.is_empty() {
@@ -411,8 +423,9 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             } else {
                 "USLCI"
             };
+            let (method, method_name) = impact_method(&norm);
             described = format!(
-                "life-cycle carbon footprint (IPCC AR6 GWP100) of {amount} {unit} of {product} in {db_name}"
+                "life-cycle carbon footprint ({method_name}) of {amount} {unit} of {product} in {db_name}"
             );
             tasks.push(Task::new(
                 "lca-footprint",
@@ -421,7 +434,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     product,
                     amount,
                     unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
-                    method: "ipcc-ar6-gwp100".into(),
+                    method: method.into(),
                 }),
             ));
         }
@@ -899,6 +912,20 @@ mod tests {
                 method: "ipcc-ar6-gwp100".into(),
             }
         );
+        let plan = plan_with_rules(
+            "What is the 20-year carbon footprint (GWP20) of 1 kg of polyethylene in USLCI?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        match lca(&plan) {
+            LcaTask::Footprint { method, product, .. } => {
+                assert_eq!(
+                    (method.as_str(), product.as_str()),
+                    ("ipcc-ar6-gwp20", "polyethylene")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
         // A national footprint is still a national question.
         let plan = plan_with_rules(
             "What is the carbon footprint of Germany in 2019?",
