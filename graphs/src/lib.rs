@@ -173,6 +173,7 @@ impl SupplyChainGraph {
                 NodeKind::FinalDemand => "house",
                 NodeKind::Atmosphere => "cloud",
                 NodeKind::Process => "component",
+                NodeKind::Sink => "invtriangle",
             };
             let _ = writeln!(
                 s,

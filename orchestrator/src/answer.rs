@@ -186,6 +186,38 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
     out
 }
 
+/// A sink's annual net CO2 in words, with its 95 % interval where known, then the pools.
+fn sink_text(qs: &[LabeledQuantity]) -> String {
+    let mut out = String::new();
+    if let Some(q) = qs.iter().find(|q| q.measure == "net_co2_annual") {
+        let v = q.quantity.value;
+        let what = if v <= 0.0 { "removes" } else { "emits" };
+        out.push_str(&format!(
+            "{}: {} {} per year ({}).",
+            q.label,
+            what,
+            format_quantity(v.abs(), "t CO2"),
+            format_quantity(v, &q.quantity.unit)
+        ));
+        if let cb_protocol::Uncertainty::Interval {
+            low,
+            high,
+            confidence,
+        } = q.quantity.uncertainty
+        {
+            out.push_str(&format!(
+                " {:.0} % interval (IPCC Approach 1): {} to {}.",
+                confidence * 100.0,
+                format_quantity(low, &q.quantity.unit),
+                format_quantity(high, &q.quantity.unit)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(&listing(qs, &["net_co2_total", "net_co2_by_pool"], 6, false));
+    out
+}
+
 /// Assembles the answer from the plan and the results (in plan order).
 pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
     let mut text = String::new();
@@ -225,6 +257,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                             false
                         )
                     ),
+                    TaskSpec::Sinks(_) => sink_text(&out.quantities),
                     TaskSpec::Trade(params) => match params {
                         TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
                         TradeTask::MrioAccounts { .. } => format!(

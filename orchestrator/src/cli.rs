@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CbamCommand,
     },
+    /// Natural sinks: IPCC AFOLU accounts for forests, soils, land-use change and harvested wood.
+    Sinks {
+        #[command(subcommand)]
+        command: crate::sinks_cli::SinksCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +281,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Mrio { command } => mrio(command, out),
         Command::Lca { command } => lca(command, out),
         Command::Cbam { command } => cbam(command, out),
+        Command::Sinks { command } => crate::sinks_cli::run(command, out),
     }
 }
 

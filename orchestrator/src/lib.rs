@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod journal;
 pub mod orchestrator;
 pub mod planner;
+pub mod sinks_cli;
 
 pub use answer::Answer;
 pub use orchestrator::{AskError, AskRequest, Embedded, OrchestratorArgs, RunOutcome};

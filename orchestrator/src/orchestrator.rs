@@ -14,6 +14,7 @@ use cb_agent_runtime::{Agent, AgentActor};
 use cb_graphs::{GraphError, SupplyChainGraph};
 use cb_lca::agent::LcaAgent;
 use cb_protocol::{AgentKind, Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
+use cb_sinks::agent::SinksAgent;
 use cb_trade::TradeAgent;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::task::JoinSet;
@@ -95,6 +96,7 @@ async fn start_kind(
     match kind {
         AgentKind::Trade => start_agent(TradeAgent::new(), supervisor, agents, timeout).await,
         AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, timeout).await,
+        AgentKind::Sinks => start_agent(SinksAgent, supervisor, agents, timeout).await,
     }
 }
 

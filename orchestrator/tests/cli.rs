@@ -683,3 +683,272 @@ fn ask_about_cbam_and_product_footprints() {
         "{fp}"
     );
 }
+
+#[test]
+fn sinks_forest_gain_loss_by_hand_and_with_defaults() {
+    let cb = Cbutler::new();
+    // 1,000 ha × 5 t d.m./ha/yr × 1.37 × 0.47 = 3,219.5 t C = −11,804.83 t CO2 a year.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "1000",
+        "--growth",
+        "5",
+        "--root-shoot",
+        "0.37",
+        "--carbon-fraction",
+        "0.47",
+        "--years",
+        "3",
+        "--json",
+    ]);
+    let year = &v["years"][0];
+    assert!(
+        (year["net_co2_t"].as_f64().unwrap() + 11804.833333).abs() < 1e-3,
+        "{year}"
+    );
+    assert!((v["total_net_co2_t"].as_f64().unwrap() + 3.0 * 11804.833333).abs() < 1e-2);
+    assert_eq!(v["years"].as_array().unwrap().len(), 3);
+    let ag = year["by_pool_co2_t"]["above_ground_biomass"].as_f64().unwrap();
+    let bg = year["by_pool_co2_t"]["below_ground_biomass"].as_f64().unwrap();
+    assert!((ag + bg - year["net_co2_t"].as_f64().unwrap()).abs() < 1e-6);
+    // Removals with BCEF_R from Table 4.5 (temperate pines, growing stock 100–200: 0.77).
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "1000",
+        "--growth",
+        "5",
+        "--root-shoot",
+        "0.29",
+        "--zone",
+        "temperate",
+        "--forest-type",
+        "pines",
+        "--growing-stock",
+        "150",
+        "--removals-m3",
+        "2000",
+        "--json",
+    ]);
+    assert_eq!(v["parameters"]["bcef_r"]["value"], 0.77);
+    let loss = v["years"][0]["losses_c_t"]["wood_removals"].as_f64().unwrap();
+    assert!((loss - 2000.0 * 0.77 * 1.29 * 0.47).abs() < 1e-6, "{loss}");
+    // Defaults from 2019 Table 4.9 with their source and an uncertainty interval.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "100",
+        "--zone",
+        "tropical rainforest",
+        "--continent",
+        "asia",
+        "--stand",
+        "secondary <=20 years",
+        "--root-shoot",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(v["parameters"]["growth_g_w"]["value"], 3.4);
+    assert!(v["annual_net_co2_interval_t"].is_array());
+    // Fire adds CH4 and N2O by Eq. 2.27: 10 ha × 50 t × 0.5 × 4.7 g/kg × 10⁻³ = 1.175 t CH4.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "100",
+        "--growth",
+        "4",
+        "--root-shoot",
+        "0.2",
+        "--fire",
+        "10:50:0.5",
+        "--json",
+    ]);
+    assert!((v["years"][0]["non_co2_t"]["fire_ch4"].as_f64().unwrap() - 1.175).abs() < 1e-9);
+}
+
+#[test]
+fn sinks_stand_soil_land_use_change_and_hwp() {
+    let cb = Cbutler::new();
+    let table = format!(
+        "{}/tests/fixtures/yield-table-synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v = cb.json(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        &table,
+        "--area-ha",
+        "100",
+        "--years",
+        "100",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+        "--harvest",
+        "60:10000",
+        "--wood-density",
+        "0.42",
+        "--json",
+    ]);
+    let years = v["years"].as_array().unwrap();
+    assert_eq!(years.len(), 100);
+    assert!(v["total_net_co2_t"].as_f64().unwrap() < 0.0);
+    assert!((years[59]["harvested_m3"].as_f64().unwrap() - 10000.0).abs() < 1e-6);
+    assert!(years[59]["hwp_stock_c_t"].as_f64().unwrap() > 0.0);
+    // A harvest beyond the standing stock is refused, naming the year and both volumes.
+    let err = cb.fails(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        &table,
+        "--area-ha",
+        "10",
+        "--age",
+        "30",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+        "--harvest",
+        "1:1000000",
+        "--wood-density",
+        "0.42",
+    ]);
+    assert!(
+        err.contains("year 1") && err.contains("exceeds the standing merchantable stock"),
+        "{err}"
+    );
+    // A yield table whose ages do not increase.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "age,volume\n0,0\n20,50\n10,80\n").unwrap();
+    let err = cb.fails(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        bad.to_str().unwrap(),
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+    ]);
+    assert!(err.contains("ages must increase"), "{err}");
+
+    // Soil: 100 ha at 95 t C/ha from native to long-term cultivated with low input, temperate moist.
+    let v = cb.json(&[
+        "sinks",
+        "soil",
+        "--area-ha",
+        "100",
+        "--soc-ref",
+        "95",
+        "--climate",
+        "temperate/boreal moist",
+        "--after",
+        "long-term cultivated,full tillage,low",
+        "--json",
+    ]);
+    let c = v["years"][0]["net_c_t"].as_f64().unwrap();
+    assert!(
+        (c + 100.0 * 95.0 * (1.0 - 0.69 * 0.92) / 20.0).abs() < 1e-9,
+        "{c}"
+    );
+    let err = cb.fails(&[
+        "sinks",
+        "soil",
+        "--area-ha",
+        "100",
+        "--soc-ref",
+        "95",
+        "--climate",
+        "temperate/boreal moist",
+        "--after",
+        "long-term cultivated,no-till,low",
+    ]);
+    assert!(err.contains("no confirmed default for F_MG"), "{err}");
+
+    // Deforestation: the biomass goes in the year of conversion.
+    let v = cb.json(&[
+        "sinks",
+        "land-use-change",
+        "--area-ha",
+        "10",
+        "--biomass-before",
+        "300",
+        "--years",
+        "5",
+        "--json",
+    ]);
+    assert!((v["years"][0]["net_c_t"].as_f64().unwrap() + 300.0 * 10.0 * 0.47).abs() < 1e-9);
+    assert_eq!(v["years"][1]["net_c_t"].as_f64().unwrap(), 0.0);
+
+    let v = cb.json(&[
+        "sinks",
+        "hwp",
+        "--inflows",
+        "100,0,0",
+        "--product",
+        "paper",
+        "--json",
+    ]);
+    assert_eq!(v["half_life_years"], 2.0);
+    assert!(v["years"][2]["stock_c_t"].as_f64().unwrap() < v["years"][0]["stock_c_t"].as_f64().unwrap());
+
+    // Bad input: negative area, unknown zone.
+    let err = cb.fails(&[
+        "sinks",
+        "forest",
+        "--area-ha=-5",
+        "--growth",
+        "1",
+        "--root-shoot",
+        "0.2",
+    ]);
+    assert!(err.contains("area must be a non-negative number"), "{err}");
+    let err = cb.fails(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "5",
+        "--zone",
+        "atlantis",
+        "--continent",
+        "asia",
+        "--root-shoot",
+        "0.2",
+    ]);
+    assert!(
+        err.contains("no confirmed IPCC default growth rate for atlantis"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ask_about_forest_sinks() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "How much CO2 do 10,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.37 remove per year?",
+        "--json",
+    ]);
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("removes 82.63 kt CO2 per year"), "{text}");
+    // The default used and its table travel with the answer.
+    assert!(v.to_string().contains("2019 Refinement Vol. 4 Table 4.9"), "{v}");
+    // Temperate Europe has no confirmed default: the answer says so and what to add.
+    let err = cb.fails(&[
+        "ask",
+        "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
+    ]);
+    assert!(
+        err.contains("no confirmed IPCC default growth rate") && err.contains("growing"),
+        "{err}"
+    );
+}

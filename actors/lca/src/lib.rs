@@ -7,7 +7,7 @@
 //!   footprint of a product.
 //! * [`cbam`]: EU CBAM embedded emissions, default values, benchmarks, certificates and cost.
 //! * [`data`]: openLCA JSON-LD import into the matrices, with unit conversion and linking.
-//! * [`method`]: impact methods (IPCC AR6 GWP100 bundled) and the matching of inventory flows to
+//! * [`method`]: impact methods (IPCC AR6 GWP100 and GWP20 bundled) and the matching of inventory flows to
 //!   their factors by name, synonym, CAS number and compartment.
 //! * [`report`]: a footprint as an ISO 14044 report (JSON).
 

@@ -19,6 +19,8 @@ pub enum NodeKind {
     Atmosphere,
     /// A unit process of a life-cycle inventory.
     Process,
+    /// A natural sink (forest, soil, harvested wood) that takes carbon out of the atmosphere.
+    Sink,
 }
 
 /// What an edge of the graph stands for.
@@ -33,6 +35,8 @@ pub enum EdgeKind {
     Supplies,
     /// A region contains a sector.
     Contains,
+    /// Carbon taken out of the atmosphere by a sink (the atmosphere is the edge's source).
+    Removal,
 }
 
 /// A node as an agent reports it. Ids are global: the same id from two agents is the same node.

@@ -13,6 +13,7 @@ mod lca;
 mod plan;
 mod quantity;
 mod result;
+mod sinks;
 mod trade;
 
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
@@ -20,6 +21,7 @@ pub use lca::LcaTask;
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
+pub use sinks::SinksTask;
 pub use trade::{AccountKind, MrioSource, TradeTask};
 
 /// The JSON Schema of a [`Plan`], generated from the Rust types.

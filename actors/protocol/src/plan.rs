@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::lca::LcaTask;
+use crate::sinks::SinksTask;
 use crate::trade::TradeTask;
 
 /// The kinds of agent a task can be sent to. Each later agent issue adds its kind here.
@@ -16,15 +17,18 @@ pub enum AgentKind {
     Trade,
     /// Life-cycle assessment and the EU CBAM.
     Lca,
+    /// Natural sinks: IPCC AFOLU accounting for forests, soils, land-use change and harvested wood.
+    Sinks,
 }
 
 impl AgentKind {
-    pub const ALL: [AgentKind; 2] = [AgentKind::Trade, AgentKind::Lca];
+    pub const ALL: [AgentKind; 3] = [AgentKind::Trade, AgentKind::Lca, AgentKind::Sinks];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AgentKind::Trade => "trade",
             AgentKind::Lca => "lca",
+            AgentKind::Sinks => "sinks",
         }
     }
 }
@@ -68,6 +72,7 @@ impl fmt::Display for TaskId {
 pub enum TaskSpec {
     Trade(TradeTask),
     Lca(LcaTask),
+    Sinks(SinksTask),
 }
 
 impl TaskSpec {
@@ -75,6 +80,7 @@ impl TaskSpec {
         match self {
             TaskSpec::Trade(_) => AgentKind::Trade,
             TaskSpec::Lca(_) => AgentKind::Lca,
+            TaskSpec::Sinks(_) => AgentKind::Sinks,
         }
     }
 }
@@ -166,6 +172,7 @@ impl Plan {
             let checked = match &task.spec {
                 TaskSpec::Trade(t) => t.validate(),
                 TaskSpec::Lca(t) => t.validate(),
+                TaskSpec::Sinks(t) => t.validate(),
             };
             checked.map_err(|(field, reason)| PlanError::InvalidParameter {
                 task: task.id.0.clone(),

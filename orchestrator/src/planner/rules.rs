@@ -1,7 +1,7 @@
 //! The rule-based planner: recognises places, years, sectors, stressors and the intent of a
 //! question with plain rules, and emits a Plan of typed trade tasks.
 
-use cb_protocol::{AccountKind, LcaTask, MrioSource, Plan, Task, TaskSpec, TradeTask};
+use cb_protocol::{AccountKind, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec, TradeTask};
 
 use super::places::{Gazetteer, Mention, normalise, words};
 use super::{MrioVocabulary, PlanContext, PlanningError};
@@ -26,6 +26,8 @@ pub enum Intent {
     ProductFootprint,
     /// What the EU CBAM charges on an import.
     Cbam,
+    /// What a forest or other natural sink removes (IPCC AFOLU).
+    ForestSink,
 }
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
@@ -70,6 +72,24 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
 pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     if any(norm, &["cbam", "carbon border"]) {
         return Some(Intent::Cbam);
+    }
+    if has_word(
+        norm,
+        &[
+            "forest",
+            "forests",
+            "woodland",
+            "woodlands",
+            "rainforest",
+            "plantation",
+        ],
+    ) && any(
+        norm,
+        &[
+            "remov", "sequest", "absorb", "sink", "take up", "capture", "store", "uptake", "co2", "carbon",
+        ],
+    ) {
+        return Some(Intent::ForestSink);
     }
     if any(norm, &["uslci", "life cycle", "lca ", "cradle"]) || product_amount(norm).is_some() {
         return Some(Intent::ProductFootprint);
@@ -332,6 +352,74 @@ fn cbam_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
     (tonnes, price, actual)
 }
 
+/// Numbers of a forest question: area in hectares ("10,000 ha", "5 000 hectares", "20 km²"),
+/// above-ground growth ("growing 5 t …"), root-to-shoot ratio ("root-to-shoot ratio of 0.37"),
+/// and years ("over 10 years").
+fn forest_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>, Option<u32>) {
+    let toks: Vec<String> = question
+        .split_whitespace()
+        .map(|t| {
+            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ','))
+                .to_lowercase()
+        })
+        .collect();
+    let (mut area, mut growth, mut r, mut years) = (None, None, None, None);
+    for i in 0..toks.len() {
+        let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
+            continue;
+        };
+        let next = toks.get(i + 1).map(String::as_str).unwrap_or_default();
+        let prev = if i > 0 { toks[i - 1].as_str() } else { "" };
+        let prev2 = if i > 1 { toks[i - 2].as_str() } else { "" };
+        if next == "ha" || next.starts_with("hectare") {
+            area = Some(v);
+        } else if next == "km2" || next == "km²" {
+            area = Some(v * 100.0);
+        } else if prev == "growing" || prev2 == "growing" {
+            growth = Some(v);
+        } else if toks[i.saturating_sub(3)..i].iter().any(|t| t.contains("shoot"))
+            || prev == "r"
+            || prev == "r="
+        {
+            r = Some(v);
+        } else if next.starts_with("year") && (prev == "over" || prev == "for" || prev == "next") && v >= 1.0
+        {
+            years = Some(v.min(1000.0) as u32);
+        }
+    }
+    (area, growth, r, years)
+}
+
+/// Ecological zone and continent named in a forest question.
+fn forest_zone_continent(norm: &str) -> (Option<&'static str>, Option<&'static str>) {
+    const ZONES: &[(&str, &str)] = &[
+        (" tropical rain", "tropical rainforest"),
+        (" rainforest", "tropical rainforest"),
+        (" rain forest", "tropical rainforest"),
+        (" tropical moist", "tropical moist forest"),
+        (" tropical dry", "tropical dry forest"),
+        (" tropical mountain", "tropical mountain system"),
+        (" tropical montane", "tropical mountain system"),
+        (" mediterranean", "mediterranean"),
+        (" subtropical", "subtropical"),
+        (" temperate", "temperate"),
+        (" boreal", "boreal"),
+    ];
+    const CONTINENTS: &[(&str, &str)] = &[
+        (" africa", "africa"),
+        (" asia", "asia"),
+        (" europe", "europe"),
+        (" america", "americas"),
+        (" amazon", "americas"),
+        (" brazil", "americas"),
+        (" oceania", "oceania"),
+        (" australia", "oceania"),
+    ];
+    let zone = ZONES.iter().find(|(k, _)| norm.contains(k)).map(|(_, z)| *z);
+    let continent = CONTINENTS.iter().find(|(k, _)| norm.contains(k)).map(|(_, c)| *c);
+    (zone, continent)
+}
+
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
 /// when an MRIO is given, against its regions.
 /// The impact method a footprint question asks for: GWP20 when it names a 20-year horizon,
@@ -466,6 +554,44 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     actual_indirect: None,
                     ets_price,
                     origin_carbon_price: None,
+                }),
+            ));
+        }
+        Intent::ForestSink => {
+            let (area, growth, root_shoot, years) = forest_numbers(q);
+            let area_ha = area.ok_or_else(|| {
+                unplannable("Say how large the forest is, e.g. \"10,000 ha of temperate forest in Europe\".")
+            })?;
+            let (zone, continent) = forest_zone_continent(&norm);
+            if growth.is_none() && (zone.is_none() || continent.is_none()) {
+                return Err(unplannable(
+                    "Name the forest's ecological zone and continent (e.g. \"tropical rainforest in Africa\"), \
+                     or its growth (e.g. \"growing 5 t of dry matter per hectare per year\").",
+                ));
+            }
+            let years = years.unwrap_or(1);
+            described = format!(
+                "annual net CO2 of {area_ha} ha of {}{} by the IPCC gain-loss method",
+                zone.map(|z| if z.contains("forest") || z.contains("system") {
+                    z.to_string()
+                } else {
+                    format!("{z} forest")
+                })
+                .unwrap_or_else(|| "forest".into()),
+                continent.map(|c| format!(" in {c}")).unwrap_or_default()
+            );
+            tasks.push(Task::new(
+                "forest-sink",
+                TaskSpec::Sinks(SinksTask::Forest {
+                    area_ha,
+                    zone: zone.map(str::to_string),
+                    continent: continent.map(str::to_string),
+                    growth_t_dm_per_ha_yr: growth,
+                    root_shoot,
+                    carbon_fraction: None,
+                    removals_m3: None,
+                    bcef_r: None,
+                    years,
                 }),
             ));
         }
@@ -680,7 +806,7 @@ mod tests {
             .iter()
             .filter_map(|t| match &t.spec {
                 TaskSpec::Trade(tt) => Some(tt),
-                TaskSpec::Lca(_) => None,
+                TaskSpec::Lca(_) | TaskSpec::Sinks(_) => None,
             })
             .collect()
     }
@@ -838,6 +964,56 @@ mod tests {
         let err =
             plan_with_rules("What are the consumption emissions?", &PlanContext::default()).unwrap_err();
         assert!(err.to_string().contains("Name a country"), "{err}");
+    }
+
+    #[test]
+    fn forest_sink_questions() {
+        let plan = plan_with_rules(
+            "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        match &plan.tasks[0].spec {
+            TaskSpec::Sinks(SinksTask::Forest {
+                area_ha,
+                zone,
+                continent,
+                years,
+                ..
+            }) => {
+                assert_eq!(*area_ha, 10_000.0);
+                assert_eq!(
+                    (zone.as_deref(), continent.as_deref()),
+                    (Some("temperate"), Some("europe"))
+                );
+                assert_eq!(*years, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        let plan = plan_with_rules(
+            "How much carbon does a 1,000 ha forest growing 5 t d.m. per hectare per year with a \
+             root-to-shoot ratio of 0.37 sequester over 10 years?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        match &plan.tasks[0].spec {
+            TaskSpec::Sinks(SinksTask::Forest {
+                area_ha,
+                growth_t_dm_per_ha_yr,
+                root_shoot,
+                years,
+                ..
+            }) => {
+                assert_eq!(
+                    (*area_ha, *growth_t_dm_per_ha_yr, *root_shoot, *years),
+                    (1000.0, Some(5.0), Some(0.37), 10)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let err =
+            plan_with_rules("How much CO2 does my forest remove?", &PlanContext::default()).unwrap_err();
+        assert!(err.to_string().contains("how large"), "{err}");
     }
 
     fn lca(plan: &Plan) -> &LcaTask {
