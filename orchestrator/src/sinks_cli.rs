@@ -29,6 +29,34 @@ pub enum SinksCommand {
     LandUseChange(LandUseChangeArgs),
     /// Harvested wood products by first-order decay (Eq. 12.1): stock and stock change per year.
     Hwp(HwpArgs),
+    /// Biomass carbon change between two inventories by the stock-difference method (Eqs. 2.5, 2.8).
+    StockDifference(StockDifferenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StockDifferenceArgs {
+    #[arg(long)]
+    pub area_ha: f64,
+    /// Merchantable growing stock (m³/ha) at the first and the second inventory.
+    #[arg(long)]
+    pub volume_t1: f64,
+    #[arg(long)]
+    pub volume_t2: f64,
+    /// Years of the two inventories.
+    #[arg(long)]
+    pub t1: f64,
+    #[arg(long)]
+    pub t2: f64,
+    /// BCEF_S (t d.m./m³).
+    #[arg(long)]
+    pub bcef_s: f64,
+    #[arg(long)]
+    pub root_shoot: f64,
+    /// Carbon fraction of dry matter (default 0.47, Table 4.3).
+    #[arg(long)]
+    pub carbon_fraction: Option<f64>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -572,6 +600,49 @@ pub fn run(command: SinksCommand, out: &mut dyn Write) -> Result<()> {
                 years: a.years,
             })?;
             print_account(&account, &format!("{} ha converted", a.area_ha), a.json, out)
+        }
+        SinksCommand::StockDifference(a) => {
+            for (name, v) in [
+                ("--area-ha", a.area_ha),
+                ("--volume-t1", a.volume_t1),
+                ("--volume-t2", a.volume_t2),
+                ("--bcef-s", a.bcef_s),
+                ("--root-shoot", a.root_shoot),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    bail!("{name} must be a non-negative number, got {v}");
+                }
+            }
+            let cf = a.carbon_fraction.unwrap_or(defaults::carbon_fraction().value);
+            if !(0.0..=1.0).contains(&cf) {
+                bail!("--carbon-fraction must be between 0 and 1, got {cf}");
+            }
+            let stock = |v: f64| {
+                cb_sinks::engine::biomass_stock_from_volume(a.area_ha, v, a.bcef_s, a.root_shoot, cf)
+            };
+            let (c1, c2) = (stock(a.volume_t1), stock(a.volume_t2));
+            let Some(dc) = cb_sinks::engine::stock_difference(c1, c2, a.t1, a.t2) else {
+                bail!("--t2 ({}) must be later than --t1 ({})", a.t2, a.t1);
+            };
+            let co2 = cb_sinks::engine::co2_flux_from_stock_change(dc);
+            if a.json {
+                let doc = json!({
+                    "method": "IPCC 2006 Vol. 4 Eqs. 2.5 and 2.8: C = A × V × BCEF_S × (1 + R) × CF; ΔC = (C_t2 − C_t1) / (t2 − t1)",
+                    "stock_t1_c_t": c1, "stock_t2_c_t": c2, "annual_change_c_t": dc,
+                    "net_co2_t_per_year": co2, "carbon_fraction": cf,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "Biomass carbon {c1:.1} t C in {} and {c2:.1} t C in {}: {dc:.1} t C per year, net CO2 {} per year \
+                     (negative = removal).",
+                    a.t1,
+                    a.t2,
+                    format_quantity(co2, "t CO2")
+                )?;
+            }
+            Ok(())
         }
         SinksCommand::Hwp(a) => {
             let inflows: Vec<f64> = a

@@ -512,12 +512,31 @@ fn lca_bad_input() {
         "--product",
         "steel",
         "--method",
-        "ipcc-ar6-gwp20",
+        "ipcc-ar5-gwp100",
     ]);
     assert!(
-        err.contains("unknown impact method") && err.contains("ipcc-ar6-gwp100"),
+        err.contains("unknown impact method")
+            && err.contains("ipcc-ar6-gwp100")
+            && err.contains("ipcc-ar6-gwp20"),
         "{err}"
     );
+    // GWP20 is bundled: the same system scores higher (methane 82.5 instead of 29.8).
+    let score = |method: &str| {
+        cb.json(&[
+            "lca",
+            "footprint",
+            "--db",
+            &db,
+            "--product",
+            "steel",
+            "--method",
+            method,
+            "--json",
+        ])["score"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(score("ipcc-ar6-gwp20") > score("ipcc-ar6-gwp100"));
     let err = cb.fails(&["lca", "footprint", "--db", &db, "--product", "aluminium"]);
     assert!(
         err.contains("no process or product matches \"aluminium\""),
