@@ -20,3 +20,26 @@ if command -v rustup >/dev/null 2>&1; then
         fi
     done
 fi
+
+# The factory agent links HiGHS (the `highs` crate builds it from source): that needs cmake, a
+# C++ compiler and libclang (for bindgen). Installed from Debian's packages where missing.
+need_pkgs=()
+command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
+command -v c++ >/dev/null 2>&1 || need_pkgs+=(g++)
+if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 \
+    && [ -z "${LIBCLANG_PATH:-}" ]; then
+    need_pkgs+=(libclang-dev)
+fi
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "installing ${need_pkgs[*]} (needed to build HiGHS)" >&2
+        if [ "$(id -u)" -eq 0 ]; then
+            apt-get install -y -q "${need_pkgs[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${need_pkgs[@]}" >&2; }
+        else
+            sudo apt-get install -y -q "${need_pkgs[@]}" >&2
+        fi
+    else
+        echo "error: install ${need_pkgs[*]} (cmake, a C++ compiler and libclang build the HiGHS solver), then run this again." >&2
+        exit 1
+    fi
+fi

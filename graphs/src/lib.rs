@@ -174,6 +174,8 @@ impl SupplyChainGraph {
                 NodeKind::Atmosphere => "cloud",
                 NodeKind::Process => "component",
                 NodeKind::Sink => "invtriangle",
+                NodeKind::PlantUnit => "box3d",
+                NodeKind::Supply => "cylinder",
             };
             let _ = writeln!(
                 s,

@@ -258,6 +258,24 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         )
                     ),
                     TaskSpec::Sinks(_) => sink_text(&out.quantities),
+                    TaskSpec::Factory(cb_protocol::FactoryTask::Optimize { .. }) => format!(
+                        "Operating the plant at least cost (hourly schedule):\n{}",
+                        listing(
+                            &out.quantities,
+                            &["emissions", "cost", "emissions_cut", "cost_saving"],
+                            8,
+                            false
+                        )
+                    ),
+                    TaskSpec::Factory(cb_protocol::FactoryTask::Macc { .. }) => format!(
+                        "Abatement measures, cheapest first (EUR per t CO2 abated):\n{}",
+                        listing(
+                            &out.quantities,
+                            &["abatement_cost", "least_cost_set_cost"],
+                            12,
+                            false
+                        )
+                    ),
                     TaskSpec::Trade(params) => match params {
                         TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
                         TradeTask::MrioAccounts { .. } => format!(

@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CbamCommand,
     },
+    /// Industrial plants: hourly simulation, least-cost operation (HiGHS), abatement cost curves.
+    Factory {
+        #[command(subcommand)]
+        command: crate::factory_cli::FactoryCommand,
+    },
     /// Natural sinks: IPCC AFOLU accounts for forests, soils, land-use change and harvested wood.
     Sinks {
         #[command(subcommand)]
@@ -165,6 +170,8 @@ pub enum SchemaKind {
     Plan,
     /// A task's result.
     TaskResult,
+    /// A factory plant file (TOML, described as JSON Schema).
+    Plant,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +281,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let schema = match which {
                 SchemaKind::Plan => cb_protocol::plan_schema(),
                 SchemaKind::TaskResult => cb_protocol::task_result_schema(),
+                SchemaKind::Plant => cb_factory::model::plant_schema(),
             };
             writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
             Ok(())
@@ -282,6 +290,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Lca { command } => lca(command, out),
         Command::Cbam { command } => cbam(command, out),
         Command::Sinks { command } => crate::sinks_cli::run(command, out),
+        Command::Factory { command } => crate::factory_cli::run(command, out),
     }
 }
 

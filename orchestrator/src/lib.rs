@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod cli;
 pub mod dispatch;
+pub mod factory_cli;
 pub mod journal;
 pub mod orchestrator;
 pub mod planner;

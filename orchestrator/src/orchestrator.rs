@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use cb_agent_runtime::{Agent, AgentActor};
+use cb_factory::agent::FactoryAgent;
 use cb_graphs::{GraphError, SupplyChainGraph};
 use cb_lca::agent::LcaAgent;
 use cb_protocol::{AgentKind, Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
@@ -97,6 +98,7 @@ async fn start_kind(
         AgentKind::Trade => start_agent(TradeAgent::new(), supervisor, agents, timeout).await,
         AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, timeout).await,
         AgentKind::Sinks => start_agent(SinksAgent, supervisor, agents, timeout).await,
+        AgentKind::Factory => start_agent(FactoryAgent, supervisor, agents, timeout).await,
     }
 }
 

@@ -971,3 +971,173 @@ fn ask_about_forest_sinks() {
         "{err}"
     );
 }
+
+#[test]
+fn factory_simulate_optimize_and_macc() {
+    let cb = Cbutler::new();
+    // Two days of the scrap EAF by hand: 4,000 t steel, 0.45 MWh/t, direct 0.08 + 0.411 × 0.20196 t/t.
+    let v = cb.json(&[
+        "factory",
+        "simulate",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "48",
+        "--json",
+    ]);
+    let t = &v["totals"];
+    assert!((t["delivered_t"].as_f64().unwrap() - 4000.0).abs() < 1e-6);
+    assert!((t["electricity_mwh"].as_f64().unwrap() - 1800.0).abs() < 1e-6);
+    assert!((t["direct_co2_t"].as_f64().unwrap() - 4000.0 * (0.08 + 0.411 * 0.20196)).abs() < 1e-6);
+    assert_eq!(v["series"].as_array().unwrap().len(), 48);
+
+    // A week at 80 EUR/t: never worse than the baseline under its own objective.
+    let v = cb.json(&[
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "168",
+        "--carbon-price",
+        "80",
+        "--json",
+    ]);
+    let (b, o) = (&v["baseline"], &v["optimized"]);
+    for key in ["emissions_t", "cost_eur"] {
+        assert!(b[key].is_number() && o[key].is_number(), "{v}");
+    }
+    assert!(o["objective"].as_f64().unwrap() <= b["objective"].as_f64().unwrap() + 1e-6);
+    assert!(
+        o["emissions_t"].as_f64().unwrap() < b["emissions_t"].as_f64().unwrap(),
+        "shifting cuts grid CO2"
+    );
+    assert_eq!(
+        v["schedule"]["electric arc furnace"].as_array().unwrap().len(),
+        168
+    );
+    assert!(
+        v["solver"]["integer_columns"].as_u64().unwrap() > 0,
+        "on/off decisions make it a MILP"
+    );
+
+    // Every bundled plant optimises over a day.
+    let plants = cb.ok(&["factory", "plants"]);
+    for id in plants.lines().map(|l| l.split_whitespace().next().unwrap()) {
+        let v = cb.json(&[
+            "factory",
+            "optimize",
+            "--plant",
+            id,
+            "--hours",
+            "24",
+            "--carbon-price",
+            "80",
+            "--json",
+        ]);
+        assert!(
+            v["optimized"]["objective"].as_f64().unwrap()
+                <= v["baseline"]["objective"].as_f64().unwrap() + 1e-6,
+            "{id}"
+        );
+    }
+
+    // The MACC and the least-cost set, with an SVG.
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("macc.svg");
+    let v = cb.json(&[
+        "factory",
+        "macc",
+        "--plant",
+        "scrap-eaf",
+        "--target-t",
+        "70000",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    let costs: Vec<f64> = v["series"]["cost_eur_per_t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(costs.windows(2).all(|w| w[0] <= w[1]));
+    assert!(v["selection"]["abatement_t_per_yr"].as_f64().unwrap() >= 70000.0);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn factory_bad_input() {
+    let cb = Cbutler::new();
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = std::fs::read_to_string(format!(
+        "{}/../data/factory/plants/scrap-eaf.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    // A malformed plant file: the field and the line.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        bundled.replace("capacity_t_per_h = 120", "capacity_t_per_h = \"big\""),
+    )
+    .unwrap();
+    let err = cb.fails(&["factory", "simulate", "--plant", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("line 8") && err.contains("capacity_t_per_h"),
+        "{err}"
+    );
+    // Demand beyond capacity: the binding constraint is named.
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, bundled.replace("t_per_day = 2000", "t_per_day = 5000")).unwrap();
+    let err = cb.fails(&[
+        "factory",
+        "optimize",
+        "--plant",
+        big.to_str().unwrap(),
+        "--hours",
+        "24",
+    ]);
+    assert!(
+        err.contains("capacity") && err.contains("electric arc furnace"),
+        "{err}"
+    );
+    let err = cb.fails(&["factory", "optimize", "--plant", "no-such-plant"]);
+    assert!(err.contains("bundled: scrap-eaf"), "{err}");
+    // A profile with a gap.
+    let prof = dir.path().join("p.csv");
+    std::fs::write(
+        &prof,
+        "hour,price_eur_per_mwh,grid_co2_t_per_mwh\n0,50,0.3\n2,50,0.3\n",
+    )
+    .unwrap();
+    let err = cb.fails(&[
+        "factory",
+        "simulate",
+        "--plant",
+        "scrap-eaf",
+        "--profile",
+        prof.to_str().unwrap(),
+    ]);
+    assert!(err.contains("line 3") && err.contains("expected hour 1"), "{err}");
+    let schema = cb.json(&["schema", "plant"]);
+    assert!(schema["properties"]["units"].is_object());
+}
+
+#[test]
+fn ask_how_a_plant_cuts_emissions() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "How can an EAF steel plant in Germany cut emissions at least cost with a carbon price of 80 EUR/t?",
+        "--json",
+    ]);
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("Operating the plant at least cost"), "{text}");
+    assert!(text.contains("Abatement measures, cheapest first"), "{text}");
+    assert!(
+        v.to_string().contains("SYNTHETIC"),
+        "the synthetic profile is named"
+    );
+}

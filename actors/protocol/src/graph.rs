@@ -21,6 +21,10 @@ pub enum NodeKind {
     Process,
     /// A natural sink (forest, soil, harvested wood) that takes carbon out of the atmosphere.
     Sink,
+    /// A unit of an industrial plant (furnace, kiln, electrolyser, …).
+    PlantUnit,
+    /// Where a plant buys energy or inputs: the grid, a fuel, a raw material.
+    Supply,
 }
 
 /// What an edge of the graph stands for.

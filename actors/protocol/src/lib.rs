@@ -8,6 +8,7 @@
 //! The Plan's JSON Schema is generated from these types ([`plan_schema`]), so an LLM planner can be
 //! constrained to it and its output checked against it before anything runs.
 
+mod factory;
 mod graph;
 mod lca;
 mod plan;
@@ -16,6 +17,7 @@ mod result;
 mod sinks;
 mod trade;
 
+pub use factory::FactoryTask;
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
 pub use lca::LcaTask;
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};

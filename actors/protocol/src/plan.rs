@@ -5,6 +5,7 @@ use petgraph::graph::DiGraph;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::factory::FactoryTask;
 use crate::lca::LcaTask;
 use crate::sinks::SinksTask;
 use crate::trade::TradeTask;
@@ -19,16 +20,24 @@ pub enum AgentKind {
     Lca,
     /// Natural sinks: IPCC AFOLU accounting for forests, soils, land-use change and harvested wood.
     Sinks,
+    /// Factory simulation and optimal operation of industrial plants.
+    Factory,
 }
 
 impl AgentKind {
-    pub const ALL: [AgentKind; 3] = [AgentKind::Trade, AgentKind::Lca, AgentKind::Sinks];
+    pub const ALL: [AgentKind; 4] = [
+        AgentKind::Trade,
+        AgentKind::Lca,
+        AgentKind::Sinks,
+        AgentKind::Factory,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AgentKind::Trade => "trade",
             AgentKind::Lca => "lca",
             AgentKind::Sinks => "sinks",
+            AgentKind::Factory => "factory",
         }
     }
 }
@@ -73,6 +82,7 @@ pub enum TaskSpec {
     Trade(TradeTask),
     Lca(LcaTask),
     Sinks(SinksTask),
+    Factory(FactoryTask),
 }
 
 impl TaskSpec {
@@ -81,6 +91,7 @@ impl TaskSpec {
             TaskSpec::Trade(_) => AgentKind::Trade,
             TaskSpec::Lca(_) => AgentKind::Lca,
             TaskSpec::Sinks(_) => AgentKind::Sinks,
+            TaskSpec::Factory(_) => AgentKind::Factory,
         }
     }
 }
@@ -173,6 +184,7 @@ impl Plan {
                 TaskSpec::Trade(t) => t.validate(),
                 TaskSpec::Lca(t) => t.validate(),
                 TaskSpec::Sinks(t) => t.validate(),
+                TaskSpec::Factory(t) => t.validate(),
             };
             checked.map_err(|(field, reason)| PlanError::InvalidParameter {
                 task: task.id.0.clone(),

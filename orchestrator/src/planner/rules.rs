@@ -1,7 +1,9 @@
 //! The rule-based planner: recognises places, years, sectors, stressors and the intent of a
 //! question with plain rules, and emits a Plan of typed trade tasks.
 
-use cb_protocol::{AccountKind, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec, TradeTask};
+use cb_protocol::{
+    AccountKind, FactoryTask, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec, TradeTask,
+};
 
 use super::places::{Gazetteer, Mention, normalise, words};
 use super::{MrioVocabulary, PlanContext, PlanningError};
@@ -28,6 +30,8 @@ pub enum Intent {
     Cbam,
     /// What a forest or other natural sink removes (IPCC AFOLU).
     ForestSink,
+    /// How an industrial plant can cut emissions: optimal operation and abatement measures.
+    Plant,
 }
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
@@ -72,6 +76,21 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
 pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     if any(norm, &["cbam", "carbon border"]) {
         return Some(Intent::Cbam);
+    }
+    let plant_verbs = [
+        "cut",
+        "reduc",
+        "optimi",
+        "schedul",
+        "least cost",
+        "abat",
+        "lower",
+        "decarboni",
+        "operat",
+        "flexib",
+    ];
+    if bundled_plant(norm).is_some() && any(norm, &plant_verbs) {
+        return Some(Intent::Plant);
     }
     if has_word(
         norm,
@@ -390,6 +409,56 @@ fn forest_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>, Opt
     (area, growth, r, years)
 }
 
+/// The bundled plant a question is about ("an EAF steel plant", "a cement plant with carbon
+/// capture", "green ammonia").
+pub fn bundled_plant(norm: &str) -> Option<&'static str> {
+    let capture = any(norm, &[" ccs", "carbon capture", " ccus", "capture"]);
+    if has(norm, "ammonia") {
+        return Some(
+            if any(norm, &["electroly", "green ammonia", "renewable hydrogen"]) {
+                "ammonia-electrolysis"
+            } else if capture {
+                "ammonia-smr-ccs"
+            } else {
+                "ammonia-smr"
+            },
+        );
+    }
+    if any(norm, &["cement", "clinker", " kiln"]) {
+        return Some(if capture { "cement-ccs" } else { "cement" });
+    }
+    if any(norm, &["blast furnace", " bf bof", " bof ", "integrated steel"]) {
+        return Some("bf-bof");
+    }
+    if has_word(norm, &["dri", "hdri"]) || has(norm, "direct reduc") {
+        return Some(if any(norm, &["hydrogen", " h2 ", "h2 dri", "green"]) {
+            "h2-dri-eaf"
+        } else {
+            "gas-dri-eaf"
+        });
+    }
+    if has_word(norm, &["eaf"])
+        || has(norm, "electric arc")
+        || (has(norm, "steel") && any(norm, &["plant", "mill", "works"]))
+    {
+        return Some("scrap-eaf");
+    }
+    None
+}
+
+/// The horizon a plant question asks about, in hours (default a week).
+fn plant_hours(norm: &str) -> u32 {
+    if has_word(norm, &["year", "annual", "annually", "yearly"]) {
+        8760
+    } else if has_word(norm, &["month", "monthly"]) {
+        720
+    } else if has_word(norm, &["day", "daily", "today", "tomorrow"]) {
+        24
+    } else {
+        168
+    }
+}
+
 /// Ecological zone and continent named in a forest question.
 fn forest_zone_continent(norm: &str) -> (Option<&'static str>, Option<&'static str>) {
     const ZONES: &[(&str, &str)] = &[
@@ -556,6 +625,34 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     origin_carbon_price: None,
                 }),
             ));
+        }
+        Intent::Plant => {
+            let plant = bundled_plant(&norm).expect("the intent needs a plant");
+            let (_, price, _) = cbam_numbers(q);
+            let carbon_price = price.unwrap_or(0.0);
+            let hours = plant_hours(&norm);
+            described = format!(
+                "least-cost operation of the bundled {plant} plant over {hours} h at {carbon_price} EUR/t CO2, \
+                 and its abatement measures"
+            );
+            tasks.push(Task::new(
+                "plant-operation",
+                TaskSpec::Factory(FactoryTask::Optimize {
+                    plant: plant.to_string(),
+                    hours,
+                    carbon_price,
+                }),
+            ));
+            if cb_factory::bundled::MEASURES.iter().any(|(id, _)| *id == plant) {
+                tasks.push(Task::new(
+                    "plant-measures",
+                    TaskSpec::Factory(FactoryTask::Macc {
+                        plant: plant.to_string(),
+                        target_t_per_yr: None,
+                        carbon_price: price,
+                    }),
+                ));
+            }
         }
         Intent::ForestSink => {
             let (area, growth, root_shoot, years) = forest_numbers(q);
@@ -806,7 +903,7 @@ mod tests {
             .iter()
             .filter_map(|t| match &t.spec {
                 TaskSpec::Trade(tt) => Some(tt),
-                TaskSpec::Lca(_) | TaskSpec::Sinks(_) => None,
+                TaskSpec::Lca(_) | TaskSpec::Sinks(_) | TaskSpec::Factory(_) => None,
             })
             .collect()
     }
@@ -964,6 +1061,47 @@ mod tests {
         let err =
             plan_with_rules("What are the consumption emissions?", &PlanContext::default()).unwrap_err();
         assert!(err.to_string().contains("Name a country"), "{err}");
+    }
+
+    #[test]
+    fn plant_questions() {
+        let plan = plan_with_rules(
+            "How can an EAF steel plant in Germany cut emissions at least cost with a carbon price of 80 EUR/t?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.tasks[0].spec,
+            TaskSpec::Factory(FactoryTask::Optimize {
+                plant: "scrap-eaf".into(),
+                hours: 168,
+                carbon_price: 80.0
+            })
+        );
+        assert!(matches!(
+            &plan.tasks[1].spec,
+            TaskSpec::Factory(FactoryTask::Macc { .. })
+        ));
+        for (q, id) in [
+            (
+                "How should a cement plant with carbon capture operate to cut emissions?",
+                "cement-ccs",
+            ),
+            (
+                "Optimise the schedule of a green ammonia plant over a day",
+                "ammonia-electrolysis",
+            ),
+            (
+                "How can a hydrogen DRI steel plant reduce its costs over a year?",
+                "h2-dri-eaf",
+            ),
+        ] {
+            let plan = plan_with_rules(q, &PlanContext::default()).unwrap();
+            match &plan.tasks[0].spec {
+                TaskSpec::Factory(FactoryTask::Optimize { plant, .. }) => assert_eq!(plant, id, "{q}"),
+                other => panic!("{q}: {other:?}"),
+            }
+        }
     }
 
     #[test]

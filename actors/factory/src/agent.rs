@@ -1,0 +1,281 @@
+//! The factory agent's work: a [`FactoryTask`] in, Quantities and a graph of plant units and
+//! their energy and material flows out; and its actor.
+
+use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::{
+    AgentKind, EdgeKind, FactoryTask, GraphEdge, GraphFragment, GraphNode, LabeledQuantity, NodeKind,
+    Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec,
+};
+
+use crate::FactoryError;
+use crate::bundled;
+use crate::engine::optimize::{Objective, optimize_against_baseline};
+use crate::engine::simulate::{Run, simulate};
+use crate::model::Plant;
+
+/// The factory agent (stateless: plants and the profile are compiled in or read per task).
+#[derive(Default)]
+pub struct FactoryAgent;
+
+/// The factory agent's actor.
+pub type FactoryActor = AgentActor<FactoryAgent>;
+
+impl From<FactoryError> for TaskError {
+    fn from(e: FactoryError) -> Self {
+        let kind = match e {
+            FactoryError::NotFound(_) => TaskErrorKind::NotFound,
+            FactoryError::Balance(_) | FactoryError::Solver(_) => TaskErrorKind::Internal,
+            _ => TaskErrorKind::InvalidInput,
+        };
+        TaskError::new(kind, e.to_string())
+    }
+}
+
+impl Agent for FactoryAgent {
+    const KIND: AgentKind = AgentKind::Factory;
+
+    fn run(&mut self, task: &TaskSpec) -> Result<TaskOutput, TaskError> {
+        match task {
+            TaskSpec::Factory(t) => run_factory(t),
+            other => Err(wrong_agent(Self::KIND, other)),
+        }
+    }
+}
+
+fn quantity(measure: &str, label: String, plant: &str, q: Quantity) -> LabeledQuantity {
+    LabeledQuantity {
+        measure: measure.into(),
+        label,
+        dimensions: [("plant".to_string(), plant.to_string())].into_iter().collect(),
+        quantity: q,
+    }
+}
+
+/// Runs one factory task.
+pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
+    match task {
+        FactoryTask::Optimize {
+            plant,
+            hours,
+            carbon_price,
+        } => {
+            let p = bundled::plant(plant)?;
+            let profile = bundled::profile().horizon(*hours as usize);
+            let objective = Objective::MinCost {
+                carbon_price: *carbon_price,
+                price_indirect: true,
+            };
+            let (baseline, opt, kept) = optimize_against_baseline(&p, &profile, objective)?;
+            let base = simulate(&p, &profile, &baseline, |_, _| {})?;
+            let best = simulate(&p, &profile, &opt.schedule, |_, _| {})?;
+            let prov = Provenance::new(
+                format!("bundled plant {plant}"),
+                "data/factory (factors cited in the plant file; prices illustrative)",
+                format!(
+                    "least-cost hourly schedule (HiGHS {}), cost + {carbon_price} EUR/t × (direct + grid CO2)",
+                    if opt.solver.integer_columns > 0 { "MILP" } else { "LP" }
+                ),
+            )
+            .param("hours", hours)
+            .param("carbon_price_eur_per_t", carbon_price)
+            .param("profile", "bundled SYNTHETIC hourly grid profile");
+            let mut out = TaskOutput::default();
+            for (case, run) in [("baseline", &base), ("optimized", &best)] {
+                out.quantities.push(quantity(
+                    "emissions",
+                    format!("{} emissions, {case} (direct + grid), {hours} h", p.name),
+                    plant,
+                    Quantity::new(run.totals.emissions_t, "t CO2", prov.clone()),
+                ));
+                out.quantities.push(quantity(
+                    "cost",
+                    format!(
+                        "{} operating cost, {case}, {hours} h (without carbon price)",
+                        p.name
+                    ),
+                    plant,
+                    Quantity::new(run.totals.cost_eur, "EUR", prov.clone()),
+                ));
+            }
+            let carbon_cost = |r: &Run| r.totals.cost_eur + carbon_price * r.totals.emissions_t;
+            out.quantities.push(quantity(
+                "emissions_cut",
+                format!("Emissions cut by rescheduling, {hours} h"),
+                plant,
+                Quantity::new(
+                    base.totals.emissions_t - best.totals.emissions_t,
+                    "t CO2",
+                    prov.clone(),
+                ),
+            ));
+            out.quantities.push(quantity(
+                "cost_saving",
+                format!("Saving in cost + carbon cost at {carbon_price} EUR/t, {hours} h"),
+                plant,
+                Quantity::new(carbon_cost(&base) - carbon_cost(&best), "EUR", prov.clone()),
+            ));
+            out.graph = plant_graph(&p, &best, &prov);
+            if kept {
+                out.notes.push(
+                    "The solver's schedule was no better than the baseline; the baseline is kept.".into(),
+                );
+            }
+            let binding: Vec<String> = opt
+                .binding
+                .iter()
+                .map(|b| format!("{} of {} ({} h)", b.constraint, b.subject, b.hours))
+                .collect();
+            if !binding.is_empty() {
+                out.notes
+                    .push(format!("Binding constraints: {}.", binding.join(", ")));
+            }
+            out.notes.push(
+                "The hourly prices and grid intensities are a SYNTHETIC profile bundled for examples; capacities and \
+                 prices in the plant file are illustrative. Pass your own with `cbutler factory optimize --profile`."
+                    .into(),
+            );
+            Ok(out)
+        }
+        FactoryTask::Macc {
+            plant,
+            target_t_per_yr,
+            carbon_price,
+        } => {
+            let m = bundled::measures(plant)?;
+            let curve = m.curve();
+            let prov = Provenance::new(
+                format!("measures for {plant}"),
+                "data/factory/measures (ILLUSTRATIVE numbers)",
+                format!(
+                    "marginal abatement cost curve, CRF at {} discount rate",
+                    m.discount_rate
+                ),
+            );
+            let mut out = TaskOutput::default();
+            for pt in &curve {
+                out.quantities.push(LabeledQuantity {
+                    measure: "abatement_cost".into(),
+                    label: format!("{} ({:.0} t/yr)", pt.name, pt.abatement_t_per_yr),
+                    dimensions: [
+                        ("plant".to_string(), plant.clone()),
+                        ("measure".to_string(), pt.name.clone()),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    quantity: Quantity::new(pt.cost_eur_per_t, "EUR/t CO2", prov.clone()),
+                });
+            }
+            if let Some(t) = target_t_per_yr {
+                let s = m.least_cost_set(*t)?;
+                out.quantities.push(quantity(
+                    "least_cost_set_cost",
+                    format!("Least-cost set for {t:.0} t/yr: {}", s.chosen.join(", ")),
+                    plant,
+                    Quantity::new(s.annualised_cost_eur_per_yr, "EUR/yr", prov.clone()),
+                ));
+            }
+            if let Some(price) = carbon_price {
+                let paying: Vec<&str> = curve
+                    .iter()
+                    .filter(|p| p.cost_eur_per_t <= *price)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let abated: f64 = curve
+                    .iter()
+                    .filter(|p| p.cost_eur_per_t <= *price)
+                    .map(|p| p.abatement_t_per_yr)
+                    .sum();
+                out.notes.push(if paying.is_empty() {
+                    format!("No measure costs less than the carbon price of {price} EUR/t.")
+                } else {
+                    format!(
+                        "At {price} EUR/t, measures cheaper than the carbon price: {} ({abated:.0} t/yr before overlaps).",
+                        paying.join(", ")
+                    )
+                });
+            }
+            out.notes.push(m.description.clone());
+            Ok(out)
+        }
+    }
+}
+
+/// Units, supplies and flows of a run as a graph fragment.
+pub fn plant_graph(plant: &Plant, run: &Run, prov: &Provenance) -> GraphFragment {
+    let id = |name: &str| {
+        format!(
+            "unit:{}:{}",
+            plant.name.to_lowercase().replace(' ', "-"),
+            name.replace(' ', "-")
+        )
+    };
+    let mut g = GraphFragment::default();
+    g.nodes
+        .push(GraphNode::new("atmosphere", NodeKind::Atmosphere, "Atmosphere"));
+    g.nodes.push(GraphNode::new(
+        "supply:grid",
+        NodeKind::Supply,
+        "Electricity grid",
+    ));
+    let totals: Vec<f64> = (0..plant.units.len())
+        .map(|u| run.hours.iter().map(|h| h.production_t[u]).sum())
+        .collect();
+    for (u, unit) in plant.units.iter().enumerate() {
+        let mut node = GraphNode::new(id(&unit.name), NodeKind::PlantUnit, &unit.name);
+        node.attributes.insert("product".into(), unit.product.clone());
+        node.quantities.insert(
+            "production".into(),
+            Quantity::new(totals[u], format!("t {}", unit.product), prov.clone()),
+        );
+        g.nodes.push(node);
+        let mwh = totals[u] * plant.electricity_mwh_per_t(unit);
+        if mwh > 0.0 {
+            g.edges.push(GraphEdge {
+                from: "supply:grid".into(),
+                to: id(&unit.name),
+                kind: EdgeKind::Supplies,
+                quantity: Some(Quantity::new(mwh, "MWh", prov.clone())),
+            });
+        }
+        for (f, per_t) in &unit.fuels {
+            let fid = format!("supply:{f}");
+            if !g.nodes.iter().any(|n| n.id == fid) {
+                g.nodes.push(GraphNode::new(&fid, NodeKind::Supply, f));
+            }
+            g.edges.push(GraphEdge {
+                from: fid,
+                to: id(&unit.name),
+                kind: EdgeKind::Supplies,
+                quantity: Some(Quantity::new(per_t * totals[u], "MWh", prov.clone())),
+            });
+        }
+        for (p, a) in &unit.inputs {
+            let from = match plant.units.iter().find(|v| &v.product == p) {
+                Some(v) => id(&v.name),
+                None => {
+                    let sid = format!("supply:{p}");
+                    if !g.nodes.iter().any(|n| n.id == sid) {
+                        g.nodes.push(GraphNode::new(&sid, NodeKind::Supply, p));
+                    }
+                    sid
+                }
+            };
+            g.edges.push(GraphEdge {
+                from,
+                to: id(&unit.name),
+                kind: EdgeKind::Supplies,
+                quantity: Some(Quantity::new(a * totals[u], format!("t {p}"), prov.clone())),
+            });
+        }
+        let direct = totals[u] * plant.direct_co2_t_per_t(unit);
+        if direct > 0.0 {
+            g.edges.push(GraphEdge {
+                from: id(&unit.name),
+                to: "atmosphere".into(),
+                kind: EdgeKind::TerritorialEmissions,
+                quantity: Some(Quantity::new(direct, "t CO2", prov.clone())),
+            });
+        }
+    }
+    g
+}

@@ -1,0 +1,124 @@
+//! The plants, measures and hourly profile compiled into the binary (`data/factory/`).
+
+use crate::FactoryError;
+use crate::engine::macc::Measures;
+use crate::model::Plant;
+use crate::profile::Profile;
+
+/// Bundled plant ids and their files.
+pub const PLANTS: &[(&str, &str)] = &[
+    (
+        "scrap-eaf",
+        include_str!("../../../data/factory/plants/scrap-eaf.toml"),
+    ),
+    (
+        "gas-dri-eaf",
+        include_str!("../../../data/factory/plants/gas-dri-eaf.toml"),
+    ),
+    (
+        "h2-dri-eaf",
+        include_str!("../../../data/factory/plants/h2-dri-eaf.toml"),
+    ),
+    ("bf-bof", include_str!("../../../data/factory/plants/bf-bof.toml")),
+    ("cement", include_str!("../../../data/factory/plants/cement.toml")),
+    (
+        "cement-ccs",
+        include_str!("../../../data/factory/plants/cement-ccs.toml"),
+    ),
+    (
+        "ammonia-smr",
+        include_str!("../../../data/factory/plants/ammonia-smr.toml"),
+    ),
+    (
+        "ammonia-smr-ccs",
+        include_str!("../../../data/factory/plants/ammonia-smr-ccs.toml"),
+    ),
+    (
+        "ammonia-electrolysis",
+        include_str!("../../../data/factory/plants/ammonia-electrolysis.toml"),
+    ),
+];
+
+/// Bundled measures by plant id.
+pub const MEASURES: &[(&str, &str)] = &[(
+    "scrap-eaf",
+    include_str!("../../../data/factory/measures/scrap-eaf.toml"),
+)];
+
+/// The bundled hourly profile: SYNTHETIC (see the file's header).
+pub const PROFILE_CSV: &str = include_str!("../../../data/factory/grid-profile-synthetic.csv");
+
+/// A plant by bundled id, or from a TOML file at that path.
+pub fn plant(id_or_path: &str) -> Result<Plant, FactoryError> {
+    if let Some((id, text)) = PLANTS.iter().find(|(id, _)| *id == id_or_path) {
+        return Plant::from_toml(text, &format!("bundled plant {id}"));
+    }
+    let path = std::path::Path::new(id_or_path);
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| FactoryError::PlantFile(format!("{}: {e}", path.display())))?;
+        return Plant::from_toml(&text, &path.display().to_string());
+    }
+    Err(FactoryError::NotFound(format!(
+        "no bundled plant {id_or_path:?} and no such file; bundled: {}",
+        PLANTS.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
+    )))
+}
+
+/// Bundled measures of a plant, or measures from a TOML file at that path.
+pub fn measures(id_or_path: &str) -> Result<Measures, FactoryError> {
+    if let Some((id, text)) = MEASURES.iter().find(|(id, _)| *id == id_or_path) {
+        return Measures::from_toml(text, &format!("bundled measures {id}"));
+    }
+    let path = std::path::Path::new(id_or_path);
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| FactoryError::PlantFile(format!("{}: {e}", path.display())))?;
+        return Measures::from_toml(&text, &path.display().to_string());
+    }
+    Err(FactoryError::NotFound(format!(
+        "no bundled measures for {id_or_path:?} and no such file; bundled for: {}",
+        MEASURES.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
+    )))
+}
+
+/// The bundled profile (8,760 synthetic hours).
+pub fn profile() -> Profile {
+    Profile::from_csv(PROFILE_CSV, "bundled grid profile").expect("the bundled profile is checked by tests")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_file_loads_and_its_baseline_balances() {
+        let prof = profile().horizon(48);
+        assert_eq!(profile().hours(), 8760);
+        for (id, _) in PLANTS {
+            let p = plant(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            let run = crate::engine::simulate::simulate(
+                &p,
+                &prof,
+                &crate::engine::simulate::baseline_schedule(&p, 48),
+                |_, _| {},
+            )
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert!(run.totals.emissions_t >= 0.0 && run.totals.cost_eur > 0.0, "{id}");
+            for u in &p.units {
+                assert!(
+                    !u.source.is_empty() && p.sources.contains_key(&u.source),
+                    "{id}: {} has no source",
+                    u.name
+                );
+            }
+        }
+        measures("scrap-eaf").unwrap();
+        assert!(
+            plant("no-such-plant")
+                .unwrap_err()
+                .to_string()
+                .contains("bundled: scrap-eaf")
+        );
+    }
+}

@@ -1,0 +1,55 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What the factory agent can be asked to do. `plant` is a bundled plant id (`scrap-eaf`,
+/// `bf-bof`, `cement`, …) or a path to a plant TOML file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum FactoryTask {
+    /// The least-cost schedule at a carbon price against the steady baseline, over the first
+    /// `hours` of the bundled hourly grid profile.
+    Optimize {
+        #[schemars(length(min = 1))]
+        plant: String,
+        #[schemars(range(min = 1, max = 8784))]
+        hours: u32,
+        /// EUR per t CO2, on direct and grid emissions.
+        #[schemars(range(min = 0.0))]
+        carbon_price: f64,
+    },
+    /// The marginal abatement cost curve of the plant's bundled measures, and the least-cost set
+    /// for a target where one is given.
+    Macc {
+        #[schemars(length(min = 1))]
+        plant: String,
+        #[serde(default)]
+        target_t_per_yr: Option<f64>,
+        /// EUR per t CO2: measures cheaper than this pay for themselves against the carbon price.
+        #[serde(default)]
+        carbon_price: Option<f64>,
+    },
+}
+
+impl FactoryTask {
+    pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
+        match self {
+            FactoryTask::Optimize {
+                hours, carbon_price, ..
+            } => {
+                if !(1..=8784).contains(hours) {
+                    return Err(("hours", format!("is {hours}, must be between 1 and 8784")));
+                }
+                if !(carbon_price.is_finite() && *carbon_price >= 0.0) {
+                    return Err(("carbon_price", format!("is {carbon_price}, must be non-negative")));
+                }
+                Ok(())
+            }
+            FactoryTask::Macc { target_t_per_yr, .. } => match target_t_per_yr {
+                Some(t) if !(t.is_finite() && *t >= 0.0) => {
+                    Err(("target_t_per_yr", format!("is {t}, must be non-negative")))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+}
