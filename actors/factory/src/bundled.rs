@@ -113,7 +113,9 @@ mod tests {
                 );
             }
         }
-        measures("scrap-eaf").unwrap();
+        for (id, _) in MEASURES {
+            measures(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        }
         assert!(
             plant("no-such-plant")
                 .unwrap_err()
