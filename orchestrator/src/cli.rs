@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::factory_cli::FactoryCommand,
     },
+    /// Uncertainty: Sobol sensitivity on test functions, the pedigree matrix.
+    Uncertainty {
+        #[command(subcommand)]
+        command: crate::uncertainty_cli::UncertaintyCommand,
+    },
     /// Natural sinks: IPCC AFOLU accounts for forests, soils, land-use change and harvested wood.
     Sinks {
         #[command(subcommand)]
@@ -117,6 +122,53 @@ pub struct LcaDb {
     pub providers: Vec<String>,
 }
 
+/// Monte Carlo options of `lca footprint`.
+#[derive(Debug, Args)]
+pub struct McArgs {
+    /// Monte Carlo iterations: adds mean, standard deviation and 2.5/50/97.5 percentiles.
+    #[arg(long)]
+    pub mc: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Lognormal GSD applied to every technosphere input and biosphere exchange.
+    #[arg(long, conflicts_with = "pedigree")]
+    pub gsd: Option<f64>,
+    /// Or pedigree scores "R,C,T,G,F" (1–5 each; ecoinvent v3) giving the GSD, with
+    /// --basic-variance (of ln x, default 0).
+    #[arg(long)]
+    pub pedigree: Option<String>,
+    #[arg(long, default_value_t = 0.0)]
+    pub basic_variance: f64,
+}
+
+impl McArgs {
+    /// The GSD and how it was chosen, or an error saying what to pass.
+    fn gsd(&self) -> Result<(f64, serde_json::Value)> {
+        match (&self.gsd, &self.pedigree) {
+            (Some(g), _) => Ok((*g, json!({"gsd": g, "rule": "given with --gsd"}))),
+            (None, Some(p)) => {
+                let scores: Vec<u8> = p
+                    .split(',')
+                    .map(|x| {
+                        x.trim()
+                            .parse::<u8>()
+                            .with_context(|| format!("--pedigree: {x:?} is not a score 1–5"))
+                    })
+                    .collect::<Result<_>>()?;
+                let scores: [u8; 5] = scores
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("--pedigree needs five scores \"R,C,T,G,F\", got {p:?}"))?;
+                let ped = cb_uncertainty::engine::pedigree::pedigree(scores, self.basic_variance)?;
+                Ok((ped.gsd, serde_json::to_value(&ped)?))
+            }
+            (None, None) => bail!(
+                "--mc needs an uncertainty for the exchanges: the database carries none that is read. Give --gsd G \
+                 (a lognormal GSD for every exchange) or --pedigree \"R,C,T,G,F\" (ecoinvent pedigree scores)"
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MultiOutputArg {
     Strict,
@@ -149,6 +201,8 @@ pub enum LcaCommand {
         /// (repeatable); other processes get a stage by keyword.
         #[arg(long = "stage", value_name = "PROCESS=STAGE")]
         stages: Vec<String>,
+        #[command(flatten)]
+        mc: McArgs,
         #[arg(long)]
         json: bool,
     },
@@ -291,6 +345,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Cbam { command } => cbam(command, out),
         Command::Sinks { command } => crate::sinks_cli::run(command, out),
         Command::Factory { command } => crate::factory_cli::run(command, out),
+        Command::Uncertainty { command } => crate::uncertainty_cli::run(command, out),
     }
 }
 
@@ -627,6 +682,7 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             depth,
             cutoff,
             stages,
+            mc,
             json,
         } => {
             let mut assigned = std::collections::HashMap::new();
@@ -654,10 +710,45 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             let model = load_lca(&db)?;
             let j = model.find(&product)?;
             let fp = model.footprint(j, amount, method, depth as usize, cutoff)?;
-            let report = cb_lca::report::footprint_json(&model, &fp, depth as usize, cutoff, &assigned);
+            let mut report = cb_lca::report::footprint_json(&model, &fp, depth as usize, cutoff, &assigned);
+            let monte_carlo = match mc.mc {
+                Some(n) => {
+                    if !(2..=1_000_000).contains(&n) {
+                        bail!("--mc must be between 2 and 1000000, got {n}");
+                    }
+                    let (gsd, rule) = mc.gsd()?;
+                    let r = model.monte_carlo(j, amount, method, gsd, n, mc.seed)?;
+                    let doc = json!({
+                        "iterations": r.iterations, "seed": r.seed, "gsd": r.gsd, "uncertainty_rule": rule,
+                        "mean": r.summary.mean, "sd": r.summary.sd, "standard_error": r.summary.standard_error,
+                        "p2_5": r.summary.p2_5, "p50": r.summary.p50, "p97_5": r.summary.p97_5,
+                        "refactorised": r.refactorised,
+                        "method": "lognormal multipliers (geometric mean 1) on every technosphere input and biosphere exchange; \
+                                   perturbed system solved by iteration preconditioned with the base LU, refactorised where it does not converge",
+                    });
+                    if let Some(map) = report.as_object_mut() {
+                        map.insert("monte_carlo".into(), doc.clone());
+                    }
+                    Some(doc)
+                }
+                None => None,
+            };
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
                 return Ok(());
+            }
+            if let Some(m) = &monte_carlo {
+                writeln!(
+                    out,
+                    "Monte Carlo ({} iterations, GSD {:.3}): mean {:.6}, sd {:.6}, 95 % interval {:.6} – {:.6} {}",
+                    m["iterations"],
+                    m["gsd"].as_f64().unwrap_or(f64::NAN),
+                    m["mean"].as_f64().unwrap_or(f64::NAN),
+                    m["sd"].as_f64().unwrap_or(f64::NAN),
+                    m["p2_5"].as_f64().unwrap_or(f64::NAN),
+                    m["p97_5"].as_f64().unwrap_or(f64::NAN),
+                    fp.unit
+                )?;
             }
             let a = &model.db.activities[j];
             writeln!(

@@ -9,6 +9,7 @@ pub mod journal;
 pub mod orchestrator;
 pub mod planner;
 pub mod sinks_cli;
+pub mod uncertainty_cli;
 
 pub use answer::Answer;
 pub use orchestrator::{AskError, AskRequest, Embedded, OrchestratorArgs, RunOutcome};

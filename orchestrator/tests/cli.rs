@@ -1141,3 +1141,100 @@ fn ask_how_a_plant_cuts_emissions() {
         "the synthetic profile is named"
     );
 }
+
+#[test]
+fn uncertainty_sobol_pedigree_and_monte_carlo_footprints() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "uncertainty",
+        "sobol",
+        "--model",
+        "ishigami",
+        "--samples",
+        "5000",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    for key in ["S1", "ST"] {
+        let xs = v[key].as_array().unwrap();
+        assert_eq!(xs.len(), 3, "{key}");
+        let ci = v[format!("{key}_conf")].as_array().unwrap();
+        for (x, c) in xs.iter().zip(ci) {
+            let (x, lo, hi) = (
+                x.as_f64().unwrap(),
+                c[0].as_f64().unwrap(),
+                c[1].as_f64().unwrap(),
+            );
+            assert!(lo <= x && x <= hi, "{key}: {x} not in [{lo}, {hi}]");
+        }
+    }
+    assert!((v["ST"][0].as_f64().unwrap() - 0.5576).abs() < 0.05);
+    let v = cb.json(&["uncertainty", "pedigree", "--scores", "1,1,1,1,5", "--json"]);
+    assert!((v["gsd"].as_f64().unwrap() - 0.12f64.sqrt().exp()).abs() < 1e-12);
+    let err = cb.fails(&["uncertainty", "pedigree", "--scores", "1,1,9,1,1"]);
+    assert!(err.contains("temporal correlation must be 1–5"), "{err}");
+
+    // Monte Carlo footprints: same seed, same numbers; mean near the deterministic score.
+    let db = lca_fixture("four-process");
+    let args = |seed: &str| {
+        vec![
+            "lca",
+            "footprint",
+            "--db",
+            db.as_str(),
+            "--product",
+            "steel",
+            "--amount",
+            "1000",
+            "--mc",
+            "500",
+            "--seed",
+            seed,
+            "--gsd",
+            "1.1",
+            "--json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = |seed: &str| {
+        let a = args(seed);
+        cb.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (a, b, c) = (run("5"), run("5"), run("6"));
+    assert_eq!(a["monte_carlo"], b["monte_carlo"]);
+    assert_ne!(a["monte_carlo"]["mean"], c["monte_carlo"]["mean"]);
+    let m = &a["monte_carlo"];
+    let score = a["score"].as_f64().unwrap();
+    assert!((m["p50"].as_f64().unwrap() - score).abs() / score < 0.05, "{m}");
+    assert!(m["p2_5"].as_f64().unwrap() < score && score < m["p97_5"].as_f64().unwrap());
+    for key in ["mean", "sd", "p2_5", "p50", "p97_5"] {
+        assert!(m[key].is_number(), "{key}");
+    }
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "10",
+    ]);
+    assert!(err.contains("--gsd") && err.contains("--pedigree"), "{err}");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "10",
+        "--gsd",
+        "0.5",
+    ]);
+    assert!(err.contains("geometric standard deviation must be ≥ 1"), "{err}");
+}
