@@ -34,6 +34,9 @@ pub struct Answer {
     /// Every number, with unit, uncertainty and source.
     pub table: Vec<AnswerRow>,
     pub notes: Vec<String>,
+    /// Consistency checks of the results: what was compared, the numbers, the tolerance, pass/fail.
+    #[serde(default)]
+    pub findings: Vec<cb_protocol::Finding>,
     /// Tasks that failed, with why.
     pub errors: Vec<String>,
     /// Citations of every dataset used.
@@ -223,6 +226,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
     let mut text = String::new();
     let mut table = Vec::new();
     let mut notes = Vec::new();
+    let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut sources = BTreeSet::new();
     for task in &plan.tasks {
@@ -235,6 +239,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
             TaskOutcome::Completed(out) => {
                 table.extend(rows(&task.id.0, &out.quantities));
                 notes.extend(out.notes.iter().cloned());
+                findings.extend(out.findings.iter().cloned());
                 for q in &out.quantities {
                     let p = &q.quantity.provenance;
                     sources.insert(match &p.citation {
@@ -323,6 +328,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
         text: text.trim_end().to_string(),
         table,
         notes,
+        findings,
         errors,
         sources: sources.into_iter().collect(),
         plan: plan.clone(),

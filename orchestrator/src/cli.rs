@@ -266,6 +266,8 @@ pub enum MrioCommand {
         /// Only this stressor (first level of the extension row label).
         #[arg(long)]
         stressor: Option<String>,
+        #[command(flatten)]
+        mc: McArgs,
         #[arg(long)]
         json: bool,
     },
@@ -421,6 +423,31 @@ fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  - {n}")?;
         }
     }
+    if !a.findings.is_empty() {
+        writeln!(out, "\nChecks:")?;
+        for f in &a.findings {
+            let values: Vec<String> = f
+                .values
+                .iter()
+                .map(|(k, v)| {
+                    if *v == 0.0 || (1e-3..1e7).contains(&v.abs()) {
+                        format!("{k} = {v:.4}")
+                    } else {
+                        format!("{k} = {v:.3e}")
+                    }
+                })
+                .collect();
+            writeln!(
+                out,
+                "  - [{}] {}: {} ({}; tolerance {})",
+                if f.passed { "pass" } else { "FAIL" },
+                f.check,
+                f.compared,
+                values.join(", "),
+                f.tolerance
+            )?;
+        }
+    }
     if !a.sources.is_empty() {
         writeln!(out, "\nSources:")?;
         for s in &a.sources {
@@ -457,7 +484,12 @@ fn region_map(regions: &[String], m: &faer::Mat<f64>, k: usize) -> Value {
 
 fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
     match command {
-        MrioCommand::Accounts { mrio, stressor, json } => {
+        MrioCommand::Accounts {
+            mrio,
+            stressor,
+            mc,
+            json,
+        } => {
             let a = load_analysis(&mrio.mrio)?;
             let pb = spinner("computing accounts");
             let acc = a.regional_accounts()?;
@@ -465,6 +497,53 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
             let ks: Vec<usize> = match &stressor {
                 Some(s) => vec![a.stressor_index(s)?],
                 None => (0..a.stressors.len()).collect(),
+            };
+            let uncertainty = match mc.mc {
+                Some(n) => {
+                    if !(2..=100_000).contains(&n) {
+                        bail!("--mc must be between 2 and 100000, got {n}");
+                    }
+                    let (gsd, rule) = mc.gsd()?;
+                    let raw = cb_trade::data::load_mrio(&mrio.mrio)
+                        .with_context(|| format!("cannot load the MRIO {}", mrio.mrio.display()))?;
+                    let pb = spinner(&format!("Monte Carlo: {n} perturbed MRIOs"));
+                    let draws = cb_trade::uncertainty::monte_carlo_regional_accounts(&raw, gsd, n, mc.seed)?;
+                    pb.finish_and_clear();
+                    let mut by_stressor = Map::new();
+                    for &k in &ks {
+                        let mut accounts = Map::new();
+                        for (name, pick) in [
+                            ("D_cba_reg", 0usize),
+                            ("D_pba_reg", 1),
+                            ("D_imp_reg", 2),
+                            ("D_exp_reg", 3),
+                        ] {
+                            let mut regions = Map::new();
+                            for (r, region) in a.meta.regions.iter().enumerate() {
+                                let vals: Vec<f64> = draws
+                                    .iter()
+                                    .map(|d| {
+                                        [&d.d_cba_reg, &d.d_pba_reg, &d.d_imp_reg, &d.d_exp_reg][pick][(k, r)]
+                                    })
+                                    .collect();
+                                let s = cb_uncertainty::engine::stats::summary(&vals);
+                                regions.insert(
+                                    region.clone(),
+                                    json!({"mean": s.mean, "sd": s.sd, "p2_5": s.p2_5, "p50": s.p50, "p97_5": s.p97_5}),
+                                );
+                            }
+                            accounts.insert(name.into(), Value::Object(regions));
+                        }
+                        by_stressor.insert(a.stressors[k].name.clone(), Value::Object(accounts));
+                    }
+                    Some(json!({
+                        "iterations": n, "seed": mc.seed, "gsd": gsd, "uncertainty_rule": rule,
+                        "method": "lognormal multipliers (geometric mean 1) on every nonzero entry of Z (or A), Y, F and F_Y; \
+                                   x recomputed; accounts recomputed per draw",
+                        "accounts": by_stressor,
+                    }))
+                }
+                None => None,
             };
             if json {
                 let mut accounts = Map::new();
@@ -483,13 +562,23 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                         }),
                     );
                 }
-                let doc = json!({
+                let mut doc = json!({
                     "mrio": {"name": a.meta.name, "version": a.meta.version, "source": a.meta.source},
                     "accounts": accounts,
                     "checks": ["cba − pba = imp − exp holds for every stressor and region (relative 1e-9)"],
                 });
+                if let (Some(u), Some(map)) = (uncertainty, doc.as_object_mut()) {
+                    map.insert("monte_carlo".into(), u);
+                }
                 writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
             } else {
+                if let Some(u) = &uncertainty {
+                    writeln!(
+                        out,
+                        "Monte Carlo: {} perturbed MRIOs (GSD {}); mean, sd and 2.5/50/97.5 percentiles of every account are in --json",
+                        u["iterations"], u["gsd"]
+                    )?;
+                }
                 writeln!(out, "{} ({}): regional accounts", a.meta.name, a.meta.version)?;
                 for &k in &ks {
                     let st = &a.stressors[k];

@@ -1238,3 +1238,90 @@ fn uncertainty_sobol_pedigree_and_monte_carlo_footprints() {
     ]);
     assert!(err.contains("geometric standard deviation must be ≥ 1"), "{err}");
 }
+
+#[test]
+fn mrio_accounts_with_monte_carlo() {
+    let cb = Cbutler::new();
+    let mrio = fixture_mrio();
+    let m = mrio.to_str().unwrap();
+    let args = [
+        "mrio",
+        "accounts",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--mc",
+        "200",
+        "--seed",
+        "4",
+        "--gsd",
+        "1.1",
+        "--json",
+    ];
+    let v = cb.json(&args);
+    let u = &v["monte_carlo"]["accounts"]["emission_type1"]["D_cba_reg"];
+    for (region, s) in u.as_object().unwrap() {
+        let point = v["accounts"]["emission_type1"]["D_cba_reg"][region]
+            .as_f64()
+            .unwrap();
+        let (lo, med, hi) = (
+            s["p2_5"].as_f64().unwrap(),
+            s["p50"].as_f64().unwrap(),
+            s["p97_5"].as_f64().unwrap(),
+        );
+        assert!(lo < point && point < hi, "{region}: {point} not in [{lo}, {hi}]");
+        assert!(
+            (med - point).abs() / point < 0.05,
+            "{region}: median {med} vs {point}"
+        );
+    }
+    assert_eq!(
+        cb.json(&args)["monte_carlo"],
+        v["monte_carlo"],
+        "same seed, same numbers"
+    );
+}
+
+#[test]
+fn answers_carry_consistency_findings() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "What would CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027 with verified data of 1.9 t/t, at 80 EUR/t?",
+        "--json",
+    ]);
+    let f = &v["findings"][0];
+    assert_eq!(f["check"], "CBAM actual against default value");
+    assert_eq!(f["passed"], true);
+    assert_eq!(f["values"]["actual_t_per_t"], 1.9);
+    let v = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1 m3 of diesel in USLCI?",
+        "--json",
+    ]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "technosphere balance A·s = f" && f["passed"] == true)
+    );
+    let mrio = fixture_mrio();
+    let v = cb.json(&[
+        "ask",
+        "What are the consumption-based emission_type1 emissions of reg2?",
+        "--mrio",
+        mrio.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "cba − pba = imp − exp" && f["passed"] == true),
+        "{}",
+        v["findings"]
+    );
+}

@@ -115,6 +115,13 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 Quantity::new(carbon_cost(&base) - carbon_cost(&best), "EUR", prov.clone()),
             ));
             out.graph = plant_graph(&p, &best, &prov);
+            out.findings.push(cb_protocol::Finding::new(
+                "plant mass and energy balances",
+                "production against use, delivery and storage of every product, and electricity by unit against the total, in every hour of both schedules",
+                &[("hours", *hours as f64), ("delivered_t", best.totals.delivered_t)],
+                "1e-6 of the plant's largest capacity per hour",
+                true,
+            ));
             if kept {
                 out.notes.push(
                     "The solver's schedule was no better than the baseline; the baseline is kept.".into(),

@@ -255,6 +255,13 @@ pub fn footprint(
         ));
     }
     out.notes.extend(fp.remarks.iter().take(5).cloned());
+    out.findings.push(cb_protocol::Finding::new(
+        "technosphere balance A·s = f",
+        "the supply vector put back into the technosphere matrix against the demand",
+        &[("relative_residual", fp.solve_residual)],
+        "relative 1e-9",
+        fp.solve_residual <= 1e-9,
+    ));
     Ok(out)
 }
 
@@ -311,5 +318,19 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
         c.tonnes, c.description, c.cn_code, c.country, c.year, c.default_value_t_per_t, c.mark_up * 100.0, c.benchmark_t_per_t, c.route, c.cbam_factor
     ));
     out.notes.extend(c.notes.iter().skip(1).cloned());
+    if let Some(actual) = &c.actual_case {
+        let (a, d) = (
+            actual.specific_embedded_emissions_t_per_t,
+            c.default_value_t_per_t,
+        );
+        let ratio = if d > 0.0 { a / d } else { f64::NAN };
+        out.findings.push(cb_protocol::Finding::new(
+            "CBAM actual against default value",
+            "declared actual specific embedded emissions against the Commission's default value for the country and CN code",
+            &[("actual_t_per_t", a), ("default_t_per_t", d), ("ratio", ratio)],
+            "plausibility screen: actual between 10 % and 150 % of the default",
+            (0.1..=1.5).contains(&ratio),
+        ));
+    }
     Ok(out)
 }

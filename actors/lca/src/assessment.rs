@@ -85,6 +85,8 @@ pub struct Footprint {
     pub cut_offs: Vec<String>,
     /// Import decisions about activities in this product's system (and the whole database).
     pub remarks: Vec<String>,
+    /// `‖A·s − f‖ / ‖f‖` of the solve.
+    pub solve_residual: f64,
 }
 
 impl Model {
@@ -260,6 +262,19 @@ impl Model {
             .factor
             .supply(&f)
             .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        // The solve checked against the matrix it solved: ‖A·s − f‖ / ‖f‖.
+        let ones = vec![1.0; (0..n).map(|c| self.a.as_ref().row_idx_of_col_raw(c).len()).sum()];
+        let residual = {
+            let r = engine::matvec_scaled(self.a.as_ref(), &ones, &s);
+            let num: f64 = r
+                .iter()
+                .zip(&f)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            let den: f64 = f.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if den > 0.0 { num / den } else { 0.0 }
+        };
         let g = engine::inventory(self.b.as_ref(), &s);
         let matches = self.characterisation(method);
         let c: Vec<f64> = matches
@@ -360,6 +375,7 @@ impl Model {
             tree,
             cut_offs,
             remarks,
+            solve_residual: residual,
         })
     }
 }

@@ -22,7 +22,7 @@ pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
 pub use lca::LcaTask;
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
-pub use result::{LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
+pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
 pub use sinks::SinksTask;
 pub use trade::{AccountKind, MrioSource, TradeTask};
 

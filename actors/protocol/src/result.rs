@@ -27,6 +27,41 @@ pub struct TaskOutput {
     /// Remarks a reader needs: checks made, assumptions, caveats.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Consistency checks made on this result.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+}
+
+/// A consistency check: what was compared, the numbers, the tolerance, and whether it passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Name of the check, e.g. `cba − pba = imp − exp`.
+    pub check: String,
+    /// What was compared, in words.
+    pub compared: String,
+    /// The numbers compared.
+    pub values: BTreeMap<String, f64>,
+    /// The tolerance, in words (e.g. `relative 1e-9`).
+    pub tolerance: String,
+    pub passed: bool,
+}
+
+impl Finding {
+    pub fn new(
+        check: impl Into<String>,
+        compared: impl Into<String>,
+        values: &[(&str, f64)],
+        tolerance: impl Into<String>,
+        passed: bool,
+    ) -> Self {
+        Finding {
+            check: check.into(),
+            compared: compared.into(),
+            values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            tolerance: tolerance.into(),
+            passed,
+        }
+    }
 }
 
 /// The broad reason a task failed.

@@ -153,6 +153,18 @@ pub fn account_output(account: &Account, label: &str, area_ha: f64) -> TaskOutpu
         kind: EdgeKind::Removal,
         quantity: Some(Quantity::new(-annual, "t CO2/yr", prov)),
     });
+    if let Some(y) = first {
+        let p = &y.by_pool_c_t;
+        let sum = p.above_ground_biomass + p.below_ground_biomass + p.dead_wood + p.litter + p.soil;
+        let residual = (sum - y.net_c_t).abs();
+        out.findings.push(cb_protocol::Finding::new(
+            "pools add up to the net change",
+            "the sum of the five pools' carbon stock changes against the net stock change, year 1",
+            &[("sum_of_pools_t_c", sum), ("net_t_c", y.net_c_t)],
+            "relative 1e-9",
+            residual <= 1e-9 * y.net_c_t.abs().max(1.0),
+        ));
+    }
     out.notes.extend(account.assumptions.iter().cloned());
     for (k, p) in &account.parameters {
         out.notes

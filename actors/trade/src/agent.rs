@@ -316,6 +316,26 @@ pub fn mrio_accounts(
             .collect::<Result<_, _>>()?
     };
     let mut out = TaskOutput::default();
+    // The accounting identity, as a finding with its numbers.
+    let (mut worst, mut scale) = (0.0f64, 0.0f64);
+    for &k in &ks {
+        for r in 0..a.blocks.n_regions {
+            let lhs = acc.d_cba_reg[(k, r)] - acc.d_pba_reg[(k, r)];
+            let rhs = acc.d_imp_reg[(k, r)] - acc.d_exp_reg[(k, r)];
+            worst = worst.max((lhs - rhs).abs());
+            scale = scale
+                .max(acc.d_cba_reg[(k, r)].abs())
+                .max(acc.d_pba_reg[(k, r)].abs());
+        }
+    }
+    let relative = if scale > 0.0 { worst / scale } else { 0.0 };
+    out.findings.push(cb_protocol::Finding::new(
+        "cba − pba = imp − exp",
+        "consumption- minus production-based account against imports minus exports, every region and stressor",
+        &[("largest_residual", worst), ("relative_to_largest_account", relative)],
+        format!("relative {}", crate::analysis::IDENTITY_TOLERANCE),
+        relative <= crate::analysis::IDENTITY_TOLERANCE,
+    ));
     out.graph.nodes.push(atmosphere());
     for &r in &rs {
         let region = &a.meta.regions[r];

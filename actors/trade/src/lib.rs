@@ -13,6 +13,7 @@ pub mod agent;
 pub mod analysis;
 pub mod data;
 pub mod engine;
+pub mod uncertainty;
 
 pub use actor::TradeActor;
 pub use agent::TradeAgent;
