@@ -209,7 +209,7 @@ fn sink_text(qs: &[LabeledQuantity]) -> String {
         } = q.quantity.uncertainty
         {
             out.push_str(&format!(
-                " {:.0} % interval (IPCC Approach 1): {} to {}.",
+                " {:.0} % interval: {} to {}.",
                 confidence * 100.0,
                 format_quantity(low, &q.quantity.unit),
                 format_quantity(high, &q.quantity.unit)

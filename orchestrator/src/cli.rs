@@ -352,6 +352,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
 }
 
 fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
+    if is_certainty_follow_up(&args.question) {
+        return certainty_report(&args, out);
+    }
     let mut context = PlanContext {
         lci: args.lci.as_ref().map(|p| p.display().to_string()),
         ..PlanContext::default()
@@ -411,6 +414,91 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
             "the question could not be answered: {}",
             outcome.answer.errors.join("; ")
         );
+    }
+    Ok(())
+}
+
+/// "How certain is that?", "How sure are you?", "What drives the uncertainty?": a follow-up on the
+/// previous run.
+fn is_certainty_follow_up(question: &str) -> bool {
+    let q = question.to_lowercase();
+    [
+        "how certain",
+        "how uncertain",
+        "how sure",
+        "how confident",
+        "how reliable",
+        "what drives",
+        "uncertainty of that",
+    ]
+    .iter()
+    .any(|p| q.contains(p))
+}
+
+/// Reports the previous run's uncertainty: every number with its interval (or that it is not
+/// assessed), the drivers where a Monte Carlo named them, and the consistency checks.
+fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
+    let journal = Journal::new(&journal::default_home());
+    let Some(run) = journal.latest().context("cannot read the run journal")? else {
+        bail!("there is no earlier answer to follow up on: ask a question first");
+    };
+    let a = &run.answer;
+    let rows: Vec<serde_json::Value> = a
+        .table
+        .iter()
+        .map(|r| json!({"label": r.label, "value": r.value, "unit": r.unit, "uncertainty": r.uncertainty}))
+        .collect();
+    let drivers: Vec<&String> = a.notes.iter().filter(|n| n.starts_with("Uncertainty:")).collect();
+    if args.json {
+        let doc = json!({
+            "follow_up_on": {"run_id": a.run_id, "question": a.question},
+            "numbers": rows,
+            "drivers": drivers,
+            "findings": a.findings,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(out, "On \"{}\" (run {}):", a.question, a.run_id)?;
+    for r in &a.table {
+        let how = match &r.uncertainty {
+            cb_protocol::Uncertainty::NotAssessed => "uncertainty not assessed".to_string(),
+            cb_protocol::Uncertainty::Interval {
+                low,
+                high,
+                confidence,
+            } => format!(
+                "{:.0} % interval {} to {}",
+                confidence * 100.0,
+                format_quantity(*low, &r.unit),
+                format_quantity(*high, &r.unit)
+            ),
+            other => format!("{other:?}"),
+        };
+        writeln!(
+            out,
+            "  {}: {} — {how}",
+            r.label,
+            format_quantity(r.value, &r.unit)
+        )?;
+    }
+    for d in &drivers {
+        writeln!(out, "{d}")?;
+    }
+    if drivers.is_empty() {
+        writeln!(
+            out,
+            "No Monte Carlo ran for this answer, so no drivers are named. For product footprints run \
+             `cbutler lca footprint --mc N --gsd G` (or --pedigree); for MRIO accounts `cbutler mrio accounts --mc N --gsd G`."
+        )?;
+    }
+    for f in &a.findings {
+        writeln!(
+            out,
+            "  check [{}] {}",
+            if f.passed { "pass" } else { "FAIL" },
+            f.check
+        )?;
     }
     Ok(())
 }

@@ -57,6 +57,33 @@ impl Journal {
         Ok(path)
     }
 
+    /// The most recent stored run, if any (run ids start with their start time in ms).
+    pub fn latest(&self) -> std::io::Result<Option<RunRecord>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut best: Option<(u128, String)> = None;
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().to_string();
+            let Some(id) = name.strip_suffix(".json") else {
+                continue;
+            };
+            let Some(ms) = id
+                .strip_prefix("run-")
+                .and_then(|r| r.split('-').next())
+                .and_then(|t| t.parse().ok())
+            else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|(b, _)| ms > *b) {
+                best = Some((ms, id.to_string()));
+            }
+        }
+        best.map(|(_, id)| self.load(&id)).transpose()
+    }
+
     /// Reads a stored run.
     pub fn load(&self, run_id: &str) -> std::io::Result<RunRecord> {
         let bytes = std::fs::read(self.dir.join(format!("{run_id}.json")))?;

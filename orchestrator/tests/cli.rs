@@ -1325,3 +1325,30 @@ fn answers_carry_consistency_findings() {
         v["findings"]
     );
 }
+
+#[test]
+fn how_certain_is_that_reports_intervals_and_drivers() {
+    let cb = Cbutler::new();
+    let err = cb.fails(&["ask", "How certain is that?"]);
+    assert!(err.contains("no earlier answer"), "{err}");
+    cb.ok(&["ask", "How much CO2 do 10,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.37 remove per year?"]);
+    let v = cb.json(&["ask", "How certain is that?", "--json"]);
+    assert!(
+        v["follow_up_on"]["question"]
+            .as_str()
+            .unwrap()
+            .contains("tropical rainforest")
+    );
+    let annual = v["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"].as_str().unwrap().contains("per year (negative"))
+        .unwrap();
+    assert_eq!(annual["uncertainty"]["kind"], "interval");
+    assert!(
+        v["drivers"][0].as_str().unwrap().contains("Drivers: growth_g_w"),
+        "{}",
+        v["drivers"]
+    );
+}

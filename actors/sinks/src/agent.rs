@@ -64,6 +64,7 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                 ..Default::default()
             };
             let account = forest::forest_remaining_forest(&inputs)?;
+            let mc = crate::uncertainty::forest_monte_carlo(&account, *area_ha, 5000)?;
             let kind = match zone {
                 Some(z) if z.contains("forest") || z.contains("system") => z.clone(),
                 Some(z) => format!("{z} forest"),
@@ -73,7 +74,32 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                 Some(c) => format!("{area_ha} ha of {kind} in {c}"),
                 None => format!("{area_ha} ha of {kind}"),
             };
-            Ok(account_output(&account, &label, *area_ha))
+            let mut out = account_output(&account, &label, *area_ha);
+            if let Some(p) = mc {
+                let s = &p.summaries[0];
+                if let Some(q) = out.quantities.iter_mut().find(|q| q.measure == "net_co2_annual") {
+                    q.quantity.uncertainty = Uncertainty::Interval {
+                        low: s.p2_5,
+                        high: s.p97_5,
+                        confidence: 0.95,
+                    };
+                }
+                let drivers: Vec<String> = p.rank_correlations[0]
+                    .iter()
+                    .map(|(n, r)| format!("{n} (Spearman ρ = {r:.2})"))
+                    .collect();
+                out.notes.push(format!(
+                    "Uncertainty: Monte Carlo ({} Latin-hypercube draws; growth lognormal with the IPCC mean and SD, \
+                     carbon fraction triangular over its range): mean {:.0}, 95 % interval {:.0} to {:.0} t CO2/yr. \
+                     Drivers: {}.",
+                    p.iterations,
+                    s.mean,
+                    s.p2_5,
+                    s.p97_5,
+                    drivers.join(", ")
+                ));
+            }
+            Ok(out)
         }
     }
 }
@@ -176,6 +202,34 @@ pub fn account_output(account: &Account, label: &str, area_ha: f64) -> TaskOutpu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_growth_carries_a_monte_carlo_interval_and_its_drivers() {
+        let out = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::Forest {
+                area_ha: 10_000.0,
+                zone: Some("tropical rainforest".into()),
+                continent: Some("africa".into()),
+                growth_t_dm_per_ha_yr: None,
+                root_shoot: Some(0.37),
+                carbon_fraction: None,
+                removals_m3: None,
+                bcef_r: None,
+                years: 1,
+            }))
+            .unwrap();
+        let q = &out.quantities[0].quantity;
+        match q.uncertainty {
+            Uncertainty::Interval { low, high, .. } => assert!(low < q.value && q.value < high && high < 0.0),
+            ref other => panic!("{other:?}"),
+        }
+        let note = out
+            .notes
+            .iter()
+            .find(|n| n.starts_with("Uncertainty: Monte Carlo"))
+            .unwrap();
+        assert!(note.contains("Drivers: growth_g_w"), "{note}");
+    }
 
     #[test]
     fn a_forest_task_gives_quantities_and_a_sink() {

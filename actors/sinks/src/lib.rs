@@ -13,6 +13,7 @@ pub mod agent;
 pub mod defaults;
 pub mod engine;
 pub mod forest;
+pub mod uncertainty;
 
 /// Why a sinks calculation cannot be done, in words a user can act on.
 #[derive(Debug, thiserror::Error, PartialEq)]
