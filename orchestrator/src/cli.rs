@@ -147,17 +147,7 @@ impl McArgs {
         match (&self.gsd, &self.pedigree) {
             (Some(g), _) => Ok((*g, json!({"gsd": g, "rule": "given with --gsd"}))),
             (None, Some(p)) => {
-                let scores: Vec<u8> = p
-                    .split(',')
-                    .map(|x| {
-                        x.trim()
-                            .parse::<u8>()
-                            .with_context(|| format!("--pedigree: {x:?} is not a score 1–5"))
-                    })
-                    .collect::<Result<_>>()?;
-                let scores: [u8; 5] = scores
-                    .try_into()
-                    .map_err(|_| anyhow::anyhow!("--pedigree needs five scores \"R,C,T,G,F\", got {p:?}"))?;
+                let scores = cb_uncertainty::engine::pedigree::parse_scores(p)?;
                 let ped = cb_uncertainty::engine::pedigree::pedigree(scores, self.basic_variance)?;
                 Ok((ped.gsd, serde_json::to_value(&ped)?))
             }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use cb_uncertainty::engine::distribution::Distribution;
 use cb_uncertainty::engine::pedigree::pedigree;
 use cb_uncertainty::engine::sobol::{ishigami, ishigami_analytical, sobol};
@@ -105,18 +105,7 @@ pub fn run(command: UncertaintyCommand, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         UncertaintyCommand::Pedigree(a) => {
-            let scores: Vec<u8> = a
-                .scores
-                .split(',')
-                .map(|x| {
-                    x.trim()
-                        .parse::<u8>()
-                        .with_context(|| format!("--scores: {x:?} is not a score 1–5"))
-                })
-                .collect::<Result<_>>()?;
-            let scores: [u8; 5] = scores.try_into().map_err(|_| {
-                anyhow::anyhow!("--scores needs five scores \"R,C,T,G,F\", got {:?}", a.scores)
-            })?;
+            let scores = cb_uncertainty::engine::pedigree::parse_scores(&a.scores)?;
             let p = pedigree(scores, a.basic_variance)?;
             if a.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&p)?)?;

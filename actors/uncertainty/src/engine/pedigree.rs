@@ -35,6 +35,21 @@ pub struct PedigreeUncertainty {
     pub rule: &'static str,
 }
 
+/// Parses scores written "R,C,T,G,F" (five whole numbers 1–5).
+pub fn parse_scores(text: &str) -> Result<[u8; 5], UncertaintyError> {
+    let scores: Vec<u8> = text
+        .split(',')
+        .map(|x| {
+            x.trim().parse::<u8>().map_err(|_| {
+                UncertaintyError::Invalid(format!("pedigree score {x:?} is not a whole number 1–5"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    scores.try_into().map_err(|_| {
+        UncertaintyError::Invalid(format!("pedigree needs five scores \"R,C,T,G,F\", got {text:?}"))
+    })
+}
+
 /// Combines a basic variance (of ln x) with pedigree scores (each 1–5).
 pub fn pedigree(scores: [u8; 5], basic_variance: f64) -> Result<PedigreeUncertainty, UncertaintyError> {
     if !(basic_variance.is_finite() && basic_variance >= 0.0) {
