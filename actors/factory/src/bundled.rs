@@ -48,38 +48,36 @@ pub const MEASURES: &[(&str, &str)] = &[(
 /// The bundled hourly profile: SYNTHETIC (see the file's header).
 pub const PROFILE_CSV: &str = include_str!("../../../data/factory/grid-profile-synthetic.csv");
 
-/// A plant by bundled id, or from a TOML file at that path.
-pub fn plant(id_or_path: &str) -> Result<Plant, FactoryError> {
-    if let Some((id, text)) = PLANTS.iter().find(|(id, _)| *id == id_or_path) {
-        return Plant::from_toml(text, &format!("bundled plant {id}"));
+/// A bundled file by id, else the file at that path; `parse` reads the text with its origin.
+fn bundled_or_file<T>(
+    id_or_path: &str,
+    table: &[(&str, &str)],
+    what: &str,
+    parse: impl Fn(&str, &str) -> Result<T, FactoryError>,
+) -> Result<T, FactoryError> {
+    if let Some((id, text)) = table.iter().find(|(id, _)| *id == id_or_path) {
+        return parse(text, &format!("bundled {what} {id}"));
     }
     let path = std::path::Path::new(id_or_path);
     if path.exists() {
         let text = std::fs::read_to_string(path)
             .map_err(|e| FactoryError::PlantFile(format!("{}: {e}", path.display())))?;
-        return Plant::from_toml(&text, &path.display().to_string());
+        return parse(&text, &path.display().to_string());
     }
     Err(FactoryError::NotFound(format!(
-        "no bundled plant {id_or_path:?} and no such file; bundled: {}",
-        PLANTS.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
+        "no bundled {what} {id_or_path:?} and no such file; bundled: {}",
+        table.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
     )))
+}
+
+/// A plant by bundled id, or from a TOML file at that path.
+pub fn plant(id_or_path: &str) -> Result<Plant, FactoryError> {
+    bundled_or_file(id_or_path, PLANTS, "plant", Plant::from_toml)
 }
 
 /// Bundled measures of a plant, or measures from a TOML file at that path.
 pub fn measures(id_or_path: &str) -> Result<Measures, FactoryError> {
-    if let Some((id, text)) = MEASURES.iter().find(|(id, _)| *id == id_or_path) {
-        return Measures::from_toml(text, &format!("bundled measures {id}"));
-    }
-    let path = std::path::Path::new(id_or_path);
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| FactoryError::PlantFile(format!("{}: {e}", path.display())))?;
-        return Measures::from_toml(&text, &path.display().to_string());
-    }
-    Err(FactoryError::NotFound(format!(
-        "no bundled measures for {id_or_path:?} and no such file; bundled for: {}",
-        MEASURES.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(", ")
-    )))
+    bundled_or_file(id_or_path, MEASURES, "measures", Measures::from_toml)
 }
 
 /// The bundled profile (8,760 synthetic hours).
