@@ -74,7 +74,9 @@ fn main() {
                 .iter()
                 .map(|&d| if d { 1.0 } else { lognormal.quantile(u()) })
                 .collect();
-            let (s, how) = factor.solve_perturbed(ar, &mult, &f, 1e-8, 30).expect("solve");
+            let (s, how) = factor
+                .solve_perturbed(ar, &mult, &f, cb_lca::assessment::MC_TOLERANCE, 50)
+                .expect("solve");
             (engine::characterise(&c, &engine::inventory(b.as_ref(), &s)), how)
         })
         .collect();

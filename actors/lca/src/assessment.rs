@@ -28,6 +28,10 @@ pub struct Model {
     factor: TechnosphereFactor,
 }
 
+/// Relative residual `‖A'·s − f‖/‖f‖` at which a Monte Carlo draw's preconditioned iteration
+/// stops: far below the sampling error of any Monte Carlo run.
+pub const MC_TOLERANCE: f64 = 1e-6;
+
 /// The result of a Monte Carlo footprint.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MonteCarlo {
@@ -173,7 +177,7 @@ impl Model {
                 let mult_b: Vec<f64> = (0..nb).map(|k| multiplier.quantile(u[na + k])).collect();
                 let (s, how) = self
                     .factor
-                    .solve_perturbed(a, &mult_a, &f, 1e-10, 50)
+                    .solve_perturbed(a, &mult_a, &f, MC_TOLERANCE, 50)
                     .map_err(|e| AssessmentError::Engine(e.to_string()))?;
                 let g = engine::inventory_scaled(self.b.as_ref(), &mult_b, &s);
                 Ok((engine::characterise(&c, &g), how))
