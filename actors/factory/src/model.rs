@@ -359,6 +359,11 @@ impl Plant {
             + u.capture_rate * self.gross_direct_co2_t_per_t(u) * u.capture_electricity_mwh_per_t_co2
     }
 
+    /// All fuel burnt per t of a unit's product (MWh): its fuels and the capture heat.
+    pub fn fuels_mwh_per_t(&self, u: &Unit) -> f64 {
+        u.fuels.values().sum::<f64>() + self.capture_heat(u).map(|(mwh, _)| mwh).unwrap_or(0.0)
+    }
+
     /// Fuel for capture heat per t of a unit's product (MWh) and its fuel.
     fn capture_heat(&self, u: &Unit) -> Option<(f64, &Fuel)> {
         let f = self.fuels.get(u.capture_heat_fuel.as_deref()?)?;

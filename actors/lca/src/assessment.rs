@@ -179,7 +179,7 @@ impl Model {
                     .factor
                     .solve_perturbed(a, &mult_a, &f, MC_TOLERANCE, 50)
                     .map_err(|e| AssessmentError::Engine(e.to_string()))?;
-                let g = engine::inventory_scaled(self.b.as_ref(), &mult_b, &s);
+                let g = engine::matvec_scaled(self.b.as_ref(), &mult_b, &s);
                 Ok((engine::characterise(&c, &g), how))
             })
             .collect();
@@ -267,9 +267,8 @@ impl Model {
             .supply(&f)
             .map_err(|e| AssessmentError::Engine(e.to_string()))?;
         // The solve checked against the matrix it solved: ‖A·s − f‖ / ‖f‖.
-        let ones = vec![1.0; (0..n).map(|c| self.a.as_ref().row_idx_of_col_raw(c).len()).sum()];
         let residual = {
-            let r = engine::matvec_scaled(self.a.as_ref(), &ones, &s);
+            let r = engine::inventory(self.a.as_ref(), &s);
             let num: f64 = r
                 .iter()
                 .zip(&f)

@@ -110,7 +110,7 @@ pub fn objective_value(plant: &Plant, profile: &Profile, schedule: &Schedule, ob
 
 /// Checks that the demand can be met at all before a solver is asked; the message names the unit
 /// whose capacity is short.
-fn check_capacity(plant: &Plant, hours: usize) -> Result<(), FactoryError> {
+fn check_capacity(plant: &Plant) -> Result<(), FactoryError> {
     for (u, rate) in plant.units.iter().zip(plant.steady_rates()) {
         if rate > u.capacity_t_per_h * (1.0 + 1e-9) {
             return Err(FactoryError::Infeasible(format!(
@@ -126,14 +126,13 @@ fn check_capacity(plant: &Plant, hours: usize) -> Result<(), FactoryError> {
             )));
         }
     }
-    let _ = hours;
     Ok(())
 }
 
 /// Solves for the optimal schedule over the profile's hours.
 pub fn optimize(plant: &Plant, profile: &Profile, objective: Objective) -> Result<Optimum, FactoryError> {
     let n = profile.hours();
-    check_capacity(plant, n)?;
+    check_capacity(plant)?;
     if let Objective::MinCost { carbon_price, .. } = objective
         && !(carbon_price.is_finite() && carbon_price >= 0.0)
     {
@@ -147,7 +146,6 @@ pub fn optimize(plant: &Plant, profile: &Profile, objective: Objective) -> Resul
     let mut integer_columns = 0;
     // Unit outputs and on/off decisions.
     let mut x = Vec::with_capacity(plant.units.len());
-    let mut z = Vec::with_capacity(plant.units.len());
     for (u, unit) in plant.units.iter().enumerate() {
         let lower = if unit.min_load > 0.0 && !unit.can_stop {
             unit.min_load * unit.capacity_t_per_h
@@ -169,9 +167,6 @@ pub fn optimize(plant: &Plant, profile: &Profile, objective: Objective) -> Resul
                     [(x[u][t], 1.0), (zs[t], -unit.min_load * unit.capacity_t_per_h)],
                 );
             }
-            z.push(Some(zs));
-        } else {
-            z.push(None);
         }
     }
     // Storage levels.
@@ -271,7 +266,6 @@ pub fn optimize(plant: &Plant, profile: &Profile, objective: Objective) -> Resul
         objective,
         profile,
     );
-    let _ = z;
     Ok(Optimum {
         schedule,
         objective: objective_value,

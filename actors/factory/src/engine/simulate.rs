@@ -97,14 +97,7 @@ pub fn simulate(
         .iter()
         .map(|u| plant.non_electricity_cost_eur_per_t(u))
         .collect();
-    let fuel_mwh: Vec<f64> = plant
-        .units
-        .iter()
-        .map(|u| {
-            u.fuels.values().sum::<f64>()
-                + u.capture_rate * plant.gross_direct_co2_t_per_t(u) * u.capture_heat_mwh_per_t_co2
-        })
-        .collect();
+    let fuel_mwh: Vec<f64> = plant.units.iter().map(|u| plant.fuels_mwh_per_t(u)).collect();
     // Solver schedules carry round-off of about 1e-7 per row, which adds up over a year of
     // storage levels: tolerances scale with the plant's size.
     let scale = plant
@@ -114,6 +107,7 @@ pub fn simulate(
         .chain(plant.storage.values().map(|s| s.capacity_t))
         .fold(1.0, f64::max);
     let tol = 1e-6 * scale;
+    let made = plant.made_products();
     let mut hours = Vec::with_capacity(n);
     let mut totals = Totals::default();
     for t in 0..n {
@@ -135,7 +129,6 @@ pub fn simulate(
             }
         }
         // Net make of every made product; bought inputs are bought as used.
-        let made = plant.made_products();
         let mut purchases_cost = 0.0;
         let mut net: std::collections::BTreeMap<&str, f64> = made.iter().map(|p| (*p, 0.0)).collect();
         for (u, unit) in plant.units.iter().enumerate() {

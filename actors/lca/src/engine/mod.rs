@@ -283,11 +283,6 @@ impl TechnosphereFactor {
     }
 }
 
-/// `g = B'·s` with `B'` = `b` with its entries times `mult`.
-pub fn inventory_scaled(b: SparseColMatRef<'_, usize, f64>, mult: &[f64], s: &[f64]) -> Vec<f64> {
-    matvec_scaled(b, mult, s)
-}
-
 /// The life-cycle inventory: `g = B·s`.
 pub fn inventory(b: SparseColMatRef<'_, usize, f64>, s: &[f64]) -> Vec<f64> {
     let mut g = vec![0.0; b.nrows()];
