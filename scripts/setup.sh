@@ -26,7 +26,9 @@ fi
 need_pkgs=()
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v c++ >/dev/null 2>&1 || need_pkgs+=(g++)
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 \
+# libclang.so (not libclang-cpp.so, which other packages bring and bindgen cannot use).
+if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+    /usr/lib/*/libclang.so* /usr/lib/*/libclang-[0-9]*.so* >/dev/null 2>&1 \
     && [ -z "${LIBCLANG_PATH:-}" ]; then
     need_pkgs+=(libclang-dev)
 fi

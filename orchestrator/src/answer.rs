@@ -175,9 +175,10 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
     let mut out = String::new();
     for q in items.iter().take(limit) {
         out.push_str(&format!(
-            "  {}: {}\n",
+            "  {}: {}{}\n",
             q.label,
-            format_quantity(q.quantity.value, &q.quantity.unit)
+            format_quantity(q.quantity.value, &q.quantity.unit),
+            interval_text(&q.quantity)
         ));
     }
     if items.len() > limit {
@@ -189,6 +190,41 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
     out
 }
 
+/// The uncertainty of a quantity in words, e.g. ` (95 % interval 1.2 to 3.4 t CO2)`; empty when
+/// it has not been assessed.
+pub fn interval_text(q: &Quantity) -> String {
+    uncertainty_text(q.value, &q.unit, &q.uncertainty)
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default()
+}
+
+/// The uncertainty of `value` in words, `None` when it has not been assessed.
+pub fn uncertainty_text(v: f64, u: &str, uncertainty: &Uncertainty) -> Option<String> {
+    Some(match *uncertainty {
+        Uncertainty::NotAssessed => return None,
+        Uncertainty::Interval {
+            low,
+            high,
+            confidence,
+        } => format!(
+            "{:.0} % interval {} to {}",
+            confidence * 100.0,
+            format_quantity(low, u),
+            format_quantity(high, u)
+        ),
+        Uncertainty::Normal { sd } => format!("± {} standard deviation", format_quantity(sd, u)),
+        Uncertainty::Lognormal { gsd } => format!(
+            "95 % interval {} to {}, GSD {}",
+            format_quantity(v / (gsd * gsd), u),
+            format_quantity(v * gsd * gsd, u),
+            significant(gsd, 3)
+        ),
+        Uncertainty::Triangular { min, max } | Uncertainty::Uniform { min, max } => {
+            format!("range {} to {}", format_quantity(min, u), format_quantity(max, u))
+        }
+    })
+}
+
 /// A sink's annual net CO2 in words, with its 95 % interval where known, then the pools.
 fn sink_text(qs: &[LabeledQuantity]) -> String {
     let mut out = String::new();
@@ -196,26 +232,13 @@ fn sink_text(qs: &[LabeledQuantity]) -> String {
         let v = q.quantity.value;
         let what = if v <= 0.0 { "removes" } else { "emits" };
         out.push_str(&format!(
-            "{}: {} {} per year ({}).",
+            "{}: {} {} per year ({}){}.\n",
             q.label,
             what,
             format_quantity(v.abs(), "t CO2"),
-            format_quantity(v, &q.quantity.unit)
+            format_quantity(v, &q.quantity.unit),
+            interval_text(&q.quantity)
         ));
-        if let cb_protocol::Uncertainty::Interval {
-            low,
-            high,
-            confidence,
-        } = q.quantity.uncertainty
-        {
-            out.push_str(&format!(
-                " {:.0} % interval: {} to {}.",
-                confidence * 100.0,
-                format_quantity(low, &q.quantity.unit),
-                format_quantity(high, &q.quantity.unit)
-            ));
-        }
-        out.push('\n');
     }
     out.push_str(&listing(qs, &["net_co2_total", "net_co2_by_pool"], 6, false));
     out
@@ -263,6 +286,12 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         )
                     ),
                     TaskSpec::Sinks(_) => sink_text(&out.quantities),
+                    TaskSpec::Uncertainty(cb_protocol::UncertaintyTask::Sobol { .. }) => format!(
+                        "Sobol indices (share of the output variance; first order alone, total with \
+                         interactions):\n{}",
+                        listing(&out.quantities, &["sobol_first_order", "sobol_total"], 12, false)
+                    ),
+                    TaskSpec::Uncertainty(_) => listing(&out.quantities, &[], 12, false),
                     TaskSpec::Factory(cb_protocol::FactoryTask::Optimize { .. }) => format!(
                         "Operating the plant at least cost (hourly schedule):\n{}",
                         listing(

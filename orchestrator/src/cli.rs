@@ -256,6 +256,10 @@ pub enum MrioCommand {
         /// Only this stressor (first level of the extension row label).
         #[arg(long)]
         stressor: Option<String>,
+        /// Year the MRIO describes, for the comparison with the Global Carbon Budget (read from
+        /// the MRIO's name or version when absent).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1950..=2100))]
+        year: Option<i32>,
         #[command(flatten)]
         mc: McArgs,
         #[arg(long)]
@@ -451,20 +455,8 @@ fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "On \"{}\" (run {}):", a.question, a.run_id)?;
     for r in &a.table {
-        let how = match &r.uncertainty {
-            cb_protocol::Uncertainty::NotAssessed => "uncertainty not assessed".to_string(),
-            cb_protocol::Uncertainty::Interval {
-                low,
-                high,
-                confidence,
-            } => format!(
-                "{:.0} % interval {} to {}",
-                confidence * 100.0,
-                format_quantity(*low, &r.unit),
-                format_quantity(*high, &r.unit)
-            ),
-            other => format!("{other:?}"),
-        };
+        let how = crate::answer::uncertainty_text(r.value, &r.unit, &r.uncertainty)
+            .unwrap_or_else(|| "uncertainty not assessed".into());
         writeln!(
             out,
             "  {}: {} — {how}",
@@ -493,6 +485,37 @@ fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// The consistency findings as a "Checks:" list: pass/fail, what was compared, numbers, tolerance.
+fn print_findings(findings: &[cb_protocol::Finding], out: &mut dyn Write) -> Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nChecks:")?;
+    for f in findings {
+        let values: Vec<String> = f
+            .values
+            .iter()
+            .map(|(k, v)| {
+                if *v == 0.0 || (1e-3..1e7).contains(&v.abs()) {
+                    format!("{k} = {v:.4}")
+                } else {
+                    format!("{k} = {v:.3e}")
+                }
+            })
+            .collect();
+        writeln!(
+            out,
+            "  - [{}] {}: {} ({}; tolerance {})",
+            if f.passed { "pass" } else { "FAIL" },
+            f.check,
+            f.compared,
+            values.join(", "),
+            f.tolerance
+        )?;
+    }
+    Ok(())
+}
+
 fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{}", a.text)?;
     if !a.notes.is_empty() {
@@ -501,31 +524,7 @@ fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  - {n}")?;
         }
     }
-    if !a.findings.is_empty() {
-        writeln!(out, "\nChecks:")?;
-        for f in &a.findings {
-            let values: Vec<String> = f
-                .values
-                .iter()
-                .map(|(k, v)| {
-                    if *v == 0.0 || (1e-3..1e7).contains(&v.abs()) {
-                        format!("{k} = {v:.4}")
-                    } else {
-                        format!("{k} = {v:.3e}")
-                    }
-                })
-                .collect();
-            writeln!(
-                out,
-                "  - [{}] {}: {} ({}; tolerance {})",
-                if f.passed { "pass" } else { "FAIL" },
-                f.check,
-                f.compared,
-                values.join(", "),
-                f.tolerance
-            )?;
-        }
-    }
+    print_findings(&a.findings, out)?;
     if !a.sources.is_empty() {
         writeln!(out, "\nSources:")?;
         for s in &a.sources {
@@ -565,17 +564,28 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
         MrioCommand::Accounts {
             mrio,
             stressor,
+            year,
             mc,
             json,
         } => {
             let a = load_analysis(&mrio.mrio)?;
             let pb = spinner("computing accounts");
             let acc = a.regional_accounts()?;
+            let checked = cb_trade::agent::mrio_accounts(&a, stressor.as_deref(), &[])?;
             pb.finish_and_clear();
             let ks: Vec<usize> = match &stressor {
                 Some(s) => vec![a.stressor_index(s)?],
                 None => (0..a.stressors.len()).collect(),
             };
+            let mut checked = checked;
+            cb_trade::agent::gcb_consumption_check(
+                &a,
+                &acc,
+                &ks,
+                year,
+                cb_trade::data::gcb::Gcb::bundled(),
+                &mut checked,
+            );
             let uncertainty = match mc.mc {
                 Some(n) => {
                     if !(2..=100_000).contains(&n) {
@@ -643,7 +653,8 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                 let mut doc = json!({
                     "mrio": {"name": a.meta.name, "version": a.meta.version, "source": a.meta.source},
                     "accounts": accounts,
-                    "checks": ["cba − pba = imp − exp holds for every stressor and region (relative 1e-9)"],
+                    "findings": checked.findings,
+                    "notes": checked.notes,
                 });
                 if let (Some(u), Some(map)) = (uncertainty, doc.as_object_mut()) {
                     map.insert("monte_carlo".into(), u);
@@ -678,10 +689,10 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                         )?;
                     }
                 }
-                writeln!(
-                    out,
-                    "\nChecked: cba − pba = imp − exp for every stressor and region."
-                )?;
+                for n in &checked.notes {
+                    writeln!(out, "\n{n}")?;
+                }
+                print_findings(&checked.findings, out)?;
             }
             Ok(())
         }

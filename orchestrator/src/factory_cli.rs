@@ -64,6 +64,18 @@ pub struct OptArgs {
     /// Minimise emissions instead, with the operating cost at most this (EUR).
     #[arg(long)]
     pub cost_cap: Option<f64>,
+    /// Monte Carlo draws of uncertain factors and prices through both schedules (held fixed):
+    /// adds mean, sd and 2.5/50/97.5 percentiles of emissions, cost and the cut, and the drivers.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub mc: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Lognormal GSD of every emission factor (fuels, process CO2, grid intensity); 1 holds them fixed.
+    #[arg(long, default_value_t = 1.0)]
+    pub factor_gsd: f64,
+    /// Lognormal GSD of every price (fuels, purchases, electricity); 1 holds them fixed.
+    #[arg(long, default_value_t = 1.0)]
+    pub price_gsd: f64,
     #[arg(long)]
     pub json: bool,
 }
@@ -202,6 +214,41 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                 Objective::MinCost { carbon_price, .. } => cost + carbon_price * em,
                 Objective::MinEmissions { .. } => em,
             };
+            let uncertainty = match a.mc {
+                Some(iterations) => {
+                    if a.factor_gsd == 1.0 && a.price_gsd == 1.0 {
+                        bail!(
+                            "--mc needs an uncertainty: the plant's factors and prices carry no ranges. Give \
+                             --factor-gsd G and/or --price-gsd G (lognormal GSDs > 1)"
+                        );
+                    }
+                    let mc = cb_protocol::PlantMonteCarlo {
+                        iterations,
+                        seed: a.seed,
+                        factor_gsd: a.factor_gsd,
+                        price_gsd: a.price_gsd,
+                    };
+                    let c = cb_factory::uncertainty::compare_schedules(
+                        &plant,
+                        &profile,
+                        &baseline,
+                        &opt.schedule,
+                        &mc,
+                    )?;
+                    let pick = |s: &cb_uncertainty::engine::stats::Summary| json!({"mean": s.mean, "sd": s.sd, "p2_5": s.p2_5, "p50": s.p50, "p97_5": s.p97_5});
+                    Some(json!({
+                        "iterations": iterations, "seed": a.seed,
+                        "factor_gsd": a.factor_gsd, "price_gsd": a.price_gsd,
+                        "method": "lognormal multipliers (geometric mean 1) on every emission factor and price, \
+                                   Latin hypercube; both schedules held fixed and simulated on the same draws",
+                        "baseline": {"emissions_t": pick(&c.baseline.summaries[0]), "cost_eur": pick(&c.baseline.summaries[1])},
+                        "optimized": {"emissions_t": pick(&c.optimized.summaries[0]), "cost_eur": pick(&c.optimized.summaries[1])},
+                        "emissions_cut_t": pick(&c.emissions_cut),
+                        "drivers": c.emission_drivers.iter().map(|(n, r)| json!({"input": n, "spearman": r})).collect::<Vec<_>>(),
+                    }))
+                }
+                None => None,
+            };
             if a.json {
                 let schedule: serde_json::Map<String, serde_json::Value> = plant
                     .units
@@ -224,6 +271,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                     "solver": opt.solver,
                     "solve_seconds": solve_s,
                     "baseline_kept": kept,
+                    "monte_carlo": uncertainty,
                 });
                 writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
                 return Ok(());
@@ -253,6 +301,51 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                 writeln!(
                     out,
                     "  (the solver's schedule was no better than the baseline: the baseline is kept)"
+                )?;
+            }
+            if let Some(u) = &uncertainty {
+                let interval = |v: &serde_json::Value, unit: &str| {
+                    format!(
+                        "{} to {}",
+                        format_quantity(v["p2_5"].as_f64().unwrap_or(f64::NAN), unit),
+                        format_quantity(v["p97_5"].as_f64().unwrap_or(f64::NAN), unit)
+                    )
+                };
+                writeln!(
+                    out,
+                    "  Monte Carlo ({} draws; factors GSD {}, prices GSD {}), 95 % intervals:",
+                    u["iterations"], u["factor_gsd"], u["price_gsd"]
+                )?;
+                for case in ["baseline", "optimized"] {
+                    writeln!(
+                        out,
+                        "    {case}: emissions {}, cost {}",
+                        interval(&u[case]["emissions_t"], "t CO2"),
+                        interval(&u[case]["cost_eur"], "EUR")
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "    emissions cut: {}",
+                    interval(&u["emissions_cut_t"], "t CO2")
+                )?;
+                let drivers: Vec<String> = u["drivers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(5)
+                    .map(|d| {
+                        format!(
+                            "{} ({:+.2})",
+                            d["input"].as_str().unwrap_or(""),
+                            d["spearman"].as_f64().unwrap_or(0.0)
+                        )
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "    drivers of the optimised emissions (Spearman): {}",
+                    drivers.join(", ")
                 )?;
             }
             Ok(())

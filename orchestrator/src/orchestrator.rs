@@ -17,6 +17,7 @@ use cb_lca::agent::LcaAgent;
 use cb_protocol::{AgentKind, Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
 use cb_sinks::agent::SinksAgent;
 use cb_trade::TradeAgent;
+use cb_uncertainty::agent::UncertaintyAgent;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::task::JoinSet;
 
@@ -99,6 +100,7 @@ async fn start_kind(
         AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, timeout).await,
         AgentKind::Sinks => start_agent(SinksAgent, supervisor, agents, timeout).await,
         AgentKind::Factory => start_agent(FactoryAgent, supervisor, agents, timeout).await,
+        AgentKind::Uncertainty => start_agent(UncertaintyAgent, supervisor, agents, timeout).await,
     }
 }
 

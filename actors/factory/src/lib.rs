@@ -6,6 +6,7 @@
 //! * [`profile`]: hourly electricity price and grid carbon-intensity profiles.
 //! * [`engine`]: simulation, optimisation (HiGHS) and abatement cost curves.
 //! * [`bundled`]: the plants, measures and profile compiled into the binary.
+//! * [`uncertainty`]: uncertain factors and prices propagated through a fixed schedule.
 //! * [`agent`]: a `FactoryTask` in, Quantities and a graph of units and flows out; the actor.
 
 pub mod agent;
@@ -13,6 +14,7 @@ pub mod bundled;
 pub mod engine;
 pub mod model;
 pub mod profile;
+pub mod uncertainty;
 
 /// Why a factory calculation cannot be done, in words a user can act on.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
 use cb_protocol::{
-    AgentKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, LcaTask, NodeKind, Provenance, Quantity,
-    TaskError, TaskErrorKind, TaskOutput, TaskSpec,
+    AgentKind, EdgeKind, FootprintMonteCarlo, GraphEdge, GraphNode, LabeledQuantity, LcaTask, NodeKind,
+    Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
 };
 
-use crate::assessment::{AssessmentError, Model};
+use crate::assessment::{AssessmentError, ExchangeRef, Model};
 use crate::cbam::{self, CbamError, CostQuery};
 use crate::data::{ImportOptions, MultiOutput};
 use crate::engine::TreeNode;
@@ -119,6 +119,7 @@ impl LcaAgent {
                 amount,
                 unit,
                 method,
+                monte_carlo,
             } => {
                 let method = ImpactMethod::by_id(method).ok_or_else(|| {
                     TaskError::new(
@@ -130,7 +131,11 @@ impl LcaAgent {
                     )
                 })?;
                 let model = self.model(database)?;
-                footprint(&model, database, product, *amount, unit.as_deref(), method)
+                let mut out = footprint(&model, database, product, *amount, unit.as_deref(), method)?;
+                if let Some(mc) = monte_carlo {
+                    footprint_uncertainty(&model, product, *amount, method, mc, &mut out)?;
+                }
+                Ok(out)
             }
             LcaTask::CbamCost {
                 country,
@@ -263,6 +268,98 @@ pub fn footprint(
         fp.solve_residual <= 1e-9,
     ));
     Ok(out)
+}
+
+/// How many exchanges a footprint's uncertainty names as its drivers.
+const DRIVERS: usize = 5;
+
+/// Gives the footprint (the first quantity of `out`) its 95 % Monte Carlo interval and names the
+/// exchanges that drive it (first-order shares of the variance of ln h).
+pub fn footprint_uncertainty(
+    model: &Model,
+    product: &str,
+    amount: f64,
+    method: &'static ImpactMethod,
+    mc: &FootprintMonteCarlo,
+    out: &mut TaskOutput,
+) -> Result<(), TaskError> {
+    let invalid =
+        |e: cb_uncertainty::UncertaintyError| TaskError::new(TaskErrorKind::InvalidInput, e.to_string());
+    let (gsd, how) = match (mc.gsd, mc.pedigree) {
+        (Some(g), _) => (g, format!("lognormal GSD {g} on every exchange")),
+        (None, Some(scores)) => {
+            let p = cb_uncertainty::engine::pedigree::pedigree(scores, 0.0).map_err(invalid)?;
+            (
+                p.gsd,
+                format!(
+                    "lognormal GSD {:.4} on every exchange from pedigree scores {:?} ({})",
+                    p.gsd, p.scores, p.rule
+                ),
+            )
+        }
+        (None, None) => {
+            return Err(TaskError::new(
+                TaskErrorKind::InvalidInput,
+                "monte_carlo needs `gsd` or `pedigree`",
+            ));
+        }
+    };
+    let j = model.find(product)?;
+    let r = model.monte_carlo(j, amount, method, gsd, mc.iterations as usize, mc.seed)?;
+    let s = &r.summary;
+    if let Some(q) = out.quantities.iter_mut().find(|q| q.measure == "footprint") {
+        q.quantity.uncertainty = Uncertainty::Interval {
+            low: s.p2_5,
+            high: s.p97_5,
+            confidence: 0.95,
+        };
+        q.quantity
+            .provenance
+            .parameters
+            .insert("uncertainty".into(), how.clone());
+    }
+    // The outputs on the diagonal do not vary in the Monte Carlo: only inputs and emissions drive it.
+    let elasticities: Vec<_> = model
+        .elasticities(j, amount, method)?
+        .into_iter()
+        .filter(
+            |e| !matches!(e.exchange, ExchangeRef::Technosphere { product, activity } if product == activity),
+        )
+        .collect();
+    let total: f64 = elasticities.iter().map(|e| e.elasticity * e.elasticity).sum();
+    let drivers: Vec<String> = elasticities
+        .iter()
+        .take(DRIVERS)
+        .map(|e| {
+            format!(
+                "{} ({:.0} % of the variance, elasticity {:+.2})",
+                model.describe(e.exchange),
+                100.0 * e.elasticity * e.elasticity / total,
+                e.elasticity
+            )
+        })
+        .collect();
+    let rule = if mc.rule.is_empty() {
+        String::new()
+    } else {
+        format!(" Rule: {}.", mc.rule)
+    };
+    out.notes.push(format!(
+        "Uncertainty: Monte Carlo ({} draws, seed {}; {how}): mean {:.6e}, sd {:.3e}, 95 % interval \
+         [{:.6e}, {:.6e}] {}.{rule} Drivers: {}.",
+        r.iterations,
+        r.seed,
+        s.mean,
+        s.sd,
+        s.p2_5,
+        s.p97_5,
+        out.quantities
+            .first()
+            .map(|q| q.quantity.unit.as_str())
+            .unwrap_or_default(),
+        drivers.join("; ")
+    ));
+    Ok(())
 }
 
 /// CBAM embedded emissions, certificates and cost as Quantities.

@@ -46,6 +46,20 @@ pub struct MonteCarlo {
     pub scores: Vec<f64>,
 }
 
+/// One entry of `A` or `B`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeRef {
+    Technosphere { product: usize, activity: usize },
+    Biosphere { flow: usize, activity: usize },
+}
+
+/// How strongly the score responds to one exchange: `(x/h)·∂h/∂x`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Elasticity {
+    pub exchange: ExchangeRef,
+    pub elasticity: f64,
+}
+
 /// An elementary flow of the inventory without a factor in the method.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UnmatchedFlow {
@@ -119,11 +133,99 @@ impl Model {
         Ok(Model { db, a, b, factor })
     }
 
+    /// First-order elasticities of the score to every exchange, `ε = (x/h)·∂h/∂x`:
+    /// technosphere `a_ij`: `ε = −a_ij·λ_i·s_j / h` (`λ = A⁻ᵀ·Bᵀ·c`, `s = A⁻¹·f`);
+    /// biosphere `b_kj`: `ε = b_kj·c_k·s_j / h`. With independent lognormal multipliers of
+    /// `σ = ln GSD`, `Var(ln h) ≈ σ²·Σ ε²`, so `ε²/Σ ε²` is each exchange's share of the variance
+    /// (Heijungs' perturbation analysis). The elasticities of all of `B` sum to 1 and those of
+    /// all of `A` (outputs included) to −1: the score is homogeneous in each matrix.
+    pub fn elasticities(
+        &self,
+        j: usize,
+        amount: f64,
+        method: &ImpactMethod,
+    ) -> Result<Vec<Elasticity>, AssessmentError> {
+        let n = self.db.activities.len();
+        let mut f = vec![0.0; n];
+        f[j] = amount;
+        let s = self
+            .factor
+            .supply(&f)
+            .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let c: Vec<f64> = self
+            .characterisation(method)
+            .iter()
+            .map(|m| match m {
+                FlowMatch::Matched { factor, .. } => *factor,
+                FlowMatch::Unmatched => 0.0,
+            })
+            .collect();
+        let lambda = self.factor.cumulative_intensities(self.b.as_ref(), &c);
+        let h = engine::characterise(&c, &engine::inventory(self.b.as_ref(), &s));
+        if h == 0.0 || !h.is_finite() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let (a, b) = (self.a.as_ref(), self.b.as_ref());
+        for (col, sj) in s.iter().enumerate() {
+            if *sj == 0.0 {
+                continue;
+            }
+            for (&row, &v) in a.row_idx_of_col_raw(col).iter().zip(a.val_of_col(col)) {
+                let e = -v * lambda[row] * sj / h;
+                if e != 0.0 {
+                    out.push(Elasticity {
+                        exchange: ExchangeRef::Technosphere {
+                            product: row,
+                            activity: col,
+                        },
+                        elasticity: e,
+                    });
+                }
+            }
+            for (&row, &v) in b.row_idx_of_col_raw(col).iter().zip(b.val_of_col(col)) {
+                let e = v * c[row] * sj / h;
+                if e != 0.0 {
+                    out.push(Elasticity {
+                        exchange: ExchangeRef::Biosphere {
+                            flow: row,
+                            activity: col,
+                        },
+                        elasticity: e,
+                    });
+                }
+            }
+        }
+        out.sort_by(|x, y| y.elasticity.abs().total_cmp(&x.elasticity.abs()));
+        Ok(out)
+    }
+
+    /// An exchange in words: `input of <product> to <activity>` or `<flow> from <activity>`; a
+    /// diagonal entry is the activity's own output.
+    pub fn describe(&self, x: ExchangeRef) -> String {
+        let acts = &self.db.activities;
+        match x {
+            ExchangeRef::Technosphere { product, activity } if product == activity => {
+                format!("output of {}", acts[activity].name)
+            }
+            ExchangeRef::Technosphere { product, activity } => {
+                format!("{} into {}", acts[product].product_name, acts[activity].name)
+            }
+            ExchangeRef::Biosphere { flow, activity } => {
+                format!(
+                    "{} from {}",
+                    self.db.elementary_flows[flow].name, acts[activity].name
+                )
+            }
+        }
+    }
+
     /// Monte Carlo of a footprint: every technosphere input and every biosphere exchange is
     /// multiplied by a lognormal factor of geometric mean 1 and GSD `gsd` (independent draws),
     /// the perturbed system solved (preconditioned iteration on the base factors, refactorisation
-    /// where that does not converge), and the score recorded. Sample `i` draws from stream `i` of
-    /// the seed: the same seed gives the same scores on any number of threads.
+    /// where that does not converge), and the score recorded. Propagated by the uncertainty
+    /// engine's [`UncertainModel`] trait: the draw's entry stream gives the multipliers, so the
+    /// same seed gives the same scores on any number of threads.
     pub fn monte_carlo(
         &self,
         j: usize,
@@ -133,61 +235,23 @@ impl Model {
         iterations: usize,
         seed: u64,
     ) -> Result<MonteCarlo, AssessmentError> {
-        use cb_uncertainty::engine::distribution::Distribution;
-        use rayon::prelude::*;
-        let multiplier = Distribution::Lognormal {
-            geometric_mean: 1.0,
-            gsd,
-        }
-        .sampler()
+        let system = PerturbedSystem::new(self, j, amount, method, gsd)?;
+        let p = cb_uncertainty::engine::propagate::propagate(
+            &system,
+            &[],
+            cb_uncertainty::engine::sampling::Design::MonteCarlo,
+            seed,
+            iterations,
+            None,
+        )
         .map_err(|e| AssessmentError::Engine(e.to_string()))?;
-        let n = self.db.activities.len();
-        let mut f = vec![0.0; n];
-        f[j] = amount;
-        let c: Vec<f64> = self
-            .characterisation(method)
+        let mut samples = p.samples.into_iter();
+        let scores = samples.next().unwrap_or_default();
+        let refactorised = samples
+            .next()
+            .unwrap_or_default()
             .iter()
-            .map(|m| match m {
-                FlowMatch::Matched { factor, .. } => *factor,
-                FlowMatch::Unmatched => 0.0,
-            })
-            .collect();
-        // Outputs on the diagonal are the reference amounts: only inputs vary.
-        let a = self.a.as_ref();
-        let diagonal: Vec<bool> = (0..n)
-            .flat_map(|col| a.row_idx_of_col_raw(col).iter().map(move |&row| row == col))
-            .collect();
-        let na = diagonal.len();
-        let nb: usize = (0..n)
-            .map(|col| self.b.as_ref().row_idx_of_col_raw(col).len())
-            .sum();
-        let results: Result<Vec<(f64, engine::PerturbedSolve)>, AssessmentError> = (0..iterations)
-            .into_par_iter()
-            .map(|i| {
-                let u = cb_uncertainty::engine::sampling::draw(seed, i as u64, na + nb);
-                let mult_a: Vec<f64> = (0..na)
-                    .map(|k| {
-                        if diagonal[k] {
-                            1.0
-                        } else {
-                            multiplier.quantile(u[k])
-                        }
-                    })
-                    .collect();
-                let mult_b: Vec<f64> = (0..nb).map(|k| multiplier.quantile(u[na + k])).collect();
-                let (s, how) = self
-                    .factor
-                    .solve_perturbed(a, &mult_a, &f, MC_TOLERANCE, 50)
-                    .map_err(|e| AssessmentError::Engine(e.to_string()))?;
-                let g = engine::matvec_scaled(self.b.as_ref(), &mult_b, &s);
-                Ok((engine::characterise(&c, &g), how))
-            })
-            .collect();
-        let results = results?;
-        let scores: Vec<f64> = results.iter().map(|(s, _)| *s).collect();
-        let refactorised = results
-            .iter()
-            .filter(|(_, h)| *h == engine::PerturbedSolve::Refactorised)
+            .filter(|v| **v > 0.0)
             .count();
         Ok(MonteCarlo {
             summary: cb_uncertainty::engine::stats::summary(&scores),
@@ -471,6 +535,95 @@ pub fn stage_contributions(
         *by.entry(stage).or_insert(0.0) += v;
     }
     by.into_iter().collect()
+}
+
+/// A footprint whose technosphere inputs and biosphere exchanges vary by lognormal multipliers
+/// (outputs on the diagonal are the reference amounts and stay fixed). Outputs: the score, and 1
+/// where the draw's iteration did not converge and the matrix was refactorised.
+pub struct PerturbedSystem<'a> {
+    model: &'a Model,
+    demand: Vec<f64>,
+    c: Vec<f64>,
+    /// Whether each stored entry of `A` (in storage order) is on the diagonal.
+    diagonal: Vec<bool>,
+    biosphere_entries: usize,
+    multiplier: cb_uncertainty::engine::distribution::Sampler,
+}
+
+impl<'a> PerturbedSystem<'a> {
+    pub fn new(
+        model: &'a Model,
+        j: usize,
+        amount: f64,
+        method: &ImpactMethod,
+        gsd: f64,
+    ) -> Result<Self, AssessmentError> {
+        let multiplier = cb_uncertainty::engine::distribution::Distribution::Lognormal {
+            geometric_mean: 1.0,
+            gsd,
+        }
+        .sampler()
+        .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let n = model.db.activities.len();
+        let mut demand = vec![0.0; n];
+        demand[j] = amount;
+        let c = model
+            .characterisation(method)
+            .iter()
+            .map(|m| match m {
+                FlowMatch::Matched { factor, .. } => *factor,
+                FlowMatch::Unmatched => 0.0,
+            })
+            .collect();
+        let a = model.a.as_ref();
+        let diagonal = (0..n)
+            .flat_map(|col| a.row_idx_of_col_raw(col).iter().map(move |&row| row == col))
+            .collect();
+        let b = model.b.as_ref();
+        let biosphere_entries = (0..n).map(|col| b.row_idx_of_col_raw(col).len()).sum();
+        Ok(PerturbedSystem {
+            model,
+            demand,
+            c,
+            diagonal,
+            biosphere_entries,
+            multiplier,
+        })
+    }
+}
+
+impl cb_uncertainty::engine::propagate::UncertainModel for PerturbedSystem<'_> {
+    fn input_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        vec!["score".into(), "refactorised".into()]
+    }
+
+    fn evaluate(&self, _: &[f64], entries: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+        let mult_a: Vec<f64> = self
+            .diagonal
+            .iter()
+            .map(|&d| {
+                let u = entries();
+                if d { 1.0 } else { self.multiplier.quantile(u) }
+            })
+            .collect();
+        let mult_b: Vec<f64> = (0..self.biosphere_entries)
+            .map(|_| self.multiplier.quantile(entries()))
+            .collect();
+        let (s, how) = self
+            .model
+            .factor
+            .solve_perturbed(self.model.a.as_ref(), &mult_a, &self.demand, MC_TOLERANCE, 50)
+            .map_err(|e| e.to_string())?;
+        let g = engine::matvec_scaled(self.model.b.as_ref(), &mult_b, &s);
+        Ok(vec![
+            engine::characterise(&self.c, &g),
+            f64::from(u8::from(how == engine::PerturbedSolve::Refactorised)),
+        ])
+    }
 }
 
 #[cfg(test)]

@@ -119,6 +119,54 @@ fn four_processes_with_a_loop_and_mixed_units() {
 }
 
 #[test]
+fn elasticities_sum_as_homogeneity_requires_and_predict_the_monte_carlo_spread() {
+    use cb_lca::assessment::ExchangeRef;
+    let dir = tempfile::tempdir().unwrap();
+    four_process_database(dir.path());
+    let model = Model::new(jsonld::load(dir.path(), &ImportOptions::default()).unwrap()).unwrap();
+    let steel = model.find("steel production").unwrap();
+    let gwp = ImpactMethod::ipcc_ar6_gwp100();
+    let e = model.elasticities(steel, 1000.0, gwp).unwrap();
+    // h is homogeneous of degree 1 in B and of degree −1 in A.
+    let sum = |bio: bool| -> f64 {
+        e.iter()
+            .filter(|x| matches!(x.exchange, ExchangeRef::Biosphere { .. }) == bio)
+            .map(|x| x.elasticity)
+            .sum()
+    };
+    assert!((sum(true) - 1.0).abs() < 1e-9, "{}", sum(true));
+    assert!((sum(false) + 1.0).abs() < 1e-9, "{}", sum(false));
+    // The steel's own output weighs most (about −1: twice the output, half the runs; the loop
+    // through electricity makes it not exactly −1); of the exchanges that vary, steel's own CO2
+    // (1,800 of ~2,470) does.
+    assert_eq!(model.describe(e[0].exchange), "output of steel production");
+    assert!(e[0].elasticity < -0.9, "{}", e[0].elasticity);
+    assert_eq!(
+        model.describe(e[1].exchange),
+        "Carbon dioxide, fossil from steel production"
+    );
+    // Var(ln h) ≈ σ²·Σε² over the exchanges the Monte Carlo varies (inputs and biosphere).
+    let sigma = 1.1f64.ln();
+    let varied: f64 = e
+        .iter()
+        .filter(|x| match x.exchange {
+            ExchangeRef::Technosphere { product, activity } => product != activity,
+            ExchangeRef::Biosphere { .. } => true,
+        })
+        .map(|x| x.elasticity * x.elasticity)
+        .sum();
+    let mc = model.monte_carlo(steel, 1000.0, gwp, 1.1, 4000, 5).unwrap();
+    let logs: Vec<f64> = mc.scores.iter().map(|v| v.ln()).collect();
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let sd = (logs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt();
+    let predicted = sigma * varied.sqrt();
+    assert!(
+        (sd / predicted - 1.0).abs() < 0.06,
+        "sd(ln h) {sd} vs first order {predicted}"
+    );
+}
+
+#[test]
 fn the_whole_of_uslci_imports_and_every_process_gets_a_score() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/lci/uslci_olca1_5_0_json_ld.tar.gz");
     // Strict by default: multi-output processes and products with two producers are named.

@@ -1,6 +1,20 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// Monte Carlo on a plant's emission factors and prices: each varies by a lognormal factor of
+/// geometric mean 1 (a GSD of 1 holds that group fixed); the schedules are held fixed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlantMonteCarlo {
+    #[schemars(range(min = 10, max = 100_000))]
+    pub iterations: u32,
+    #[serde(default)]
+    pub seed: u64,
+    /// GSD of every emission factor (fuels' CO2, process CO2, grid intensity), ≥ 1.
+    pub factor_gsd: f64,
+    /// GSD of every price (fuels, purchases, electricity), ≥ 1.
+    pub price_gsd: f64,
+}
+
 /// What the factory agent can be asked to do. `plant` is a bundled plant id (`scrap-eaf`,
 /// `bf-bof`, `cement`, …) or a path to a plant TOML file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -16,6 +30,9 @@ pub enum FactoryTask {
         /// EUR per t CO2, on direct and grid emissions.
         #[schemars(range(min = 0.0))]
         carbon_price: f64,
+        /// Uncertain factors and prices propagated through both schedules.
+        #[serde(default)]
+        monte_carlo: Option<PlantMonteCarlo>,
     },
     /// The marginal abatement cost curve of the plant's bundled measures, and the least-cost set
     /// for a target where one is given.
@@ -34,13 +51,32 @@ impl FactoryTask {
     pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
         match self {
             FactoryTask::Optimize {
-                hours, carbon_price, ..
+                hours,
+                carbon_price,
+                monte_carlo,
+                ..
             } => {
                 if !(1..=8784).contains(hours) {
                     return Err(("hours", format!("is {hours}, must be between 1 and 8784")));
                 }
                 if !(carbon_price.is_finite() && *carbon_price >= 0.0) {
                     return Err(("carbon_price", format!("is {carbon_price}, must be non-negative")));
+                }
+                if let Some(mc) = monte_carlo {
+                    if !(10..=100_000).contains(&mc.iterations) {
+                        return Err((
+                            "monte_carlo.iterations",
+                            format!("is {}, must be between 10 and 100000", mc.iterations),
+                        ));
+                    }
+                    for (field, g) in [
+                        ("monte_carlo.factor_gsd", mc.factor_gsd),
+                        ("monte_carlo.price_gsd", mc.price_gsd),
+                    ] {
+                        if !(g.is_finite() && g >= 1.0) {
+                            return Err((field, format!("is {g}, must be a number ≥ 1")));
+                        }
+                    }
                 }
                 Ok(())
             }

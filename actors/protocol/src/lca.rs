@@ -1,6 +1,26 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// Monte Carlo settings of a footprint: every technosphere input and biosphere exchange varies by
+/// a lognormal factor (geometric mean 1) whose GSD is given or follows from pedigree scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FootprintMonteCarlo {
+    #[schemars(range(min = 10, max = 100_000))]
+    pub iterations: u32,
+    #[serde(default)]
+    pub seed: u64,
+    /// Lognormal GSD of every exchange (> 1); or give `pedigree`.
+    #[serde(default)]
+    pub gsd: Option<f64>,
+    /// ecoinvent pedigree scores (reliability, completeness, temporal, geographical, further
+    /// technological correlation), each 1–5, giving the GSD.
+    #[serde(default)]
+    pub pedigree: Option<[u8; 5]>,
+    /// Why these scores or this GSD (shown with the answer), e.g. `assumed: ...`.
+    #[serde(default)]
+    pub rule: String,
+}
+
 /// What the life-cycle assessment agent can be asked to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -21,6 +41,9 @@ pub enum LcaTask {
         unit: Option<String>,
         /// Impact method id, e.g. `ipcc-ar6-gwp100`.
         method: String,
+        /// Monte Carlo on the exchanges, giving the footprint an interval.
+        #[serde(default)]
+        monte_carlo: Option<FootprintMonteCarlo>,
     },
     /// Embedded emissions, certificates and cost of an import under the EU CBAM.
     CbamCost {
@@ -61,6 +84,7 @@ impl LcaTask {
                 database,
                 product,
                 amount,
+                monte_carlo,
                 ..
             } => {
                 if database.trim().is_empty() {
@@ -68,6 +92,30 @@ impl LcaTask {
                 }
                 if product.trim().is_empty() {
                     return Err(("product", "must not be empty".into()));
+                }
+                if let Some(mc) = monte_carlo {
+                    if !(10..=100_000).contains(&mc.iterations) {
+                        return Err((
+                            "monte_carlo.iterations",
+                            format!("is {}, must be between 10 and 100000", mc.iterations),
+                        ));
+                    }
+                    match (mc.gsd, mc.pedigree) {
+                        (Some(g), None) if g.is_finite() && g >= 1.0 => {}
+                        (Some(g), None) => {
+                            return Err(("monte_carlo.gsd", format!("is {g}, must be a number ≥ 1")));
+                        }
+                        (None, Some(p)) if p.iter().all(|s| (1..=5).contains(s)) => {}
+                        (None, Some(p)) => {
+                            return Err((
+                                "monte_carlo.pedigree",
+                                format!("is {p:?}, each score must be 1–5"),
+                            ));
+                        }
+                        _ => {
+                            return Err(("monte_carlo", "give exactly one of `gsd` and `pedigree`".into()));
+                        }
+                    }
                 }
                 positive("amount", *amount)
             }

@@ -16,15 +16,17 @@ mod quantity;
 mod result;
 mod sinks;
 mod trade;
+mod uncertainty;
 
-pub use factory::FactoryTask;
+pub use factory::{FactoryTask, PlantMonteCarlo};
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
-pub use lca::LcaTask;
+pub use lca::{FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
 pub use sinks::SinksTask;
 pub use trade::{AccountKind, MrioSource, TradeTask};
+pub use uncertainty::{TestFunction, UncertainFactor, UncertaintyTask};
 
 /// The JSON Schema of a [`Plan`], generated from the Rust types.
 pub fn plan_schema() -> serde_json::Value {

@@ -9,6 +9,7 @@ use crate::factory::FactoryTask;
 use crate::lca::LcaTask;
 use crate::sinks::SinksTask;
 use crate::trade::TradeTask;
+use crate::uncertainty::UncertaintyTask;
 
 /// The kinds of agent a task can be sent to. Each later agent issue adds its kind here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -22,14 +23,17 @@ pub enum AgentKind {
     Sinks,
     /// Factory simulation and optimal operation of industrial plants.
     Factory,
+    /// Uncertainty: propagation, global sensitivity and the pedigree matrix.
+    Uncertainty,
 }
 
 impl AgentKind {
-    pub const ALL: [AgentKind; 4] = [
+    pub const ALL: [AgentKind; 5] = [
         AgentKind::Trade,
         AgentKind::Lca,
         AgentKind::Sinks,
         AgentKind::Factory,
+        AgentKind::Uncertainty,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +42,7 @@ impl AgentKind {
             AgentKind::Lca => "lca",
             AgentKind::Sinks => "sinks",
             AgentKind::Factory => "factory",
+            AgentKind::Uncertainty => "uncertainty",
         }
     }
 }
@@ -83,6 +88,7 @@ pub enum TaskSpec {
     Lca(LcaTask),
     Sinks(SinksTask),
     Factory(FactoryTask),
+    Uncertainty(UncertaintyTask),
 }
 
 impl TaskSpec {
@@ -92,6 +98,7 @@ impl TaskSpec {
             TaskSpec::Lca(_) => AgentKind::Lca,
             TaskSpec::Sinks(_) => AgentKind::Sinks,
             TaskSpec::Factory(_) => AgentKind::Factory,
+            TaskSpec::Uncertainty(_) => AgentKind::Uncertainty,
         }
     }
 }
@@ -185,6 +192,7 @@ impl Plan {
                 TaskSpec::Lca(t) => t.validate(),
                 TaskSpec::Sinks(t) => t.validate(),
                 TaskSpec::Factory(t) => t.validate(),
+                TaskSpec::Uncertainty(t) => t.validate(),
             };
             checked.map_err(|(field, reason)| PlanError::InvalidParameter {
                 task: task.id.0.clone(),

@@ -57,6 +57,10 @@ pub enum TradeTask {
         /// Regions to report (MRIO labels); all when empty.
         #[serde(default)]
         regions: Vec<String>,
+        /// Year the MRIO describes, for the comparison with the Global Carbon Budget; read from
+        /// the MRIO's name or version when absent.
+        #[serde(default)]
+        year: Option<i32>,
     },
     /// Emissions embodied in bilateral trade (producing × consuming region) and net transfers.
     Transfers {
@@ -127,10 +131,17 @@ impl TradeTask {
                 }
                 Ok(())
             }
-            TradeTask::MrioAccounts { mrio, stressor, .. } => {
+            TradeTask::MrioAccounts {
+                mrio, stressor, year, ..
+            } => {
                 non_empty("mrio.path", &mrio.path)?;
                 if let Some(s) = stressor {
                     non_empty("stressor", s)?;
+                }
+                if let Some(y) = year
+                    && !(1950..=2100).contains(y)
+                {
+                    return Err(("year", format!("is {y}, must be between 1950 and 2100")));
                 }
                 Ok(())
             }

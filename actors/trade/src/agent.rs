@@ -89,9 +89,17 @@ impl TradeAgent {
                 mrio,
                 stressor,
                 regions,
+                year,
             } => {
                 let a = self.analysis(&mrio.path)?;
-                mrio_accounts(&a, stressor.as_deref(), regions)
+                let mut out = mrio_accounts(&a, stressor.as_deref(), regions)?;
+                let acc = a.regional_accounts()?;
+                let ks = match stressor {
+                    Some(s) => vec![a.stressor_index(s)?],
+                    None => (0..a.stressors.len()).collect(),
+                };
+                gcb_consumption_check(&a, &acc, &ks, *year, Gcb::bundled(), &mut out);
+                Ok(out)
             }
             TradeTask::Transfers {
                 mrio,
@@ -316,6 +324,28 @@ pub fn mrio_accounts(
             .collect::<Result<_, _>>()?
     };
     let mut out = TaskOutput::default();
+    if let Some(b) = a.output_balance {
+        let relative = if b.largest_output > 0.0 {
+            b.residual.abs() / b.largest_output
+        } else {
+            0.0
+        };
+        out.findings.push(cb_protocol::Finding::new(
+            "x = Z·1 + Y·1",
+            format!(
+                "total output as given in the MRIO against intermediate plus final use, every industry; \
+                 largest residual at {}",
+                a.industry_label(b.industry)
+            ),
+            &[
+                ("largest_residual", b.residual),
+                ("largest_output", b.largest_output),
+                ("relative_to_largest_output", relative),
+            ],
+            format!("relative {}", crate::analysis::BALANCE_TOLERANCE),
+            relative <= crate::analysis::BALANCE_TOLERANCE,
+        ));
+    }
     // The accounting identity, as a finding with its numbers.
     let (mut worst, mut scale) = (0.0f64, 0.0f64);
     for &k in &ks {
@@ -392,6 +422,129 @@ pub fn mrio_accounts(
         crate::analysis::IDENTITY_TOLERANCE
     ));
     Ok(out)
+}
+
+/// How far an MRIO's consumption-based CO2 may be from the Global Carbon Budget's before the
+/// comparison fails: MRIOs count CO2 from fuel combustion (and sometimes processes) by their own
+/// system boundaries, GCB counts fossil fuels, cement and flaring, so a screen, not an identity.
+pub const GCB_TOLERANCE: f64 = 0.25;
+
+/// Tonnes per unit of a mass unit used in MRIO extensions (`kg`, `t`, `Gg`, ...).
+fn tonnes_per(unit: &str) -> Option<f64> {
+    let u = unit.trim();
+    let u = u.strip_suffix("CO2").map(str::trim).unwrap_or(u);
+    match u {
+        "kg" => Some(1e-3),
+        "t" | "Mg" => Some(1.0),
+        "kt" | "Gg" => Some(1e3),
+        "Mt" | "Tg" => Some(1e6),
+        "Gt" | "Pg" => Some(1e9),
+        _ => None,
+    }
+}
+
+/// The year an MRIO describes, from its name, version or source (the first plausible year).
+fn year_in_name(a: &MrioAnalysis) -> Option<i32> {
+    [&a.meta.name, &a.meta.version, &a.meta.source]
+        .iter()
+        .flat_map(|s| s.split(|c: char| !c.is_ascii_digit()))
+        .filter(|t| t.len() == 4)
+        .filter_map(|t| t.parse::<i32>().ok())
+        .find(|y| (1990..=2100).contains(y))
+}
+
+/// Compares the MRIO's consumption-based CO2 of every region named by an ISO alpha-3 code with the
+/// Global Carbon Budget's consumption-based CO2 of that country in the MRIO's year, as a finding.
+/// Where nothing can be compared (no CO2 stressor, no matching region, no year), a note says why.
+pub fn gcb_consumption_check(
+    a: &MrioAnalysis,
+    acc: &crate::engine::RegionalAccounts,
+    ks: &[usize],
+    year: Option<i32>,
+    gcb: &Gcb,
+    out: &mut TaskOutput,
+) {
+    let co2: Vec<usize> = ks
+        .iter()
+        .copied()
+        .filter(|&k| {
+            let name = a.stressors[k].name.to_lowercase();
+            name.starts_with("co2") || name.contains("carbon dioxide")
+        })
+        .collect();
+    if co2.is_empty() {
+        return;
+    }
+    let Some(year) = year.or_else(|| year_in_name(a)) else {
+        out.notes.push(
+            "Not compared with the Global Carbon Budget: the MRIO's year is unknown (give the task a year)."
+                .into(),
+        );
+        return;
+    };
+    let units: Option<Vec<f64>> = co2.iter().map(|&k| tonnes_per(&a.stressors[k].unit)).collect();
+    let Some(units) = units else {
+        out.notes.push(format!(
+            "Not compared with the Global Carbon Budget: the CO2 unit {:?} is not a mass unit Carbon Butler converts.",
+            a.stressors[co2[0]].unit
+        ));
+        return;
+    };
+    let mut compared = Vec::new();
+    for (r, region) in a.meta.regions.iter().enumerate() {
+        let Some(id) = gcb.find(region) else { continue };
+        if gcb.entities[id].code.as_deref() != Some(region.as_str()) {
+            continue;
+        }
+        let Some(published) = gcb.consumption(id, year) else {
+            continue;
+        };
+        let mrio: f64 = co2
+            .iter()
+            .zip(&units)
+            .map(|(&k, t)| acc.d_cba_reg[(k, r)] * t)
+            .sum();
+        compared.push((region.clone(), mrio, published));
+    }
+    if compared.is_empty() {
+        out.notes.push(format!(
+            "Not compared with the Global Carbon Budget: no region of the MRIO is a country with GCB \
+             consumption-based CO2 for {year} (regions must be ISO 3166 alpha-3 codes)."
+        ));
+        return;
+    }
+    let deviation = |(_, m, g): &(String, f64, f64)| {
+        if *g != 0.0 {
+            (m - g).abs() / g.abs()
+        } else {
+            f64::INFINITY
+        }
+    };
+    let worst = compared
+        .iter()
+        .max_by(|x, y| deviation(x).total_cmp(&deviation(y)))
+        .expect("not empty");
+    let rows: Vec<&str> = co2.iter().map(|&k| a.stressors[k].label.as_str()).collect();
+    let mut values: Vec<(String, f64)> = compared
+        .iter()
+        .flat_map(|(r, m, g)| [(format!("{r}_mrio_t"), *m), (format!("{r}_gcb_t"), *g)])
+        .collect();
+    values.push(("largest_relative_deviation".into(), deviation(worst)));
+    let values: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    out.findings.push(cb_protocol::Finding::new(
+        "MRIO consumption CO2 ≈ Global Carbon Budget",
+        format!(
+            "consumption-based CO2 of {} region(s) in {year} from the MRIO ({}) against the Global Carbon \
+             Budget 2024; largest deviation {} ({:.1} %)",
+            compared.len(),
+            rows.join(" + "),
+            worst.0,
+            100.0 * deviation(worst)
+        ),
+        &values,
+        format!("relative {GCB_TOLERANCE} per region"),
+        compared.iter().all(|c| deviation(c) <= GCB_TOLERANCE),
+    ));
 }
 
 /// Emissions embodied in bilateral trade and net transfers for one stressor.

@@ -4,6 +4,7 @@
 //! Sobol indices with bootstrap intervals, Spearman rank correlation, and the ecoinvent pedigree
 //! matrix. Other agents implement the trait for their engines.
 
+pub mod agent;
 pub mod engine;
 
 /// Why an uncertainty calculation cannot be done.

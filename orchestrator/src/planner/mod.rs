@@ -48,6 +48,10 @@ Carbon Butler can answer, for example:
       \"Which sectors contribute most to reg3's consumption-based emissions?\" (top sectors)
       \"What are the main supply-chain paths of reg2's food consumption?\"     (structural paths)
       \"Compare consumption-based and production-based CO2 of all regions\"   (accounts)
+  • uncertainty:
+      \"Which inputs of the Ishigami function matter most?\"                    (Sobol indices)
+      \"What uncertainty do pedigree scores (2,3,1,4,5) imply?\"              (pedigree matrix)
+      \"How certain is that?\"                                               (intervals and drivers of the last answer)
 Name places by English name, ISO code (CHN, DE) or common alias (the US, Britain, EU27).";
 
 /// Plans a question with the rule-based planner and validates the plan.

@@ -2,7 +2,8 @@
 //! question with plain rules, and emits a Plan of typed trade tasks.
 
 use cb_protocol::{
-    AccountKind, FactoryTask, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec, TradeTask,
+    AccountKind, FactoryTask, FootprintMonteCarlo, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec,
+    TestFunction, TradeTask, UncertaintyTask,
 };
 
 use super::places::{Gazetteer, Mention, normalise, words};
@@ -32,6 +33,10 @@ pub enum Intent {
     ForestSink,
     /// How an industrial plant can cut emissions: optimal operation and abatement measures.
     Plant,
+    /// Global sensitivity (Sobol indices) of the standard test function.
+    Sensitivity,
+    /// The uncertainty that ecoinvent pedigree scores imply.
+    Pedigree,
 }
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
@@ -74,6 +79,12 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
 
 /// Recognises the intent from the words of the question.
 pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
+    if any(norm, &["sobol", "ishigami"]) {
+        return Some(Intent::Sensitivity);
+    }
+    if any(norm, &["pedigree"]) {
+        return Some(Intent::Pedigree);
+    }
     if any(norm, &["cbam", "carbon border"]) {
         return Some(Intent::Cbam);
     }
@@ -162,6 +173,48 @@ pub fn find_year(question: &str) -> Option<i32> {
         .filter(|(_, w)| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
         .filter_map(|(_, w)| w.parse().ok())
         .find(|y| (1750..=2100).contains(y))
+}
+
+/// Pedigree scores assumed for every exchange of a database that carries no uncertainty (USLCI's
+/// exchanges have none that is usable): the middle of each indicator's scale, 3, meaning neither
+/// known to be good nor known to be poor. The answer states the assumption; `cbutler lca footprint
+/// --mc N --pedigree R,C,T,G,F` gives other scores.
+pub const ASSUMED_PEDIGREE: [u8; 5] = [3, 3, 3, 3, 3];
+
+/// Monte Carlo draws behind a product footprint's interval in `ask`.
+pub const FOOTPRINT_DRAWS: u32 = 1000;
+
+/// The Monte Carlo every planned footprint carries, so its answer has an interval.
+fn footprint_monte_carlo() -> FootprintMonteCarlo {
+    FootprintMonteCarlo {
+        iterations: FOOTPRINT_DRAWS,
+        seed: 1,
+        gsd: None,
+        pedigree: Some(ASSUMED_PEDIGREE),
+        rule: format!(
+            "assumed pedigree scores {ASSUMED_PEDIGREE:?} (mid-scale) for every exchange, basic variance 0: \
+             the database carries no usable exchange uncertainty"
+        ),
+    }
+}
+
+/// Five pedigree scores written in the question ("(2,3,1,4,5)", "2 3 1 4 5"): the first five
+/// numbers that stand alone; `None` unless they are five whole numbers 1–5.
+fn pedigree_scores(question: &str) -> Option<[u8; 5]> {
+    let numbers: Vec<&str> = question
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let first: Vec<u8> = numbers.iter().take(5).filter_map(|t| t.parse().ok()).collect();
+    let scores: [u8; 5] = first.try_into().ok()?;
+    scores.iter().all(|s| (1..=5).contains(s)).then_some(scores)
+}
+
+/// The largest whole number written in the question (sample sizes: "with 20000 samples").
+fn largest_number(norm: &str) -> Option<u32> {
+    norm.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse::<u32>().ok())
+        .max()
 }
 
 /// `top N`, `N paths`, `N sectors`, `N largest`: how many items the user wants.
@@ -557,6 +610,40 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
     };
 
     match intent {
+        Intent::Sensitivity => {
+            let samples = largest_number(&norm)
+                .filter(|n| (10..=1_000_000).contains(n))
+                .unwrap_or(10_000);
+            described = format!(
+                "Sobol first-order and total indices of the Ishigami function from {samples} base samples, \
+                 with bootstrap intervals"
+            );
+            tasks.push(Task::new(
+                "sobol",
+                TaskSpec::Uncertainty(UncertaintyTask::Sobol {
+                    function: TestFunction::Ishigami,
+                    samples,
+                    seed: 1,
+                    bootstrap: 200,
+                }),
+            ));
+        }
+        Intent::Pedigree => {
+            let scores = pedigree_scores(q).ok_or_else(|| {
+                unplannable(
+                    "Give five pedigree scores 1–5 (reliability, completeness, temporal, geographical, \
+                     further technological correlation), e.g. \"pedigree (2,3,1,4,5)\".",
+                )
+            })?;
+            described = format!("the uncertainty implied by pedigree scores {scores:?}");
+            tasks.push(Task::new(
+                "pedigree",
+                TaskSpec::Uncertainty(UncertaintyTask::Pedigree {
+                    scores,
+                    basic_variance: 0.0,
+                }),
+            ));
+        }
         Intent::ProductFootprint => {
             let (amount, unit, product) =
                 product_amount(&norm).unwrap_or((1.0, String::new(), String::new()));
@@ -592,6 +679,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     amount,
                     unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
                     method: method.into(),
+                    monte_carlo: Some(footprint_monte_carlo()),
                 }),
             ));
         }
@@ -641,6 +729,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     plant: plant.to_string(),
                     hours,
                     carbon_price,
+                    monte_carlo: None,
                 }),
             ));
             if cb_factory::bundled::MEASURES.iter().any(|(id, _)| *id == plant) {
@@ -807,6 +896,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                             mrio: source(v),
                             stressor,
                             regions: regions.clone(),
+                            year: None,
                         }),
                     ));
                 }
@@ -903,7 +993,7 @@ mod tests {
             .iter()
             .filter_map(|t| match &t.spec {
                 TaskSpec::Trade(tt) => Some(tt),
-                TaskSpec::Lca(_) | TaskSpec::Sinks(_) | TaskSpec::Factory(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -1075,7 +1165,8 @@ mod tests {
             TaskSpec::Factory(FactoryTask::Optimize {
                 plant: "scrap-eaf".into(),
                 hours: 168,
-                carbon_price: 80.0
+                carbon_price: 80.0,
+                monte_carlo: None,
             })
         );
         assert!(matches!(
@@ -1102,6 +1193,33 @@ mod tests {
                 other => panic!("{q}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn uncertainty_questions() {
+        let plan = plan_with_rules(
+            "Which inputs of the Ishigami function matter most? Use 20000 samples.",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            plan.tasks[0].spec,
+            TaskSpec::Uncertainty(UncertaintyTask::Sobol { samples: 20_000, .. })
+        ));
+        let plan = plan_with_rules(
+            "What uncertainty do pedigree scores (2,3,1,4,5) imply?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            plan.tasks[0].spec,
+            TaskSpec::Uncertainty(UncertaintyTask::Pedigree {
+                scores: [2, 3, 1, 4, 5],
+                ..
+            })
+        ));
+        let e = plan_with_rules("What does pedigree (2,3,9,4,5) mean?", &PlanContext::default()).unwrap_err();
+        assert!(e.reason.contains("five pedigree scores"), "{}", e.reason);
     }
 
     #[test]
@@ -1224,6 +1342,7 @@ mod tests {
                 amount: 1.0,
                 unit: Some("kg".into()),
                 method: "ipcc-ar6-gwp100".into(),
+                monte_carlo: Some(footprint_monte_carlo()),
             }
         );
         let plan = plan_with_rules(

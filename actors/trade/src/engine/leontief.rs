@@ -33,6 +33,31 @@ pub fn row_sums(m: MatRef<'_, f64>) -> Col<f64> {
     s
 }
 
+/// The output balance of a table whose total output is given: the residual `r = x − Z·1 − Y·1`
+/// (equivalently `x − A·x − Y·1` when the table holds coefficients, since `Z = A·diag(x)`).
+/// Returns `(index of the largest |r_i|, that residual)`.
+pub fn output_balance_residual(
+    core: MatRef<'_, f64>,
+    core_is_flows: bool,
+    y: MatRef<'_, f64>,
+    x: ColRef<'_, f64>,
+) -> (usize, f64) {
+    let mut inputs = Col::<f64>::zeros(core.nrows());
+    for j in 0..core.ncols() {
+        let scale = if core_is_flows { 1.0 } else { x[j] };
+        for (acc, v) in inputs.iter_mut().zip(core.col(j).iter()) {
+            *acc += v * scale;
+        }
+    }
+    let supplied = inputs + row_sums(y);
+    (0..x.nrows())
+        .map(|i| (i, x[i] - supplied[i]))
+        .fold(
+            (0, 0.0),
+            |best, (i, r)| if r.abs() > best.1.abs() { (i, r) } else { best },
+        )
+}
+
 /// Total output from the Leontief system and final demand: `x = L·y`, i.e. `(I − A)·x = y`
 /// (pymrio `calc_x_from_L`).
 pub fn calc_x_from_leontief(leontief: &LeontiefFactor, y: ColRef<'_, f64>) -> Col<f64> {

@@ -5,18 +5,35 @@ use serde::Serialize;
 
 use crate::UncertaintyError;
 use crate::engine::distribution::Sampler;
-use crate::engine::sampling::{Design, sample};
+use crate::engine::sampling::{Design, sample, uniform_stream};
 use crate::engine::stats::{Summary, spearman, summary};
 
-/// A model with uncertain inputs: parameters in, outputs out. Agents implement it for their
-/// engines (perturbed matrices, factors, prices).
+/// A model with uncertain inputs: parameters in, outputs out. Every agent implements it for its
+/// engine: factors and prices (factory), growth and carbon fraction (sinks), and the perturbed
+/// matrices of LCA and MRIO, whose entries are too many to name.
 pub trait UncertainModel: Sync {
     /// Names of the inputs, in the order `evaluate` takes them.
     fn input_names(&self) -> Vec<String>;
     /// Names of the outputs.
     fn output_names(&self) -> Vec<String>;
-    /// The outputs for one draw of the inputs.
-    fn evaluate(&self, inputs: &[f64]) -> Result<Vec<f64>, String>;
+    /// The outputs for one draw: `inputs` are the named inputs' values; `entries` gives the
+    /// draw's own further uniforms in (0, 1), for uncertain entries too many to name (matrix
+    /// entries), in an order the model fixes. Models without such entries ignore it.
+    fn evaluate(&self, inputs: &[f64], entries: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String>;
+}
+
+/// Seeds the streams of unnamed entries apart from the named inputs' streams.
+const ENTRY_STREAMS: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Draw `i`'s outputs, with its entry stream.
+pub fn evaluate_draw(
+    model: &dyn UncertainModel,
+    inputs: &[f64],
+    seed: u64,
+    i: usize,
+) -> Result<Vec<f64>, String> {
+    let mut entries = uniform_stream(seed ^ ENTRY_STREAMS, i as u64);
+    model.evaluate(inputs, &mut entries)
 }
 
 /// What a propagation found.
@@ -27,6 +44,10 @@ pub struct Propagation {
     /// Spearman rank correlation of each input with each output: `[output][input]`.
     pub rank_correlations: Vec<Vec<(String, f64)>>,
     pub iterations: usize,
+    /// Every draw's value of each output, `[output][draw]`, in draw order (so two propagations
+    /// with the same seed and inputs can be compared draw by draw).
+    #[serde(skip)]
+    pub samples: Vec<Vec<f64>>,
     pub converged: bool,
     /// The relative standard error of each output's mean at the end.
     pub relative_standard_error: Vec<f64>,
@@ -60,10 +81,15 @@ pub fn propagate(
     let mut rse = Vec::new();
     while done < max_iterations {
         let end = (done + 100).min(max_iterations);
-        let batch: Result<Vec<Vec<f64>>, String> =
-            draws[done..end].par_iter().map(|x| model.evaluate(x)).collect();
+        let batch: Result<Vec<Vec<f64>>, String> = (done..end)
+            .into_par_iter()
+            .map(|i| evaluate_draw(model, &draws[i], seed, i))
+            .collect();
         results.extend(batch.map_err(UncertaintyError::Model)?);
         done = end;
+        if precision.is_none() && done < max_iterations {
+            continue;
+        }
         let k = model.output_names().len();
         rse = (0..k)
             .map(|o| {
@@ -85,9 +111,10 @@ pub fn propagate(
         }
     }
     let outputs = model.output_names();
-    let summaries: Vec<Summary> = (0..outputs.len())
-        .map(|o| summary(&results.iter().map(|r| r[o]).collect::<Vec<_>>()))
+    let samples: Vec<Vec<f64>> = (0..outputs.len())
+        .map(|o| results.iter().map(|r| r[o]).collect())
         .collect();
+    let summaries: Vec<Summary> = samples.iter().map(|v| summary(v)).collect();
     let rank_correlations = (0..outputs.len())
         .map(|o| {
             let y: Vec<f64> = results.iter().map(|r| r[o]).collect();
@@ -110,6 +137,7 @@ pub fn propagate(
         summaries,
         rank_correlations,
         iterations: done,
+        samples,
         converged: converged || precision.is_none(),
         relative_standard_error: rse,
     })
@@ -128,7 +156,7 @@ mod tests {
         fn output_names(&self) -> Vec<String> {
             vec!["a·b".into()]
         }
-        fn evaluate(&self, x: &[f64]) -> Result<Vec<f64>, String> {
+        fn evaluate(&self, x: &[f64], _: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
             Ok(vec![x[0] * x[1]])
         }
     }
