@@ -6,9 +6,11 @@ technosphere input lognormal with GSD 1.2 (outputs on the diagonal fixed), biosp
 
   * bw2calc 3.1: LCA(use_distributions=True) and next() per iteration (direct solves), and
     IterativeLCA (bicgstab warm-started), iterations per second;
-  * bench_lca_mc (release build): per iteration, the perturbed system solved by iteration
-    preconditioned with the base LU (refactorised with the symbolic analysis reused where that does
-    not converge), in parallel over the machine's cores.
+  * bench_lca_mc (release build), the product's own path (cb_lca::uncertainty::PerturbedSystem
+    through the uncertainty engine's propagate): lognormal multipliers by Ziggurat normals, each
+    draw's perturbed system solved by iteration preconditioned with the base LU, 32 draws' residuals
+    per multi-right-hand-side triangular solve (refactorised with the symbolic analysis reused where
+    the iteration does not converge), batches in parallel over the machine's cores.
 
 Prints both, the ratio, and compares mean and standard deviation within sampling error.
 Usage: python3 bench/lca_mc.py [--iterations-bw 30] [--iterations 1000]

@@ -193,6 +193,11 @@ pub enum LcaCommand {
         stages: Vec<String>,
         #[command(flatten)]
         mc: McArgs,
+        /// Compare with the EEIO multiplier of the product group: "REGION:SECTOR:PRICE" — a USEEIO
+        /// exporting region (APAC, CA, CN, EU, JP, MX, ROW), a BEA detail sector (e.g. 331110) and
+        /// the price of one reference unit in USD (2019, basic prices).
+        #[arg(long, value_name = "REGION:SECTOR:PRICE")]
+        compare_eeio: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -483,6 +488,26 @@ fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `--compare-eeio REGION:SECTOR:PRICE`.
+fn parse_eeio(text: &str) -> Result<cb_protocol::EeioComparison> {
+    let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+    let [region, sector, price] = parts.as_slice() else {
+        bail!("--compare-eeio {text:?}: write it as REGION:SECTOR:PRICE, e.g. CN:331110:0.8");
+    };
+    let price: f64 = price
+        .parse()
+        .ok()
+        .filter(|p: &f64| p.is_finite() && *p > 0.0)
+        .with_context(|| {
+            format!("--compare-eeio {text:?}: the price {price:?} must be a positive number (USD per unit)")
+        })?;
+    Ok(cb_protocol::EeioComparison {
+        region: region.to_string(),
+        sector: sector.to_string(),
+        price_usd_per_unit: price,
+    })
 }
 
 /// The consistency findings as a "Checks:" list: pass/fail, what was compared, numbers, tolerance.
@@ -861,8 +886,10 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             cutoff,
             stages,
             mc,
+            compare_eeio,
             json,
         } => {
+            let eeio = compare_eeio.as_deref().map(parse_eeio).transpose()?;
             let mut assigned = std::collections::HashMap::new();
             for s in &stages {
                 let (process, stage) = s
@@ -911,6 +938,13 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
                 }
                 None => None,
             };
+            let findings = match &eeio {
+                Some(c) => vec![cb_lca::agent::eeio_finding(fp.score / amount, method, c)?],
+                None => Vec::new(),
+            };
+            if let Some(map) = report.as_object_mut() {
+                map.insert("findings".into(), serde_json::to_value(&findings)?);
+            }
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
                 return Ok(());
@@ -987,6 +1021,7 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
             {
                 writeln!(out, "  - {}", q.as_str().unwrap_or_default())?;
             }
+            print_findings(&findings, out)?;
             Ok(())
         }
         LcaCommand::Processes { db, search, json } => {

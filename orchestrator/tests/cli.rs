@@ -1352,3 +1352,148 @@ fn how_certain_is_that_reports_intervals_and_drivers() {
         v["drivers"]
     );
 }
+
+#[test]
+fn product_footprints_in_ask_carry_an_interval_and_name_their_drivers() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1 m3 of diesel in USLCI?",
+        "--json",
+    ]);
+    let footprint = v["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "footprint")
+        .unwrap();
+    let u = &footprint["uncertainty"];
+    assert_eq!(u["kind"], "interval", "{footprint}");
+    let (lo, hi, point) = (
+        u["low"].as_f64().unwrap(),
+        u["high"].as_f64().unwrap(),
+        footprint["value"].as_f64().unwrap(),
+    );
+    assert!(lo < point && point < hi, "{point} not in [{lo}, {hi}]");
+    let note = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|n| n.starts_with("Uncertainty: Monte Carlo"))
+        .unwrap();
+    assert!(note.contains("assumed pedigree scores [3, 3, 3, 3, 3]"), "{note}");
+    assert!(note.contains("% of the variance"), "{note}");
+    // The follow-up names the same drivers.
+    let text = cb.ok(&["ask", "How certain is that?"]);
+    assert!(text.contains("95 % interval"), "{text}");
+    assert!(text.contains("Drivers:"), "{text}");
+}
+
+#[test]
+fn ask_the_uncertainty_agent() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "Which inputs of the Ishigami function matter most? Use 4096 samples.",
+        "--json",
+    ]);
+    assert_eq!(v["results"][0]["agent"], "uncertainty");
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6);
+    assert!(findings.iter().all(|f| f["passed"] == true), "{findings:?}");
+    let text = cb.ok(&["ask", "What uncertainty do pedigree scores (1,1,1,1,5) imply?"]);
+    assert!(text.contains("pedigree scores [1, 1, 1, 1, 5]"), "{text}");
+}
+
+#[test]
+fn factory_optimize_with_monte_carlo() {
+    let cb = Cbutler::new();
+    let args = [
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "24",
+        "--carbon-price",
+        "80",
+        "--mc",
+        "200",
+        "--factor-gsd",
+        "1.1",
+        "--price-gsd",
+        "1.2",
+        "--json",
+    ];
+    let v = cb.json(&args);
+    let m = &v["monte_carlo"];
+    let point = v["optimized"]["emissions_t"].as_f64().unwrap();
+    let e = &m["optimized"]["emissions_t"];
+    assert!(e["p2_5"].as_f64().unwrap() < point && point < e["p97_5"].as_f64().unwrap());
+    assert!(!m["drivers"].as_array().unwrap().is_empty());
+    assert_eq!(cb.json(&args)["monte_carlo"], *m, "same seed, same numbers");
+    let err = cb.fails(&[
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "24",
+        "--mc",
+        "100",
+    ]);
+    assert!(err.contains("--factor-gsd"), "{err}");
+}
+
+#[test]
+fn lca_footprint_against_an_eeio_multiplier() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let check = |price: &str| -> Value {
+        let v = cb.json(&[
+            "lca",
+            "footprint",
+            "--db",
+            &db,
+            "--product",
+            "steel",
+            "--amount",
+            "1000",
+            "--compare-eeio",
+            &format!("CN:331110:{price}"),
+            "--json",
+        ]);
+        v["findings"][0].clone()
+    };
+    // ~2.47 kg CO2e per kg of steel against ~1.99 kg CO2e per USD × 1 USD/kg: a ratio near 1.25.
+    let f = check("1.0");
+    assert_eq!(f["check"], "LCA footprint ≈ EEIO multiplier × price");
+    assert_eq!(f["passed"], true, "{f}");
+    let ratio = f["values"]["ratio"].as_f64().unwrap();
+    assert!((1.1..1.4).contains(&ratio), "{ratio}");
+    // A price off by 100 (USD per tonne written as per kg) fails.
+    assert_eq!(check("100")["passed"], false);
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--compare-eeio",
+        "US:331110:1",
+    ]);
+    assert!(err.contains("no import factors for region \"US\""), "{err}");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--compare-eeio",
+        "CN:331110",
+    ]);
+    assert!(err.contains("REGION:SECTOR:PRICE"), "{err}");
+}

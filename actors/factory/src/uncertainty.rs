@@ -96,7 +96,11 @@ impl UncertainModel for PlantRun<'_> {
     }
 
     /// `x` holds one multiplier per parameter.
-    fn evaluate(&self, x: &[f64], _: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+    fn evaluate(
+        &self,
+        x: &[f64],
+        _: &mut cb_uncertainty::engine::sampling::EntryStream,
+    ) -> Result<Vec<f64>, String> {
         let mut plant = self.plant.clone();
         let mut profile = self.profile.clone();
         for ((p, _), m) in self.parameters.iter().zip(x) {

@@ -1,7 +1,8 @@
 //! The project's side of `bench/lca_mc.py`: Monte Carlo LCA on the synthetic technosphere with
-//! every technosphere input lognormal (GSD 1.2), one demand, N iterations: each perturbed system
-//! solved by iteration preconditioned with the base LU (refactorised where that does not
-//! converge). Prints iterations per second, mean and standard deviation as JSON.
+//! every technosphere input lognormal (GSD 1.2), one demand, N iterations, through the product's
+//! own path (`cb_lca::uncertainty::PerturbedSystem` propagated by the uncertainty engine): each
+//! perturbed system solved by iteration preconditioned with the base LU (refactorised where that
+//! does not converge). Prints iterations per second, mean and standard deviation as JSON.
 //!
 //! ```text
 //! bench_lca_mc DIR N [THREADS]
@@ -9,10 +10,10 @@
 
 use std::time::Instant;
 
-use cb_lca::engine::{self, PerturbedSolve};
-use cb_uncertainty::engine::distribution::Distribution;
-use cb_uncertainty::engine::sampling::uniform_stream;
-use rayon::prelude::*;
+use cb_lca::engine;
+use cb_lca::uncertainty::PerturbedSystem;
+use cb_uncertainty::engine::propagate::propagate;
+use cb_uncertainty::engine::sampling::Design;
 
 fn read<T>(path: std::path::PathBuf, f: impl Fn([u8; 8]) -> T) -> Vec<T> {
     std::fs::read(&path)
@@ -55,43 +56,16 @@ fn main() {
     let factorize_s = t.elapsed().as_secs_f64();
     let mut f = vec![0.0; n];
     f[sample[0]] = 1.0;
-    let ar = a.as_ref();
-    let diagonal: Vec<bool> = (0..n)
-        .flat_map(|col| ar.row_idx_of_col_raw(col).iter().map(move |&row| row == col))
-        .collect();
-    let lognormal = Distribution::Lognormal {
-        geometric_mean: 1.0,
-        gsd: 1.2,
-    }
-    .sampler()
-    .unwrap();
+    // The product's Monte Carlo path: the perturbed system as an uncertainty-engine model,
+    // propagated by the engine (biosphere fixed, as in the bw2calc run).
+    let system = PerturbedSystem::new(a.as_ref(), b.as_ref(), &factor, f, c, 1.2)
+        .expect("a valid GSD")
+        .with_fixed_biosphere();
     let t = Instant::now();
-    let results: Vec<(f64, PerturbedSolve)> = (0..iterations)
-        .into_par_iter()
-        .map(|i| {
-            let mut u = uniform_stream(20261128, i as u64);
-            let mult: Vec<f64> = diagonal
-                .iter()
-                .map(|&d| if d { 1.0 } else { lognormal.quantile(u()) })
-                .collect();
-            let (s, how) = factor
-                .solve_perturbed(ar, &mult, &f, cb_lca::assessment::MC_TOLERANCE, 50)
-                .expect("solve");
-            (engine::characterise(&c, &engine::inventory(b.as_ref(), &s)), how)
-        })
-        .collect();
+    let p = propagate(&system, &[], Design::MonteCarlo, 20261128, iterations, None).expect("propagation");
     let secs = t.elapsed().as_secs_f64();
-    let scores: Vec<f64> = results.iter().map(|r| r.0).collect();
-    let steps: Vec<usize> = results
-        .iter()
-        .filter_map(|r| {
-            if let PerturbedSolve::Iterative(k) = r.1 {
-                Some(k)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let scores = &p.samples[0];
+    let steps: Vec<f64> = p.samples[1].iter().copied().filter(|k| *k >= 0.0).collect();
     let mean = scores.iter().sum::<f64>() / scores.len() as f64;
     let sd = (scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (scores.len() - 1) as f64).sqrt();
     println!(
@@ -104,7 +78,7 @@ fn main() {
             "mean": mean,
             "sd": sd,
             "refactorised": iterations - steps.len(),
-            "mean_preconditioned_steps": steps.iter().sum::<usize>() as f64 / steps.len().max(1) as f64,
+            "mean_preconditioned_steps": steps.iter().sum::<f64>() / steps.len().max(1) as f64,
             "threads": rayon::current_num_threads(),
         })
     );

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
 use cb_protocol::{
-    AgentKind, EdgeKind, FootprintMonteCarlo, GraphEdge, GraphNode, LabeledQuantity, LcaTask, NodeKind,
-    Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
+    AgentKind, EdgeKind, EeioComparison, FootprintMonteCarlo, GraphEdge, GraphNode, LabeledQuantity, LcaTask,
+    NodeKind, Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
 };
 
 use crate::assessment::{AssessmentError, ExchangeRef, Model};
@@ -120,6 +120,7 @@ impl LcaAgent {
                 unit,
                 method,
                 monte_carlo,
+                eeio_comparison,
             } => {
                 let method = ImpactMethod::by_id(method).ok_or_else(|| {
                     TaskError::new(
@@ -134,6 +135,14 @@ impl LcaAgent {
                 let mut out = footprint(&model, database, product, *amount, unit.as_deref(), method)?;
                 if let Some(mc) = monte_carlo {
                     footprint_uncertainty(&model, product, *amount, method, mc, &mut out)?;
+                }
+                if let Some(c) = eeio_comparison {
+                    let per_unit = out
+                        .quantities
+                        .iter()
+                        .find(|q| q.measure == "footprint")
+                        .map_or(f64::NAN, |q| q.quantity.value / amount);
+                    out.findings.push(eeio_finding(per_unit, method, c)?);
                 }
                 Ok(out)
             }
@@ -268,6 +277,47 @@ pub fn footprint(
         fp.solve_residual <= 1e-9,
     ));
     Ok(out)
+}
+
+/// A footprint per reference unit against the EEIO multiplier of its product group times the
+/// product's price.
+pub fn eeio_finding(
+    footprint: f64,
+    method: &'static ImpactMethod,
+    c: &EeioComparison,
+) -> Result<cb_protocol::Finding, TaskError> {
+    use crate::eeio::{AGREEMENT_FACTOR, ImportFactors, footprint_to_multiplier_ratio};
+    let m = ImportFactors::bundled()
+        .multiplier(&c.region, &c.sector, method)
+        .map_err(|e| TaskError::new(TaskErrorKind::NotFound, e.to_string()))?;
+    let ratio = footprint_to_multiplier_ratio(footprint, m.kg_co2e_per_usd, c.price_usd_per_unit);
+    Ok(cb_protocol::Finding::new(
+        "LCA footprint ≈ EEIO multiplier × price",
+        format!(
+            "the footprint per unit against the USEEIO import factor of BEA sector {} from {} ({}, {} per USD{}) \
+             times the given price of {} USD per unit",
+            m.sector,
+            m.region,
+            m.year,
+            method.id,
+            if m.unmatched.is_empty() {
+                String::new()
+            } else {
+                format!("; without {}", m.unmatched.join(", "))
+            },
+            c.price_usd_per_unit
+        ),
+        &[
+            ("footprint_per_unit", footprint),
+            ("multiplier_kg_co2e_per_usd", m.kg_co2e_per_usd),
+            ("price_usd_per_unit", c.price_usd_per_unit),
+            ("ratio", ratio),
+        ],
+        format!(
+            "ratio within a factor of {AGREEMENT_FACTOR} (a sector average at basic prices against one process)"
+        ),
+        ratio.is_finite() && (1.0 / AGREEMENT_FACTOR..=AGREEMENT_FACTOR).contains(&ratio),
+    ))
 }
 
 /// How many exchanges a footprint's uncertainty names as its drivers.
@@ -415,6 +465,11 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
         c.tonnes, c.description, c.cn_code, c.country, c.year, c.default_value_t_per_t, c.mark_up * 100.0, c.benchmark_t_per_t, c.route, c.cbam_factor
     ));
     out.notes.extend(c.notes.iter().skip(1).cloned());
+    out.notes.push(
+        "No interval: CBAM default values, mark-ups and benchmarks are fixed by the implementing regulations, \
+         and the cost follows from them and the certificate price by rule."
+            .into(),
+    );
     if let Some(actual) = &c.actual_case {
         let (a, d) = (
             actual.specific_embedded_emissions_t_per_t,

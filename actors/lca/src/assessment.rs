@@ -6,6 +6,7 @@ use faer::sparse::SparseColMat;
 use crate::data::{Database, LciError};
 use crate::engine::{self, LcaEngineError, TechnosphereFactor, TreeNode};
 use crate::method::{FlowMatch, ImpactMethod, MatchRule};
+use crate::uncertainty::PerturbedSystem;
 
 /// Why an assessment failed.
 #[derive(Debug, thiserror::Error)]
@@ -152,14 +153,7 @@ impl Model {
             .factor
             .supply(&f)
             .map_err(|e| AssessmentError::Engine(e.to_string()))?;
-        let c: Vec<f64> = self
-            .characterisation(method)
-            .iter()
-            .map(|m| match m {
-                FlowMatch::Matched { factor, .. } => *factor,
-                FlowMatch::Unmatched => 0.0,
-            })
-            .collect();
+        let c = self.characterisation_factors(method);
         let lambda = self.factor.cumulative_intensities(self.b.as_ref(), &c);
         let h = engine::characterise(&c, &engine::inventory(self.b.as_ref(), &s));
         if h == 0.0 || !h.is_finite() {
@@ -235,7 +229,12 @@ impl Model {
         iterations: usize,
         seed: u64,
     ) -> Result<MonteCarlo, AssessmentError> {
-        let system = PerturbedSystem::new(self, j, amount, method, gsd)?;
+        let n = self.db.activities.len();
+        let mut demand = vec![0.0; n];
+        demand[j] = amount;
+        let c = self.characterisation_factors(method);
+        let system = PerturbedSystem::new(self.a.as_ref(), self.b.as_ref(), &self.factor, demand, c, gsd)
+            .map_err(|e| AssessmentError::Engine(e.to_string()))?;
         let p = cb_uncertainty::engine::propagate::propagate(
             &system,
             &[],
@@ -306,6 +305,28 @@ impl Model {
     }
 
     /// The characterisation vector of a method over this database's elementary flows.
+    /// `c`: the method's factor of every elementary flow (0 where it has none).
+    pub fn characterisation_factors(&self, method: &ImpactMethod) -> Vec<f64> {
+        self.characterisation(method)
+            .iter()
+            .map(|m| match m {
+                FlowMatch::Matched { factor, .. } => *factor,
+                FlowMatch::Unmatched => 0.0,
+            })
+            .collect()
+    }
+
+    /// The technosphere `A`, the biosphere `B` and the factorisation of `A`.
+    pub fn matrices(
+        &self,
+    ) -> (
+        faer::sparse::SparseColMatRef<'_, usize, f64>,
+        faer::sparse::SparseColMatRef<'_, usize, f64>,
+        &TechnosphereFactor,
+    ) {
+        (self.a.as_ref(), self.b.as_ref(), &self.factor)
+    }
+
     fn characterisation(&self, method: &ImpactMethod) -> Vec<FlowMatch> {
         self.db
             .elementary_flows
@@ -535,95 +556,6 @@ pub fn stage_contributions(
         *by.entry(stage).or_insert(0.0) += v;
     }
     by.into_iter().collect()
-}
-
-/// A footprint whose technosphere inputs and biosphere exchanges vary by lognormal multipliers
-/// (outputs on the diagonal are the reference amounts and stay fixed). Outputs: the score, and 1
-/// where the draw's iteration did not converge and the matrix was refactorised.
-pub struct PerturbedSystem<'a> {
-    model: &'a Model,
-    demand: Vec<f64>,
-    c: Vec<f64>,
-    /// Whether each stored entry of `A` (in storage order) is on the diagonal.
-    diagonal: Vec<bool>,
-    biosphere_entries: usize,
-    multiplier: cb_uncertainty::engine::distribution::Sampler,
-}
-
-impl<'a> PerturbedSystem<'a> {
-    pub fn new(
-        model: &'a Model,
-        j: usize,
-        amount: f64,
-        method: &ImpactMethod,
-        gsd: f64,
-    ) -> Result<Self, AssessmentError> {
-        let multiplier = cb_uncertainty::engine::distribution::Distribution::Lognormal {
-            geometric_mean: 1.0,
-            gsd,
-        }
-        .sampler()
-        .map_err(|e| AssessmentError::Engine(e.to_string()))?;
-        let n = model.db.activities.len();
-        let mut demand = vec![0.0; n];
-        demand[j] = amount;
-        let c = model
-            .characterisation(method)
-            .iter()
-            .map(|m| match m {
-                FlowMatch::Matched { factor, .. } => *factor,
-                FlowMatch::Unmatched => 0.0,
-            })
-            .collect();
-        let a = model.a.as_ref();
-        let diagonal = (0..n)
-            .flat_map(|col| a.row_idx_of_col_raw(col).iter().map(move |&row| row == col))
-            .collect();
-        let b = model.b.as_ref();
-        let biosphere_entries = (0..n).map(|col| b.row_idx_of_col_raw(col).len()).sum();
-        Ok(PerturbedSystem {
-            model,
-            demand,
-            c,
-            diagonal,
-            biosphere_entries,
-            multiplier,
-        })
-    }
-}
-
-impl cb_uncertainty::engine::propagate::UncertainModel for PerturbedSystem<'_> {
-    fn input_names(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    fn output_names(&self) -> Vec<String> {
-        vec!["score".into(), "refactorised".into()]
-    }
-
-    fn evaluate(&self, _: &[f64], entries: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
-        let mult_a: Vec<f64> = self
-            .diagonal
-            .iter()
-            .map(|&d| {
-                let u = entries();
-                if d { 1.0 } else { self.multiplier.quantile(u) }
-            })
-            .collect();
-        let mult_b: Vec<f64> = (0..self.biosphere_entries)
-            .map(|_| self.multiplier.quantile(entries()))
-            .collect();
-        let (s, how) = self
-            .model
-            .factor
-            .solve_perturbed(self.model.a.as_ref(), &mult_a, &self.demand, MC_TOLERANCE, 50)
-            .map_err(|e| e.to_string())?;
-        let g = engine::matvec_scaled(self.model.b.as_ref(), &mult_b, &s);
-        Ok(vec![
-            engine::characterise(&self.c, &g),
-            f64::from(u8::from(how == engine::PerturbedSolve::Refactorised)),
-        ])
-    }
 }
 
 #[cfg(test)]

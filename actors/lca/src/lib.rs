@@ -15,6 +15,8 @@ pub mod agent;
 pub mod assessment;
 pub mod cbam;
 pub mod data;
+pub mod eeio;
 pub mod engine;
 pub mod method;
 pub mod report;
+pub mod uncertainty;

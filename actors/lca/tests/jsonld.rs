@@ -300,3 +300,39 @@ fn bad_input_gets_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn monte_carlo_scores_do_not_depend_on_threads_or_batching() {
+    use cb_lca::uncertainty::PerturbedSystem;
+    use cb_uncertainty::engine::propagate::UncertainModel;
+    use cb_uncertainty::engine::sampling::EntryStream;
+    let dir = tempfile::tempdir().unwrap();
+    four_process_database(dir.path());
+    let model = Model::new(jsonld::load(dir.path(), &ImportOptions::default()).unwrap()).unwrap();
+    let steel = model.find("steel production").unwrap();
+    let gwp = ImpactMethod::ipcc_ar6_gwp100();
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                model
+                    .monte_carlo(steel, 1000.0, gwp, 1.3, 300, 11)
+                    .unwrap()
+                    .scores
+            })
+    };
+    let one = on(1);
+    assert_eq!(one, on(2));
+    assert_eq!(one.len(), 300);
+    // A draw evaluated alone equals the same draw solved in a batch with others.
+    let (a, b, factor) = model.matrices();
+    let demand: Vec<f64> = (0..4).map(|i| if i == steel { 1000.0 } else { 0.0 }).collect();
+    let c = model.characterisation_factors(gwp);
+    let system = PerturbedSystem::new(a, b, factor, demand, c, 1.3).unwrap();
+    let alone = system.evaluate(&[], &mut EntryStream::new(5, 2)).unwrap();
+    let mut streams: Vec<EntryStream> = (0..3).map(|i| EntryStream::new(5, i)).collect();
+    let batch = system.evaluate_batch(&[&[], &[], &[]], &mut streams).unwrap();
+    assert_eq!(alone, batch[2]);
+}

@@ -21,6 +21,20 @@ pub struct FootprintMonteCarlo {
     pub rule: String,
 }
 
+/// The product group in an EEIO model to compare a footprint with, and the product's price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EeioComparison {
+    /// Exporting region of the bundled USEEIO import factors: APAC, CA, CN, EU, JP, MX or ROW.
+    #[schemars(length(min = 1))]
+    pub region: String,
+    /// BEA detail sector code (2017 schema), e.g. `331110` (iron and steel mills).
+    #[schemars(length(min = 1))]
+    pub sector: String,
+    /// Price of one reference unit of the product, USD (basic prices, 2019).
+    #[schemars(range(min = 0.0))]
+    pub price_usd_per_unit: f64,
+}
+
 /// What the life-cycle assessment agent can be asked to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -44,6 +58,9 @@ pub enum LcaTask {
         /// Monte Carlo on the exchanges, giving the footprint an interval.
         #[serde(default)]
         monte_carlo: Option<FootprintMonteCarlo>,
+        /// Compare the footprint with the EEIO multiplier of its product group.
+        #[serde(default)]
+        eeio_comparison: Option<EeioComparison>,
     },
     /// Embedded emissions, certificates and cost of an import under the EU CBAM.
     CbamCost {
@@ -85,8 +102,17 @@ impl LcaTask {
                 product,
                 amount,
                 monte_carlo,
+                eeio_comparison,
                 ..
             } => {
+                if let Some(c) = eeio_comparison
+                    && !(c.price_usd_per_unit.is_finite() && c.price_usd_per_unit > 0.0)
+                {
+                    return Err((
+                        "eeio_comparison.price_usd_per_unit",
+                        format!("is {}, must be a positive number", c.price_usd_per_unit),
+                    ));
+                }
                 if database.trim().is_empty() {
                     return Err(("database", "must not be empty".into()));
                 }

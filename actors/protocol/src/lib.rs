@@ -20,7 +20,7 @@ mod uncertainty;
 
 pub use factory::{FactoryTask, PlantMonteCarlo};
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
-pub use lca::{FootprintMonteCarlo, LcaTask};
+pub use lca::{EeioComparison, FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};

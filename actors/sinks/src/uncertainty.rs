@@ -24,7 +24,11 @@ impl UncertainModel for ForestModel {
     fn output_names(&self) -> Vec<String> {
         vec!["net_co2_t_per_yr".into()]
     }
-    fn evaluate(&self, x: &[f64], _: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+    fn evaluate(
+        &self,
+        x: &[f64],
+        _: &mut cb_uncertainty::engine::sampling::EntryStream,
+    ) -> Result<Vec<f64>, String> {
         let gain = engine::biomass_gain(
             self.area_ha,
             engine::total_growth_tier1(x[0], self.root_shoot),

@@ -288,6 +288,11 @@ pub fn national_accounts(
          Consumption-based figures are GCB's own MRIO-based estimates."
             .into(),
     );
+    out.notes.push(
+        "Uncertainty not assessed: the Global Carbon Budget's country series are published without an \
+         uncertainty per country and year, and Carbon Butler does not invent one."
+            .into(),
+    );
     Ok(out)
 }
 
@@ -421,6 +426,11 @@ pub fn mrio_accounts(
         "Checked for every stressor and region: cba − pba = imp − exp (relative tolerance {:e}).",
         crate::analysis::IDENTITY_TOLERANCE
     ));
+    out.notes.push(
+        "Uncertainty not assessed: the MRIO carries no uncertainty of its entries; `cbutler mrio accounts --mc N \
+         --gsd G` propagates an assumed lognormal GSD through Z, Y and F."
+            .into(),
+    );
     Ok(out)
 }
 

@@ -4,21 +4,20 @@
 //! multipliers come from the draw's entry stream, in storage order of `Z`, `Y`, then each
 //! extension's `F` and `F_Y`.
 
-use cb_uncertainty::engine::distribution::{Distribution, Sampler};
 use cb_uncertainty::engine::propagate::{UncertainModel, propagate};
-use cb_uncertainty::engine::sampling::Design;
+use cb_uncertainty::engine::sampling::{Design, EntryStream, LognormalMultiplier};
 use faer::Mat;
 
 use crate::analysis::{AnalysisError, MrioAnalysis};
 use crate::data::{Core, Mrio};
 use crate::engine::RegionalAccounts;
 
-fn perturb(m: &mut Mat<f64>, factor: &Sampler, entries: &mut dyn FnMut() -> f64) {
+fn perturb(m: &mut Mat<f64>, factor: &LognormalMultiplier, entries: &mut EntryStream) {
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
             let v = m[(i, j)];
             if v != 0.0 {
-                m[(i, j)] = v * factor.quantile(entries());
+                m[(i, j)] = v * factor.draw(entries);
             }
         }
     }
@@ -28,18 +27,13 @@ fn perturb(m: &mut Mat<f64>, factor: &Sampler, entries: &mut dyn FnMut() -> f64)
 /// D_imp_reg and D_exp_reg, each `k × R`, flattened column by column one after the other.
 pub struct PerturbedMrio<'a> {
     mrio: &'a Mrio,
-    factor: Sampler,
+    factor: LognormalMultiplier,
     stressors: usize,
 }
 
 impl<'a> PerturbedMrio<'a> {
     pub fn new(mrio: &'a Mrio, gsd: f64) -> Result<Self, AnalysisError> {
-        let factor = Distribution::Lognormal {
-            geometric_mean: 1.0,
-            gsd,
-        }
-        .sampler()
-        .map_err(|e| AnalysisError::Engine(e.to_string()))?;
+        let factor = LognormalMultiplier::new(gsd).map_err(|e| AnalysisError::Engine(e.to_string()))?;
         let stressors = mrio.extensions.iter().map(|e| e.f.nrows()).sum();
         Ok(PerturbedMrio {
             mrio,
@@ -82,7 +76,7 @@ impl UncertainModel for PerturbedMrio<'_> {
         names
     }
 
-    fn evaluate(&self, _: &[f64], entries: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+    fn evaluate(&self, _: &[f64], entries: &mut EntryStream) -> Result<Vec<f64>, String> {
         let mut m = self.mrio.clone();
         match &mut m.core {
             Core::Flows(z) | Core::Coefficients(z) => perturb(z, &self.factor, entries),

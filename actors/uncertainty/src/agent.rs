@@ -212,7 +212,7 @@ impl UncertainModel for Product {
     fn output_names(&self) -> Vec<String> {
         vec!["product".into()]
     }
-    fn evaluate(&self, x: &[f64], _: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+    fn evaluate(&self, x: &[f64], _: &mut crate::engine::sampling::EntryStream) -> Result<Vec<f64>, String> {
         Ok(vec![x.iter().product()])
     }
 }

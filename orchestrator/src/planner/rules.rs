@@ -680,6 +680,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
                     method: method.into(),
                     monte_carlo: Some(footprint_monte_carlo()),
+                    eeio_comparison: None,
                 }),
             ));
         }
@@ -1343,6 +1344,7 @@ mod tests {
                 unit: Some("kg".into()),
                 method: "ipcc-ar6-gwp100".into(),
                 monte_carlo: Some(footprint_monte_carlo()),
+                eeio_comparison: None,
             }
         );
         let plan = plan_with_rules(

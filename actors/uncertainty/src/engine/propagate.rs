@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::UncertaintyError;
 use crate::engine::distribution::Sampler;
-use crate::engine::sampling::{Design, sample, uniform_stream};
+use crate::engine::sampling::{Design, EntryStream, sample};
 use crate::engine::stats::{Summary, spearman, summary};
 
 /// A model with uncertain inputs: parameters in, outputs out. Every agent implements it for its
@@ -16,24 +16,57 @@ pub trait UncertainModel: Sync {
     fn input_names(&self) -> Vec<String>;
     /// Names of the outputs.
     fn output_names(&self) -> Vec<String>;
-    /// The outputs for one draw: `inputs` are the named inputs' values; `entries` gives the
-    /// draw's own further uniforms in (0, 1), for uncertain entries too many to name (matrix
-    /// entries), in an order the model fixes. Models without such entries ignore it.
-    fn evaluate(&self, inputs: &[f64], entries: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String>;
+    /// The outputs for one draw: `inputs` are the named inputs' values; `entries` is the draw's
+    /// own stream of further random numbers, for uncertain entries too many to name (matrix
+    /// entries), drawn in an order the model fixes. Models without such entries ignore it.
+    fn evaluate(&self, inputs: &[f64], entries: &mut EntryStream) -> Result<Vec<f64>, String>;
+
+    /// How many draws the model prefers to evaluate together in
+    /// [`UncertainModel::evaluate_batch`].
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    /// Several draws at once (`inputs[d]`, `entries[d]` for draw `d`). Models whose work batches —
+    /// several right-hand sides in one triangular solve — override it; the results must be those
+    /// of `evaluate` draw by draw, so the batch size never changes the numbers.
+    fn evaluate_batch(
+        &self,
+        inputs: &[&[f64]],
+        entries: &mut [EntryStream],
+    ) -> Result<Vec<Vec<f64>>, String> {
+        inputs
+            .iter()
+            .zip(entries.iter_mut())
+            .map(|(x, e)| self.evaluate(x, e))
+            .collect()
+    }
 }
 
 /// Seeds the streams of unnamed entries apart from the named inputs' streams.
 const ENTRY_STREAMS: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// Draw `i`'s outputs, with its entry stream.
-pub fn evaluate_draw(
+/// The outputs of the draws `indices` (consecutive), each with its own entry stream.
+fn evaluate_draws(
     model: &dyn UncertainModel,
-    inputs: &[f64],
+    draws: &[Vec<f64>],
     seed: u64,
-    i: usize,
-) -> Result<Vec<f64>, String> {
-    let mut entries = uniform_stream(seed ^ ENTRY_STREAMS, i as u64);
-    model.evaluate(inputs, &mut entries)
+    indices: &[usize],
+) -> Result<Vec<Vec<f64>>, String> {
+    let mut entries: Vec<EntryStream> = indices
+        .iter()
+        .map(|&i| EntryStream::new(seed ^ ENTRY_STREAMS, i as u64))
+        .collect();
+    let inputs: Vec<&[f64]> = indices.iter().map(|&i| draws[i].as_slice()).collect();
+    let out = model.evaluate_batch(&inputs, &mut entries)?;
+    if out.len() != indices.len() {
+        return Err(format!(
+            "the model returned {} results for {} draws",
+            out.len(),
+            indices.len()
+        ));
+    }
+    Ok(out)
 }
 
 /// What a propagation found.
@@ -79,13 +112,18 @@ pub fn propagate(
     let mut done = 0;
     let mut converged = false;
     let mut rse = Vec::new();
+    // Draws go to the threads in the model's batches; a round holds at least 100 draws and two
+    // batches per thread, and the precision is checked between rounds.
+    let chunk = model.batch_size().max(1);
+    let round = 100.max(2 * chunk * rayon::current_num_threads()).div_ceil(chunk) * chunk;
     while done < max_iterations {
-        let end = (done + 100).min(max_iterations);
-        let batch: Result<Vec<Vec<f64>>, String> = (done..end)
-            .into_par_iter()
-            .map(|i| evaluate_draw(model, &draws[i], seed, i))
+        let end = (done + round).min(max_iterations);
+        let indices: Vec<usize> = (done..end).collect();
+        let batch: Result<Vec<Vec<Vec<f64>>>, String> = indices
+            .par_chunks(chunk)
+            .map(|c| evaluate_draws(model, &draws, seed, c))
             .collect();
-        results.extend(batch.map_err(UncertaintyError::Model)?);
+        results.extend(batch.map_err(UncertaintyError::Model)?.into_iter().flatten());
         done = end;
         if precision.is_none() && done < max_iterations {
             continue;
@@ -156,7 +194,7 @@ mod tests {
         fn output_names(&self) -> Vec<String> {
             vec!["a·b".into()]
         }
-        fn evaluate(&self, x: &[f64], _: &mut dyn FnMut() -> f64) -> Result<Vec<f64>, String> {
+        fn evaluate(&self, x: &[f64], _: &mut EntryStream) -> Result<Vec<f64>, String> {
             Ok(vec![x[0] * x[1]])
         }
     }

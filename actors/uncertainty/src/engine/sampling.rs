@@ -42,6 +42,54 @@ pub fn uniform_stream(seed: u64, i: u64) -> impl FnMut() -> f64 {
     move || unit(&mut rng)
 }
 
+/// Draw `i`'s own stream of random numbers for uncertain entries too many to name (matrix
+/// entries), from ChaCha8 stream `i` of the seed: the same numbers on any number of threads.
+pub struct EntryStream(ChaCha8Rng);
+
+impl EntryStream {
+    pub fn new(seed: u64, i: u64) -> Self {
+        EntryStream(stream(seed, i))
+    }
+
+    /// A uniform number in (0, 1), for a quantile function.
+    pub fn uniform(&mut self) -> f64 {
+        unit(&mut self.0)
+    }
+
+    /// A standard normal number (Ziggurat method, rand_distr): several times cheaper than the
+    /// normal quantile of a uniform, for the lognormal multipliers of many entries.
+    pub fn standard_normal(&mut self) -> f64 {
+        use rand_distr::Distribution;
+        rand_distr::StandardNormal.sample(&mut self.0)
+    }
+}
+
+/// A lognormal multiplier of geometric mean 1: `exp(σ·z)`, `σ = ln GSD`, `z` standard normal.
+#[derive(Debug, Clone, Copy)]
+pub struct LognormalMultiplier {
+    sigma: f64,
+}
+
+impl LognormalMultiplier {
+    /// Checks the GSD (≥ 1) as [`crate::engine::distribution::Distribution::Lognormal`] does.
+    pub fn new(gsd: f64) -> Result<Self, UncertaintyError> {
+        crate::engine::distribution::Distribution::Lognormal {
+            geometric_mean: 1.0,
+            gsd,
+        }
+        .sampler()?;
+        Ok(LognormalMultiplier { sigma: gsd.ln() })
+    }
+
+    pub fn draw(&self, entries: &mut EntryStream) -> f64 {
+        if self.sigma == 0.0 {
+            1.0
+        } else {
+            (self.sigma * entries.standard_normal()).exp()
+        }
+    }
+}
+
 /// The `d` Monte Carlo uniforms of sample `i` (its own stream of the seed), for callers that draw
 /// sample by sample instead of holding the whole design.
 pub fn draw(seed: u64, i: u64, d: usize) -> Vec<f64> {
