@@ -128,6 +128,10 @@ pub struct McArgs {
     /// Monte Carlo iterations: adds mean, standard deviation and 2.5/50/97.5 percentiles.
     #[arg(long)]
     pub mc: Option<usize>,
+    /// Stop before --mc draws once every mean's standard error is below this share of the mean
+    /// (e.g. 0.005), checked every 100 draws after the first 200.
+    #[arg(long)]
+    pub precision: Option<f64>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Lognormal GSD applied to every technosphere input and biosphere exchange.
@@ -142,6 +146,19 @@ pub struct McArgs {
 }
 
 impl McArgs {
+    /// At most `n` draws, fewer at the requested precision.
+    fn draws(&self, n: usize) -> Result<cb_uncertainty::engine::propagate::Draws> {
+        if let Some(p) = self.precision
+            && !(p.is_finite() && p > 0.0 && p < 1.0)
+        {
+            bail!("--precision must be between 0 and 1 (a share of the mean), got {p}");
+        }
+        Ok(cb_uncertainty::engine::propagate::Draws {
+            max: n,
+            precision: self.precision,
+        })
+    }
+
     /// The GSD and how it was chosen, or an error saying what to pass.
     fn gsd(&self) -> Result<(f64, serde_json::Value)> {
         match (&self.gsd, &self.pedigree) {
@@ -620,7 +637,12 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                     let raw = cb_trade::data::load_mrio(&mrio.mrio)
                         .with_context(|| format!("cannot load the MRIO {}", mrio.mrio.display()))?;
                     let pb = spinner(&format!("Monte Carlo: {n} perturbed MRIOs"));
-                    let draws = cb_trade::uncertainty::monte_carlo_regional_accounts(&raw, gsd, n, mc.seed)?;
+                    let draws = cb_trade::uncertainty::monte_carlo_regional_accounts(
+                        &raw,
+                        gsd,
+                        mc.draws(n)?,
+                        mc.seed,
+                    )?;
                     pb.finish_and_clear();
                     let mut by_stressor = Map::new();
                     for &k in &ks {
@@ -650,7 +672,7 @@ fn mrio(command: MrioCommand, out: &mut dyn Write) -> Result<()> {
                         by_stressor.insert(a.stressors[k].name.clone(), Value::Object(accounts));
                     }
                     Some(json!({
-                        "iterations": n, "seed": mc.seed, "gsd": gsd, "uncertainty_rule": rule,
+                        "iterations": draws.len(), "max_iterations": n, "precision": mc.precision, "seed": mc.seed, "gsd": gsd, "uncertainty_rule": rule,
                         "method": "lognormal multipliers (geometric mean 1) on every nonzero entry of Z (or A), Y, F and F_Y; \
                                    x recomputed; accounts recomputed per draw",
                         "accounts": by_stressor,
@@ -922,9 +944,10 @@ fn lca(command: LcaCommand, out: &mut dyn Write) -> Result<()> {
                         bail!("--mc must be between 2 and 1000000, got {n}");
                     }
                     let (gsd, rule) = mc.gsd()?;
-                    let r = model.monte_carlo(j, amount, method, gsd, n, mc.seed)?;
+                    let r = model.monte_carlo(j, amount, method, gsd, mc.draws(n)?, mc.seed)?;
                     let doc = json!({
-                        "iterations": r.iterations, "seed": r.seed, "gsd": r.gsd, "uncertainty_rule": rule,
+                        "iterations": r.iterations, "converged": r.converged, "precision": mc.precision,
+                        "seed": r.seed, "gsd": r.gsd, "uncertainty_rule": rule,
                         "mean": r.summary.mean, "sd": r.summary.sd, "standard_error": r.summary.standard_error,
                         "p2_5": r.summary.p2_5, "p50": r.summary.p50, "p97_5": r.summary.p97_5,
                         "refactorised": r.refactorised,

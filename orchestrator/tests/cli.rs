@@ -1497,3 +1497,44 @@ fn lca_footprint_against_an_eeio_multiplier() {
     ]);
     assert!(err.contains("REGION:SECTOR:PRICE"), "{err}");
 }
+
+#[test]
+fn monte_carlo_stops_at_the_requested_precision() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let v = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "20000",
+        "--gsd",
+        "1.05",
+        "--precision",
+        "0.002",
+        "--json",
+    ]);
+    let m = &v["monte_carlo"];
+    let n = m["iterations"].as_u64().unwrap();
+    assert!((200..20_000).contains(&n), "{m}");
+    assert_eq!(m["converged"], true);
+    assert!(m["standard_error"].as_f64().unwrap() <= 0.002 * m["mean"].as_f64().unwrap());
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "100",
+        "--gsd",
+        "1.1",
+        "--precision",
+        "2",
+    ]);
+    assert!(err.contains("--precision must be between 0 and 1"), "{err}");
+}

@@ -355,7 +355,8 @@ pub fn footprint_uncertainty(
         }
     };
     let j = model.find(product)?;
-    let r = model.monte_carlo(j, amount, method, gsd, mc.iterations as usize, mc.seed)?;
+    let draws = cb_uncertainty::engine::propagate::Draws::exactly(mc.iterations as usize);
+    let r = model.monte_carlo(j, amount, method, gsd, draws, mc.seed)?;
     let s = &r.summary;
     if let Some(q) = out.quantities.iter_mut().find(|q| q.measure == "footprint") {
         q.quantity.uncertainty = Uncertainty::Interval {

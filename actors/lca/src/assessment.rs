@@ -37,7 +37,10 @@ pub const MC_TOLERANCE: f64 = 1e-6;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MonteCarlo {
     pub summary: cb_uncertainty::engine::stats::Summary,
+    /// Draws made: the maximum, or fewer where the requested precision was reached.
     pub iterations: usize,
+    /// Whether the requested precision was reached (true when none was requested).
+    pub converged: bool,
     pub seed: u64,
     pub gsd: f64,
     /// Samples where the preconditioned iteration did not converge and the perturbed matrix was
@@ -226,7 +229,7 @@ impl Model {
         amount: f64,
         method: &'static ImpactMethod,
         gsd: f64,
-        iterations: usize,
+        draws: cb_uncertainty::engine::propagate::Draws,
         seed: u64,
     ) -> Result<MonteCarlo, AssessmentError> {
         let n = self.db.activities.len();
@@ -240,10 +243,11 @@ impl Model {
             &[],
             cb_uncertainty::engine::sampling::Design::MonteCarlo,
             seed,
-            iterations,
-            None,
+            draws.max,
+            draws.precision,
         )
         .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let (iterations, converged) = (p.iterations, p.converged);
         let mut samples = p.samples.into_iter();
         let scores = samples.next().unwrap_or_default();
         let refactorised = samples
@@ -255,6 +259,7 @@ impl Model {
         Ok(MonteCarlo {
             summary: cb_uncertainty::engine::stats::summary(&scores),
             iterations,
+            converged,
             seed,
             gsd,
             refactorised,

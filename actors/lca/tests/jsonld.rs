@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use cb_lca::assessment::Model;
 use cb_lca::data::{ImportOptions, MultiOutput, jsonld};
 use cb_lca::method::ImpactMethod;
+use cb_uncertainty::engine::propagate::Draws;
 use faer::linalg::solvers::Solve;
 use serde_json::{Value, json};
 
@@ -155,7 +156,9 @@ fn elasticities_sum_as_homogeneity_requires_and_predict_the_monte_carlo_spread()
         })
         .map(|x| x.elasticity * x.elasticity)
         .sum();
-    let mc = model.monte_carlo(steel, 1000.0, gwp, 1.1, 4000, 5).unwrap();
+    let mc = model
+        .monte_carlo(steel, 1000.0, gwp, 1.1, Draws::exactly(4000), 5)
+        .unwrap();
     let logs: Vec<f64> = mc.scores.iter().map(|v| v.ln()).collect();
     let mean = logs.iter().sum::<f64>() / logs.len() as f64;
     let sd = (logs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt();
@@ -318,7 +321,7 @@ fn monte_carlo_scores_do_not_depend_on_threads_or_batching() {
             .unwrap()
             .install(|| {
                 model
-                    .monte_carlo(steel, 1000.0, gwp, 1.3, 300, 11)
+                    .monte_carlo(steel, 1000.0, gwp, 1.3, Draws::exactly(300), 11)
                     .unwrap()
                     .scores
             })

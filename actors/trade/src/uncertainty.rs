@@ -4,7 +4,7 @@
 //! multipliers come from the draw's entry stream, in storage order of `Z`, `Y`, then each
 //! extension's `F` and `F_Y`.
 
-use cb_uncertainty::engine::propagate::{UncertainModel, propagate};
+use cb_uncertainty::engine::propagate::{Draws, UncertainModel, propagate};
 use cb_uncertainty::engine::sampling::{Design, EntryStream, LognormalMultiplier};
 use faer::Mat;
 
@@ -104,15 +104,15 @@ impl UncertainModel for PerturbedMrio<'_> {
     }
 }
 
-/// The regional accounts of `iterations` perturbed copies of the MRIO.
+/// The regional accounts of perturbed copies of the MRIO, one per draw.
 pub fn monte_carlo_regional_accounts(
     mrio: &Mrio,
     gsd: f64,
-    iterations: usize,
+    draws: Draws,
     seed: u64,
 ) -> Result<Vec<RegionalAccounts>, AnalysisError> {
     let model = PerturbedMrio::new(mrio, gsd)?;
-    let p = propagate(&model, &[], Design::MonteCarlo, seed, iterations, None)
+    let p = propagate(&model, &[], Design::MonteCarlo, seed, draws.max, draws.precision)
         .map_err(|e| AnalysisError::Engine(e.to_string()))?;
     Ok((0..p.iterations)
         .map(|i| {

@@ -69,6 +69,24 @@ fn evaluate_draws(
     Ok(out)
 }
 
+/// How many draws: at most `max`, fewer where every output's mean is known to `precision`
+/// (standard error / |mean|) first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draws {
+    pub max: usize,
+    pub precision: Option<f64>,
+}
+
+impl Draws {
+    /// Exactly `n` draws.
+    pub fn exactly(n: usize) -> Draws {
+        Draws {
+            max: n,
+            precision: None,
+        }
+    }
+}
+
 /// What a propagation found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Propagation {
