@@ -182,13 +182,7 @@ fn questions_about_an_mrio() {
         m,
         "--json",
     ]);
-    let flow = a["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "embodied_in_trade")
-        .unwrap()
-        .clone();
+    let flow = table_row(&a, "embodied_in_trade").clone();
     let t = cb.json(&[
         "mrio",
         "transfers",
@@ -405,6 +399,16 @@ fn every_command_has_help() {
     }
     let schema = cb.json(&["schema", "task-result"]);
     assert!(schema["properties"]["outcome"].is_object());
+}
+
+/// The first row of an answer's table with this measure.
+fn table_row<'a>(answer: &'a Value, measure: &str) -> &'a Value {
+    answer["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == measure)
+        .unwrap_or_else(|| panic!("no {measure} in {}", answer["table"]))
 }
 
 fn lca_fixture(rel: &str) -> String {
@@ -661,13 +665,7 @@ fn ask_about_cbam_and_product_footprints() {
         "What will CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027 at 80 EUR/t?",
         "--json",
     ]);
-    let cost = a["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "cbam_cost")
-        .unwrap()
-        .clone();
+    let cost = table_row(&a, "cbam_cost").clone();
     let expected = (3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0) * 80.0;
     assert!(
         (cost["value"].as_f64().unwrap() - expected).abs() < 1e-3,
@@ -690,13 +688,7 @@ fn ask_about_cbam_and_product_footprints() {
         &db,
         "--json",
     ]);
-    let fp = a["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "footprint")
-        .unwrap()
-        .clone();
+    let fp = table_row(&a, "footprint").clone();
     assert!(
         fp["value"].as_f64().unwrap() > 2400.0 && fp["value"].as_f64().unwrap() < 2600.0,
         "{fp}"
@@ -1361,12 +1353,7 @@ fn product_footprints_in_ask_carry_an_interval_and_name_their_drivers() {
         "What is the carbon footprint of 1 m3 of diesel in USLCI?",
         "--json",
     ]);
-    let footprint = v["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "footprint")
-        .unwrap();
+    let footprint = table_row(&v, "footprint");
     let u = &footprint["uncertainty"];
     assert_eq!(u["kind"], "interval", "{footprint}");
     let (lo, hi, point) = (

@@ -149,13 +149,8 @@ impl Model {
         amount: f64,
         method: &ImpactMethod,
     ) -> Result<Vec<Elasticity>, AssessmentError> {
-        let n = self.db.activities.len();
-        let mut f = vec![0.0; n];
-        f[j] = amount;
-        let s = self
-            .factor
-            .supply(&f)
-            .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let f = self.demand(j, amount);
+        let s = self.supply(&f)?;
         let c = self.characterisation_factors(method);
         let lambda = self.factor.cumulative_intensities(self.b.as_ref(), &c);
         let h = engine::characterise(&c, &engine::inventory(self.b.as_ref(), &s));
@@ -232,9 +227,7 @@ impl Model {
         draws: cb_uncertainty::engine::propagate::Draws,
         seed: u64,
     ) -> Result<MonteCarlo, AssessmentError> {
-        let n = self.db.activities.len();
-        let mut demand = vec![0.0; n];
-        demand[j] = amount;
+        let demand = self.demand(j, amount);
         let c = self.characterisation_factors(method);
         let system = PerturbedSystem::new(self.a.as_ref(), self.b.as_ref(), &self.factor, demand, c, gsd)
             .map_err(|e| AssessmentError::Engine(e.to_string()))?;
@@ -310,6 +303,20 @@ impl Model {
     }
 
     /// The characterisation vector of a method over this database's elementary flows.
+    /// The final demand `f`: `amount` of activity `j`'s product, nothing else.
+    pub fn demand(&self, j: usize, amount: f64) -> Vec<f64> {
+        let mut f = vec![0.0; self.db.activities.len()];
+        f[j] = amount;
+        f
+    }
+
+    /// The scaling vector `s = A⁻¹·f`.
+    pub fn supply(&self, f: &[f64]) -> Result<Vec<f64>, AssessmentError> {
+        self.factor
+            .supply(f)
+            .map_err(|e| AssessmentError::Engine(e.to_string()))
+    }
+
     /// `c`: the method's factor of every elementary flow (0 where it has none).
     pub fn characterisation_factors(&self, method: &ImpactMethod) -> Vec<f64> {
         self.characterisation(method)
@@ -349,13 +356,8 @@ impl Model {
         tree_depth: usize,
         tree_cutoff: f64,
     ) -> Result<Footprint, AssessmentError> {
-        let n = self.db.activities.len();
-        let mut f = vec![0.0; n];
-        f[j] = amount;
-        let s = self
-            .factor
-            .supply(&f)
-            .map_err(|e| AssessmentError::Engine(e.to_string()))?;
+        let f = self.demand(j, amount);
+        let s = self.supply(&f)?;
         // The solve checked against the matrix it solved: ‖A·s − f‖ / ‖f‖.
         let residual = {
             let r = engine::inventory(self.a.as_ref(), &s);
