@@ -45,3 +45,4 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
         exit 1
     fi
 fi
+

@@ -1,0 +1,32 @@
+//! The LLM node: Qwen2 and Qwen3 checkpoints run on libtorch (tch), served behind an
+//! OpenAI-compatible HTTP API.
+//!
+//! * [`config`]: `config.json` and `generation_config.json`.
+//! * [`weights`]: memory-mapped safetensors shards, copied straight to the device and dtype.
+//! * [`models`]: one file per architecture on a shared decoder; the KV cache.
+
+pub mod config;
+pub mod models;
+pub mod weights;
+
+use std::path::Path;
+
+/// Why the node cannot load or run a model.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("{file}: {reason}")]
+    Config { file: String, reason: String },
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: String, reason: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl LlmError {
+    pub fn io(path: &Path, source: std::io::Error) -> LlmError {
+        LlmError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
