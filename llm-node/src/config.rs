@@ -107,14 +107,14 @@ impl Config {
             .ok_or_else(|| bad("neither rope_theta nor rope_parameters.rope_theta is given".into()))?;
         let heads = raw.num_attention_heads;
         let kv = raw.num_key_value_heads.unwrap_or(heads);
-        if heads == 0 || kv == 0 || heads % kv != 0 {
+        if heads == 0 || kv == 0 || !heads.is_multiple_of(kv) {
             return Err(bad(format!(
                 "num_attention_heads {heads} must be a positive multiple of num_key_value_heads {kv}"
             )));
         }
         let head_dim = match raw.head_dim {
             Some(d) => d,
-            None if raw.hidden_size % heads == 0 => raw.hidden_size / heads,
+            None if raw.hidden_size.is_multiple_of(heads) => raw.hidden_size / heads,
             None => {
                 return Err(bad(format!(
                     "hidden_size {} is not divisible by {heads} heads",
@@ -122,7 +122,7 @@ impl Config {
                 )));
             }
         };
-        if head_dim % 2 != 0 {
+        if !head_dim.is_multiple_of(2) {
             return Err(bad(format!("head_dim {head_dim} must be even for RoPE")));
         }
         let qwen3 = raw.model_type == Architecture::Qwen3;

@@ -1,0 +1,305 @@
+//! The OpenAI-compatible API in process (the router, the engine on its thread, the tiny
+//! SYNTHETIC checkpoint): shapes, structured output that validates, tool calls, sampling
+//! parameters, errors with the right status, auth, the bounded queue, metrics.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use cb_llm_node::node::{NodeOptions, load};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn options() -> NodeOptions {
+    NodeOptions {
+        served_model_name: "tiny".into(),
+        device: tch::Device::Cpu,
+        kind: tch::Kind::Float,
+        api_key: None,
+        max_batch: 4,
+        max_queue: 64,
+        max_model_len: None,
+    }
+}
+
+fn app(o: &NodeOptions) -> axum::Router {
+    load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2-tiny"),
+        o,
+    )
+    .unwrap()
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let req = req
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).to_string())
+}
+
+async fn post(app: &axum::Router, path: &str, body: Value) -> (StatusCode, Value) {
+    let (s, text) = call(app, "POST", path, Some(body), None).await;
+    (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn chat(extra: Value) -> Value {
+    let mut b = json!({"model": "tiny", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "How much CO2?"}], "max_tokens": 16});
+    for (k, v) in extra.as_object().unwrap() {
+        b[k] = v.clone();
+    }
+    b
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_and_completions_have_openai_shapes() {
+    let app = app(&options());
+    let (s, v) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"temperature": 0, "logprobs": true, "top_logprobs": 3})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["object"], "chat.completion");
+    assert_eq!(v["choices"][0]["message"]["role"], "assistant");
+    let u = &v["usage"];
+    assert_eq!(
+        u["total_tokens"],
+        u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap()
+    );
+    let lp = v["choices"][0]["logprobs"]["content"].as_array().unwrap();
+    assert_eq!(lp.len() as u64, u["completion_tokens"].as_u64().unwrap());
+    assert_eq!(lp[0]["top_logprobs"].as_array().unwrap().len(), 3);
+    // Greedy is deterministic.
+    let (_, again) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"temperature": 0, "logprobs": true, "top_logprobs": 3})),
+    )
+    .await;
+    assert_eq!(again["choices"][0]["message"], v["choices"][0]["message"]);
+    // A seed repeats a sampled answer.
+    let seeded = chat(
+        json!({"temperature": 1.0, "top_p": 0.9, "top_k": 50, "seed": 11, "presence_penalty": 0.5, "frequency_penalty": 0.5}),
+    );
+    let (_, a) = post(&app, "/v1/chat/completions", seeded.clone()).await;
+    let (_, b) = post(&app, "/v1/chat/completions", seeded).await;
+    assert_eq!(a["choices"][0]["message"], b["choices"][0]["message"]);
+    // max_tokens ends with "length".
+    assert_eq!(a["choices"][0]["finish_reason"], "length");
+    assert_eq!(a["usage"]["completion_tokens"], 16);
+    let (s, v) = post(&app, "/v1/completions", json!({"model": "tiny", "prompt": "The footprint of steel", "max_tokens": 5, "temperature": 0, "logprobs": 2})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["object"], "text_completion");
+    assert_eq!(v["choices"][0]["logprobs"]["tokens"].as_array().unwrap().len(), 5);
+    let (s, text) = call(&app, "GET", "/v1/models", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(text.contains("\"id\":\"tiny\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn structured_output_parses_and_validates() {
+    let app = app(&options());
+    let schema = json!({"type": "object", "properties": {
+        "country": {"type": "string", "maxLength": 12},
+        "year": {"type": "integer"},
+        "co2_t": {"type": "number"},
+        "source": {"enum": ["GCB", "EDGAR"]},
+        "sectors": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}, "share": {"type": "number"}}, "required": ["name", "share"]}, "maxItems": 3},
+        "verified": {"type": ["boolean", "null"]}
+    }, "required": ["country", "year", "co2_t", "source", "sectors"]});
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for seed in 0..6u64 {
+        let body = chat(json!({"max_tokens": 400, "seed": seed, "temperature": 1.0,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}}));
+        let (s, v) = post(&app, "/v1/chat/completions", body).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let content = v["choices"][0]["message"]["content"].as_str().unwrap();
+        let parsed: Value =
+            serde_json::from_str(content).unwrap_or_else(|e| panic!("seed {seed}: {e}: {content}"));
+        assert!(validator.is_valid(&parsed), "seed {seed}: {content}");
+        assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    }
+    let (s, v) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"max_tokens": 300, "seed": 2, "response_format": {"type": "json_object"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let parsed: Value =
+        serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    assert!(parsed.is_object());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forced_tool_calls_come_back_as_tool_calls() {
+    let app = app(&options());
+    let tools = json!([{"type": "function", "function": {"name": "national_accounts", "description": "CO2 accounts",
+        "parameters": {"type": "object", "properties": {"country": {"type": "string", "maxLength": 3}, "year": {"type": "integer"}}, "required": ["country", "year"]}}},
+        {"type": "function", "function": {"name": "footprint", "parameters": {"type": "object", "properties": {"product": {"type": "string", "maxLength": 10}}, "required": ["product"]}}}]);
+    let (s, v) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"max_tokens": 200, "seed": 5, "tools": tools, "tool_choice": "required"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let call = &v["choices"][0]["message"]["tool_calls"][0];
+    assert_eq!(v["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(call["type"], "function");
+    let name = call["function"]["name"].as_str().unwrap();
+    assert!(["national_accounts", "footprint"].contains(&name), "{name}");
+    let args: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert!(args.is_object());
+    let named = json!({"type": "function", "function": {"name": "footprint"}});
+    let (_, v) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"max_tokens": 200, "seed": 1, "tools": tools, "tool_choice": named})),
+    )
+    .await;
+    assert_eq!(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+        "footprint"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_have_openai_bodies_and_statuses() {
+    let app = app(&options());
+    let cases = [
+        (
+            json!({"model": "gpt-4", "messages": [{"role": "user", "content": "x"}]}),
+            404,
+            Some("model_not_found"),
+        ),
+        (chat(json!({"temperature": 3})), 400, None),
+        (chat(json!({"n": 2})), 400, None),
+        (
+            chat(json!({"max_tokens": 100000})),
+            400,
+            Some("context_length_exceeded"),
+        ),
+        (
+            chat(json!({"messages": [{"role": "user", "content": "carbon ".repeat(2500)}]})),
+            400,
+            Some("context_length_exceeded"),
+        ),
+        (
+            chat(
+                json!({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "strin"}}}}),
+            ),
+            400,
+            Some("invalid_json_schema"),
+        ),
+        (chat(json!({"messages": []})), 400, None),
+        (json!({"model": "tiny"}), 400, None),
+    ];
+    for (body, status, code) in cases {
+        let (s, v) = post(&app, "/v1/chat/completions", body.clone()).await;
+        assert_eq!(s.as_u16(), status, "{body}: {v}");
+        assert!(
+            v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{v}"
+        );
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        if let Some(c) = code {
+            assert_eq!(v["error"]["code"], c, "{v}");
+        }
+    }
+    let (s, v) = post(&app, "/v1/chat/completions", chat(json!({"temperature": 3}))).await;
+    assert_eq!(
+        (s.as_u16(), v["error"]["param"].as_str()),
+        (400, Some("temperature"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bearer_tokens_and_metrics() {
+    let app = app(&NodeOptions {
+        api_key: Some("s3cret".into()),
+        ..options()
+    });
+    let (s, text) = call(&app, "POST", "/v1/chat/completions", Some(chat(json!({}))), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(text.contains("invalid_api_key"));
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v1/chat/completions",
+        Some(chat(json!({}))),
+        Some("wrong"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = call(
+        &app,
+        "POST",
+        "/v1/chat/completions",
+        Some(chat(json!({"max_tokens": 3}))),
+        Some("s3cret"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&app, "GET", "/health", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, m) = call(&app, "GET", "/metrics", None, None).await;
+    for name in [
+        "llm_requests_running",
+        "llm_requests_waiting",
+        "llm_prompt_tokens_total",
+        "llm_generation_tokens_total",
+        "llm_time_to_first_token_seconds_bucket",
+        "llm_inter_token_latency_seconds_bucket",
+    ] {
+        assert!(m.contains(name), "{name} missing in\n{m}");
+    }
+    assert!(m.contains("llm_generation_tokens_total 3"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_queue_answers_429() {
+    let app = app(&NodeOptions {
+        max_batch: 1,
+        max_queue: 1,
+        ..options()
+    });
+    // Long generations occupy the one slot and the one queue place; more are refused.
+    let long = chat(
+        json!({"max_tokens": 200, "temperature": 0, "messages": [{"role": "user", "content": "carbon ".repeat(20)}]}),
+    );
+    let mut handles = Vec::new();
+    for _ in 0..6 {
+        let (app, body) = (app.clone(), long.clone());
+        handles.push(tokio::spawn(async move {
+            post(&app, "/v1/chat/completions", body).await
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        let (s, v) = h.await.unwrap();
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(v["error"]["code"], "queue_full", "{v}");
+        }
+        statuses.push(s.as_u16());
+    }
+    assert!(statuses.contains(&200) && statuses.contains(&429), "{statuses:?}");
+}
