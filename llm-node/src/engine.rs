@@ -56,6 +56,8 @@ pub struct Request {
     pub params: SamplingParams,
     pub max_tokens: usize,
     pub stop: Vec<String>,
+    /// Go on past EOS until max_tokens (benchmarks and tests).
+    pub ignore_eos: bool,
     pub constraint: Option<Constraint>,
     pub events: UnboundedSender<Event>,
     pub received: Instant,
@@ -211,6 +213,8 @@ impl Scheduler {
                 .set_queue(self.running.len(), self.waiting.load(Ordering::SeqCst));
             if !self.running.is_empty() {
                 self.decode_step();
+                self.metrics
+                    .set_queue(self.running.len(), self.waiting.load(Ordering::SeqCst));
             }
         }
     }
@@ -337,7 +341,7 @@ impl Scheduler {
             return Some(FinishReason::Stop);
         };
         let token = sampled.token;
-        if seq.recognizer.is_none() && eos.contains(&token) {
+        if seq.recognizer.is_none() && !seq.request.ignore_eos && eos.contains(&token) {
             return Some(FinishReason::Stop);
         }
         seq.generated.push(token);

@@ -64,6 +64,9 @@ pub struct Common {
     /// Not OpenAI's; transformers' and ours.
     pub repetition_penalty: Option<f64>,
     pub seed: Option<u64>,
+    /// Not OpenAI's; vLLM's: generate past EOS up to max_tokens.
+    #[serde(default)]
+    pub ignore_eos: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +104,7 @@ pub struct CompletionRequest {
 #[derive(Debug, Clone)]
 pub struct Checked {
     pub params: crate::sampling::SamplingParams,
+    pub ignore_eos: bool,
     pub max_tokens: Option<usize>,
     pub stop: Vec<String>,
 }
@@ -166,6 +170,7 @@ impl Common {
             return Err(ApiError::bad("stop", "stop takes up to 4 non-empty strings"));
         }
         Ok(Checked {
+            ignore_eos: self.ignore_eos,
             params: crate::sampling::SamplingParams {
                 temperature,
                 top_p,

@@ -184,6 +184,7 @@ fn submit(
             params: checked.params,
             max_tokens,
             stop: checked.stop,
+            ignore_eos: checked.ignore_eos,
             constraint,
             events: tx,
             received: Instant::now(),

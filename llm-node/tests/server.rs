@@ -102,7 +102,10 @@ async fn chat_and_completions_have_openai_shapes() {
     let (_, a) = post(&app, "/v1/chat/completions", seeded.clone()).await;
     let (_, b) = post(&app, "/v1/chat/completions", seeded).await;
     assert_eq!(a["choices"][0]["message"], b["choices"][0]["message"]);
-    // max_tokens ends with "length".
+    // max_tokens ends with "length" (ignore_eos: a random model may say EOS early).
+    let mut long = chat(json!({"temperature": 0, "ignore_eos": true}));
+    long["max_tokens"] = json!(16);
+    let (_, a) = post(&app, "/v1/chat/completions", long).await;
     assert_eq!(a["choices"][0]["finish_reason"], "length");
     assert_eq!(a["usage"]["completion_tokens"], 16);
     let (s, v) = post(&app, "/v1/completions", json!({"model": "tiny", "prompt": "The footprint of steel", "max_tokens": 5, "temperature": 0, "logprobs": 2})).await;
@@ -302,4 +305,91 @@ async fn a_full_queue_answers_429() {
         statuses.push(s.as_u16());
     }
     assert!(statuses.contains(&200) && statuses.contains(&429), "{statuses:?}");
+}
+
+/// The `data:` payloads of a server-sent event stream.
+fn sse_data(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+        .map(|d| d.trim().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streaming_chunks_add_up_to_the_answer() {
+    let app = app(&options());
+    let body = chat(json!({"temperature": 0, "max_tokens": 24, "ignore_eos": true}));
+    let (_, whole) = post(&app, "/v1/chat/completions", body.clone()).await;
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    streamed["stream_options"] = json!({"include_usage": true});
+    let (s, text) = call(&app, "POST", "/v1/chat/completions", Some(streamed), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let data = sse_data(&text);
+    assert_eq!(data.last().unwrap(), "[DONE]");
+    let chunks: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let content: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(
+        content,
+        whole["choices"][0]["message"]["content"].as_str().unwrap()
+    );
+    let usage = chunks.last().unwrap();
+    assert_eq!(usage["choices"], json!([]));
+    assert_eq!(usage["usage"], whole["usage"]);
+    let finish = chunks
+        .iter()
+        .find_map(|c| c["choices"][0]["finish_reason"].as_str())
+        .unwrap();
+    assert_eq!(finish, "length");
+    // Text completions stream too.
+    let (_, text) = call(
+        &app,
+        "POST",
+        "/v1/completions",
+        Some(json!({"model": "tiny", "prompt": "Steel", "max_tokens": 8, "temperature": 0, "stream": true})),
+        None,
+    )
+    .await;
+    assert_eq!(sse_data(&text).last().unwrap(), "[DONE]");
+}
+
+async fn generated_so_far(app: &axum::Router) -> u64 {
+    let (_, m) = call(app, "GET", "/metrics", None, None).await;
+    m.lines()
+        .find_map(|l| l.strip_prefix("llm_generation_tokens_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_goes_away_stops_its_generation() {
+    let app = app(&options());
+    let mut body = chat(json!({"temperature": 0, "max_tokens": 1900, "stream": true, "ignore_eos": true}));
+    body["messages"] = json!([{"role": "user", "content": "x"}]);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/chat/completions")
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let mut stream = resp.into_body();
+    let _first = stream.frame().await.unwrap().unwrap();
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let a = generated_so_far(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let b = generated_so_far(&app).await;
+    assert_eq!(a, b, "generation went on after the client left");
+    assert!(a < 1900, "{a}");
+    let (_, m) = call(&app, "GET", "/metrics", None, None).await;
+    assert!(m.contains("llm_requests_running 0"), "{m}");
 }
