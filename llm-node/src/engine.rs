@@ -117,10 +117,18 @@ struct Sequence {
     last: u32,
     /// Position of `last`.
     position: usize,
+    /// Text of the generated tokens (cut at a stop string).
     text: String,
+    /// `text` of `generated[..settled]`, which later tokens no longer change.
+    settled_text: String,
+    settled: usize,
     emitted: usize,
     last_token_at: Instant,
 }
+
+/// Tokens decoded again at each step before their text is settled: decoding only the tail keeps
+/// a step's detokenisation cost constant however long the answer grows.
+const SETTLE_AFTER: usize = 8;
 
 /// Starts the engine thread for `model` and returns its handle.
 pub fn start(
@@ -247,6 +255,8 @@ impl Scheduler {
             last: 0,
             position,
             text: String::new(),
+            settled_text: String::new(),
+            settled: 0,
             emitted: 0,
             last_token_at: Instant::now(),
         };
@@ -356,7 +366,12 @@ impl Scheduler {
                 done = Some(FinishReason::Stop);
             }
         }
-        seq.text = codec.decode(&seq.generated);
+        let tail = codec.decode(&seq.generated[seq.settled..]);
+        seq.text = format!("{}{tail}", seq.settled_text);
+        if seq.generated.len() - seq.settled >= SETTLE_AFTER && !tail.ends_with('\u{FFFD}') {
+            seq.settled_text.push_str(&tail);
+            seq.settled = seq.generated.len();
+        }
         let stops = &seq.request.stop;
         let mut end = seq.text.len();
         if let Some(at) = stops.iter().filter_map(|s| seq.text.find(s.as_str())).min() {

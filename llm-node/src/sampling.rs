@@ -111,40 +111,58 @@ impl Sampler {
                 }
             }
         }
-        // Candidates by decreasing logit.
-        let mut order: Vec<usize> = (0..x.len()).filter(|&i| x[i].is_finite()).collect();
-        if order.is_empty() {
+        let finite: Vec<usize> = (0..x.len()).filter(|&i| x[i].is_finite()).collect();
+        if finite.is_empty() {
             return None;
         }
-        order.sort_by(|&a, &b| x[b].total_cmp(&x[a]).then(a.cmp(&b)));
+        // Larger logit first; the lower id wins a tie, so every selection is deterministic.
+        let by_logit = |a: &usize, b: &usize| x[*b].total_cmp(&x[*a]).then(a.cmp(b));
+        let best = *finite.iter().min_by(|a, b| by_logit(a, b)).expect("not empty");
         let token = if p.temperature <= 0.0 {
-            order[0]
+            best
         } else {
-            if p.top_k > 0 {
-                order.truncate(p.top_k);
-            }
             let t = p.temperature as f32;
-            let max = x[order[0]];
-            let weights: Vec<f32> = order.iter().map(|&i| ((x[i] - max) / t).exp()).collect();
-            let total: f32 = weights.iter().sum();
-            // Nucleus: the smallest prefix whose probability reaches top_p.
-            let mut keep = order.len();
+            let max = x[best];
+            let weight = |i: usize| ((x[i] - max) / t).exp();
+            // The k best, sorted (selection, not a sort of the whole vocabulary).
+            let top = |k: usize| -> Vec<usize> {
+                let mut v = finite.clone();
+                if k < v.len() {
+                    v.select_nth_unstable_by(k, by_logit);
+                    v.truncate(k);
+                }
+                v.sort_by(by_logit);
+                v
+            };
+            let mut candidates = if p.top_k > 0 { top(p.top_k) } else { finite.clone() };
             if p.top_p < 1.0 {
-                let mut acc = 0.0;
-                for (k, w) in weights.iter().enumerate() {
-                    acc += w / total;
-                    if acc >= p.top_p as f32 {
-                        keep = k + 1;
+                let total: f32 = candidates.iter().map(|&i| weight(i)).sum();
+                // Widen a sorted prefix until it holds top_p of the mass.
+                let mut k = 64.min(candidates.len());
+                loop {
+                    let prefix = if p.top_k > 0 { candidates[..k].to_vec() } else { top(k) };
+                    let mut acc = 0.0;
+                    let cut = prefix.iter().position(|&i| {
+                        acc += weight(i) / total;
+                        acc >= p.top_p as f32
+                    });
+                    if let Some(c) = cut {
+                        candidates = prefix[..=c].to_vec();
                         break;
                     }
+                    if k == candidates.len() {
+                        break;
+                    }
+                    k = (k * 8).min(candidates.len());
                 }
             }
-            let kept: f32 = weights[..keep].iter().sum();
+            let kept: f32 = candidates.iter().map(|&i| weight(i)).sum();
             let mut u = self.rng.random::<f32>() * kept;
-            let mut pick = order[keep - 1];
-            for (k, w) in weights[..keep].iter().enumerate() {
-                if u < *w {
-                    pick = order[k];
+            let mut pick = *candidates.last().expect("not empty");
+            for &i in &candidates {
+                let w = weight(i);
+                if u < w {
+                    pick = i;
                     break;
                 }
                 u -= w;
@@ -154,12 +172,14 @@ impl Sampler {
         self.record(token as u32);
         let top = match p.top_logprobs {
             Some(n) if n > 0 => {
+                let by_lp = |a: &usize, b: &usize| model_logprobs[*b].total_cmp(&model_logprobs[*a]).then(a.cmp(b));
                 let mut idx: Vec<usize> = (0..model_logprobs.len()).collect();
-                idx.sort_by(|&a, &b| model_logprobs[b].total_cmp(&model_logprobs[a]));
-                idx.into_iter()
-                    .take(n)
-                    .map(|i| (i as u32, model_logprobs[i]))
-                    .collect()
+                if n < idx.len() {
+                    idx.select_nth_unstable_by(n, by_lp);
+                    idx.truncate(n);
+                }
+                idx.sort_by(by_lp);
+                idx.into_iter().map(|i| (i as u32, model_logprobs[i])).collect()
             }
             _ => Vec::new(),
         };

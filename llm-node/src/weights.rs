@@ -97,6 +97,62 @@ impl Weights {
         })
     }
 
+    /// Random weights of the architecture `config` describes, made on `device` (normal, sd 0.02;
+    /// norms 1): a model of a real shape costs what real weights cost, without a checkpoint.
+    pub fn random(config: &crate::config::Config, device: Device, dtype: Kind, seed: i64) -> Weights {
+        tch::manual_seed(seed);
+        let (d, i, v) = (config.hidden_size as i64, config.intermediate_size as i64, config.vocab_size as i64);
+        let (q, kv, hd) = (
+            (config.num_attention_heads * config.head_dim) as i64,
+            (config.num_key_value_heads * config.head_dim) as i64,
+            config.head_dim as i64,
+        );
+        let mut shapes: Vec<(String, Vec<i64>)> = vec![("model.embed_tokens.weight".into(), vec![v, d]), ("model.norm.weight".into(), vec![d])];
+        if !config.tie_word_embeddings {
+            shapes.push(("lm_head.weight".into(), vec![v, d]));
+        }
+        for l in 0..config.num_hidden_layers {
+            let p = format!("model.layers.{l}");
+            for (name, shape) in [
+                ("self_attn.q_proj.weight", vec![q, d]),
+                ("self_attn.k_proj.weight", vec![kv, d]),
+                ("self_attn.v_proj.weight", vec![kv, d]),
+                ("self_attn.o_proj.weight", vec![d, q]),
+                ("mlp.gate_proj.weight", vec![i, d]),
+                ("mlp.up_proj.weight", vec![i, d]),
+                ("mlp.down_proj.weight", vec![d, i]),
+                ("input_layernorm.weight", vec![d]),
+                ("post_attention_layernorm.weight", vec![d]),
+            ] {
+                shapes.push((format!("{p}.{name}"), shape));
+            }
+            if config.attention_bias {
+                for (name, n) in [("q_proj", q), ("k_proj", kv), ("v_proj", kv)] {
+                    shapes.push((format!("{p}.self_attn.{name}.bias"), vec![n]));
+                }
+            }
+            if config.qk_norm {
+                shapes.push((format!("{p}.self_attn.q_norm.weight"), vec![hd]));
+                shapes.push((format!("{p}.self_attn.k_norm.weight"), vec![hd]));
+            }
+        }
+        let tensors = shapes
+            .into_iter()
+            .map(|(name, shape)| {
+                let t = if shape.len() == 1 && name.ends_with("norm.weight") {
+                    Tensor::ones(&shape, (dtype, device))
+                } else {
+                    Tensor::randn(&shape, (dtype, device)) * 0.02
+                };
+                (name, t)
+            })
+            .collect();
+        Weights {
+            dir: PathBuf::from("(random weights)"),
+            tensors,
+        }
+    }
+
     /// Takes a tensor out, checking its shape.
     pub fn take(&mut self, name: &str, shape: &[i64]) -> Result<Tensor, LlmError> {
         let t = self.tensors.remove(name).ok_or_else(|| LlmError::Checkpoint {

@@ -31,6 +31,15 @@ impl CausalLm {
         })
     }
 
+    /// A model of `config`'s shape with random weights (benchmarks: same cost as real weights).
+    pub fn random(config: Config, device: Device, kind: Kind) -> Result<CausalLm, LlmError> {
+        let weights = Weights::random(&config, device, kind, 0);
+        Ok(match config.architecture {
+            Architecture::Qwen2 => CausalLm::Qwen2(qwen2::Qwen2::new(config, weights, device, kind)?),
+            Architecture::Qwen3 => CausalLm::Qwen3(qwen3::Qwen3::new(config, weights, device, kind)?),
+        })
+    }
+
     pub fn config(&self) -> &Config {
         match self {
             CausalLm::Qwen2(m) => &m.config,
