@@ -16,7 +16,9 @@ use cb_llm_node::node::{parse_device, parse_dtype};
 use tch::{Device, Tensor};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn sync(device: Device) {
@@ -42,7 +44,8 @@ fn main() {
     let model = match (arg(&args, "--model"), arg(&args, "--random")) {
         (Some(dir), _) => CausalLm::load(&PathBuf::from(dir), device, kind).expect("model"),
         (None, Some(cfg)) => {
-            let config = Config::from_json(&std::fs::read_to_string(&cfg).expect("config"), &cfg).expect("config");
+            let config =
+                Config::from_json(&std::fs::read_to_string(&cfg).expect("config"), &cfg).expect("config");
             CausalLm::random(config, device, kind).expect("model")
         }
         _ => panic!("give --model DIR or --random CONFIG_JSON"),
@@ -53,7 +56,11 @@ fn main() {
     let max_batch = *batches.iter().max().unwrap_or(&1);
     let context = (prompt + generate + 1).max(ttft_prompt.unwrap_or(0) + 2);
     let mut cache = model.new_cache(max_batch, context);
-    let ids = |n: usize, salt: usize| -> Vec<i64> { (0..n).map(|i| ((i * 7919 + salt * 104_729) as i64) % vocab).collect() };
+    let ids = |n: usize, salt: usize| -> Vec<i64> {
+        (0..n)
+            .map(|i| ((i * 7919 + salt * 104_729) as i64) % vocab)
+            .collect()
+    };
 
     // Warm-up (kernels, allocator).
     let _ = model.prefill(&ids(16, 0), 0, &mut cache);
@@ -85,8 +92,10 @@ fn main() {
         }
         sync(device);
         let s = t.elapsed().as_secs_f64();
-        decode.push(serde_json::json!({"batch": b, "seconds": s, "tokens_per_s": (b * generate) as f64 / s,
-                                        "per_sequence_tokens_per_s": generate as f64 / s}));
+        decode.push(
+            serde_json::json!({"batch": b, "seconds": s, "tokens_per_s": (b * generate) as f64 / s,
+                                        "per_sequence_tokens_per_s": generate as f64 / s}),
+        );
     }
     let ttft = ttft_prompt.map(|n| {
         sync(device);

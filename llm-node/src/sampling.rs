@@ -140,7 +140,11 @@ impl Sampler {
                 // Widen a sorted prefix until it holds top_p of the mass.
                 let mut k = 64.min(candidates.len());
                 loop {
-                    let prefix = if p.top_k > 0 { candidates[..k].to_vec() } else { top(k) };
+                    let prefix = if p.top_k > 0 {
+                        candidates[..k].to_vec()
+                    } else {
+                        top(k)
+                    };
                     let mut acc = 0.0;
                     let cut = prefix.iter().position(|&i| {
                         acc += weight(i) / total;
@@ -172,7 +176,8 @@ impl Sampler {
         self.record(token as u32);
         let top = match p.top_logprobs {
             Some(n) if n > 0 => {
-                let by_lp = |a: &usize, b: &usize| model_logprobs[*b].total_cmp(&model_logprobs[*a]).then(a.cmp(b));
+                let by_lp =
+                    |a: &usize, b: &usize| model_logprobs[*b].total_cmp(&model_logprobs[*a]).then(a.cmp(b));
                 let mut idx: Vec<usize> = (0..model_logprobs.len()).collect();
                 if n < idx.len() {
                     idx.select_nth_unstable_by(n, by_lp);

@@ -752,3 +752,20 @@ async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiEr
     }))
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qwen_tool_call_blocks_become_openai_tool_calls() {
+        let text = "Let me look.<tool_call>\n{\"name\": \"national_accounts\", \"arguments\": {\"country\": \"CHN\", \"year\": 2022}}\n</tool_call>\n<tool_call>\n{\"name\": \"footprint\", \"arguments\": {}}\n</tool_call><tool_call>not json</tool_call>";
+        let calls = parse_tool_calls(text);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0]["function"]["name"], "national_accounts");
+        let args: Value = serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+        assert_eq!(args, json!({"country": "CHN", "year": 2022}));
+        assert_eq!(calls[1]["function"]["arguments"], "{}");
+        assert!(calls[0]["id"].as_str().unwrap().starts_with("call-"));
+    }
+}

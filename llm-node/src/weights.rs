@@ -101,13 +101,20 @@ impl Weights {
     /// norms 1): a model of a real shape costs what real weights cost, without a checkpoint.
     pub fn random(config: &crate::config::Config, device: Device, dtype: Kind, seed: i64) -> Weights {
         tch::manual_seed(seed);
-        let (d, i, v) = (config.hidden_size as i64, config.intermediate_size as i64, config.vocab_size as i64);
+        let (d, i, v) = (
+            config.hidden_size as i64,
+            config.intermediate_size as i64,
+            config.vocab_size as i64,
+        );
         let (q, kv, hd) = (
             (config.num_attention_heads * config.head_dim) as i64,
             (config.num_key_value_heads * config.head_dim) as i64,
             config.head_dim as i64,
         );
-        let mut shapes: Vec<(String, Vec<i64>)> = vec![("model.embed_tokens.weight".into(), vec![v, d]), ("model.norm.weight".into(), vec![d])];
+        let mut shapes: Vec<(String, Vec<i64>)> = vec![
+            ("model.embed_tokens.weight".into(), vec![v, d]),
+            ("model.norm.weight".into(), vec![d]),
+        ];
         if !config.tie_word_embeddings {
             shapes.push(("lm_head.weight".into(), vec![v, d]));
         }

@@ -393,3 +393,59 @@ async fn a_client_that_goes_away_stops_its_generation() {
     let (_, m) = call(&app, "GET", "/metrics", None, None).await;
     assert!(m.contains("llm_requests_running 0"), "{m}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_strings_cut_the_answer() {
+    let app = app(&options());
+    let (_, whole) = post(&app, "/v1/completions", json!({"model": "tiny", "prompt": "The footprint of steel", "max_tokens": 40, "temperature": 0, "ignore_eos": true})).await;
+    let text = whole["choices"][0]["text"].as_str().unwrap().to_string();
+    // A stop string from the middle of the greedy answer (on a character boundary).
+    let chars: Vec<char> = text.chars().collect();
+    let stop: String = chars[chars.len() / 2..chars.len() / 2 + 2].iter().collect();
+    let (_, cut) = post(&app, "/v1/completions", json!({"model": "tiny", "prompt": "The footprint of steel", "max_tokens": 40, "temperature": 0, "ignore_eos": true, "stop": [stop]})).await;
+    let got = cut["choices"][0]["text"].as_str().unwrap();
+    assert_eq!(cut["choices"][0]["finish_reason"], "stop", "{cut}");
+    assert_eq!(got, &text[..text.find(&stop).unwrap()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_does_not_depend_on_the_rest_of_the_batch() {
+    let app = app(&options());
+    let prompts = [
+        "How much CO2 does China emit?",
+        "Steel",
+        "What will CBAM cost on cement from India in 2027?",
+    ];
+    let body = |p: &str| json!({"model": "tiny", "prompt": p, "max_tokens": 24, "temperature": 0, "ignore_eos": true});
+    let mut alone = Vec::new();
+    for p in prompts {
+        alone.push(post(&app, "/v1/completions", body(p)).await.1["choices"][0]["text"].clone());
+    }
+    let handles: Vec<_> = prompts
+        .iter()
+        .map(|p| {
+            let (app, b) = (app.clone(), body(p));
+            tokio::spawn(
+                async move { post(&app, "/v1/completions", b).await.1["choices"][0]["text"].clone() },
+            )
+        })
+        .collect();
+    for (h, a) in handles.into_iter().zip(alone) {
+        assert_eq!(h.await.unwrap(), a);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bf16_on_cpu_serves_too() {
+    let app = app(&NodeOptions {
+        kind: tch::Kind::BFloat16,
+        ..options()
+    });
+    let (s, v) = post(
+        &app,
+        "/v1/chat/completions",
+        chat(json!({"max_tokens": 4, "temperature": 0})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
