@@ -262,7 +262,16 @@ impl Scheduler {
         };
         self.metrics
             .time_to_first_token(seq.request.received.elapsed().as_secs_f64());
-        if let Some(done) = self.choose(&mut seq, &logits) {
+        let done = Self::choose_with(
+            &self.codec,
+            &self.trie,
+            &self.eos,
+            &self.config,
+            &self.metrics,
+            &mut seq,
+            &logits,
+        );
+        if let Some(done) = done {
             self.finish(seq, done);
         } else {
             self.running.push(seq);
@@ -313,18 +322,6 @@ impl Scheduler {
                 self.finish(seq, done);
             }
         }
-    }
-
-    fn choose(&mut self, seq: &mut Sequence, logits: &[f32]) -> Option<FinishReason> {
-        Self::choose_with(
-            &self.codec,
-            &self.trie,
-            &self.eos,
-            &self.config,
-            &self.metrics,
-            seq,
-            logits,
-        )
     }
 
     /// Samples the next token of `seq`, emits its text; `Some` when the sequence is done.

@@ -276,6 +276,22 @@ fn parse_tool_calls(text: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The tool calls of an answer: the whole answer where a call was forced (it is the call's JSON),
+/// Qwen's `<tool_call>` blocks where the model chose.
+fn tool_calls_of(text: &str, forced: bool, parse: bool) -> Vec<Value> {
+    if forced {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|c| tool_call(&c))
+            .into_iter()
+            .collect()
+    } else if parse {
+        parse_tool_calls(text)
+    } else {
+        Vec::new()
+    }
+}
+
 fn tool_call(call: &Value) -> Option<Value> {
     let name = call["name"].as_str()?;
     Some(json!({"id": new_id("call"), "type": "function",
@@ -415,17 +431,7 @@ async fn chat_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
         )));
     }
     let out = collect(rx).await?;
-    let tool_calls = if forced_tools {
-        serde_json::from_str::<Value>(&out.text)
-            .ok()
-            .and_then(|c| tool_call(&c))
-            .into_iter()
-            .collect()
-    } else if parse_tools {
-        parse_tool_calls(&out.text)
-    } else {
-        Vec::new()
-    };
+    let tool_calls = tool_calls_of(&out.text, forced_tools, parse_tools);
     let has_tools = !tool_calls.is_empty();
     let mut message = json!({"role": "assistant", "content": if has_tools && forced_tools { Value::Null } else { json!(out.text) }});
     if has_tools {
@@ -575,17 +581,7 @@ fn chat_stream(
                         completion_tokens,
                     }) => {
                         st.text.push_str(&tail);
-                        let calls: Vec<Value> = if forced_tools {
-                            serde_json::from_str::<Value>(&st.text)
-                                .ok()
-                                .and_then(|c| tool_call(&c))
-                                .into_iter()
-                                .collect()
-                        } else if parse_tools {
-                            parse_tool_calls(&st.text)
-                        } else {
-                            Vec::new()
-                        };
+                        let calls = tool_calls_of(&st.text, forced_tools, parse_tools);
                         let has_tools = !calls.is_empty();
                         // Pushed in reverse: popped from the end.
                         st.pending.push(SseEvent::default().data("[DONE]"));
