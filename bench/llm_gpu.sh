@@ -9,7 +9,7 @@
 # vLLM serves Qwen3-32B at ≈ 2,350 total tokens/s on ShareGPT on an H100.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bin="${BENCH_LLM:-$root/target-cuda/release/examples/bench_llm}"
+bin="${BENCH_LLM:-$root/target-cuda/bench_llm}"
 torch_lib="$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 export LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds bench_llm for a CUDA machine, here (no GPU needed): against the un-slimmed PyTorch 2.11.0
-# wheel (its libtorch_cuda.so linked), into target-cuda/. Then carry target-cuda/release/examples/
-# bench_llm and run bench/llm_gpu.sh on the CUDA machine (which has PyTorch 2.11.0+cu130 installed).
+# wheel (its libtorch_cuda.so linked), into target-cuda/. Then carry target-cuda/bench_llm (stripped)
+# and run bench/llm_gpu.sh on the CUDA machine (which has PyTorch 2.11.0+cu130 installed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 lt="$root/.libtorch-cuda"
@@ -12,4 +12,6 @@ if [ ! -f "$lt/.complete" ]; then
 fi
 LIBTORCH="$lt/torch" CARGO_TARGET_DIR="$root/target-cuda" \
     cargo build --release -p cb-llm-node --example bench_llm --manifest-path "$root/Cargo.toml"
-echo "built $root/target-cuda/release/examples/bench_llm"
+# Stripped, to travel light (the device tool carries at most 64 MiB).
+strip -o "$root/target-cuda/bench_llm" "$root/target-cuda/release/examples/bench_llm"
+echo "built $root/target-cuda/bench_llm"
