@@ -27,9 +27,12 @@ need_pkgs=()
 command -v cmake >/dev/null 2>&1 || need_pkgs+=(cmake)
 command -v c++ >/dev/null 2>&1 || need_pkgs+=(g++)
 # libclang.so (not libclang-cpp.so, which other packages bring and bindgen cannot use).
-if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
-    /usr/lib/*/libclang.so* /usr/lib/*/libclang-[0-9]*.so* >/dev/null 2>&1 \
-    && [ -z "${LIBCLANG_PATH:-}" ]; then
+have_libclang=false
+for f in /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+    /usr/lib/*/libclang.so* /usr/lib/*/libclang-[0-9]*.so*; do
+    if [ -e "$f" ]; then have_libclang=true; break; fi
+done
+if [ "$have_libclang" = false ] && [ -z "${LIBCLANG_PATH:-}" ]; then
     need_pkgs+=(libclang-dev)
 fi
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
