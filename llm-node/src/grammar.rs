@@ -214,25 +214,11 @@ impl Compiler<'_> {
                         Some(i) => self.compile(i, &format!("{at}/items"))?,
                         None => self.any(MAX_ANY_DEPTH - 1),
                     };
-                    let min = obj.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
-                    let max = obj
-                        .get("maxItems")
-                        .and_then(Value::as_u64)
-                        .map_or(DEFAULT_MAX_ITEMS.max(min), |m| m as usize);
-                    if min > max {
-                        return Err(Self::err(at, format!("minItems {min} > maxItems {max}")));
-                    }
+                    let (min, max) = bounds(obj, "minItems", "maxItems", DEFAULT_MAX_ITEMS, at)?;
                     self.push(Node::Array { items, min, max })
                 }
                 "string" => {
-                    let min = obj.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-                    let max = obj
-                        .get("maxLength")
-                        .and_then(Value::as_u64)
-                        .map_or(DEFAULT_MAX_STRING.max(min), |m| m as usize);
-                    if min > max {
-                        return Err(Self::err(at, format!("minLength {min} > maxLength {max}")));
-                    }
+                    let (min, max) = bounds(obj, "minLength", "maxLength", DEFAULT_MAX_STRING, at)?;
                     self.push(Node::String { min, max })
                 }
                 "number" => self.push(Node::Number { integer: false }),
@@ -302,6 +288,26 @@ impl Compiler<'_> {
             additional,
         }))
     }
+}
+
+/// A `min…`/`max…` pair of a schema, the maximum `default` (or the minimum, if larger) when
+/// absent.
+fn bounds(
+    obj: &serde_json::Map<String, Value>,
+    min_key: &str,
+    max_key: &str,
+    default: usize,
+    at: &str,
+) -> Result<(usize, usize), SchemaError> {
+    let min = obj.get(min_key).and_then(Value::as_u64).unwrap_or(0) as usize;
+    let max = obj
+        .get(max_key)
+        .and_then(Value::as_u64)
+        .map_or(default.max(min), |m| m as usize);
+    if min > max {
+        return Err(Compiler::err(at, format!("{min_key} {min} > {max_key} {max}")));
+    }
+    Ok((min, max))
 }
 
 impl Grammar {

@@ -320,11 +320,15 @@ fn finish_name(f: FinishReason, tools: bool) -> &'static str {
     }
 }
 
-async fn chat(State(state): State<Shared>, body: Bytes) -> Response {
-    let result = chat_inner(state.clone(), body).await;
+/// The response of a handler, counted by endpoint and status.
+fn counted(state: &AppState, endpoint: &str, result: Result<Response, ApiError>) -> Response {
     let response = result.unwrap_or_else(IntoResponse::into_response);
-    state.metrics.request("chat", response.status().as_u16());
+    state.metrics.request(endpoint, response.status().as_u16());
     response
+}
+
+async fn chat(State(state): State<Shared>, body: Bytes) -> Response {
+    counted(&state, "chat", chat_inner(state.clone(), body).await)
 }
 
 async fn chat_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
@@ -634,10 +638,11 @@ fn chat_stream(
 }
 
 async fn completions(State(state): State<Shared>, body: Bytes) -> Response {
-    let result = completions_inner(state.clone(), body).await;
-    let response = result.unwrap_or_else(IntoResponse::into_response);
-    state.metrics.request("completions", response.status().as_u16());
-    response
+    counted(
+        &state,
+        "completions",
+        completions_inner(state.clone(), body).await,
+    )
 }
 
 async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
