@@ -8,9 +8,10 @@ technosphere input lognormal with GSD 1.2 (outputs on the diagonal fixed), biosp
     IterativeLCA (bicgstab warm-started), iterations per second;
   * bench_lca_mc (release build), the product's own path (cb_lca::uncertainty::PerturbedSystem
     through the uncertainty engine's propagate): lognormal multipliers by Ziggurat normals, each
-    draw's perturbed system solved by iteration preconditioned with the base LU, 32 draws' residuals
-    per multi-right-hand-side triangular solve (refactorised with the symbolic analysis reused where
-    the iteration does not converge), batches in parallel over the machine's cores.
+    draw's perturbed system solved by iteration preconditioned with the base LU (corrections solved
+    with its single-precision copy, residuals in double), 32 draws' residuals per
+    multi-right-hand-side triangular solve (refactorised with the symbolic analysis reused where the
+    iteration does not converge), batches in parallel over the machine's cores.
 
 Prints both, the ratio, and compares mean and standard deviation within sampling error.
 Usage: python3 bench/lca_mc.py [--iterations-bw 30] [--iterations 1000]

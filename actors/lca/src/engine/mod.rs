@@ -74,6 +74,9 @@ pub struct TechnosphereFactor {
     lu: Lu<usize, f64>,
     symbolic: SymbolicLu<usize>,
     n: usize,
+    /// The same factors in single precision, made on the first perturbed solve (`None` inside
+    /// where that factorisation fails).
+    single: std::sync::OnceLock<Option<Lu<usize, f32>>>,
 }
 
 impl std::fmt::Debug for TechnosphereFactor {
@@ -135,7 +138,12 @@ pub fn factorize(a: SparseColMatRef<'_, usize, f64>) -> Result<TechnosphereFacto
             activities: Vec::new(),
         },
     })?;
-    let factor = TechnosphereFactor { lu, symbolic, n };
+    let factor = TechnosphereFactor {
+        lu,
+        symbolic,
+        n,
+        single: std::sync::OnceLock::new(),
+    };
     // Numerical singularity shows as non-finite solutions: probe with a demand for everything.
     let probe = factor.solve_many(Mat::from_fn(n, 1, |_, _| 1.0));
     let bad: Vec<usize> = (0..n).filter(|&i| !probe[(i, 0)].is_finite()).collect();
@@ -177,7 +185,23 @@ impl TechnosphereFactor {
             lu,
             symbolic: self.symbolic.clone(),
             n: self.n,
+            single: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The factors of `a` (the matrix this factorises) in single precision, with the symbolic
+    /// analysis reused: half the memory traffic per triangular solve. The preconditioned iteration
+    /// solves for its corrections with them while its residuals stay in double precision (mixed
+    /// precision iterative refinement), so the solution keeps double precision.
+    fn single_precision(&self, a: SparseColMatRef<'_, usize, f64>) -> Option<&Lu<usize, f32>> {
+        self.single
+            .get_or_init(|| {
+                let (symbolic, values) = transposed(a).ok()?.into_parts();
+                let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                let at = SparseColMat::new(symbolic, values);
+                Lu::try_new_with_symbolic(self.symbolic.clone(), at.as_ref()).ok()
+            })
+            .as_ref()
     }
 
     /// Supply for several demands at once: solves `A·S = F` (each column a demand), a transposed
@@ -251,7 +275,8 @@ impl TechnosphereFactor {
     /// Solves several perturbed technospheres `A'_j·s_j = f` at once (`A'_j` = `a` with its
     /// entries times `mults[j]`), each starting from the base supply `s0 = A⁻¹·f`.
     ///
-    /// Preconditioned Richardson iteration on the base factors, `s ← s + A⁻¹·(f − A'_j·s)`,
+    /// Preconditioned Richardson iteration on the base factors, `s ← s + A⁻¹·(f − A'_j·s)`
+    /// (the corrections solved with the factors in single precision, the residuals in double),
     /// converges when the perturbation is small (`ρ(I − A⁻¹A'_j) < 1`); the residuals of the
     /// systems not yet converged are solved together, as the columns of one matrix, because a
     /// triangular solve with several right-hand sides costs far less per column than one at a
@@ -298,10 +323,23 @@ impl TechnosphereFactor {
             if active.is_empty() {
                 break;
             }
-            let ds = self.solve_many(Mat::from_fn(self.n, active.len(), |i, c| residuals[c][i]));
-            for (c, &j) in active.iter().enumerate() {
-                for (i, v) in s[j].iter_mut().enumerate() {
-                    *v += ds[(i, c)];
+            match self.single_precision(a) {
+                Some(lu) => {
+                    let mut ds = Mat::from_fn(self.n, active.len(), |i, c| residuals[c][i] as f32);
+                    lu.solve_transpose_in_place(ds.as_mut());
+                    for (c, &j) in active.iter().enumerate() {
+                        for (i, v) in s[j].iter_mut().enumerate() {
+                            *v += f64::from(ds[(i, c)]);
+                        }
+                    }
+                }
+                None => {
+                    let ds = self.solve_many(Mat::from_fn(self.n, active.len(), |i, c| residuals[c][i]));
+                    for (c, &j) in active.iter().enumerate() {
+                        for (i, v) in s[j].iter_mut().enumerate() {
+                            *v += ds[(i, c)];
+                        }
+                    }
                 }
             }
         }
