@@ -35,13 +35,6 @@ fn unit(rng: &mut ChaCha8Rng) -> f64 {
     ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
-/// Sample `i`'s Monte Carlo uniforms one after another, without holding them (for models with
-/// millions of uncertain entries).
-pub fn uniform_stream(seed: u64, i: u64) -> impl FnMut() -> f64 {
-    let mut rng = stream(seed, i);
-    move || unit(&mut rng)
-}
-
 /// Draw `i`'s own stream of random numbers for uncertain entries too many to name (matrix
 /// entries), from ChaCha8 stream `i` of the seed: the same numbers on any number of threads.
 pub struct EntryStream(ChaCha8Rng);
@@ -88,13 +81,6 @@ impl LognormalMultiplier {
             (self.sigma * entries.standard_normal()).exp()
         }
     }
-}
-
-/// The `d` Monte Carlo uniforms of sample `i` (its own stream of the seed), for callers that draw
-/// sample by sample instead of holding the whole design.
-pub fn draw(seed: u64, i: u64, d: usize) -> Vec<f64> {
-    let mut rng = stream(seed, i);
-    (0..d).map(|_| unit(&mut rng)).collect()
 }
 
 /// `n × d` uniforms of the design.
