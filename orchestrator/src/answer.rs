@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use cb_protocol::{
     LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One number of the answer, flattened for tables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AnswerRow {
     pub task: String,
     pub measure: String,
@@ -23,7 +24,7 @@ pub struct AnswerRow {
 }
 
 /// The answer to a question.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Answer {
     pub run_id: String,
     pub question: String,
@@ -43,6 +44,16 @@ pub struct Answer {
     pub sources: Vec<String>,
     pub plan: Plan,
     pub results: Vec<TaskResult>,
+    /// Who wrote `text`: `template`, or `llm:<model>` when an LLM's prose passed the number check.
+    #[serde(default = "template_writer")]
+    pub writer: String,
+    /// Every planning and writing attempt of the run (planner, outcome, tokens, latency).
+    #[serde(default)]
+    pub planning: Vec<crate::runs::PlanningAttempt>,
+}
+
+fn template_writer() -> String {
+    "template".into()
 }
 
 /// Formats a quantity for reading: tonnes scaled to kt, Mt or Gt; other units with four
@@ -362,6 +373,8 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
         sources: sources.into_iter().collect(),
         plan: plan.clone(),
         results: results.to_vec(),
+        writer: template_writer(),
+        planning: Vec::new(),
     }
 }
 

@@ -29,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Ask a question in plain language.
     Ask(AskArgs),
+    /// Serve the HTTP API (embedded agents, or a cluster of workers with --redis).
+    Serve(crate::cluster_cli::ServeArgs),
+    /// Run agents for a cluster: take tasks from Redis Streams and answer them.
+    Worker(crate::cluster_cli::WorkerArgs),
     /// Print a JSON Schema of the protocol.
     Schema {
         #[arg(value_enum)]
@@ -259,6 +263,8 @@ pub struct AskArgs {
     /// Write answer.json, graph.json, graph.dot and graph.graphml into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub llm: crate::cluster_cli::LlmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -349,6 +355,8 @@ fn load_analysis(path: &Path) -> Result<MrioAnalysis> {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
         Command::Ask(args) => ask(args, out),
+        Command::Serve(args) => crate::cluster_cli::serve(args),
+        Command::Worker(args) => crate::cluster_cli::worker(args),
         Command::Schema { which } => {
             let schema = match which {
                 SchemaKind::Plan => cb_protocol::plan_schema(),
@@ -396,6 +404,8 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
         let embedded = Embedded::start(OrchestratorArgs {
             journal: Some(Journal::new(&journal::default_home())),
             task_timeout: Duration::from_secs(3600),
+            planner: args.llm.planner()?,
+            token_budget: args.llm.llm_token_budget,
         })
         .await
         .context("cannot start the orchestrator")?;

@@ -1,6 +1,6 @@
 //! The one way tasks reach agents. A planner or run never knows where an agent runs: it holds an
-//! [`AgentHandle`] per agent kind. Today the handles are in-process ractor actors; the cluster
-//! issue backs the same trait with Redis Streams.
+//! [`AgentHandle`] per agent kind: in-process ractor actors ([`LocalAgent`], the embedded mode) or
+//! workers behind Redis Streams ([`RedisAgent`](crate::cluster::queue::RedisAgent), the cluster).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,7 +38,8 @@ pub enum DispatchError {
 /// Something that runs tasks of one agent kind, wherever it lives.
 pub trait AgentHandle: Send + Sync {
     fn kind(&self) -> AgentKind;
-    fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>>;
+    /// Runs `task` of run `run_id` (the pair is the task's idempotency key across processes).
+    fn dispatch(&self, run_id: &str, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>>;
 }
 
 /// An agent running as an actor in this process.
@@ -53,7 +54,7 @@ impl AgentHandle for LocalAgent {
         self.kind
     }
 
-    fn dispatch(&self, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
+    fn dispatch(&self, _run_id: &str, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
         let actor = self.actor.clone();
         let (timeout, agent) = (self.timeout, self.kind);
         Box::pin(async move {
@@ -98,9 +99,9 @@ impl AgentDirectory {
     }
 
     /// Sends a task to the agent of its kind.
-    pub async fn dispatch(&self, task: Task) -> Result<TaskResult, DispatchError> {
+    pub async fn dispatch(&self, run_id: &str, task: Task) -> Result<TaskResult, DispatchError> {
         let kind = task.agent();
         let handle = self.get(kind).ok_or(DispatchError::NoAgent(kind))?;
-        handle.dispatch(task).await
+        handle.dispatch(run_id, task).await
     }
 }

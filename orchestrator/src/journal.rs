@@ -120,10 +120,16 @@ pub fn now_ms() -> u128 {
         .unwrap_or(0)
 }
 
-/// A new run id: time in milliseconds and a per-process counter, unique on one machine.
+/// A new run id: time in milliseconds, the process id, a per-process counter and 32 random
+/// bits, so that servers on different hosts sharing one Redis never collide.
 pub fn new_run_id() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("run-{}-{:x}-{n}", now_ms(), std::process::id())
+    format!(
+        "run-{}-{:x}-{n}-{:08x}",
+        now_ms(),
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }

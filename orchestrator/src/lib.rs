@@ -3,11 +3,19 @@
 
 pub mod answer;
 pub mod cli;
+pub mod cluster;
+pub mod cluster_cli;
 pub mod dispatch;
 pub mod factory_cli;
 pub mod journal;
+pub mod llm;
+pub mod openapi;
 pub mod orchestrator;
 pub mod planner;
+pub mod prose;
+pub mod runs;
+pub mod server;
+pub mod service;
 pub mod sinks_cli;
 pub mod uncertainty_cli;
 

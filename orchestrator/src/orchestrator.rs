@@ -5,12 +5,15 @@
 //!      │
 //!      └──spawns per question──► Run ──dispatches via AgentDirectory──► agents
 //! ```
-//! The orchestrator plans (rule-based planner), a run dispatches the plan's tasks in dependency
-//! order, merges the results' graph fragments, composes the answer and records the run.
+//! A run plans (rules, or an LLM checked and backed by the rules), dispatches the plan's tasks in
+//! dependency order, merges the results' graph fragments, composes the answer and records the
+//! run. [`answer_question`] is that path; the embedded `Run` actor and the server's
+//! [`RunService`](crate::service::RunService) both go through [`plan_question`], [`execute`] and
+//! [`finish`].
 
 use std::time::Duration;
 
-use cb_agent_runtime::{Agent, AgentActor};
+use cb_agent_runtime::{Agent, AgentActor, AgentMsg};
 use cb_factory::agent::FactoryAgent;
 use cb_graphs::{GraphError, SupplyChainGraph};
 use cb_lca::agent::LcaAgent;
@@ -24,7 +27,18 @@ use tokio::task::JoinSet;
 use crate::answer::{self, Answer};
 use crate::dispatch::{AgentDirectory, LocalAgent};
 use crate::journal::{self, Journal};
-use crate::planner::{self, PlanContext, PlanningError};
+use crate::llm::TokenBudget;
+use crate::planner::{PlanContext, Planner, PlanningError};
+use crate::runs::{EventKind, PlannedTask, PlanningAttempt};
+
+/// Where a run reports its progress (the server turns these into stored events).
+pub type Observer = Option<tokio::sync::mpsc::UnboundedSender<EventKind>>;
+
+fn notify(observer: &Observer, event: EventKind) {
+    if let Some(tx) = observer {
+        let _ = tx.send(event);
+    }
+}
 
 /// A question and what the planner may use besides it.
 #[derive(Debug, Clone)]
@@ -51,6 +65,8 @@ pub enum AskError {
 
 pub enum OrchestratorMsg {
     Ask(AskRequest, RpcReplyPort<Result<RunOutcome, AskError>>),
+    /// The directory of the supervised agents (the embedded server dispatches through it).
+    Agents(RpcReplyPort<AgentDirectory>),
 }
 
 /// Settings of the orchestrator.
@@ -60,6 +76,9 @@ pub struct OrchestratorArgs {
     pub journal: Option<Journal>,
     /// How long one task may take.
     pub task_timeout: Duration,
+    pub planner: Planner,
+    /// Input plus output tokens one run may spend on LLM calls.
+    pub token_budget: u32,
 }
 
 pub struct Orchestrator;
@@ -86,6 +105,22 @@ async fn start_agent<A: Agent>(
         timeout,
     }));
     Ok(cell)
+}
+
+/// Starts an unsupervised agent actor of one kind (a worker's consumer owns and restarts it).
+pub async fn spawn_agent(kind: AgentKind) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
+    async fn one<A: Agent>(agent: A) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
+        Actor::spawn(None, AgentActor::<A>::new(), agent)
+            .await
+            .map(|(a, _)| a)
+    }
+    match kind {
+        AgentKind::Trade => one(TradeAgent::new()).await,
+        AgentKind::Lca => one(LcaAgent::new()).await,
+        AgentKind::Sinks => one(SinksAgent).await,
+        AgentKind::Factory => one(FactoryAgent).await,
+        AgentKind::Uncertainty => one(UncertaintyAgent).await,
+    }
 }
 
 /// Starts (or restarts) the in-process agent of one kind.
@@ -135,17 +170,18 @@ impl Actor for Orchestrator {
         message: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let OrchestratorMsg::Ask(request, reply) = message;
-        let plan = match planner::plan(&request.question, &request.context) {
-            Ok(plan) => plan,
-            Err(e) => {
-                let _ = reply.send(Err(AskError::Planning(e)));
+        let (request, reply) = match message {
+            OrchestratorMsg::Ask(request, reply) => (request, reply),
+            OrchestratorMsg::Agents(reply) => {
+                let _ = reply.send(state.agents.clone());
                 return Ok(());
             }
         };
         let run = RunArgs {
             run_id: journal::new_run_id(),
-            plan,
+            request,
+            planner: state.args.planner.clone(),
+            token_budget: state.args.token_budget,
             agents: state.agents.clone(),
             journal: state.args.journal.clone(),
             reply: Some(reply),
@@ -200,7 +236,9 @@ pub struct Run;
 
 pub struct RunArgs {
     run_id: String,
-    plan: Plan,
+    request: AskRequest,
+    planner: Planner,
+    token_budget: u32,
     agents: AgentDirectory,
     journal: Option<Journal>,
     reply: Option<RpcReplyPort<Result<RunOutcome, AskError>>>,
@@ -216,19 +254,98 @@ impl Actor for Run {
     }
 
     async fn post_start(&self, myself: ActorRef<()>, state: &mut RunArgs) -> Result<(), ActorProcessingErr> {
-        let results = execute(&state.plan, &state.agents).await;
-        let outcome = finish(&state.run_id, &state.plan, results, state.journal.as_ref());
+        let outcome = answer_question(
+            &state.run_id,
+            &state.request,
+            &state.planner,
+            state.token_budget,
+            &state.agents,
+            &None,
+        )
+        .await;
+        if let (Ok(outcome), Some(j)) = (&outcome, &state.journal)
+            && let Err(e) = j.record(&outcome.answer)
+        {
+            tracing_warn(&format!(
+                "could not record run {} in {}: {e}",
+                state.run_id,
+                j.dir().display()
+            ));
+        }
         if let Some(reply) = state.reply.take() {
-            let _ = reply.send(Ok(outcome));
+            let _ = reply.send(outcome);
         }
         myself.stop(None);
         Ok(())
     }
 }
 
+/// Plans a question: the planner's plan (every attempt recorded), announced to the observer.
+pub async fn plan_question(
+    request: &AskRequest,
+    planner: &Planner,
+    budget: &mut TokenBudget,
+    attempts: &mut Vec<PlanningAttempt>,
+    observer: &Observer,
+) -> Result<Plan, PlanningError> {
+    let planned = planner
+        .plan(&request.question, &request.context, budget, attempts)
+        .await;
+    for a in attempts.iter().filter(|a| a.outcome != "accepted") {
+        notify(
+            observer,
+            EventKind::PlanRejected {
+                planner: a.planner.clone(),
+                error: a.error.clone().unwrap_or_default(),
+            },
+        );
+    }
+    if let Ok(plan) = &planned {
+        notify(observer, planned_event(plan));
+    }
+    planned
+}
+
+pub fn planned_event(plan: &Plan) -> EventKind {
+    EventKind::Planned {
+        planner: plan.planner.clone(),
+        intent: plan.intent.clone(),
+        tasks: plan
+            .tasks
+            .iter()
+            .map(|t| PlannedTask {
+                id: t.id.0.clone(),
+                agent: t.agent(),
+                depends_on: t.depends_on.iter().map(|d| d.0.clone()).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// The whole path of a question: plan, execute, compose (and, with an LLM, checked prose).
+pub async fn answer_question(
+    run_id: &str,
+    request: &AskRequest,
+    planner: &Planner,
+    token_budget: u32,
+    agents: &AgentDirectory,
+    observer: &Observer,
+) -> Result<RunOutcome, AskError> {
+    let mut budget = TokenBudget::new(token_budget);
+    let mut attempts = Vec::new();
+    let plan = plan_question(request, planner, &mut budget, &mut attempts, observer).await?;
+    let results = execute(run_id, &plan, agents, observer).await;
+    Ok(finish(run_id, &plan, results, planner, &mut budget, attempts).await)
+}
+
 /// Runs a validated plan: every task whose dependencies are done is dispatched at once; a task
 /// whose dependency failed is not run and says so. Results come back in plan order.
-pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
+pub async fn execute(
+    run_id: &str,
+    plan: &Plan,
+    agents: &AgentDirectory,
+    observer: &Observer,
+) -> Vec<TaskResult> {
     let order = match plan.validate() {
         Ok(order) => order.into_iter().cloned().collect::<Vec<_>>(),
         Err(e) => {
@@ -272,9 +389,17 @@ pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
                 continue;
             }
             let agents = agents.clone();
+            let run_id = run_id.to_string();
+            notify(
+                observer,
+                EventKind::TaskStarted {
+                    task: task.id.0.clone(),
+                    agent: task.agent(),
+                },
+            );
             set.spawn(async move {
                 let fallback = task.clone();
-                match agents.dispatch(task).await {
+                match agents.dispatch(&run_id, task).await {
                     Ok(result) => result,
                     Err(e) => failed(&fallback, TaskErrorKind::Unavailable, e.to_string()),
                 }
@@ -282,7 +407,22 @@ pub async fn execute(plan: &Plan, agents: &AgentDirectory) -> Vec<TaskResult> {
         }
         while let Some(joined) = set.join_next().await {
             match joined {
-                Ok(result) => done.push(result),
+                Ok(result) => {
+                    let error = match &result.outcome {
+                        TaskOutcome::Failed(e) => Some(e.message.clone()),
+                        TaskOutcome::Completed(_) => None,
+                    };
+                    notify(
+                        observer,
+                        EventKind::TaskFinished {
+                            task: result.task_id.0.clone(),
+                            agent: result.agent,
+                            status: if error.is_some() { "failed" } else { "completed" }.into(),
+                            error,
+                        },
+                    );
+                    done.push(result)
+                }
                 Err(e) => tracing_warn(&format!("a dispatch task ended abnormally: {e}")),
             }
         }
@@ -306,8 +446,35 @@ fn failed(task: &cb_protocol::Task, kind: TaskErrorKind, message: String) -> Tas
     }
 }
 
-/// Merges the graph, composes the answer and records the run.
-fn finish(run_id: &str, plan: &Plan, results: Vec<TaskResult>, journal: Option<&Journal>) -> RunOutcome {
+/// Merges the graph and composes the answer; with an LLM planner, its prose replaces the template
+/// text only if every number in it is one of the results'.
+pub async fn finish(
+    run_id: &str,
+    plan: &Plan,
+    results: Vec<TaskResult>,
+    planner: &Planner,
+    budget: &mut TokenBudget,
+    mut attempts: Vec<PlanningAttempt>,
+) -> RunOutcome {
+    let (graph, mut answer) = compose(run_id, plan, results);
+    if let Some(client) = planner.llm()
+        && client.config.prose
+        && !answer.table.is_empty()
+        && let Some(text) = crate::prose::write_prose(client, &answer, budget, &mut attempts).await
+    {
+        answer.notes.push(format!(
+            "The short answer was written by {} from the results and checked: every number in it is in the table.",
+            client.config.model
+        ));
+        answer.text = text;
+        answer.writer = format!("llm:{}", client.config.model);
+    }
+    answer.planning = attempts;
+    RunOutcome { answer, graph }
+}
+
+/// The graph of a run's results and the template answer.
+pub fn compose(run_id: &str, plan: &Plan, results: Vec<TaskResult>) -> (SupplyChainGraph, Answer) {
     let fragments = results.iter().filter_map(|r| r.output().map(|o| &o.graph));
     let (graph, graph_error): (SupplyChainGraph, Option<GraphError>) =
         match SupplyChainGraph::from_fragments(fragments) {
@@ -320,15 +487,7 @@ fn finish(run_id: &str, plan: &Plan, results: Vec<TaskResult>, journal: Option<&
             .errors
             .push(format!("the supply-chain graph could not be assembled: {e}"));
     }
-    if let Some(j) = journal
-        && let Err(e) = j.record(&answer)
-    {
-        tracing_warn(&format!(
-            "could not record run {run_id} in {}: {e}",
-            j.dir().display()
-        ));
-    }
-    RunOutcome { answer, graph }
+    (graph, answer)
 }
 
 /// The embedded mode: an orchestrator with in-process agents, ready for questions.
@@ -352,6 +511,15 @@ impl Embedded {
         {
             Ok(ractor::rpc::CallResult::Success(result)) => result,
             Ok(_) => Err(AskError::Stopped("the run ended without an answer".into())),
+            Err(e) => Err(AskError::Stopped(e.to_string())),
+        }
+    }
+
+    /// The supervised agents, for dispatching without the orchestrator's planner.
+    pub async fn agents(&self) -> Result<AgentDirectory, AskError> {
+        match self.orchestrator.call(OrchestratorMsg::Agents, None).await {
+            Ok(ractor::rpc::CallResult::Success(agents)) => Ok(agents),
+            Ok(_) => Err(AskError::Stopped("the orchestrator did not answer".into())),
             Err(e) => Err(AskError::Stopped(e.to_string())),
         }
     }

@@ -19,6 +19,8 @@ async fn embedded(journal: Option<Journal>) -> Embedded {
     Embedded::start(OrchestratorArgs {
         journal,
         task_timeout: Duration::from_secs(120),
+        planner: cbutler::planner::Planner::Rules,
+        token_budget: 0,
     })
     .await
     .unwrap()
@@ -152,7 +154,7 @@ async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
         tasks: vec![national("a", "CHN")],
     };
     // No agent registered at all.
-    let results = execute(&plan, &AgentDirectory::default()).await;
+    let results = execute("run-test", &plan, &AgentDirectory::default(), &None).await;
     match &results[0].outcome {
         TaskOutcome::Failed(e) => assert!(e.message.contains("no trade agent"), "{}", e.message),
         other => panic!("{other:?}"),
@@ -178,7 +180,7 @@ async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
         actor: actor.clone(),
         timeout: Duration::from_secs(60),
     }));
-    let results = execute(&plan, &directory).await;
+    let results = execute("run-test", &plan, &directory, &None).await;
     let ids: Vec<&str> = results.iter().map(|r| r.task_id.0.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
     assert!(matches!(&results[0].outcome, TaskOutcome::Failed(e) if e.message.contains("Atlantis")));

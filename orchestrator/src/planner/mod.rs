@@ -1,17 +1,26 @@
 //! Planning: a question in, a schema-valid [`Plan`] out.
 //!
 //! The rule-based planner ([`rules`]) is the embedded default: it recognises places, years,
-//! sectors, stressors and intents with plain rules and needs no model or server.
+//! sectors, stressors and intents with plain rules and needs no model or server. The LLM planner
+//! ([`llm`]) asks an OpenAI-compatible endpoint and falls back to the rules.
 
+pub mod llm;
 pub mod places;
 pub mod rules;
 
+use std::sync::Arc;
+
 use cb_protocol::Plan;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub use rules::plan_with_rules;
 
+use crate::llm::{LlmClient, TokenBudget};
+use crate::runs::PlanningAttempt;
+
 /// The labels of an MRIO the user supplied, so questions can name its regions and sectors.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MrioVocabulary {
     pub path: String,
     pub name: String,
@@ -61,4 +70,49 @@ pub fn plan(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
         reason: format!("the planner produced an invalid plan: {e}"),
     })?;
     Ok(plan)
+}
+
+/// Which planner a run uses.
+#[derive(Clone, Default)]
+pub enum Planner {
+    /// The rule-based planner only.
+    #[default]
+    Rules,
+    /// An LLM first (one retry), then the rules.
+    Llm(Arc<LlmClient>),
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Planner::Rules => f.write_str("Rules"),
+            Planner::Llm(c) => write!(f, "Llm({} at {})", c.config.model, c.config.url),
+        }
+    }
+}
+
+impl Planner {
+    /// Plans a question and records every attempt. The LLM's plan passes the same gate as the
+    /// rules' plan; if it never does, the rules decide.
+    pub async fn plan(
+        &self,
+        question: &str,
+        ctx: &PlanContext,
+        budget: &mut TokenBudget,
+        attempts: &mut Vec<PlanningAttempt>,
+    ) -> Result<Plan, PlanningError> {
+        if let Planner::Llm(client) = self
+            && let Ok(plan) = llm::plan_with_llm(client, question, ctx, budget, attempts).await
+        {
+            return Ok(plan);
+        }
+        llm::plan_with_rules_recorded(question, ctx, attempts)
+    }
+
+    pub fn llm(&self) -> Option<&Arc<LlmClient>> {
+        match self {
+            Planner::Llm(c) => Some(c),
+            Planner::Rules => None,
+        }
+    }
 }

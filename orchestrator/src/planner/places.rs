@@ -203,6 +203,20 @@ impl Gazetteer {
         Gazetteer { phrases, codes }
     }
 
+    /// The place a single name stands for: an ISO code (either case), an English or GCB name, or
+    /// an alias. `None` when it names nothing known.
+    pub fn resolve(&self, name: &str) -> Option<Place> {
+        let trimmed = name.trim();
+        if let Some(place) = self.codes.get(&trimmed.to_ascii_uppercase()) {
+            return Some(place.clone());
+        }
+        let norm = normalise(trimmed);
+        self.phrases
+            .iter()
+            .find(|(p, _)| *p == norm)
+            .map(|(_, place)| place.clone())
+    }
+
     /// The places a question names, in the order they appear, each once.
     pub fn find(&self, question: &str) -> Vec<Mention> {
         let norm = normalise(question);

@@ -1,0 +1,117 @@
+//! Carbon Butler's LLM planner against the real `cb-llm-node` serving the tiny SYNTHETIC Qwen2
+//! checkpoint. Its plans are schema-valid (the node enforces the JSON Schema) but meaningless, so
+//! this checks the real path end to end: the request the orchestrator sends is one the node
+//! accepts and constrains, the reply goes through the gate, a rejected plan is retried and then
+//! replaced by the rules' plan, every attempt is recorded with the node's token counts, and any
+//! prose the node writes is shown only if its numbers check out.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cbutler::llm::{LlmClient, LlmConfig};
+use cbutler::planner::{PlanContext, Planner};
+use cbutler::{AskRequest, Embedded, OrchestratorArgs};
+
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cb-llm-node"))
+        .args([
+            "--model",
+            &root.join("tests/fixtures/qwen2-tiny").display().to_string(),
+        ])
+        .args([
+            "--served-model-name",
+            "tiny-qwen2",
+            "--dtype",
+            "f32",
+            "--device",
+            "cpu",
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _node = Node(child);
+    let mut reader = BufReader::new(stderr);
+    let mut line = String::new();
+    while !line.contains("listening") {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "cb-llm-node exited before listening"
+        );
+    }
+    std::thread::spawn(move || for _ in reader.lines() {});
+
+    let mut config = LlmConfig::new(&format!("http://127.0.0.1:{port}/v1"), "tiny-qwen2");
+    config.max_plan_tokens = 400;
+    config.max_prose_tokens = 60;
+    config.timeout = Duration::from_secs(120);
+    let embedded = Embedded::start(OrchestratorArgs {
+        journal: None,
+        task_timeout: Duration::from_secs(120),
+        planner: Planner::Llm(Arc::new(LlmClient::new(config).unwrap())),
+        token_budget: 1_000_000,
+    })
+    .await
+    .unwrap();
+    let outcome = embedded
+        .ask(AskRequest {
+            question: "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?"
+                .into(),
+            context: PlanContext::default(),
+        })
+        .await
+        .unwrap();
+    embedded.shutdown().await;
+    let a = &outcome.answer;
+    eprintln!("attempts: {:#?}", a.planning);
+    let plans: Vec<_> = a.planning.iter().filter(|p| p.operation == "plan").collect();
+    assert!(!plans.is_empty());
+    for attempt in &plans {
+        if attempt.planner == "llm:tiny-qwen2" {
+            // The node answered (it never failed or timed out) and reported its token counts.
+            assert!(
+                matches!(attempt.outcome.as_str(), "accepted" | "rejected"),
+                "{attempt:?}"
+            );
+            assert!(
+                attempt.input_tokens > 100 && attempt.output_tokens > 0,
+                "{attempt:?}"
+            );
+            if attempt.outcome == "rejected" {
+                assert!(attempt.error.as_deref().is_some_and(|e| !e.is_empty()));
+            }
+        }
+    }
+    assert_eq!(plans[0].planner, "llm:tiny-qwen2");
+    // A random model's plan for a real question is rejected twice, and the rules answer.
+    if plans[0].outcome == "rejected" {
+        assert_eq!(plans.len(), 3, "{plans:?}");
+        assert_eq!(plans[2].planner, "rules");
+        assert_eq!(a.plan.planner, "rules");
+    }
+    assert!(!a.table.is_empty(), "{a:?}");
+    if a.writer != "template" {
+        cbutler::prose::check_numbers(&a.text, a).expect("shown prose passed the number check");
+    }
+}

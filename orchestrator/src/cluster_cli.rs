@@ -1,0 +1,313 @@
+//! `cbutler serve` and `cbutler worker`, and the LLM options shared with `cbutler ask`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use cb_protocol::AgentKind;
+use clap::Args;
+use tokio::sync::watch;
+
+use crate::cluster::queue::{RedisAgent, TaskQueue};
+use crate::cluster::store::RedisStore;
+use crate::cluster::worker::{self, WorkerConfig};
+use crate::cluster::{ClusterConfig, Keys};
+use crate::dispatch::AgentDirectory;
+use crate::journal::{self, Journal};
+use crate::llm::{LlmClient, LlmConfig};
+use crate::orchestrator::{Embedded, OrchestratorArgs};
+use crate::planner::Planner;
+use crate::runs::{MemoryStore, RunStore};
+use crate::server::{AppState, router};
+use crate::service::{RunService, ServiceConfig};
+
+/// Planning with an LLM behind an OpenAI-compatible endpoint (cb-llm-node, vLLM, …).
+#[derive(Debug, Clone, Args)]
+pub struct LlmArgs {
+    /// The endpoint's API base, e.g. http://127.0.0.1:8000/v1. Without it the rule-based planner
+    /// plans alone.
+    #[arg(long)]
+    pub llm_url: Option<String>,
+    /// The model name to ask for.
+    #[arg(long, requires = "llm_url")]
+    pub llm_model: Option<String>,
+    /// Bearer token for the endpoint (or CBUTLER_LLM_API_KEY).
+    #[arg(long, env = "CBUTLER_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// Seconds one LLM call may take.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub llm_timeout: u64,
+    /// Input plus output tokens one run may spend on LLM calls.
+    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    pub llm_token_budget: u32,
+    /// Keep the template answer text instead of asking the LLM to write it.
+    #[arg(long)]
+    pub llm_no_prose: bool,
+}
+
+impl LlmArgs {
+    pub fn planner(&self) -> Result<Planner> {
+        let Some(url) = &self.llm_url else {
+            return Ok(Planner::Rules);
+        };
+        let Some(model) = &self.llm_model else {
+            bail!("--llm-url needs --llm-model NAME (the model the endpoint serves)");
+        };
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("--llm-url {url:?} must start with http:// or https://");
+        }
+        let mut config = LlmConfig::new(url, model);
+        config.api_key = self.llm_api_key.clone();
+        config.timeout = Duration::from_secs(self.llm_timeout);
+        config.token_budget = self.llm_token_budget;
+        config.prose = !self.llm_no_prose;
+        Ok(Planner::Llm(Arc::new(LlmClient::new(config)?)))
+    }
+}
+
+/// Where the cluster's Redis is and how its keys are named.
+#[derive(Debug, Clone, Args)]
+pub struct RedisArgs {
+    /// Prefix of every key, so several clusters can share one Redis.
+    #[arg(long, default_value = "cbutler")]
+    pub prefix: String,
+    /// Seconds a task may go without its worker refreshing its claim before another worker
+    /// takes it over.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub claim_after: u64,
+    /// Attempts before a task goes to the dead-letter stream.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Tasks waiting or running per agent kind before new work is refused (busy, retry after).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_pending: u64,
+    /// Seconds one task may run.
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub task_timeout: u64,
+}
+
+impl RedisArgs {
+    fn config(&self, url: &str) -> ClusterConfig {
+        let mut c = ClusterConfig::new(url, &self.prefix);
+        c.claim_after = Duration::from_secs(self.claim_after);
+        c.max_attempts = self.max_attempts;
+        c.max_pending = self.max_pending as usize;
+        c
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Redis URL (redis://host:port): runs go to `cbutler worker`s and live in Redis. Without
+    /// it, the agents run in this process and runs live in memory (and the local journal).
+    #[arg(long)]
+    pub redis: Option<String>,
+    #[command(flatten)]
+    pub cluster: RedisArgs,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+    /// Runs accepted and unfinished before new questions are refused (busy, retry after).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_active_runs: u64,
+    /// Seconds a run's lease lasts; the runs of a server that stopped are resumed after this.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease: u64,
+    /// This server's name (default: host name and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Redis URL (redis://host:port).
+    #[arg(long)]
+    pub redis: String,
+    /// Agent kinds to serve, comma-separated: trade,lca,sinks,factory,uncertainty.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "trade,lca,sinks,factory,uncertainty"
+    )]
+    pub agents: Vec<String>,
+    /// Tasks of each kind run at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: u64,
+    #[command(flatten)]
+    pub cluster: RedisArgs,
+    /// On SIGTERM, seconds running tasks may take before they are handed back.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub grace: u64,
+    /// This worker's name (default: host name and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+fn default_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}", std::process::id())
+}
+
+fn parse_agents(names: &[String]) -> Result<Vec<AgentKind>> {
+    let mut kinds = Vec::new();
+    for n in names {
+        let n = n.trim();
+        let Some(kind) = AgentKind::ALL.into_iter().find(|k| k.as_str() == n) else {
+            bail!("--agents: {n:?} is not an agent kind (trade, lca, sinks, factory, uncertainty)");
+        };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    if kinds.is_empty() {
+        bail!("--agents names no agent kind");
+    }
+    Ok(kinds)
+}
+
+/// A watch that turns true on SIGINT or SIGTERM.
+fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+pub fn serve(args: ServeArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(serve_async(args));
+    // Unfinished runs resume from the store; an embedded agent's computation is not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve_async(args: ServeArgs) -> Result<()> {
+    let planner = args.llm.planner()?;
+    let owner = args.name.clone().unwrap_or_else(default_name);
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let task_timeout = Duration::from_secs(args.cluster.task_timeout);
+    let config = ServiceConfig {
+        planner: planner.clone(),
+        token_budget: args.llm.llm_token_budget,
+        max_active_runs: args.max_active_runs as usize,
+        journal: None,
+        owner,
+        lease_ttl: Duration::from_secs(args.lease),
+    };
+    let mut embedded = None;
+    let (service, redis) = match &args.redis {
+        Some(url) => {
+            let cluster = args.cluster.config(url);
+            let queue = TaskQueue::start(cluster.clone())
+                .await
+                .with_context(|| format!("cannot reach Redis at {url}"))?;
+            let agents = AgentDirectory::default();
+            for kind in AgentKind::ALL {
+                agents.register(Arc::new(RedisAgent {
+                    kind,
+                    queue: queue.clone(),
+                    timeout: task_timeout,
+                }));
+            }
+            let store = RedisStore::connect(url, Keys::new(&args.cluster.prefix)).await?;
+            let service = RunService::new(RunStore::Redis(store.clone()), agents, Some(queue), config);
+            (service, Some(store))
+        }
+        None => {
+            let e = Embedded::start(OrchestratorArgs {
+                journal: None,
+                task_timeout,
+                planner,
+                token_budget: args.llm.llm_token_budget,
+            })
+            .await
+            .context("cannot start the orchestrator")?;
+            let agents = e.agents().await?;
+            embedded = Some(e);
+            let config = ServiceConfig {
+                journal: Some(Journal::new(&journal::default_home())),
+                ..config
+            };
+            (
+                RunService::new(RunStore::Memory(MemoryStore::default()), agents, None, config),
+                None,
+            )
+        }
+    };
+    service.start_resumer();
+    let mode = if redis.is_some() {
+        "cluster (Redis)"
+    } else {
+        "embedded"
+    };
+    eprintln!(
+        "cbutler serve: listening on http://{} ({mode})",
+        listener.local_addr()?
+    );
+    let mut stop = shutdown_signal();
+    axum::serve(listener, router(AppState { service, redis }))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await?;
+    if let Some(e) = embedded {
+        e.shutdown().await;
+    }
+    Ok(())
+}
+
+pub fn worker(args: WorkerArgs) -> Result<()> {
+    let agents = parse_agents(&args.agents)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let config = WorkerConfig {
+        cluster: args.cluster.config(&args.redis),
+        name: args.name.clone().unwrap_or_else(default_name),
+        agents,
+        concurrency: args.concurrency as usize,
+        task_timeout: Duration::from_secs(args.cluster.task_timeout),
+        grace: Duration::from_secs(args.grace),
+    };
+    let result = runtime.block_on(async move {
+        let names: Vec<&str> = config.agents.iter().map(|k| k.as_str()).collect();
+        eprintln!(
+            "cbutler worker {}: serving {} ({} at a time each) from {}",
+            config.name,
+            names.join(", "),
+            config.concurrency,
+            config.cluster.url
+        );
+        worker::run(config, shutdown_signal()).await
+    });
+    // A task handed back may still be computing on a blocking thread: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result?;
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! Runs as the HTTP API and the cluster see them: their state, their progress events, and where
+//! both are kept — in memory (embedded `serve`) or in Redis (cluster), behind one [`RunStore`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cb_protocol::{AgentKind, Plan};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::answer::Answer;
+use crate::cluster::store::RedisStore;
+use crate::planner::MrioVocabulary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Accepted,
+    Planning,
+    Running,
+    Done,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn is_final(self) -> bool {
+        matches!(self, RunStatus::Done | RunStatus::Failed)
+    }
+}
+
+/// What a run may use besides its question (kept so a resumed run plans with the same facts).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunContext {
+    #[serde(default)]
+    pub mrio: Option<MrioVocabulary>,
+    #[serde(default)]
+    pub lci: Option<String>,
+}
+
+/// One call to a planner or an LLM, kept in the run whatever its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanningAttempt {
+    /// `plan` or `prose`.
+    pub operation: String,
+    /// `rules` or `llm:<model>`.
+    pub planner: String,
+    /// `accepted`, `rejected` (invalid output), `failed` (no output) or `skipped` (budget).
+    pub outcome: String,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub input_tokens: u32,
+    #[serde(default)]
+    pub output_tokens: u32,
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+/// A run as stored and served by `GET /v1/runs/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunState {
+    pub run_id: String,
+    pub question: String,
+    pub status: RunStatus,
+    pub created_unix_ms: u64,
+    pub updated_unix_ms: u64,
+    #[serde(default)]
+    pub context: RunContext,
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// Every planning and writing attempt, in order.
+    #[serde(default)]
+    pub planning: Vec<PlanningAttempt>,
+    #[serde(default)]
+    pub answer: Option<Answer>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl RunState {
+    pub fn new(run_id: String, question: String, context: RunContext) -> Self {
+        let now = now_ms();
+        RunState {
+            run_id,
+            question,
+            status: RunStatus::Accepted,
+            created_unix_ms: now,
+            updated_unix_ms: now,
+            context,
+            plan: None,
+            planning: Vec::new(),
+            answer: None,
+            error: None,
+        }
+    }
+}
+
+/// A line of the run list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub question: String,
+    pub status: RunStatus,
+    pub created_unix_ms: u64,
+}
+
+/// A task in the `planned` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlannedTask {
+    pub id: String,
+    pub agent: AgentKind,
+    pub depends_on: Vec<String>,
+}
+
+/// Progress of a run, as sent on `GET /v1/runs/{id}/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Accepted {
+        question: String,
+    },
+    PlanRejected {
+        planner: String,
+        error: String,
+    },
+    Planned {
+        planner: String,
+        intent: String,
+        tasks: Vec<PlannedTask>,
+    },
+    TaskStarted {
+        task: String,
+        agent: AgentKind,
+    },
+    TaskFinished {
+        task: String,
+        agent: AgentKind,
+        /// `completed` or `failed`.
+        status: String,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    Answer {
+        text: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Accepted { .. } => "accepted",
+            EventKind::PlanRejected { .. } => "plan_rejected",
+            EventKind::Planned { .. } => "planned",
+            EventKind::TaskStarted { .. } => "task_started",
+            EventKind::TaskFinished { .. } => "task_finished",
+            EventKind::Answer { .. } => "answer",
+            EventKind::Failed { .. } => "failed",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, EventKind::Answer { .. } | EventKind::Failed { .. })
+    }
+}
+
+/// A stored event with its cursor (pass it back to read what follows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunEvent {
+    pub id: String,
+    pub at_unix_ms: u64,
+    #[serde(flatten)]
+    pub event: EventKind,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> Self {
+        StoreError::Cluster(e.into())
+    }
+}
+
+/// Where runs live.
+#[derive(Clone)]
+pub enum RunStore {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+impl RunStore {
+    pub async fn save(&self, state: &RunState) -> Result<(), StoreError> {
+        match self {
+            RunStore::Memory(m) => {
+                m.save(state);
+                Ok(())
+            }
+            RunStore::Redis(r) => r.save(state).await,
+        }
+    }
+
+    pub async fn get(&self, run_id: &str) -> Result<Option<RunState>, StoreError> {
+        match self {
+            RunStore::Memory(m) => Ok(m.get(run_id)),
+            RunStore::Redis(r) => r.get(run_id).await,
+        }
+    }
+
+    /// The most recent runs, newest first.
+    pub async fn list(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        match self {
+            RunStore::Memory(m) => Ok(m.list(limit)),
+            RunStore::Redis(r) => r.list(limit).await,
+        }
+    }
+
+    pub async fn push_event(&self, run_id: &str, event: EventKind) -> Result<(), StoreError> {
+        match self {
+            RunStore::Memory(m) => {
+                m.push_event(run_id, event);
+                Ok(())
+            }
+            RunStore::Redis(r) => r.push_event(run_id, event).await,
+        }
+    }
+
+    /// Events after the cursor `after` (`None`: from the start), waiting up to `wait` for one.
+    pub async fn events(
+        &self,
+        run_id: &str,
+        after: Option<&str>,
+        wait: Duration,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        match self {
+            RunStore::Memory(m) => Ok(m.events(run_id, after, wait).await),
+            RunStore::Redis(r) => r.events(run_id, after, wait).await,
+        }
+    }
+
+    /// Runs accepted and not finished.
+    pub async fn active(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            RunStore::Memory(m) => Ok(m.active()),
+            RunStore::Redis(r) => r.active().await,
+        }
+    }
+
+    pub async fn active_count(&self) -> Result<usize, StoreError> {
+        match self {
+            RunStore::Memory(m) => Ok(m.active().len()),
+            RunStore::Redis(r) => r.active_count().await,
+        }
+    }
+
+    /// Takes (or renews) the right to drive a run for `ttl`; false if another server holds it.
+    pub async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        match self {
+            RunStore::Memory(_) => Ok(true),
+            RunStore::Redis(r) => r.take_lease(run_id, owner, ttl).await,
+        }
+    }
+}
+
+#[derive(Default)]
+struct MemoryRun {
+    state: Option<RunState>,
+    events: Vec<RunEvent>,
+}
+
+/// Runs in this process only (embedded `serve`).
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    runs: Arc<Mutex<BTreeMap<String, MemoryRun>>>,
+    active: Arc<Mutex<HashSet<String>>>,
+    notify: Arc<Notify>,
+}
+
+impl MemoryStore {
+    fn save(&self, state: &RunState) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.entry(state.run_id.clone()).or_default().state = Some(state.clone());
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if state.status.is_final() {
+            active.remove(&state.run_id);
+        } else {
+            active.insert(state.run_id.clone());
+        }
+    }
+
+    fn get(&self, run_id: &str) -> Option<RunState> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.get(run_id).and_then(|r| r.state.clone())
+    }
+
+    fn list(&self, limit: usize) -> Vec<RunSummary> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<RunSummary> = runs
+            .values()
+            .filter_map(|r| r.state.as_ref())
+            .map(summary)
+            .collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.created_unix_ms));
+        all.truncate(limit);
+        all
+    }
+
+    fn push_event(&self, run_id: &str, event: EventKind) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let run = runs.entry(run_id.to_string()).or_default();
+        let id = (run.events.len() + 1).to_string();
+        run.events.push(RunEvent {
+            id,
+            at_unix_ms: now_ms(),
+            event,
+        });
+        drop(runs);
+        self.notify.notify_waiters();
+    }
+
+    async fn events(&self, run_id: &str, after: Option<&str>, wait: Duration) -> Vec<RunEvent> {
+        let from = after.and_then(|a| a.parse::<usize>().ok()).unwrap_or(0);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.notify.notified();
+            let found: Vec<RunEvent> = {
+                let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+                runs.get(run_id)
+                    .map(|r| r.events.iter().skip(from).cloned().collect())
+                    .unwrap_or_default()
+            };
+            if !found.is_empty() || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+
+    fn active(&self) -> Vec<String> {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+pub fn summary(state: &RunState) -> RunSummary {
+    RunSummary {
+        run_id: state.run_id.clone(),
+        question: state.question.clone(),
+        status: state.status,
+        created_unix_ms: state.created_unix_ms,
+    }
+}
+
+pub fn now_ms() -> u64 {
+    crate::journal::now_ms() as u64
+}

@@ -1,0 +1,533 @@
+//! `cbutler serve`: the HTTP API. Handlers only translate HTTP to and from the
+//! [`RunService`]; validation of questions happens there, planning and dispatch in the run.
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /v1/questions` | ask; 202 with the run id (429 + `Retry-After` when busy) |
+//! | `GET /v1/runs` | recent runs |
+//! | `GET /v1/runs/{id}` | status, plan, planning attempts, answer, results |
+//! | `GET /v1/runs/{id}/events` | progress as server-sent events (resumable with `Last-Event-ID`) |
+//! | `GET /v1/runs/{id}/graph?format=json\|dot\|graphml` | the supply-chain graph |
+//! | `POST /v1/chat/completions` | OpenAI-compatible façade, model `carbon-butler`, streaming |
+//! | `GET /health`, `GET /metrics`, `GET /openapi.json` | operations |
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cb_graphs::SupplyChainGraph;
+use futures::Stream;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cluster::store::RedisStore;
+use crate::planner::MrioVocabulary;
+use crate::runs::{RunContext, RunState, RunStatus};
+use crate::service::{RunService, SubmitError};
+
+/// The model name of the chat façade.
+pub const CHAT_MODEL: &str = "carbon-butler";
+
+/// Longest a chat completion waits for its run.
+const CHAT_TIMEOUT: Duration = Duration::from_secs(600);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<RunService>,
+    /// The cluster's store, for health (absent in the embedded mode).
+    pub redis: Option<RedisStore>,
+}
+
+/// A question for `POST /v1/questions`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionRequest {
+    /// The question in plain language.
+    pub question: String,
+    /// An MRIO on the server's disk (pymrio save, EXIOBASE 3 zip or WIOD-style folder).
+    #[serde(default)]
+    pub mrio: Option<String>,
+    /// A life-cycle inventory database on the server's disk (the bundled USLCI when absent).
+    #[serde(default)]
+    pub lci: Option<String>,
+}
+
+/// The reply to an accepted question.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Accepted {
+    pub run_id: String,
+    pub status: RunStatus,
+    /// `GET` this for the run's state.
+    pub run_url: String,
+    /// `GET` this for progress events.
+    pub events_url: String,
+}
+
+/// Every error body: `{"error": {"message", "type"}}` (the OpenAI shape, so chat clients show it).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ErrorDetail {
+    pub message: String,
+    /// `invalid_request_error`, `not_found`, `busy`, `unavailable` or `server_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+    code: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            code: None,
+            retry_after: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn unavailable(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Invalid(m) => ApiError::bad_request(m),
+            SubmitError::Busy { retry_after_s, .. } => ApiError {
+                retry_after: Some(retry_after_s),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", e.to_string())
+            },
+            SubmitError::Store(e) => ApiError::unavailable(format!("the run store is unavailable: {e}")),
+        }
+    }
+}
+
+impl From<crate::runs::StoreError> for ApiError {
+    fn from(e: crate::runs::StoreError) -> Self {
+        ApiError::unavailable(format!("the run store is unavailable: {e}"))
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::bad_request(format!("the request body is not valid: {}", e.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: self.message,
+                kind: self.kind.to_string(),
+                code: self.code,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        response
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/questions", post(post_question))
+        .route("/v1/runs", get(list_runs))
+        .route("/v1/runs/{id}", get(get_run))
+        .route("/v1/runs/{id}/events", get(run_events))
+        .route("/v1/runs/{id}/graph", get(run_graph))
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models", get(models))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .with_state(state)
+}
+
+/// Reads an MRIO's labels so the planner can use its regions and sectors.
+async fn context_of(mrio: Option<String>, lci: Option<String>) -> Result<RunContext, ApiError> {
+    let mrio = match mrio {
+        None => None,
+        Some(path) => {
+            let p = PathBuf::from(&path);
+            let labels = tokio::task::spawn_blocking(move || cb_trade::analysis::MrioLabels::read(&p))
+                .await
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()))?
+                .map_err(|e| ApiError::bad_request(format!("cannot read the MRIO {path}: {e}")))?;
+            Some(MrioVocabulary {
+                path,
+                name: labels.name,
+                regions: labels.regions,
+                sectors: labels.sectors,
+                stressors: labels.stressors,
+            })
+        }
+    };
+    if let Some(l) = &lci
+        && !std::path::Path::new(l).exists()
+    {
+        return Err(ApiError::bad_request(format!(
+            "the inventory database {l} does not exist"
+        )));
+    }
+    Ok(RunContext { mrio, lci })
+}
+
+async fn post_question(
+    State(app): State<AppState>,
+    body: Result<Json<QuestionRequest>, JsonRejection>,
+) -> Result<(StatusCode, HeaderMap, Json<Accepted>), ApiError> {
+    let Json(request) = body?;
+    let context = context_of(request.mrio, request.lci).await?;
+    let state = app.service.submit(request.question, context).await?;
+    let run_url = format!("/v1/runs/{}", state.run_id);
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&run_url) {
+        headers.insert(header::LOCATION, v);
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        headers,
+        Json(Accepted {
+            events_url: format!("{run_url}/events"),
+            run_url,
+            run_id: state.run_id,
+            status: state.status,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn list_runs(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Result<Response, ApiError> {
+    let runs = app
+        .service
+        .store
+        .list(q.limit.unwrap_or(50).clamp(1, 1000))
+        .await?;
+    Ok(Json(json!({ "runs": runs })).into_response())
+}
+
+async fn load_run(app: &AppState, id: &str) -> Result<RunState, ApiError> {
+    app.service
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no run {id}")))
+}
+
+async fn get_run(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<RunState>, ApiError> {
+    Ok(Json(load_run(&app, &id).await?))
+}
+
+async fn run_events(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    load_run(&app, &id).await?;
+    let cursor = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let store = app.service.store.clone();
+    // (cursor, finished): stop after the answer or failure has been sent.
+    let stream = futures::stream::unfold((cursor, false), move |(cursor, finished)| {
+        let (store, id) = (store.clone(), id.clone());
+        async move {
+            if finished {
+                return None;
+            }
+            loop {
+                match store
+                    .events(&id, cursor.as_deref(), Duration::from_secs(15))
+                    .await
+                {
+                    Ok(events) if events.is_empty() => {
+                        // Nothing new: the keep-alive comments hold the connection open.
+                        continue;
+                    }
+                    Ok(events) => {
+                        let last = events.last().map(|e| e.id.clone());
+                        let done = events.iter().any(|e| e.event.is_final());
+                        let batch: Vec<Result<Event, Infallible>> = events
+                            .into_iter()
+                            .map(|e| {
+                                Ok(Event::default()
+                                    .id(e.id.clone())
+                                    .event(e.event.name())
+                                    .json_data(&e)
+                                    .unwrap_or_else(|_| Event::default().comment("unserialisable event")))
+                            })
+                            .collect();
+                        return Some((futures::stream::iter(batch), (last, done)));
+                    }
+                    Err(e) => {
+                        let event = Event::default()
+                            .event("error")
+                            .data(format!("the run store is unavailable: {e}"));
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        return Some((futures::stream::iter(vec![Ok(event)]), (cursor, false)));
+                    }
+                }
+            }
+        }
+    });
+    use futures::StreamExt;
+    Ok(Sse::new(stream.flatten()).keep_alive(KeepAlive::default()))
+}
+
+#[derive(Debug, Deserialize)]
+struct GraphQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+async fn run_graph(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<GraphQuery>,
+) -> Result<Response, ApiError> {
+    let run = load_run(&app, &id).await?;
+    let Some(answer) = run.answer else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            format!("run {id} is {:?}: its graph exists once it is done", run.status).to_lowercase(),
+        ));
+    };
+    let graph =
+        SupplyChainGraph::from_fragments(answer.results.iter().filter_map(|r| r.output().map(|o| &o.graph)))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()))?;
+    let format = q.format.as_deref().unwrap_or("json");
+    let (content_type, body) = match format {
+        "json" => ("application/json", graph.to_json().to_string()),
+        "dot" => ("text/vnd.graphviz", graph.to_dot()),
+        "graphml" => ("application/graphml+xml", graph.to_graphml()),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format {other:?} is not one of json, dot, graphml"
+            )));
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+async fn health(State(app): State<AppState>) -> Response {
+    match &app.redis {
+        None => Json(json!({"status": "ok", "mode": "embedded"})).into_response(),
+        Some(redis) => {
+            if !redis.ping().await {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"status": "unavailable", "mode": "cluster", "redis": "unreachable"})),
+                )
+                    .into_response();
+            }
+            let workers = redis.workers().await.unwrap_or_default();
+            let depth = match &app.service.queue {
+                Some(q) => q.depth().await.unwrap_or_default(),
+                None => Vec::new(),
+            };
+            let queues: serde_json::Map<String, Value> = depth
+                .into_iter()
+                .map(|(k, n)| (k.to_string(), json!(n)))
+                .collect();
+            Json(json!({"status": "ok", "mode": "cluster", "redis": "ok", "workers": workers, "queues": queues}))
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> Response {
+    app.service.refresh_gauges().await;
+    let families = app.service.metrics.registry.gather();
+    match prometheus::TextEncoder::new().encode_to_string(&families) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(e) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()).into_response()
+        }
+    }
+}
+
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+async fn models() -> Json<Value> {
+    Json(
+        json!({"object": "list", "data": [{"id": CHAT_MODEL, "object": "model", "owned_by": "carbon-butler"}]}),
+    )
+}
+
+/// An OpenAI chat request, as much of it as the façade reads.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct ChatRequest {
+    /// Must be `carbon-butler`.
+    pub model: String,
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+pub struct ChatMessage {
+    pub role: String,
+    /// A string, or an array of parts of which the `text` parts are read.
+    #[serde(default)]
+    pub content: Value,
+}
+
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+/// The assistant's reply: the answer, its numbers, and where to find the run.
+fn chat_content(run: &RunState) -> String {
+    match (&run.answer, &run.error) {
+        (Some(a), _) => {
+            let mut s = a.text.clone();
+            if !a.table.is_empty() {
+                s.push_str("\n\n| quantity | value | unit | source |\n|---|---|---|---|\n");
+                for r in a.table.iter().take(30) {
+                    s.push_str(&format!(
+                        "| {} | {} | {} | {} |\n",
+                        r.label.replace('|', "/"),
+                        crate::answer::significant(r.value, 4),
+                        r.unit,
+                        r.source.replace('|', "/")
+                    ));
+                }
+            }
+            s.push_str(&format!("\nRun {} (GET /v1/runs/{}).", run.run_id, run.run_id));
+            s
+        }
+        (None, Some(e)) => format!("I could not answer this: {e}"),
+        (None, None) => format!("Run {} is still {:?}.", run.run_id, run.status).to_lowercase(),
+    }
+}
+
+async fn chat_completions(
+    State(app): State<AppState>,
+    body: Result<Json<ChatRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body?;
+    if request.model != CHAT_MODEL {
+        return Err(ApiError {
+            code: Some("model_not_found".into()),
+            ..ApiError::not_found(format!(
+                "the model `{}` does not exist; use `{CHAT_MODEL}`",
+                request.model
+            ))
+        });
+    }
+    let question = request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")
+        .map(|m| text_of(&m.content))
+        .unwrap_or_default();
+    if question.trim().is_empty() {
+        return Err(ApiError::bad_request("no user message with text to answer"));
+    }
+    let state = app.service.submit(question, RunContext::default()).await?;
+    let id = format!("chatcmpl-{}", state.run_id);
+    let created = crate::runs::now_ms() / 1000;
+    let service = app.service.clone();
+    let run_id = state.run_id.clone();
+    if !request.stream {
+        let run = service
+            .wait(&run_id, CHAT_TIMEOUT)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("run {run_id} disappeared")))?;
+        return Ok(Json(json!({
+            "id": id, "object": "chat.completion", "created": created, "model": CHAT_MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": chat_content(&run)},
+                          "finish_reason": "stop"}],
+        }))
+        .into_response());
+    }
+    let chunk = move |delta: Value, finish: Option<&str>| {
+        Event::default().data(
+            json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": CHAT_MODEL,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            .to_string(),
+        )
+    };
+    let stream = async_stream(service, run_id, chunk);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// The streamed chat reply: the role, then the answer in pieces, then `[DONE]`.
+fn async_stream(
+    service: Arc<RunService>,
+    run_id: String,
+    chunk: impl Fn(Value, Option<&str>) -> Event + Send + 'static,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let first = futures::stream::iter(vec![Ok(chunk(json!({"role": "assistant", "content": ""}), None))]);
+    let rest = futures::stream::once(async move {
+        let content = match service.wait(&run_id, CHAT_TIMEOUT).await {
+            Ok(Some(run)) => chat_content(&run),
+            Ok(None) => format!("run {run_id} disappeared"),
+            Err(e) => format!("the run store is unavailable: {e}"),
+        };
+        let mut events: Vec<Result<Event, Infallible>> = content
+            .split_inclusive('\n')
+            .map(|piece| Ok(chunk(json!({"content": piece}), None)))
+            .collect();
+        events.push(Ok(chunk(json!({}), Some("stop"))));
+        events.push(Ok(Event::default().data("[DONE]")));
+        futures::stream::iter(events)
+    });
+    use futures::StreamExt;
+    first.chain(rest.flatten())
+}
