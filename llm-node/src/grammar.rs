@@ -175,11 +175,12 @@ impl Compiler<'_> {
                 if list.is_empty() {
                     return Err(Self::err(at, format!("{key} is empty")));
                 }
-                let alts = list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| self.compile(s, &format!("{at}/{key}/{i}")))
-                    .collect::<Result<_, _>>()?;
+                let mut alts = Vec::with_capacity(list.len());
+                for (i, alt) in list.iter().enumerate() {
+                    let alt_at = format!("{at}/{key}/{i}");
+                    let merged = self.with_siblings(obj, alt, key, &alt_at)?;
+                    alts.push(self.compile(merged.as_ref().unwrap_or(alt), &alt_at)?);
+                }
                 return Ok(self.push(Node::Union(alts)));
             }
         }
@@ -243,6 +244,75 @@ impl Compiler<'_> {
         } else {
             self.push(Node::Union(alts))
         })
+    }
+
+    /// An object schema with both its own `properties`/`required` and a `oneOf`/`anyOf` (serde's
+    /// flattened tagged enums look like this) admits, in each alternative, the alternative's
+    /// keys *and* its own: merge them into the alternative, or the siblings would be dropped.
+    /// `None` when there is nothing to merge.
+    fn with_siblings(
+        &self,
+        obj: &serde_json::Map<String, Value>,
+        alt: &Value,
+        key: &str,
+        at: &str,
+    ) -> Result<Option<Value>, SchemaError> {
+        if !obj.contains_key("properties") && !obj.contains_key("required") {
+            return Ok(None);
+        }
+        let mut target: &Value = alt;
+        if let Some(Value::String(r)) = alt.get("$ref") {
+            let path = r.strip_prefix("#/").ok_or_else(|| {
+                Self::err(
+                    at,
+                    format!("only local references (#/...) are supported, got {r:?}"),
+                )
+            })?;
+            target = self.root;
+            for part in path.split('/') {
+                target = target
+                    .get(part)
+                    .ok_or_else(|| Self::err(at, format!("$ref {r:?} points nowhere")))?;
+            }
+        }
+        let Some(alt_obj) = target.as_object() else {
+            return Err(Self::err(
+                at,
+                format!("{key} alternatives beside properties must be objects"),
+            ));
+        };
+        let mut merged = alt_obj.clone();
+        let mut props = merged
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(Value::Object(own)) = obj.get("properties") {
+            for (name, schema) in own {
+                props.entry(name.clone()).or_insert_with(|| schema.clone());
+            }
+        }
+        let mut required: Vec<Value> = merged
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(Value::Array(own)) = obj.get("required") {
+            for name in own {
+                if !required.contains(name) {
+                    required.push(name.clone());
+                }
+            }
+        }
+        merged.insert("type".into(), Value::String("object".into()));
+        merged.insert("properties".into(), Value::Object(props));
+        merged.insert("required".into(), Value::Array(required));
+        for k in ["additionalProperties", "$defs", "description", "title"] {
+            if let (Some(v), false) = (obj.get(k), merged.contains_key(k)) {
+                merged.insert(k.into(), v.clone());
+            }
+        }
+        Ok(Some(Value::Object(merged)))
     }
 
     fn object(&mut self, obj: &serde_json::Map<String, Value>, at: &str) -> Result<NodeId, SchemaError> {
@@ -884,6 +954,18 @@ mod tests {
         assert!(accepts(&s, r#"{"op":"a","v":2}"#));
         assert!(accepts(&s, r#"{"op":"b"}"#));
         assert!(!accepts(&s, r#"{"op":"b","v":2}"#));
+        // Properties beside a oneOf (a flattened tagged enum) are required in every alternative.
+        let s = json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"],
+                       "oneOf": [{"type": "object", "properties": {"agent": {"const": "a"}}, "required": ["agent"]},
+                                 {"$ref": "#/$defs/B"}],
+                       "$defs": {"B": {"type": "object", "properties": {"agent": {"const": "b"}}, "required": ["agent"]}}});
+        assert!(accepts(&s, r#"{"id":"x","agent":"a"}"#));
+        assert!(accepts(&s, r#"{"agent":"b","id":"x"}"#));
+        assert!(!accepts(&s, r#"{"agent":"a"}"#), "id is required");
+        assert!(
+            !accepts(&s, r#"{"agent":"b"}"#),
+            "id is required through a $ref too"
+        );
     }
 
     #[test]
