@@ -252,26 +252,37 @@ async fn process(
     let run = field(&entry, "run").unwrap_or_default();
     let Some(uid) = field(&entry, "uid") else {
         let errors = vec!["the entry has no uid field".to_string()];
-        dead_letter(ctx, kind, stream, &entry, "", &task_json, &errors, None).await;
+        dead_letter(
+            ctx,
+            &Delivery {
+                kind,
+                stream,
+                entry: &entry,
+                uid: "",
+                task_json: &task_json,
+                task_id: None,
+            },
+            &errors,
+        )
+        .await;
         return;
     };
     let task_id = uid.rsplit('/').next().unwrap_or(&uid).to_string();
+    let delivery = Delivery {
+        kind,
+        stream,
+        entry: &entry,
+        uid: &uid,
+        task_json: &task_json,
+        task_id: Some(&task_id),
+    };
     let exists: redis::RedisResult<bool> = redis::cmd("EXISTS")
         .arg(keys.result(&uid))
         .query_async(&mut con)
         .await;
     if exists.unwrap_or(false) {
         // Redelivered after its result was written: only acknowledge.
-        let _: redis::RedisResult<()> = redis::pipe()
-            .cmd("XACK")
-            .arg(stream)
-            .arg(GROUP)
-            .arg(&entry.id)
-            .cmd("XDEL")
-            .arg(stream)
-            .arg(&entry.id)
-            .query_async(&mut con)
-            .await;
+        ack_and_delete(&mut con, stream, &entry.id).await;
         return;
     }
     let counted: redis::RedisResult<(u32, (), Option<String>)> = redis::pipe()
@@ -315,34 +326,14 @@ async fn process(
             .query_async(&mut con)
             .await
             .unwrap_or_default();
-        dead_letter(
-            ctx,
-            kind,
-            stream,
-            &entry,
-            &uid,
-            &task_json,
-            &errors,
-            Some(&task_id),
-        )
-        .await;
+        dead_letter(ctx, &delivery, &errors).await;
         return;
     }
     let task: Task = match serde_json::from_str(&task_json) {
         Ok(t) => t,
         Err(e) => {
             let errors = vec![format!("the task is not a valid {kind} task: {e}")];
-            dead_letter(
-                ctx,
-                kind,
-                stream,
-                &entry,
-                &uid,
-                &task_json,
-                &errors,
-                Some(&task_id),
-            )
-            .await;
+            dead_letter(ctx, &delivery, &errors).await;
             return;
         }
     };
@@ -430,6 +421,21 @@ async fn process(
     write_result(ctx, stream, &entry.id, &uid, &stored).await;
 }
 
+/// Acknowledges and deletes an entry that needs no result written (best effort: if Redis is away,
+/// the entry is delivered again and handled again).
+async fn ack_and_delete(con: &mut ConnectionManager, stream: &str, entry_id: &str) {
+    let _: redis::RedisResult<()> = redis::pipe()
+        .cmd("XACK")
+        .arg(stream)
+        .arg(GROUP)
+        .arg(entry_id)
+        .cmd("XDEL")
+        .arg(stream)
+        .arg(entry_id)
+        .query_async(con)
+        .await;
+}
+
 /// Writes a result, retrying while Redis is away (a result once computed is not thrown away).
 async fn write_result(ctx: &Arc<Ctx>, stream: &str, entry_id: &str, uid: &str, stored: &StoredResult) {
     let keys = &ctx.config.cluster.keys;
@@ -462,19 +468,28 @@ async fn write_result(ctx: &Arc<Ctx>, stream: &str, entry_id: &str, uid: &str, s
     }
 }
 
+/// What a worker knows of a delivered entry.
+struct Delivery<'a> {
+    kind: AgentKind,
+    stream: &'a str,
+    entry: &'a StreamId,
+    uid: &'a str,
+    task_json: &'a str,
+    /// `None` when the entry has no uid to take it from.
+    task_id: Option<&'a str>,
+}
+
 /// Moves an entry to the dead-letter stream with its errors and answers its run with a failed
 /// result naming them.
-#[allow(clippy::too_many_arguments)]
-async fn dead_letter(
-    ctx: &Arc<Ctx>,
-    kind: AgentKind,
-    stream: &str,
-    entry: &StreamId,
-    uid: &str,
-    task_json: &str,
-    errors: &[String],
-    task_id: Option<&str>,
-) {
+async fn dead_letter(ctx: &Arc<Ctx>, d: &Delivery<'_>, errors: &[String]) {
+    let Delivery {
+        kind,
+        stream,
+        entry,
+        uid,
+        task_json,
+        task_id,
+    } = *d;
     let keys = &ctx.config.cluster.keys;
     let mut con = ctx.con.clone();
     let record = serde_json::to_string(&DeadLetter { uid, errors }).unwrap_or_default();
@@ -516,16 +531,7 @@ async fn dead_letter(
             write_result(ctx, stream, &entry.id, uid, &stored).await;
         }
         None => {
-            let _: redis::RedisResult<()> = redis::pipe()
-                .cmd("XACK")
-                .arg(stream)
-                .arg(GROUP)
-                .arg(&entry.id)
-                .cmd("XDEL")
-                .arg(stream)
-                .arg(&entry.id)
-                .query_async(&mut con)
-                .await;
+            ack_and_delete(&mut con, stream, &entry.id).await;
         }
     }
 }

@@ -25,7 +25,7 @@ task goes to one agent with typed parameters:\n\
 national_accounts, countries as ISO 3166-1 alpha-3 codes or a group such as \"European Union (27)\"), \
 and MRIO analyses (accounts, transfers, top sectors, supply-chain paths) on the MRIO given below only.\n\
 - lca: a product's life-cycle footprint (database \"uslci\", the bundled US LCI, unless an inventory \
-is given below; method \"IPCC AR6 GWP100\") and EU CBAM costs (country, CN code, tonnes, year >= 2026).\n\
+is given below; method \"ipcc-ar6-gwp100\" or \"ipcc-ar6-gwp20\") and EU CBAM costs (country, CN code, tonnes, year >= 2026).\n\
 - sinks: IPCC Tier 1 forest and soil carbon accounts.\n\
 - factory: least-cost hourly operation and abatement cost curves of bundled plants.\n\
 - uncertainty: Sobol indices of test functions, pedigree-matrix uncertainty, products of uncertain factors.\n\

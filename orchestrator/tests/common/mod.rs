@@ -77,37 +77,25 @@ fn cbutler() -> Command {
     c
 }
 
-pub fn serve(redis: &str, prefix: &str, port: u16, extra: &[&str]) -> Proc {
-    let child = cbutler()
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--redis",
-            redis,
-            "--prefix",
-            prefix,
-        ])
-        .args(["--lease", "2"])
-        .args(extra)
-        .spawn()
-        .expect("cbutler serve starts");
+/// `cbutler serve` on `port`: a cluster server with `Some(redis URL and prefix)`, else embedded.
+fn serve_with(cluster: Option<(&str, &str)>, port: u16, extra: &[&str]) -> Proc {
+    let mut c = cbutler();
+    c.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    if let Some((redis, prefix)) = cluster {
+        c.args(["--redis", redis, "--prefix", prefix, "--lease", "2"]);
+    }
     Proc {
-        child,
+        child: c.args(extra).spawn().expect("cbutler serve starts"),
         name: format!("serve:{port}"),
     }
 }
 
+pub fn serve(redis: &str, prefix: &str, port: u16, extra: &[&str]) -> Proc {
+    serve_with(Some((redis, prefix)), port, extra)
+}
+
 pub fn embedded_serve(port: u16, extra: &[&str]) -> Proc {
-    let child = cbutler()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .spawn()
-        .expect("cbutler serve starts");
-    Proc {
-        child,
-        name: format!("serve:{port}"),
-    }
+    serve_with(None, port, extra)
 }
 
 pub fn worker(
