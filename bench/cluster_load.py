@@ -14,7 +14,7 @@ In one run:
      the difference per task.
 
 Usage: python3 bench/cluster_load.py [--questions 1000] [--inflight 200] [--sequential 100]
-Needs .venv (scripts/pyenv.sh: httpx comes with openai) and builds `cbutler` in release mode.
+Needs .venv (scripts/pyenv.sh: the openai client brings httpx2, httpx's API) and builds `cbutler` in release mode.
 """
 
 import argparse
@@ -85,7 +85,10 @@ async def one(client, base, i, sem, deadline):
 
 
 async def drive(base, n, inflight, timeout):
-    import httpx
+    try:
+        import httpx
+    except ImportError:  # the openai client in .venv brings httpx2 (same API)
+        import httpx2 as httpx
 
     limits = httpx.Limits(max_connections=inflight + n, max_keepalive_connections=inflight)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
@@ -102,7 +105,10 @@ async def drive(base, n, inflight, timeout):
 
 
 async def sequential(base, n):
-    import httpx
+    try:
+        import httpx
+    except ImportError:  # the openai client in .venv brings httpx2 (same API)
+        import httpx2 as httpx
 
     async with httpx.AsyncClient(timeout=60) as client:
         lat = []
@@ -148,7 +154,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
     try:
-        import httpx  # noqa: F401
+        try:
+            import httpx  # noqa: F401
+        except ImportError:
+            import httpx2  # noqa: F401
     except ImportError:
         venv_py = os.path.join(ROOT, ".venv", "bin", "python")
         if sys.executable != venv_py and os.path.exists(venv_py):

@@ -584,6 +584,17 @@ fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
         }
     }
     writeln!(out, "\nPlan ({} planner): {}", a.planner, a.intent)?;
+    if a.planning.iter().any(|p| p.planner != "rules") {
+        writeln!(out, "LLM attempts:")?;
+        for p in a.planning.iter().filter(|p| p.planner != "rules") {
+            let why = p.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  - {} by {}: {} ({} + {} tokens, {} ms){why}",
+                p.operation, p.planner, p.outcome, p.input_tokens, p.output_tokens, p.latency_ms
+            )?;
+        }
+    }
     writeln!(out, "Run: {}", a.run_id)?;
     Ok(())
 }
