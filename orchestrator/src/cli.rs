@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::answer::{Answer, format_quantity};
 use crate::journal::{self, Journal};
-use crate::orchestrator::{AskRequest, Embedded, OrchestratorArgs, RunOutcome};
+use crate::orchestrator::{Embedded, OrchestratorArgs, RunOutcome};
 use crate::planner::{MrioVocabulary, PlanContext};
 
 /// Carbon Butler: carbon-accounting questions answered with numbers, units, uncertainty and
@@ -33,6 +33,11 @@ pub enum Command {
     Serve(crate::cluster_cli::ServeArgs),
     /// Run agents for a cluster: take tasks from Redis Streams and answer them.
     Worker(crate::cluster_cli::WorkerArgs),
+    /// Decision logs: list, show, verify, export, replay.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit_cli::AuditCommand,
+    },
     /// Print a JSON Schema of the protocol.
     Schema {
         #[arg(value_enum)]
@@ -357,6 +362,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Ask(args) => ask(args, out),
         Command::Serve(args) => crate::cluster_cli::serve(args),
         Command::Worker(args) => crate::cluster_cli::worker(args),
+        Command::Audit { command } => crate::audit_cli::run(command, out),
         Command::Schema { which } => {
             let schema = match which {
                 SchemaKind::Plan => cb_protocol::plan_schema(),
@@ -401,24 +407,68 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
         .enable_all()
         .build()?;
     let outcome: RunOutcome = runtime.block_on(async {
+        let planner = args.llm.planner()?;
+        let home = journal::default_home();
         let embedded = Embedded::start(OrchestratorArgs {
-            journal: Some(Journal::new(&journal::default_home())),
+            journal: None,
             task_timeout: Duration::from_secs(3600),
-            planner: args.llm.planner()?,
+            planner: planner.clone(),
             token_budget: args.llm.llm_token_budget,
         })
         .await
         .context("cannot start the orchestrator")?;
+        let agents = embedded.agents().await?;
+        // The same path as `serve`: a run with its decision log, in memory, journaled locally.
+        let service = crate::service::RunService::new(
+            crate::runs::RunStore::Memory(crate::runs::MemoryStore::default()),
+            agents,
+            None,
+            crate::service::ServiceConfig {
+                planner,
+                token_budget: args.llm.llm_token_budget,
+                max_active_runs: 1,
+                journal: Some(Journal::new(&home)),
+                owner: "cbutler-ask".into(),
+                lease_ttl: Duration::from_secs(3600),
+                audit: Some(crate::cluster_cli::local_audit(&home)?),
+            },
+        );
         let pb = spinner("answering");
-        let result = embedded
-            .ask(AskRequest {
-                question: args.question.clone(),
-                context,
-            })
-            .await;
+        let context = crate::runs::RunContext {
+            mrio: context.mrio,
+            lci: context.lci,
+        };
+        let submitted = service.submit(args.question.clone(), context).await;
+        let state = match submitted {
+            Ok(state) => {
+                service
+                    .wait(&state.run_id, Duration::from_secs(7 * 24 * 3600))
+                    .await?
+            }
+            Err(e) => {
+                pb.finish_and_clear();
+                embedded.shutdown().await;
+                bail!("{e}");
+            }
+        };
         pb.finish_and_clear();
         embedded.shutdown().await;
-        anyhow::Ok(result?)
+        let state = state.context("the run disappeared")?;
+        match state.answer {
+            Some(answer) => {
+                let graph = cb_graphs::SupplyChainGraph::from_fragments(
+                    answer.results.iter().filter_map(|r| r.output().map(|o| &o.graph)),
+                )
+                .unwrap_or_default();
+                anyhow::Ok(RunOutcome { answer, graph })
+            }
+            None => bail!(
+                "{}",
+                state
+                    .error
+                    .unwrap_or_else(|| "the run stopped without an answer".into())
+            ),
+        }
     })?;
     if let Some(dir) = &args.out {
         write_outputs(dir, &outcome)?;

@@ -8,6 +8,7 @@ use cb_protocol::AgentKind;
 use clap::Args;
 use tokio::sync::watch;
 
+use crate::audit::{AuditKey, AuditStore, LocalAudit};
 use crate::cluster::queue::{RedisAgent, TaskQueue};
 use crate::cluster::store::RedisStore;
 use crate::cluster::worker::{self, WorkerConfig};
@@ -145,6 +146,12 @@ pub struct WorkerArgs {
     pub name: Option<String>,
 }
 
+/// The local decision-log store and this machine's signing key (both under `home`).
+pub fn local_audit(home: &std::path::Path) -> Result<(AuditStore, AuditKey)> {
+    let key = AuditKey::load_or_create(&AuditKey::default_path(home))?;
+    Ok((AuditStore::Local(LocalAudit::new(home)), key))
+}
+
 fn default_name() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -214,6 +221,12 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let task_timeout = Duration::from_secs(args.cluster.task_timeout);
+    let home = journal::default_home();
+    let key = AuditKey::load_or_create(&AuditKey::default_path(&home))?;
+    eprintln!(
+        "cbutler serve: decision logs are signed with Ed25519 key {}",
+        key.public_hex()
+    );
     let config = ServiceConfig {
         planner: planner.clone(),
         token_budget: args.llm.llm_token_budget,
@@ -221,6 +234,7 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         journal: None,
         owner,
         lease_ttl: Duration::from_secs(args.lease),
+        audit: None,
     };
     let mut embedded = None;
     let (service, redis) = match &args.redis {
@@ -238,6 +252,10 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
                 }));
             }
             let store = RedisStore::connect(url, Keys::new(&args.cluster.prefix)).await?;
+            let config = ServiceConfig {
+                audit: Some((AuditStore::Redis(store.clone()), key)),
+                ..config
+            };
             let service = RunService::new(RunStore::Redis(store.clone()), agents, Some(queue), config);
             (service, Some(store))
         }
@@ -253,7 +271,8 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
             let agents = e.agents().await?;
             embedded = Some(e);
             let config = ServiceConfig {
-                journal: Some(Journal::new(&journal::default_home())),
+                journal: Some(Journal::new(&home)),
+                audit: Some((AuditStore::Local(LocalAudit::new(&home)), key)),
                 ..config
             };
             (

@@ -35,11 +35,20 @@ pub enum DispatchError {
     },
 }
 
+/// A task's result and who produced it on which attempt (for the decision log).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    pub result: TaskResult,
+    /// `local:<kind>` in process, else the worker's consumer name.
+    pub worker: String,
+    pub attempt: u32,
+}
+
 /// Something that runs tasks of one agent kind, wherever it lives.
 pub trait AgentHandle: Send + Sync {
     fn kind(&self) -> AgentKind;
     /// Runs `task` of run `run_id` (the pair is the task's idempotency key across processes).
-    fn dispatch(&self, run_id: &str, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>>;
+    fn dispatch(&self, run_id: &str, task: Task) -> BoxFuture<Result<Delivered, DispatchError>>;
 }
 
 /// An agent running as an actor in this process.
@@ -54,7 +63,7 @@ impl AgentHandle for LocalAgent {
         self.kind
     }
 
-    fn dispatch(&self, _run_id: &str, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
+    fn dispatch(&self, _run_id: &str, task: Task) -> BoxFuture<Result<Delivered, DispatchError>> {
         let actor = self.actor.clone();
         let (timeout, agent) = (self.timeout, self.kind);
         Box::pin(async move {
@@ -68,7 +77,11 @@ impl AgentHandle for LocalAgent {
                 .call(|reply| AgentMsg::Run(task, reply), Some(timeout))
                 .await
             {
-                Ok(CallResult::Success(result)) => Ok(result),
+                Ok(CallResult::Success(result)) => Ok(Delivered {
+                    result,
+                    worker: format!("local:{agent}"),
+                    attempt: 1,
+                }),
                 Ok(CallResult::Timeout) => Err(DispatchError::Timeout {
                     agent,
                     task: id.clone(),
@@ -99,7 +112,7 @@ impl AgentDirectory {
     }
 
     /// Sends a task to the agent of its kind.
-    pub async fn dispatch(&self, run_id: &str, task: Task) -> Result<TaskResult, DispatchError> {
+    pub async fn dispatch(&self, run_id: &str, task: Task) -> Result<Delivered, DispatchError> {
         let kind = task.agent();
         let handle = self.get(kind).ok_or(DispatchError::NoAgent(kind))?;
         handle.dispatch(run_id, task).await

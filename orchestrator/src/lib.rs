@@ -2,6 +2,8 @@
 //! `cbutler` command line. It never does accounting maths itself: agents do.
 
 pub mod answer;
+pub mod audit;
+pub mod audit_cli;
 pub mod cli;
 pub mod cluster;
 pub mod cluster_cli;

@@ -73,6 +73,9 @@ pub enum LlmError {
 /// One completion and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
+    /// The call as made and answered (endpoint, request body, response text), for the run's
+    /// record. The API key is never in it.
+    pub call: Value,
     pub content: String,
     pub input_tokens: u32,
     pub output_tokens: u32,
@@ -207,8 +210,11 @@ impl LlmClient {
                 url: url.clone(),
                 message: "no choices".into(),
             })?;
+        let content = choice.message.content.unwrap_or_default();
         Ok(Completion {
-            content: choice.message.content.unwrap_or_default(),
+            call: json!({"endpoint": url, "request": body, "response": content,
+                         "finish_reason": choice.finish_reason}),
+            content,
             input_tokens: usage.prompt_tokens,
             output_tokens: usage.completion_tokens,
             finish_reason: choice.finish_reason,

@@ -85,6 +85,13 @@ pub fn document() -> Value {
                     "409": err("The run has not finished")
                 }
             }},
+            "/v1/runs/{id}/audit": {"get": {
+                "summary": "The run's decision log: entries, signed head, and the verification of both against this server's key",
+                "operationId": "runAudit",
+                "parameters": [run_id],
+                "responses": {"200": {"description": "The log and its verification", "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "404": err("No log for this run")}
+            }},
             "/v1/chat/completions": {"post": {
                 "summary": "OpenAI-compatible chat completions (model carbon-butler); the last user message is the question; stream: true sends chunks as server-sent events",
                 "operationId": "chatCompletions",

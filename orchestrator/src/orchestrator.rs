@@ -400,14 +400,18 @@ pub async fn execute(
             set.spawn(async move {
                 let fallback = task.clone();
                 match agents.dispatch(&run_id, task).await {
-                    Ok(result) => result,
-                    Err(e) => failed(&fallback, TaskErrorKind::Unavailable, e.to_string()),
+                    Ok(d) => (d.result, Some(d.worker), Some(d.attempt)),
+                    Err(e) => (
+                        failed(&fallback, TaskErrorKind::Unavailable, e.to_string()),
+                        None,
+                        None,
+                    ),
                 }
             });
         }
         while let Some(joined) = set.join_next().await {
             match joined {
-                Ok(result) => {
+                Ok((result, worker, attempt)) => {
                     let error = match &result.outcome {
                         TaskOutcome::Failed(e) => Some(e.message.clone()),
                         TaskOutcome::Completed(_) => None,
@@ -419,6 +423,9 @@ pub async fn execute(
                             agent: result.agent,
                             status: if error.is_some() { "failed" } else { "completed" }.into(),
                             error,
+                            worker,
+                            attempt,
+                            result: Some(Box::new(result.clone())),
                         },
                     );
                     done.push(result)

@@ -176,6 +176,7 @@ estimates of your own, and no advice."}),
             input_tokens: c.map(|c| c.input_tokens).unwrap_or(0),
             output_tokens: c.map(|c| c.output_tokens).unwrap_or(0),
             latency_ms: c.map(|c| c.latency_ms).unwrap_or(0),
+            call: c.map(|c| c.call.clone()),
         };
     match reply {
         Err(e) => {

@@ -56,6 +56,10 @@ pub struct PlanningAttempt {
     pub output_tokens: u32,
     #[serde(default)]
     pub latency_ms: u64,
+    /// The LLM call as made: endpoint, request (model, parameters, seed, messages) and the
+    /// response text. Absent for the rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<serde_json::Value>,
 }
 
 /// A run as stored and served by `GET /v1/runs/{id}`.
@@ -141,6 +145,15 @@ pub enum EventKind {
         status: String,
         #[serde(default)]
         error: Option<String>,
+        /// Who answered (`local:<kind>` or a worker's consumer) and on which attempt.
+        #[serde(default)]
+        worker: Option<String>,
+        #[serde(default)]
+        attempt: Option<u32>,
+        /// The result itself, for the decision log in this process (not stored with the events).
+        #[serde(skip)]
+        #[schemars(skip)]
+        result: Option<Box<cb_protocol::TaskResult>>,
     },
     Answer {
         text: String,

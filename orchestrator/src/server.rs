@@ -172,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/runs/{id}", get(get_run))
         .route("/v1/runs/{id}/events", get(run_events))
         .route("/v1/runs/{id}/graph", get(run_graph))
+        .route("/v1/runs/{id}/audit", get(run_audit))
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(models))
         .route("/health", get(health))
@@ -351,6 +352,25 @@ async fn run_graph(
         }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// A run's decision log with the verification of its chain and signed head.
+async fn run_audit(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let Some((store, key)) = &app.service.config.audit else {
+        return Err(ApiError::not_found("this server keeps no decision log"));
+    };
+    let (entries, head) = match store.load(&id).await {
+        Ok(found) => found,
+        Err(crate::audit::AuditError::NotFound(_)) => {
+            return Err(ApiError::not_found(format!("no audit log for run {id}")));
+        }
+        Err(e) => return Err(ApiError::unavailable(e.to_string())),
+    };
+    let verification = crate::audit::verify(&id, &entries, head.as_ref(), Some(&key.public_hex()));
+    Ok(
+        Json(json!({"run_id": id, "verification": verification, "head": head, "entries": entries}))
+            .into_response(),
+    )
 }
 
 async fn health(State(app): State<AppState>) -> Response {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
+use crate::audit::{AuditKey, AuditStore, RunAudit, attempt_entry, result_body};
 use crate::cluster::queue::TaskQueue;
 use crate::dispatch::AgentDirectory;
 use crate::journal::{self, Journal};
@@ -32,6 +33,16 @@ pub struct ServiceConfig {
     /// How long a run's lease lasts without renewal; a run whose server died is resumed by
     /// another after this.
     pub lease_ttl: Duration,
+    /// Where decision logs go and the key that signs them (`None`: no log).
+    pub audit: Option<(AuditStore, AuditKey)>,
+}
+
+type SharedAudit = Option<Arc<tokio::sync::Mutex<RunAudit>>>;
+
+async fn record(audit: &SharedAudit, kind: &str, body: serde_json::Value) {
+    if let Some(a) = audit {
+        a.lock().await.record(kind, body).await;
+    }
 }
 
 /// Why a question was not accepted.
@@ -347,17 +358,56 @@ impl RunService {
             })
         };
         let started = Instant::now();
+        let audit: SharedAudit = match &self.config.audit {
+            Some((store, key)) => Some(Arc::new(tokio::sync::Mutex::new(
+                RunAudit::open(store.clone(), key.clone(), run_id).await,
+            ))),
+            None => None,
+        };
+        if let Some(a) = &audit {
+            let mut a = a.lock().await;
+            if a.is_empty() {
+                let body = serde_json::json!({"question": state.question, "context": state.context,
+                                              "server": self.config.owner});
+                a.record("question", body).await;
+            }
+        }
+        let plan_seen: Arc<Mutex<Option<cb_protocol::Plan>>> = Arc::new(Mutex::new(state.plan.clone()));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EventKind>();
         let writer = {
-            let this = self.clone();
+            let (this, audit, plan_seen) = (self.clone(), audit.clone(), plan_seen.clone());
             let run_id = run_id.to_string();
             tokio::spawn(async move {
                 while let Some(event) = rx.recv().await {
-                    if let EventKind::TaskFinished { agent, status, .. } = &event {
-                        this.metrics
-                            .tasks
-                            .with_label_values(&[agent.as_str(), status])
-                            .inc();
+                    match &event {
+                        EventKind::TaskStarted { task, agent } => {
+                            let spec = plan_seen
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .as_ref()
+                                .and_then(|p| p.tasks.iter().find(|t| t.id.0 == *task))
+                                .and_then(|t| serde_json::to_value(&t.spec).ok());
+                            let body = serde_json::json!({"task": task, "agent": agent, "spec": spec});
+                            record(&audit, "task_dispatched", body).await;
+                        }
+                        EventKind::TaskFinished {
+                            agent,
+                            status,
+                            worker,
+                            attempt,
+                            result,
+                            ..
+                        } => {
+                            this.metrics
+                                .tasks
+                                .with_label_values(&[agent.as_str(), status])
+                                .inc();
+                            if let Some(r) = result {
+                                record(&audit, "task_result", result_body(r, worker.as_deref(), *attempt))
+                                    .await;
+                            }
+                        }
+                        _ => {}
                     }
                     this.event(&run_id, event).await;
                 }
@@ -387,12 +437,21 @@ impl RunService {
                 )
                 .await;
                 self.count_attempts(&attempts);
+                for a in &attempts[state.planning.len()..] {
+                    let (kind, body) = attempt_entry(a);
+                    record(&audit, kind, body).await;
+                }
                 state.planning = attempts.clone();
                 match planned {
-                    Ok(plan) => plan,
+                    Ok(plan) => {
+                        let body = serde_json::json!({"planner": plan.planner, "plan": plan});
+                        record(&audit, "plan", body).await;
+                        plan
+                    }
                     Err(e) => {
                         drop(observer);
                         let _ = writer.await;
+                        record(&audit, "run_failed", serde_json::json!({"error": e.to_string()})).await;
                         state.status = RunStatus::Failed;
                         state.error = Some(e.to_string());
                         self.save(&mut state).await;
@@ -405,6 +464,7 @@ impl RunService {
                 }
             }
         };
+        *plan_seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(plan.clone());
         state.plan = Some(plan.clone());
         state.status = RunStatus::Running;
         self.save(&mut state).await;
@@ -422,6 +482,16 @@ impl RunService {
         self.count_attempts(&outcome.answer.planning[before..]);
         drop(observer);
         let _ = writer.await;
+        for a in &outcome.answer.planning[before..] {
+            let (kind, body) = attempt_entry(a);
+            record(&audit, kind, body).await;
+        }
+        let a = &outcome.answer;
+        let body = serde_json::json!({
+            "writer": a.writer, "text": a.text, "errors": a.errors, "rows": a.table.len(),
+            "answer_sha256": crate::audit::sha256_hex(crate::audit::canonical(&serde_json::to_value(a).unwrap_or_default()).as_bytes()),
+        });
+        record(&audit, "answer", body).await;
         if let Some(j) = &self.config.journal
             && let Err(e) = j.record(&outcome.answer)
         {

@@ -38,6 +38,7 @@ async fn app() -> (axum::Router, Arc<RunService>, Embedded) {
             journal: None,
             owner: "test".into(),
             lease_ttl: Duration::from_secs(15),
+            audit: None,
         },
     );
     let router = router(AppState {

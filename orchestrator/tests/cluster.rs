@@ -12,6 +12,20 @@ use serde_json::Value;
 
 const REDIS: &str = "redis://127.0.0.1:6379";
 
+/// `cbutler audit verify RUN` against the cluster's store: (exit code, output).
+fn verify(prefix: &str, run: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .args(["audit", "verify", run, "--redis", REDIS, "--prefix", prefix])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
 fn finished_ok(state: &Value) {
     assert_eq!(state["status"], "done", "{state:#}");
     let table = state["answer"]["table"].as_array().expect("an answer table");
@@ -159,6 +173,10 @@ async fn a_server_killed_mid_run_is_restarted_and_the_run_finishes() {
     let uid = first_task_uid(port, &run).await;
     wait_key(REDIS, &format!("{p}:enq:{uid}"), Duration::from_secs(30)).await;
     first.kill9();
+    // The log of the crashed run verifies up to the crash and says where it stopped.
+    let (code, text) = verify(&p, &run);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("incomplete: the run stopped after entry"), "{text}");
     let _second = serve(REDIS, &p, port, &[]);
     wait_healthy(port).await;
     let state = wait_finished(port, &run, Duration::from_secs(60)).await;

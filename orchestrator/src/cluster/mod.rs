@@ -113,6 +113,20 @@ impl Keys {
         format!("{}:runs:active", self.prefix)
     }
 
+    /// A run's decision log (a list of JSON entries) and its signed head.
+    pub fn audit(&self, run_id: &str) -> String {
+        format!("{}:audit:{run_id}", self.prefix)
+    }
+
+    pub fn audit_head(&self, run_id: &str) -> String {
+        format!("{}:audit:{run_id}:head", self.prefix)
+    }
+
+    /// Runs with a decision log, by time (a sorted set).
+    pub fn audits(&self) -> String {
+        format!("{}:audits", self.prefix)
+    }
+
     pub fn worker(&self, name: &str) -> String {
         format!("{}:worker:{name}", self.prefix)
     }
@@ -134,6 +148,16 @@ pub struct StoredResult {
     pub worker: String,
     pub attempt: u32,
     pub finished_unix_ms: u128,
+}
+
+impl From<StoredResult> for crate::dispatch::Delivered {
+    fn from(s: StoredResult) -> Self {
+        crate::dispatch::Delivered {
+            result: s.result,
+            worker: s.worker,
+            attempt: s.attempt,
+        }
+    }
 }
 
 /// Settings shared by servers and workers.

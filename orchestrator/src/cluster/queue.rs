@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cb_protocol::{AgentKind, Task, TaskResult};
+use cb_protocol::{AgentKind, Task};
 use redis::aio::ConnectionManager;
 use redis::streams::StreamReadReply;
 use tokio::sync::oneshot;
 
 use super::{ClusterConfig, ClusterError, StoredResult, connect_retrying, ensure_group, task_uid};
-use crate::dispatch::{AgentHandle, BoxFuture, DispatchError};
+use crate::dispatch::{AgentHandle, BoxFuture, Delivered, DispatchError};
 
 /// Enqueues a task unless it was enqueued before; refuses when the kind's stream is full.
 /// KEYS: marker, stream. ARGV: max_pending, uid, task JSON, run id, now (ms), ttl (s).
@@ -149,7 +149,7 @@ impl TaskQueue {
         run_id: &str,
         task: Task,
         timeout: Duration,
-    ) -> Result<TaskResult, DispatchError> {
+    ) -> Result<Delivered, DispatchError> {
         let uid = task_uid(run_id, &task.id.0);
         let agent = task.agent();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -175,7 +175,7 @@ impl TaskQueue {
             match self.stored_result(&uid).await {
                 Ok(Some(stored)) => {
                     self.forget(&uid);
-                    return Ok(stored.result);
+                    return Ok(stored.into());
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -194,7 +194,7 @@ impl TaskQueue {
             delay = (delay * 2).min(Duration::from_secs(2));
         }
         match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(stored)) => Ok(stored.result),
+            Ok(Ok(stored)) => Ok(stored.into()),
             Ok(Err(_)) => Err(DispatchError::AgentStopped {
                 agent,
                 task: task.id.0.clone(),
@@ -319,7 +319,7 @@ impl AgentHandle for RedisAgent {
         self.kind
     }
 
-    fn dispatch(&self, run_id: &str, task: Task) -> BoxFuture<Result<TaskResult, DispatchError>> {
+    fn dispatch(&self, run_id: &str, task: Task) -> BoxFuture<Result<Delivered, DispatchError>> {
         let queue = self.queue.clone();
         let (run_id, timeout) = (run_id.to_string(), self.timeout);
         Box::pin(async move { queue.dispatch(&run_id, task, timeout).await })

@@ -243,6 +243,64 @@ impl RedisStore {
         }
     }
 
+    /// Appends a decision-log entry and replaces the signed head, atomically.
+    pub async fn audit_append(
+        &self,
+        entry: &crate::audit::AuditEntry,
+        head: &crate::audit::AuditHead,
+    ) -> Result<(), StoreError> {
+        let line = serde_json::to_string(entry)
+            .map_err(|e| corrupt(format!("audit entry of {}", entry.run_id), e))?;
+        let head =
+            serde_json::to_string(head).map_err(|e| corrupt(format!("audit head of {}", entry.run_id), e))?;
+        let mut con = self.con.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("RPUSH")
+            .arg(self.keys.audit(&entry.run_id))
+            .arg(line)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.audit_head(&entry.run_id))
+            .arg(head)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.audits())
+            .arg(entry.at_unix_ms)
+            .arg(&entry.run_id)
+            .ignore()
+            .query_async::<()>(&mut con)
+            .await?;
+        Ok(())
+    }
+
+    /// A run's decision-log entries (as stored) and its signed head.
+    pub async fn audit_load(&self, run_id: &str) -> Result<(Vec<String>, Option<String>), StoreError> {
+        let mut con = self.con.clone();
+        let lines: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys.audit(run_id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?;
+        let head: Option<String> = redis::cmd("GET")
+            .arg(self.keys.audit_head(run_id))
+            .query_async(&mut con)
+            .await?;
+        Ok((lines, head))
+    }
+
+    /// Runs with a decision log, newest first.
+    pub async fn audit_list(&self) -> Result<Vec<String>, StoreError> {
+        let mut con = self.con.clone();
+        Ok(redis::cmd("ZREVRANGE")
+            .arg(self.keys.audits())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?)
+    }
+
     pub async fn active_count(&self) -> Result<usize, StoreError> {
         let mut con = self.con.clone();
         Ok(redis::cmd("SCARD")

@@ -243,6 +243,7 @@ pub async fn plan_with_llm(
                     input_tokens: 0,
                     output_tokens: 0,
                     latency_ms: 0,
+                    call: Some(json!({"endpoint": client.config.url, "model": client.config.model, "messages": messages})),
                 });
                 return Err(e.to_string());
             }
@@ -256,6 +257,7 @@ pub async fn plan_with_llm(
             input_tokens: completion.input_tokens,
             output_tokens: completion.output_tokens,
             latency_ms: completion.latency_ms,
+            call: Some(completion.call.clone()),
         });
         match checked {
             Ok(plan) => return Ok(plan),
@@ -288,6 +290,7 @@ pub fn plan_with_rules_recorded(
         input_tokens: 0,
         output_tokens: 0,
         latency_ms: started.elapsed().as_millis() as u64,
+        call: None,
     });
     planned
 }
