@@ -33,6 +33,11 @@ pub enum Command {
     Serve(crate::cluster_cli::ServeArgs),
     /// Run agents for a cluster: take tasks from Redis Streams and answer them.
     Worker(crate::cluster_cli::WorkerArgs),
+    /// Bearer tokens for `serve --auth`.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Decision logs: list, show, verify, export, replay.
     Audit {
         #[command(subcommand)]
@@ -72,6 +77,17 @@ pub enum Command {
     Sinks {
         #[command(subcommand)]
         command: crate::sinks_cli::SinksCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// A new random token and the [[token]] entry (its SHA-256) for the --auth file.
+    New {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::auth::Role,
     },
 }
 
@@ -363,6 +379,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Serve(args) => crate::cluster_cli::serve(args),
         Command::Worker(args) => crate::cluster_cli::worker(args),
         Command::Audit { command } => crate::audit_cli::run(command, out),
+        Command::Token {
+            command: TokenCommand::New { name, role },
+        } => {
+            let (token, entry) = crate::auth::new_token(&name, role);
+            writeln!(
+                out,
+                "# give this token to {name} (it is shown once; only its hash is kept):"
+            )?;
+            writeln!(out, "# {token}")?;
+            writeln!(out, "# and add this to the --auth file:")?;
+            write!(out, "{entry}")?;
+            Ok(())
+        }
         Command::Schema { which } => {
             let schema = match which {
                 SchemaKind::Plan => cb_protocol::plan_schema(),
@@ -438,7 +467,7 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
             mrio: context.mrio,
             lci: context.lci,
         };
-        let submitted = service.submit(args.question.clone(), context).await;
+        let submitted = service.submit(args.question.clone(), context, None).await;
         let state = match submitted {
             Ok(state) => {
                 service

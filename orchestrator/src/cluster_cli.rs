@@ -119,6 +119,10 @@ pub struct ServeArgs {
     /// This server's name (default: host name and process id).
     #[arg(long)]
     pub name: Option<String>,
+    /// Bearer tokens with roles (TOML: [[token]] name, role = analyst|auditor|operator, sha256);
+    /// `cbutler token new` makes one. Without it the API is open: bind it to localhost only.
+    #[arg(long)]
+    pub auth: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -217,6 +221,10 @@ pub fn serve(args: ServeArgs) -> Result<()> {
 async fn serve_async(args: ServeArgs) -> Result<()> {
     let planner = args.llm.planner()?;
     let owner = args.name.clone().unwrap_or_else(default_name);
+    let tokens = match &args.auth {
+        Some(path) => Some(Arc::new(crate::auth::Tokens::load(path)?)),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -292,11 +300,18 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         listener.local_addr()?
     );
     let mut stop = shutdown_signal();
-    axum::serve(listener, router(AppState { service, redis }))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router(AppState {
+            service,
+            redis,
+            tokens,
+        }),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop.wait_for(|s| *s).await;
+    })
+    .await?;
     if let Some(e) = embedded {
         e.shutdown().await;
     }

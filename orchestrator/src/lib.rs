@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod audit;
 pub mod audit_cli;
+pub mod auth;
 pub mod cli;
 pub mod cluster;
 pub mod cluster_cli;

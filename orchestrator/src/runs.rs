@@ -68,6 +68,9 @@ pub struct RunState {
     pub run_id: String,
     pub question: String,
     pub status: RunStatus,
+    /// The name of the token that asked (when the API requires tokens).
+    #[serde(default)]
+    pub owner: Option<String>,
     pub created_unix_ms: u64,
     pub updated_unix_ms: u64,
     #[serde(default)]
@@ -90,6 +93,7 @@ impl RunState {
             run_id,
             question,
             status: RunStatus::Accepted,
+            owner: None,
             created_unix_ms: now,
             updated_unix_ms: now,
             context,
@@ -107,6 +111,8 @@ pub struct RunSummary {
     pub run_id: String,
     pub question: String,
     pub status: RunStatus,
+    #[serde(default)]
+    pub owner: Option<String>,
     pub created_unix_ms: u64,
 }
 
@@ -371,6 +377,7 @@ pub fn summary(state: &RunState) -> RunSummary {
         run_id: state.run_id.clone(),
         question: state.question.clone(),
         status: state.status,
+        owner: state.owner.clone(),
         created_unix_ms: state.created_unix_ms,
     }
 }

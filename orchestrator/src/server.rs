@@ -9,16 +9,22 @@
 //! | `GET /v1/runs/{id}/events` | progress as server-sent events (resumable with `Last-Event-ID`) |
 //! | `GET /v1/runs/{id}/graph?format=json\|dot\|graphml` | the supply-chain graph |
 //! | `POST /v1/chat/completions` | OpenAI-compatible façade, model `carbon-butler`, streaming |
-//! | `GET /health`, `GET /metrics`, `GET /openapi.json` | operations |
+//! | `GET /health`, `GET /metrics`, `GET /openapi.json`, `GET /livez` | operations |
+//! | `POST /v1/workers/{name}/drain` | stop a worker gracefully (cluster) |
+//!
+//! With `--auth FILE`, every route but `/livez` and `/openapi.json` takes a bearer token whose
+//! role allows it ([`crate::auth`]); analysts see only their own runs.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +35,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::auth::{Caller, Role, Tokens};
 use crate::cluster::store::RedisStore;
 use crate::planner::MrioVocabulary;
 use crate::runs::{RunContext, RunState, RunStatus};
@@ -43,8 +50,10 @@ const CHAT_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<RunService>,
-    /// The cluster's store, for health (absent in the embedded mode).
+    /// The cluster's store, for health and draining (absent in the embedded mode).
     pub redis: Option<RedisStore>,
+    /// Bearer tokens and roles; `None` leaves the API open (a local, single-user server).
+    pub tokens: Option<Arc<Tokens>>,
 }
 
 /// A question for `POST /v1/questions`.
@@ -167,6 +176,8 @@ impl IntoResponse for ApiError {
 /// The API's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/v1/workers/{name}/drain", post(drain_worker))
+        .route("/livez", get(|| async { "ok" }))
         .route("/v1/questions", post(post_question))
         .route("/v1/runs", get(list_runs))
         .route("/v1/runs/{id}", get(get_run))
@@ -178,7 +189,82 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
+}
+
+/// Whether a role may make this call.
+pub fn allowed(role: Role, method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let run_read = path == "/v1/runs" || path.starts_with("/v1/runs/");
+    match role {
+        Role::Analyst => {
+            (*method == Method::POST && (path == "/v1/questions" || path == "/v1/chat/completions"))
+                || (*method == Method::GET
+                    && (path == "/v1/models" || (run_read && !path.ends_with("/audit"))))
+        }
+        Role::Auditor => *method == Method::GET && (run_read || path == "/v1/models"),
+        Role::Operator => {
+            (*method == Method::GET && (path == "/health" || path == "/metrics"))
+                || (*method == Method::POST && path.starts_with("/v1/workers/") && path.ends_with("/drain"))
+        }
+    }
+}
+
+/// Checks the bearer token and the role before any handler runs.
+async fn authorize(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(tokens) = &app.tokens else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path().to_string();
+    if path == "/livez" || path == "/openapi.json" {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(caller) = token.and_then(|t| tokens.caller(t)) else {
+        let mut response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer <token>)",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    };
+    if !allowed(caller.role, request.method(), &path) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "the {} role may not {} {path}",
+                caller.role.as_str(),
+                request.method()
+            ),
+        )
+        .into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+/// The owner a new run records: the token's name, if tokens are in use.
+fn owner_of(caller: &Option<Extension<Caller>>) -> Option<String> {
+    caller.as_ref().map(|Extension(c)| c.name.clone())
+}
+
+/// Whether the caller may read a run: everyone without tokens, auditors always, analysts their own.
+fn may_read(caller: &Option<Extension<Caller>>, run: &RunState) -> bool {
+    match caller {
+        None => true,
+        Some(Extension(c)) => c.role != Role::Analyst || run.owner.as_deref() == Some(c.name.as_str()),
+    }
 }
 
 /// Reads an MRIO's labels so the planner can use its regions and sectors.
@@ -212,11 +298,15 @@ async fn context_of(mrio: Option<String>, lci: Option<String>) -> Result<RunCont
 
 async fn post_question(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     body: Result<Json<QuestionRequest>, JsonRejection>,
 ) -> Result<(StatusCode, HeaderMap, Json<Accepted>), ApiError> {
     let Json(request) = body?;
     let context = context_of(request.mrio, request.lci).await?;
-    let state = app.service.submit(request.question, context).await?;
+    let state = app
+        .service
+        .submit(request.question, context, owner_of(&caller))
+        .await?;
     let run_url = format!("/v1/runs/{}", state.run_id);
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&run_url) {
@@ -240,33 +330,54 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
-async fn list_runs(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Result<Response, ApiError> {
-    let runs = app
+async fn list_runs(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let mut runs = app
         .service
         .store
         .list(q.limit.unwrap_or(50).clamp(1, 1000))
         .await?;
+    if let Some(Extension(c)) = &caller
+        && c.role == Role::Analyst
+    {
+        runs.retain(|r| r.owner.as_deref() == Some(c.name.as_str()));
+    }
     Ok(Json(json!({ "runs": runs })).into_response())
 }
 
-async fn load_run(app: &AppState, id: &str) -> Result<RunState, ApiError> {
+/// A run the caller may read (another analyst's run is "not found", not "forbidden": its
+/// existence is not disclosed).
+async fn load_run(
+    app: &AppState,
+    caller: &Option<Extension<Caller>>,
+    id: &str,
+) -> Result<RunState, ApiError> {
     app.service
         .store
         .get(id)
         .await?
+        .filter(|run| may_read(caller, run))
         .ok_or_else(|| ApiError::not_found(format!("no run {id}")))
 }
 
-async fn get_run(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<RunState>, ApiError> {
-    Ok(Json(load_run(&app, &id).await?))
+async fn get_run(
+    State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    Path(id): Path<String>,
+) -> Result<Json<RunState>, ApiError> {
+    Ok(Json(load_run(&app, &caller, &id).await?))
 }
 
 async fn run_events(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    load_run(&app, &id).await?;
+    load_run(&app, &caller, &id).await?;
     let cursor = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -326,10 +437,11 @@ struct GraphQuery {
 
 async fn run_graph(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     Query(q): Query<GraphQuery>,
 ) -> Result<Response, ApiError> {
-    let run = load_run(&app, &id).await?;
+    let run = load_run(&app, &caller, &id).await?;
     let Some(answer) = run.answer else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -352,6 +464,21 @@ async fn run_graph(
         }
     };
     Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// Asks a worker to stop gracefully: it finishes (or hands back) its tasks and exits.
+async fn drain_worker(State(app): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let Some(redis) = &app.redis else {
+        return Err(ApiError::bad_request(
+            "there are no workers to drain in the embedded mode",
+        ));
+    };
+    let live = redis.workers().await?;
+    if !live.iter().any(|w| w["name"] == name.as_str()) {
+        return Err(ApiError::not_found(format!("no live worker named {name}")));
+    }
+    redis.request_drain(&name).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"draining": name}))).into_response())
 }
 
 /// A run's decision log with the verification of its chain and signed head.
@@ -477,6 +604,7 @@ fn chat_content(run: &RunState) -> String {
 
 async fn chat_completions(
     State(app): State<AppState>,
+    caller: Option<Extension<Caller>>,
     body: Result<Json<ChatRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body?;
@@ -499,7 +627,10 @@ async fn chat_completions(
     if question.trim().is_empty() {
         return Err(ApiError::bad_request("no user message with text to answer"));
     }
-    let state = app.service.submit(question, RunContext::default()).await?;
+    let state = app
+        .service
+        .submit(question, RunContext::default(), owner_of(&caller))
+        .await?;
     let id = format!("chatcmpl-{}", state.run_id);
     let created = crate::runs::now_ms() / 1000;
     let service = app.service.clone();

@@ -189,6 +189,7 @@ impl RunService {
         self: &Arc<Self>,
         question: String,
         context: RunContext,
+        owner: Option<String>,
     ) -> Result<RunState, SubmitError> {
         let question = question.trim().to_string();
         if question.is_empty() {
@@ -225,7 +226,8 @@ impl RunService {
                 retry_after_s: 5,
             });
         }
-        let state = RunState::new(journal::new_run_id(), question.clone(), context);
+        let mut state = RunState::new(journal::new_run_id(), question.clone(), context);
+        state.owner = owner;
         self.store.save(&state).await?;
         self.store
             .push_event(&state.run_id, EventKind::Accepted { question })

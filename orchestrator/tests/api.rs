@@ -18,6 +18,13 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 async fn app() -> (axum::Router, Arc<RunService>, Embedded) {
+    app_with(None, None).await
+}
+
+async fn app_with(
+    tokens: Option<Arc<cbutler::auth::Tokens>>,
+    audit: Option<(cbutler::audit::AuditStore, cbutler::audit::AuditKey)>,
+) -> (axum::Router, Arc<RunService>, Embedded) {
     let embedded = Embedded::start(OrchestratorArgs {
         journal: None,
         task_timeout: Duration::from_secs(120),
@@ -38,20 +45,33 @@ async fn app() -> (axum::Router, Arc<RunService>, Embedded) {
             journal: None,
             owner: "test".into(),
             lease_ttl: Duration::from_secs(15),
-            audit: None,
+            audit,
         },
     );
     let router = router(AppState {
         service: service.clone(),
         redis: None,
+        tokens,
     });
     (router, service, embedded)
 }
 
 async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, String) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
+    call_as(app, None, method, uri, body).await
+}
+
+async fn call_as(
+    app: &axum::Router,
+    token: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let request = request
         .header("content-type", "application/json")
         .body(match body {
             Some(b) => Body::from(b.to_string()),
@@ -234,4 +254,121 @@ print("all ok")
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success() && text.contains("all ok"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_may_do_what_it_may_and_nothing_else() {
+    use cbutler::auth::{AuthConfig, Role, Tokens, new_token};
+    let (alice, a) = new_token("alice", Role::Analyst);
+    let (bob, b) = new_token("bob", Role::Analyst);
+    let (carol, c) = new_token("carol", Role::Auditor);
+    let (ops, o) = new_token("ops", Role::Operator);
+    let config: AuthConfig = toml::from_str(&[a, b, c, o].join("\n")).unwrap();
+    let tokens = Arc::new(Tokens::from_config(&config).unwrap());
+    let home = tempfile::tempdir().unwrap();
+    let key = cbutler::audit::AuditKey::load_or_create(&home.path().join("k")).unwrap();
+    let store = cbutler::audit::AuditStore::Local(cbutler::audit::LocalAudit::new(home.path()));
+    let (app, service, embedded) = app_with(Some(tokens), Some((store, key))).await;
+    let ask = || Some(json!({"question": common::QUESTION}));
+
+    // No token, or a wrong one: 401 everywhere but the open routes.
+    for (method, uri) in [
+        ("POST", "/v1/questions"),
+        ("GET", "/v1/runs"),
+        ("GET", "/health"),
+        ("GET", "/metrics"),
+    ] {
+        assert_eq!(
+            call_as(&app, None, method, uri, ask()).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+        assert_eq!(
+            call_as(&app, Some("cb_nope"), method, uri, ask()).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+    }
+    assert_eq!(call_as(&app, None, "GET", "/livez", None).await.0, StatusCode::OK);
+    assert_eq!(
+        call_as(&app, None, "GET", "/openapi.json", None).await.0,
+        StatusCode::OK
+    );
+
+    // Analyst: asks and reads their own runs only; no operations, no audit log.
+    let (status, body) = call_as(&app, Some(&alice), "POST", "/v1/questions", ask()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let run = serde_json::from_str::<Value>(&body).unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    service.wait(&run, Duration::from_secs(60)).await.unwrap();
+    let own = format!("/v1/runs/{run}");
+    assert_eq!(
+        call_as(&app, Some(&alice), "GET", &own, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_as(&app, Some(&bob), "GET", &own, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = call_as(&app, Some(&bob), "GET", "/v1/runs", None).await;
+    assert!(!list.contains(&run), "{list}");
+    for (method, uri) in [
+        ("GET", "/health"),
+        ("GET", "/metrics"),
+        ("GET", &format!("{own}/audit")),
+        ("POST", "/v1/workers/w/drain"),
+    ] {
+        let (status, text) = call_as(&app, Some(&alice), method, uri, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {text}");
+        assert!(text.contains("the analyst role may not"), "{text}");
+    }
+
+    // Auditor: reads every run and its log; can never ask or change anything.
+    assert_eq!(
+        call_as(&app, Some(&carol), "GET", &own, None).await.0,
+        StatusCode::OK
+    );
+    let (status, log) = call_as(&app, Some(&carol), "GET", &format!("{own}/audit"), None).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&log).unwrap()["verification"]["intact"],
+        true,
+        "{log}"
+    );
+    for (method, uri) in [
+        ("POST", "/v1/questions"),
+        ("POST", "/v1/chat/completions"),
+        ("POST", "/v1/workers/w/drain"),
+        ("GET", "/health"),
+    ] {
+        assert_eq!(
+            call_as(&app, Some(&carol), method, uri, ask()).await.0,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+
+    // Operator: health and metrics; no questions, no runs.
+    assert_eq!(
+        call_as(&app, Some(&ops), "GET", "/health", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_as(&app, Some(&ops), "GET", "/metrics", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_as(&app, Some(&ops), "GET", &own, None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call_as(&app, Some(&ops), "POST", "/v1/questions", ask()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Draining needs the cluster: the embedded server says so.
+    let (status, text) = call_as(&app, Some(&ops), "POST", "/v1/workers/w/drain", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    embedded.shutdown().await;
 }

@@ -394,3 +394,50 @@ async fn a_worker_stopped_with_sigterm_hands_its_task_back() {
     assert_eq!(stored["worker"], "next-trade-0");
     assert_eq!(stored["attempt"], 1, "{stored}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_drains_a_worker_and_an_analyst_cannot() {
+    use cbutler::auth::{Role, new_token};
+    let p = prefix("drain-op");
+    let port = free_port();
+    let (ops, o) = new_token("ops", Role::Operator);
+    let (alice, a) = new_token("alice", Role::Analyst);
+    let dir = tempfile::tempdir().unwrap();
+    let auth = dir.path().join("tokens.toml");
+    std::fs::write(&auth, format!("{o}\n{a}")).unwrap();
+    let _serve = serve(REDIS, &p, port, &["--auth", auth.to_str().unwrap()]);
+    let mut w = worker(REDIS, &p, "draining", "trade", &[], &[]);
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(r) = http().get(format!("http://127.0.0.1:{port}/livez")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Wait until the worker has announced itself.
+    wait_key(REDIS, &format!("{p}:worker:draining"), Duration::from_secs(30)).await;
+    let drain = |token: String| {
+        http()
+            .post(format!("http://127.0.0.1:{port}/v1/workers/draining/drain"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(drain(alice).await.unwrap().status(), 403);
+    assert_eq!(
+        http()
+            .post(format!("http://127.0.0.1:{port}/v1/workers/draining/drain"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(drain(ops).await.unwrap().status(), 202);
+    let status = w
+        .wait_exit(Duration::from_secs(20))
+        .expect("the drained worker exits");
+    assert!(status.success(), "{status:?}");
+}

@@ -131,6 +131,11 @@ impl Keys {
         format!("{}:worker:{name}", self.prefix)
     }
 
+    /// Set by an operator to make a worker stop gracefully.
+    pub fn drain(&self, name: &str) -> String {
+        format!("{}:drain:{name}", self.prefix)
+    }
+
     pub fn workers_pattern(&self) -> String {
         format!("{}:worker:*", self.prefix)
     }

@@ -243,6 +243,19 @@ impl RedisStore {
         }
     }
 
+    /// Asks the worker `name` to drain (it checks every few seconds).
+    pub async fn request_drain(&self, name: &str) -> Result<(), StoreError> {
+        let mut con = self.con.clone();
+        redis::cmd("SET")
+            .arg(self.keys.drain(name))
+            .arg(1)
+            .arg("EX")
+            .arg(3600)
+            .query_async::<()>(&mut con)
+            .await?;
+        Ok(())
+    }
+
     /// Appends a decision-log entry and replaces the signed head, atomically.
     pub async fn audit_append(
         &self,

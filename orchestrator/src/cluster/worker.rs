@@ -80,7 +80,7 @@ struct DeadLetter<'a> {
 
 /// Runs a worker until `shutdown` turns true, then lets running tasks finish (or hands them back
 /// after the grace period) and returns.
-pub async fn run(config: WorkerConfig, shutdown: watch::Receiver<bool>) -> Result<(), ClusterError> {
+pub async fn run(config: WorkerConfig, mut external: watch::Receiver<bool>) -> Result<(), ClusterError> {
     let con = connect_retrying(&config.cluster.url, Duration::from_secs(5), None).await?;
     let ctx = Arc::new(Ctx {
         config,
@@ -89,8 +89,18 @@ pub async fn run(config: WorkerConfig, shutdown: watch::Receiver<bool>) -> Resul
         heartbeat: redis::Script::new(HEARTBEAT),
         hand_back: redis::Script::new(HAND_BACK),
     });
+    // Stops on the process's signal or on an operator's drain request (seen by `announce`).
+    let (stop, shutdown) = watch::channel(false);
+    let stop = Arc::new(stop);
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            stopped(&mut external).await;
+            let _ = stop.send(true);
+        });
+    }
     let mut set = tokio::task::JoinSet::new();
-    set.spawn(announce(ctx.clone(), shutdown.clone()));
+    set.spawn(announce(ctx.clone(), shutdown.clone(), stop));
     for &kind in &ctx.config.agents {
         for slot in 0..ctx.config.concurrency.max(1) {
             set.spawn(consume(ctx.clone(), kind, slot, shutdown.clone()));
@@ -100,9 +110,11 @@ pub async fn run(config: WorkerConfig, shutdown: watch::Receiver<bool>) -> Resul
     Ok(())
 }
 
-/// Keeps `{p}:worker:<name>` alive (15 s expiry) so servers can list live workers.
-async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+/// Keeps `{p}:worker:<name>` alive (15 s expiry) so servers can list live workers, and stops the
+/// worker when an operator asks it to drain.
+async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>, stop: Arc<watch::Sender<bool>>) {
     let key = ctx.config.cluster.keys.worker(&ctx.config.name);
+    let drain = ctx.config.cluster.keys.drain(&ctx.config.name);
     let info = serde_json::json!({
         "name": ctx.config.name,
         "agents": ctx.config.agents,
@@ -119,8 +131,14 @@ async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             .arg(15)
             .query_async(&mut con)
             .await;
+        let drained: redis::RedisResult<Option<String>> =
+            redis::cmd("GETDEL").arg(&drain).query_async(&mut con).await;
+        if let Ok(Some(_)) = drained {
+            eprintln!("worker {}: draining on an operator's request", ctx.config.name);
+            let _ = stop.send(true);
+        }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stopped(&mut shutdown) => {
                 let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&key).query_async(&mut con).await;
                 return;
