@@ -1,18 +1,10 @@
 //! The real `openai` Python client (PyPI, in .venv/ by scripts/pyenv.sh) against the real
 //! `cb-llm-node` binary serving the tiny SYNTHETIC Qwen3 checkpoint over HTTP.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Node(std::process::Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::Command;
 
 #[test]
 fn the_openai_python_client_talks_to_the_node() {
@@ -23,40 +15,8 @@ fn the_openai_python_client_talks_to_the_node() {
         "{} is missing: run scripts/pyenv.sh (scripts/test does) to install the openai client",
         python.display()
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cb-llm-node"))
-        .args([
-            "--model",
-            &root.join("tests/fixtures/qwen3-tiny").display().to_string(),
-        ])
-        .args([
-            "--served-model-name",
-            "tiny-qwen3",
-            "--dtype",
-            "f32",
-            "--device",
-            "cpu",
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--api-key", "test-key"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for "listening" on stderr.
-    let stderr = child.stderr.take().unwrap();
-    let node = Node(child);
-    let mut line = String::new();
-    let mut reader = BufReader::new(stderr);
-    while !line.contains("listening") {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "cb-llm-node exited before listening"
-        );
-    }
+    let node = common::start("qwen3-tiny", "tiny-qwen3", &["--api-key", "test-key"]);
+    let port = node.port;
     let out = Command::new(&python)
         .arg(root.join("tests/openai_client.py"))
         .args([&format!("http://127.0.0.1:{port}/v1"), "tiny-qwen3"])

@@ -5,9 +5,8 @@
 //! replaced by the rules' plan, every attempt is recorded with the node's token counts, and any
 //! prose the node writes is shown only if its numbers check out.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,52 +14,10 @@ use cbutler::llm::{LlmClient, LlmConfig};
 use cbutler::planner::{PlanContext, Planner};
 use cbutler::{AskRequest, Embedded, OrchestratorArgs};
 
-struct Node(std::process::Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cb-llm-node"))
-        .args([
-            "--model",
-            &root.join("tests/fixtures/qwen2-tiny").display().to_string(),
-        ])
-        .args([
-            "--served-model-name",
-            "tiny-qwen2",
-            "--dtype",
-            "f32",
-            "--device",
-            "cpu",
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _node = Node(child);
-    let mut reader = BufReader::new(stderr);
-    let mut line = String::new();
-    while !line.contains("listening") {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "cb-llm-node exited before listening"
-        );
-    }
-    std::thread::spawn(move || for _ in reader.lines() {});
+    let node = common::start("qwen2-tiny", "tiny-qwen2", &[]);
+    let port = node.port;
 
     let mut config = LlmConfig::new(&format!("http://127.0.0.1:{port}/v1"), "tiny-qwen2");
     config.max_plan_tokens = 400;
