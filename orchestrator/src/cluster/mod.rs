@@ -54,10 +54,6 @@ impl Keys {
         }
     }
 
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     pub fn tasks(&self, kind: AgentKind) -> String {
         format!("{}:tasks:{kind}", self.prefix)
     }

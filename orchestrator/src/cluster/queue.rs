@@ -69,34 +69,25 @@ impl TaskQueue {
         &self.config
     }
 
-    /// A connection for callers that share this queue's Redis.
-    pub fn connection(&self) -> ConnectionManager {
-        self.con.clone()
-    }
-
     /// Outstanding tasks (waiting + in progress) per agent kind.
     pub async fn depth(&self) -> Result<Vec<(AgentKind, usize)>, ClusterError> {
-        let mut con = self.con.clone();
-        let mut out = Vec::new();
-        for kind in AgentKind::ALL {
-            let n: usize = redis::cmd("XLEN")
-                .arg(self.config.keys.tasks(kind))
-                .query_async(&mut con)
-                .await?;
-            out.push((kind, n));
-        }
-        Ok(out)
+        self.lengths(|kind| self.config.keys.tasks(kind)).await
     }
 
     /// Tasks in the dead-letter stream of each kind.
     pub async fn dead_letters(&self) -> Result<Vec<(AgentKind, usize)>, ClusterError> {
+        self.lengths(|kind| self.config.keys.dead(kind)).await
+    }
+
+    /// The length of one stream per agent kind.
+    async fn lengths(
+        &self,
+        stream: impl Fn(AgentKind) -> String,
+    ) -> Result<Vec<(AgentKind, usize)>, ClusterError> {
         let mut con = self.con.clone();
         let mut out = Vec::new();
         for kind in AgentKind::ALL {
-            let n: usize = redis::cmd("XLEN")
-                .arg(self.config.keys.dead(kind))
-                .query_async(&mut con)
-                .await?;
+            let n: usize = redis::cmd("XLEN").arg(stream(kind)).query_async(&mut con).await?;
             out.push((kind, n));
         }
         Ok(out)

@@ -63,10 +63,6 @@ impl RedisStore {
         })
     }
 
-    pub fn keys(&self) -> &Keys {
-        &self.keys
-    }
-
     pub async fn ping(&self) -> bool {
         let mut con = self.con.clone();
         redis::cmd("PING").query_async::<String>(&mut con).await.is_ok()
@@ -150,9 +146,17 @@ impl RedisStore {
             .arg(limit.saturating_sub(1))
             .query_async(&mut con)
             .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One round trip for all of them.
+        let keys: Vec<String> = ids.iter().map(|id| self.keys.run(id)).collect();
+        let raws: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
         let mut out = Vec::new();
-        for id in ids {
-            if let Some(state) = self.get(&id).await? {
+        for (id, raw) in ids.iter().zip(raws) {
+            if let Some(raw) = raw {
+                let state: RunState =
+                    serde_json::from_str(&raw).map_err(|e| corrupt(format!("run {id}"), e))?;
                 out.push(summary(&state));
             }
         }

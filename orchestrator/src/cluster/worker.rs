@@ -39,7 +39,7 @@ return 0
 ";
 
 /// Puts an unfinished entry back at the end of its stream for another worker, without counting
-/// the attempt. KEYS: stream, attempts. ARGV: group, entry id, uid, task, run.
+/// the attempt. KEYS: stream, attempts. ARGV: group, entry id, uid, task, run, now (ms).
 const HAND_BACK: &str = r"
 redis.call('XADD', KEYS[1], '*', 'uid', ARGV[3], 'task', ARGV[4], 'run', ARGV[5], 'enqueued_ms', ARGV[6])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -60,21 +60,36 @@ ISO alpha-3 code; keep task ids short (lowercase, digits, '-' or '_'); set \"pla
     s
 }
 
-/// The `response_format` that constrains the reply to a Plan.
+/// The `response_format` that constrains the reply to a Plan (built once).
 pub fn response_format() -> Value {
-    json!({
-        "type": "json_schema",
-        "json_schema": {"name": "plan", "schema": cb_protocol::plan_schema(), "strict": true}
-    })
+    static FORMAT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    FORMAT
+        .get_or_init(|| {
+            json!({
+                "type": "json_schema",
+                "json_schema": {"name": "plan", "schema": cb_protocol::plan_schema(), "strict": true}
+            })
+        })
+        .clone()
+}
+
+/// The Plan's JSON Schema, compiled once.
+fn plan_validator() -> Result<&'static jsonschema::Validator, String> {
+    static VALIDATOR: std::sync::OnceLock<Result<jsonschema::Validator, String>> = std::sync::OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            jsonschema::validator_for(&cb_protocol::plan_schema())
+                .map_err(|e| format!("the plan schema does not compile: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Checks an LLM's reply and returns the plan it proposes, or why it cannot run.
 pub fn check_plan(reply: &str, question: &str, ctx: &PlanContext, planner: &str) -> Result<Plan, String> {
     let value: Value =
         serde_json::from_str(reply.trim()).map_err(|e| format!("the reply is not JSON: {e}"))?;
-    let schema = cb_protocol::plan_schema();
-    let validator =
-        jsonschema::validator_for(&schema).map_err(|e| format!("the plan schema does not compile: {e}"))?;
+    let validator = plan_validator()?;
     let errors: Vec<String> = validator
         .iter_errors(&value)
         .take(3)

@@ -15,12 +15,16 @@ use serde_json::Value;
 pub const QUESTION: &str =
     "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?";
 
+/// A port to listen on, below Linux's ephemeral range (32768-60999): a port the kernel hands
+/// out as "free" can be taken by any outgoing connection (to Redis, say) before the child
+/// process binds it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A key prefix no other test uses.
