@@ -20,6 +20,7 @@ pub mod node;
 pub mod openai;
 pub mod sampling;
 pub mod server;
+pub mod telemetry;
 pub mod tokenizer;
 pub mod weights;
 

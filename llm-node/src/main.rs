@@ -39,6 +39,8 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let a = Args::parse();
+    // Spans go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed when main returns.
+    let _telemetry = cb_telemetry::init("cb-llm-node");
     let name = a.served_model_name.clone().unwrap_or_else(|| {
         a.model
             .file_name()

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ use crate::grammar::Grammar;
 use crate::metrics::Metrics;
 use crate::openai::{ApiError, ChatRequest, Checked, CompletionRequest, Usage, content_text};
 use crate::sampling::Sampled;
+use crate::telemetry::CallSpan;
 use crate::tokenizer::{ChatMessage, TextCodec};
 
 /// What every handler shares.
@@ -327,12 +328,16 @@ fn counted(state: &AppState, endpoint: &str, result: Result<Response, ApiError>)
     response
 }
 
-async fn chat(State(state): State<Shared>, body: Bytes) -> Response {
-    counted(&state, "chat", chat_inner(state.clone(), body).await)
+async fn chat(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let span = CallSpan::start(&headers, "chat", &state.model_name);
+    let response = counted(&state, "chat", chat_inner(state.clone(), body, &span).await);
+    span.status(response.status().as_u16());
+    response
 }
 
-async fn chat_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
+async fn chat_inner(state: Shared, body: Bytes, span: &CallSpan) -> Result<Response, ApiError> {
     let req: ChatRequest = parse(&body)?;
+    span.request(&req.common);
     check_model(&state, &req.common.model)?;
     if req.messages.is_empty() {
         return Err(ApiError::bad("messages", "messages must not be empty"));
@@ -428,15 +433,24 @@ async fn chat_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
             state.clone(),
             rx,
             id,
-            forced_tools,
-            parse_tools,
-            req.logprobs,
-            include_usage,
+            ChatStreamOptions {
+                forced_tools,
+                parse_tools,
+                logprobs: req.logprobs,
+                include_usage,
+            },
+            span.clone(),
         )));
     }
     let out = collect(rx).await?;
     let tool_calls = tool_calls_of(&out.text, forced_tools, parse_tools);
     let has_tools = !tool_calls.is_empty();
+    span.response(
+        &id,
+        &state.model_name,
+        finish_name(out.finish, has_tools),
+        &out.usage,
+    );
     let mut message = json!({"role": "assistant", "content": if has_tools && forced_tools { Value::Null } else { json!(out.text) }});
     if has_tools {
         message["tool_calls"] = json!(tool_calls);
@@ -507,17 +521,31 @@ fn sse<S: Stream<Item = Result<SseEvent, Infallible>> + Send + 'static>(stream: 
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
-/// Server-sent chunks of a chat completion; `[DONE]` at the end.
-fn chat_stream(
-    state: Shared,
-    rx: UnboundedReceiver<Event>,
-    id: String,
+/// How a chat stream renders its chunks.
+struct ChatStreamOptions {
     forced_tools: bool,
     parse_tools: bool,
     logprobs: bool,
     include_usage: bool,
+}
+
+/// Server-sent chunks of a chat completion; `[DONE]` at the end. The call's span lives as long
+/// as the stream.
+fn chat_stream(
+    state: Shared,
+    rx: UnboundedReceiver<Event>,
+    id: String,
+    options: ChatStreamOptions,
+    span: CallSpan,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let ChatStreamOptions {
+        forced_tools,
+        parse_tools,
+        logprobs,
+        include_usage,
+    } = options;
     let created = now();
+    let response_id = id.clone();
     let chunk = move |state: &AppState, choices: Value, usage: Option<Usage>| -> SseEvent {
         let mut c = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": state.model_name,
                            "choices": choices});
@@ -543,6 +571,7 @@ fn chat_stream(
     futures::stream::unfold(st, move |mut st| {
         let state = state.clone();
         let chunk = chunk.clone();
+        let (span, response_id) = (span.clone(), response_id.clone());
         async move {
             loop {
                 if let Some(e) = st.pending.pop() {
@@ -587,6 +616,12 @@ fn chat_stream(
                         st.text.push_str(&tail);
                         let calls = tool_calls_of(&st.text, forced_tools, parse_tools);
                         let has_tools = !calls.is_empty();
+                        span.response(
+                            &response_id,
+                            &state.model_name,
+                            finish_name(finish, has_tools),
+                            &Usage::new(prompt_tokens, completion_tokens),
+                        );
                         // Pushed in reverse: popped from the end.
                         st.pending.push(SseEvent::default().data("[DONE]"));
                         if include_usage {
@@ -627,6 +662,7 @@ fn chat_stream(
                     }
                     Some(Event::Error(m)) => {
                         st.done = true;
+                        span.status(500);
                         let e = SseEvent::default().data(internal(m).body().to_string());
                         return Some((Ok(e), st));
                     }
@@ -637,16 +673,20 @@ fn chat_stream(
     })
 }
 
-async fn completions(State(state): State<Shared>, body: Bytes) -> Response {
-    counted(
+async fn completions(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let span = CallSpan::start(&headers, "text_completion", &state.model_name);
+    let response = counted(
         &state,
         "completions",
-        completions_inner(state.clone(), body).await,
-    )
+        completions_inner(state.clone(), body, &span).await,
+    );
+    span.status(response.status().as_u16());
+    response
 }
 
-async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiError> {
+async fn completions_inner(state: Shared, body: Bytes, span: &CallSpan) -> Result<Response, ApiError> {
     let req: CompletionRequest = parse(&body)?;
+    span.request(&req.common);
     check_model(&state, &req.common.model)?;
     let prompt = match &req.prompt {
         Value::String(s) => s.clone(),
@@ -685,10 +725,11 @@ async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiEr
             .as_ref()
             .is_some_and(|o| o.include_usage);
         let model = state.model_name.clone();
+        let span = span.clone();
         let stream = futures::stream::unfold(
             (rx, false, Vec::<SseEvent>::new()),
             move |(mut rx, done, mut pending)| {
-                let (id, model, state) = (id.clone(), model.clone(), state.clone());
+                let (id, model, state, span) = (id.clone(), model.clone(), state.clone(), span.clone());
                 async move {
                     if let Some(e) = pending.pop() {
                         return Some((Ok(e), (rx, done, pending)));
@@ -718,6 +759,12 @@ async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiEr
                                 completion_tokens,
                             }) => {
                                 pending.push(SseEvent::default().data("[DONE]"));
+                                span.response(
+                                    &id,
+                                    &model,
+                                    finish_name(finish, false),
+                                    &Usage::new(prompt_tokens, completion_tokens),
+                                );
                                 if include_usage {
                                     let mut u = base(json!([]));
                                     u["usage"] = json!(Usage::new(prompt_tokens, completion_tokens));
@@ -732,6 +779,7 @@ async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiEr
                                 ));
                             }
                             Some(Event::Error(m)) => {
+                                span.status(500);
                                 return Some((
                                     Ok(SseEvent::default().data(internal(m).body().to_string())),
                                     (rx, true, pending),
@@ -746,6 +794,7 @@ async fn completions_inner(state: Shared, body: Bytes) -> Result<Response, ApiEr
         return Ok(sse(stream));
     }
     let out = collect(rx).await?;
+    span.response(&id, &state.model_name, finish_name(out.finish, false), &out.usage);
     Ok(axum::Json(json!({
         "id": id, "object": "text_completion", "created": created, "model": state.model_name,
         "choices": [{"index": 0, "text": out.text, "logprobs": logprobs_of(&state, &out.sampled), "finish_reason": finish_name(out.finish, false)}],

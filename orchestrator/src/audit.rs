@@ -530,17 +530,20 @@ pub struct RunAudit {
     store: AuditStore,
     key: AuditKey,
     run_id: String,
+    /// The run's trace id, written into every entry.
+    trace_id: Option<String>,
     last: Option<AuditEntry>,
 }
 
 impl RunAudit {
     /// Opens a run's log, continuing after its last entry (a resumed run).
-    pub async fn open(store: AuditStore, key: AuditKey, run_id: &str) -> RunAudit {
+    pub async fn open(store: AuditStore, key: AuditKey, run_id: &str, trace_id: Option<String>) -> RunAudit {
         let last = store.load(run_id).await.ok().and_then(|(mut e, _)| e.pop());
         RunAudit {
             store,
             key,
             run_id: run_id.to_string(),
+            trace_id,
             last,
         }
     }
@@ -552,7 +555,13 @@ impl RunAudit {
     /// Appends an entry. A log that cannot be written is reported, not fatal to the run: the
     /// chain then ends there and `verify` shows where.
     pub async fn record(&mut self, kind: &str, body: Value) {
-        let entry = next_entry(&self.run_id, self.last.as_ref(), kind, body, None);
+        let entry = next_entry(
+            &self.run_id,
+            self.last.as_ref(),
+            kind,
+            body,
+            self.trace_id.clone(),
+        );
         let head = self.key.sign_head(&self.run_id, entry.seq + 1, &entry.hash);
         match self.store.append(&entry, &head).await {
             Ok(()) => self.last = Some(entry),

@@ -375,9 +375,18 @@ fn load_analysis(path: &Path) -> Result<MrioAnalysis> {
 /// Runs a parsed command line, writing results to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
-        Command::Ask(args) => ask(args, out),
-        Command::Serve(args) => crate::cluster_cli::serve(args),
-        Command::Worker(args) => crate::cluster_cli::worker(args),
+        Command::Ask(args) => {
+            let _telemetry = cb_telemetry::init("cbutler");
+            ask(args, out)
+        }
+        Command::Serve(args) => {
+            let _telemetry = cb_telemetry::init("cbutler-serve");
+            crate::cluster_cli::serve(args)
+        }
+        Command::Worker(args) => {
+            let _telemetry = cb_telemetry::init("cbutler-worker");
+            crate::cluster_cli::worker(args)
+        }
         Command::Audit { command } => crate::audit_cli::run(command, out),
         Command::Token {
             command: TokenCommand::New { name, role },
@@ -467,7 +476,14 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
             mrio: context.mrio,
             lci: context.lci,
         };
-        let submitted = service.submit(args.question.clone(), context, None).await;
+        let submitted = service
+            .submit(
+                args.question.clone(),
+                context,
+                None,
+                &cb_telemetry::Context::new(),
+            )
+            .await;
         let state = match submitted {
             Ok(state) => {
                 service

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use cb_telemetry::{self as telemetry, KeyValue, SpanKind, Status, TraceContextExt as _, attr};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,6 +27,9 @@ pub struct LlmConfig {
     pub prose: bool,
     pub temperature: f64,
     pub seed: u64,
+    /// `gen_ai.provider.name` on the call's span: the API spoken (`openai`, as OpenAI-client
+    /// instrumentations report for any compatible server) unless the operator names the provider.
+    pub provider: String,
 }
 
 impl LlmConfig {
@@ -41,6 +45,7 @@ impl LlmConfig {
             prose: true,
             temperature: 0.0,
             seed: 0,
+            provider: "openai".into(),
         }
     }
 
@@ -105,6 +110,10 @@ impl TokenBudget {
 
 #[derive(Deserialize)]
 struct ChatReply {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
     choices: Vec<Choice>,
     #[serde(default)]
     usage: Option<Usage>,
@@ -148,7 +157,9 @@ impl LlmClient {
         Ok(LlmClient { config, http })
     }
 
-    /// One chat completion. `response_format` is passed through (e.g. a JSON Schema).
+    /// One chat completion. `response_format` is passed through (e.g. a JSON Schema). The call
+    /// is a `chat <model>` client span (GenAI semantic conventions) under the current context,
+    /// and its `traceparent` goes to the server.
     pub async fn chat(
         &self,
         messages: &[Value],
@@ -164,6 +175,69 @@ impl LlmClient {
             });
         }
         let url = self.config.endpoint();
+        let mut attributes = vec![
+            KeyValue::new(attr::GEN_AI_OPERATION_NAME, "chat"),
+            KeyValue::new(attr::GEN_AI_PROVIDER_NAME, self.config.provider.clone()),
+            KeyValue::new(attr::GEN_AI_REQUEST_MODEL, self.config.model.clone()),
+            KeyValue::new(attr::GEN_AI_REQUEST_TEMPERATURE, self.config.temperature),
+            KeyValue::new(attr::GEN_AI_REQUEST_MAX_TOKENS, i64::from(max_tokens)),
+            KeyValue::new(attr::GEN_AI_REQUEST_SEED, self.config.seed as i64),
+        ];
+        if let Ok(parsed) = reqwest::Url::parse(&url) {
+            if let Some(host) = parsed.host_str() {
+                attributes.push(KeyValue::new(attr::SERVER_ADDRESS, host.to_string()));
+            }
+            if let Some(port) = parsed.port_or_known_default() {
+                attributes.push(KeyValue::new(attr::SERVER_PORT, i64::from(port)));
+            }
+        }
+        let cx = telemetry::start(
+            format!("chat {}", self.config.model),
+            SpanKind::Client,
+            attributes,
+        );
+        let result = self
+            .call(&cx, messages, response_format, max_tokens, budget)
+            .await;
+        let span = cx.span();
+        match &result {
+            Ok(c) => {
+                span.set_attribute(KeyValue::new(
+                    attr::GEN_AI_USAGE_INPUT_TOKENS,
+                    i64::from(c.input_tokens),
+                ));
+                span.set_attribute(KeyValue::new(
+                    attr::GEN_AI_USAGE_OUTPUT_TOKENS,
+                    i64::from(c.output_tokens),
+                ));
+                let reasons: Vec<String> = c.finish_reason.iter().cloned().collect();
+                span.set_attribute(telemetry::finish_reasons(&reasons));
+            }
+            Err(e) => {
+                let kind = match e {
+                    LlmError::Timeout { .. } => "timeout".to_string(),
+                    LlmError::Status { status, .. } => status.to_string(),
+                    LlmError::Unreachable { .. } => "unreachable".to_string(),
+                    _ => "malformed_response".to_string(),
+                };
+                span.set_attribute(KeyValue::new(attr::ERROR_TYPE, kind));
+                span.set_status(Status::error(e.to_string()));
+            }
+        }
+        span.end();
+        result
+    }
+
+    async fn call(
+        &self,
+        cx: &telemetry::Context,
+        messages: &[Value],
+        response_format: Option<Value>,
+        max_tokens: u32,
+        budget: &mut TokenBudget,
+    ) -> Result<Completion, LlmError> {
+        let url = self.config.endpoint();
+        let prompt_bytes: usize = messages.iter().map(|m| m.to_string().len()).sum();
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,
@@ -174,7 +248,9 @@ impl LlmClient {
         if let Some(format) = response_format {
             body["response_format"] = format;
         }
-        let mut request = self.http.post(&url).json(&body);
+        let mut headers = reqwest::header::HeaderMap::new();
+        telemetry::inject_headers(cx, &mut headers);
+        let mut request = self.http.post(&url).headers(headers).json(&body);
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
@@ -211,6 +287,13 @@ impl LlmClient {
                 message: "no choices".into(),
             })?;
         let content = choice.message.content.unwrap_or_default();
+        let span = cx.span();
+        if let Some(id) = reply.id {
+            span.set_attribute(KeyValue::new(attr::GEN_AI_RESPONSE_ID, id));
+        }
+        if let Some(model) = reply.model {
+            span.set_attribute(KeyValue::new(attr::GEN_AI_RESPONSE_MODEL, model));
+        }
         Ok(Completion {
             call: json!({"endpoint": url, "request": body, "response": content,
                          "finish_reason": choice.finish_reason}),

@@ -19,6 +19,9 @@ use cb_graphs::{GraphError, SupplyChainGraph};
 use cb_lca::agent::LcaAgent;
 use cb_protocol::{AgentKind, Plan, TaskError, TaskErrorKind, TaskOutcome, TaskResult};
 use cb_sinks::agent::SinksAgent;
+use cb_telemetry::{
+    self as telemetry, FutureExt as _, KeyValue, SpanKind, Status, TraceContextExt as _, attr,
+};
 use cb_trade::TradeAgent;
 use cb_uncertainty::agent::UncertaintyAgent;
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
@@ -288,9 +291,18 @@ pub async fn plan_question(
     attempts: &mut Vec<PlanningAttempt>,
     observer: &Observer,
 ) -> Result<Plan, PlanningError> {
+    let span = telemetry::start("plan", SpanKind::Internal, Vec::new());
     let planned = planner
         .plan(&request.question, &request.context, budget, attempts)
+        .with_context(span.clone())
         .await;
+    match &planned {
+        Ok(plan) => span
+            .span()
+            .set_attribute(KeyValue::new(attr::PLANNER, plan.planner.clone())),
+        Err(e) => span.span().set_status(Status::error(e.to_string())),
+    }
+    span.span().end();
     for a in attempts.iter().filter(|a| a.outcome != "accepted") {
         notify(
             observer,
@@ -397,17 +409,43 @@ pub async fn execute(
                     agent: task.agent(),
                 },
             );
-            set.spawn(async move {
-                let fallback = task.clone();
-                match agents.dispatch(&run_id, task).await {
-                    Ok(d) => (d.result, Some(d.worker), Some(d.attempt)),
-                    Err(e) => (
-                        failed(&fallback, TaskErrorKind::Unavailable, e.to_string()),
-                        None,
-                        None,
-                    ),
+            // The agent's span; a RedisAgent sends its context with the task to the worker.
+            let span = telemetry::start(
+                format!("invoke_agent {}", task.agent()),
+                SpanKind::Client,
+                vec![
+                    KeyValue::new(attr::GEN_AI_OPERATION_NAME, "invoke_agent"),
+                    KeyValue::new(attr::GEN_AI_AGENT_NAME, task.agent().to_string()),
+                    KeyValue::new(attr::TASK_ID, task.id.0.clone()),
+                    KeyValue::new(attr::RUN_ID, run_id.clone()),
+                ],
+            );
+            let task_cx = span.clone();
+            set.spawn(
+                async move {
+                    let fallback = task.clone();
+                    let answered = match agents.dispatch(&run_id, task).await {
+                        Ok(d) => (d.result, Some(d.worker), Some(d.attempt)),
+                        Err(e) => (
+                            failed(&fallback, TaskErrorKind::Unavailable, e.to_string()),
+                            None,
+                            None,
+                        ),
+                    };
+                    let span = task_cx.span();
+                    if let (Some(worker), Some(attempt)) = (&answered.1, answered.2) {
+                        span.set_attribute(KeyValue::new(attr::WORKER, worker.clone()));
+                        span.set_attribute(KeyValue::new(attr::ATTEMPT, i64::from(attempt)));
+                    }
+                    if let TaskOutcome::Failed(e) = &answered.0.outcome {
+                        span.set_attribute(KeyValue::new(attr::ERROR_TYPE, format!("{:?}", e.kind)));
+                        span.set_status(Status::error(e.message.clone()));
+                    }
+                    span.end();
+                    answered
                 }
-            });
+                .with_context(span),
+            );
         }
         while let Some(joined) = set.join_next().await {
             match joined {
@@ -464,10 +502,13 @@ pub async fn finish(
     mut attempts: Vec<PlanningAttempt>,
 ) -> RunOutcome {
     let (graph, mut answer) = compose(run_id, plan, results);
+    let prose_span = || telemetry::start("write_prose", SpanKind::Internal, Vec::new());
     if let Some(client) = planner.llm()
         && client.config.prose
         && !answer.table.is_empty()
-        && let Some(text) = crate::prose::write_prose(client, &answer, budget, &mut attempts).await
+        && let Some(text) = crate::prose::write_prose(client, &answer, budget, &mut attempts)
+            .with_context(prose_span())
+            .await
     {
         answer.notes.push(format!(
             "The short answer was written by {} from the results and checked: every number in it is in the table.",

@@ -84,6 +84,14 @@ pub struct RunState {
     pub answer: Option<Answer>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The run's trace (32 hex digits): every span of the run, in every process, and every entry
+    /// of its decision log carry it.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// The W3C `traceparent` of the run's span, so that a server resuming the run continues the
+    /// same trace.
+    #[serde(default)]
+    pub traceparent: Option<String>,
 }
 
 impl RunState {
@@ -101,6 +109,8 @@ impl RunState {
             planning: Vec::new(),
             answer: None,
             error: None,
+            trace_id: None,
+            traceparent: None,
         }
     }
 }

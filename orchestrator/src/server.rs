@@ -79,6 +79,9 @@ pub struct Accepted {
     pub run_url: String,
     /// `GET` this for progress events.
     pub events_url: String,
+    /// The run's OpenTelemetry trace (32 hex digits); a `traceparent` header on the request
+    /// makes the run part of the caller's trace.
+    pub trace_id: Option<String>,
 }
 
 /// Every error body: `{"error": {"message", "type"}}` (the OpenAI shape, so chat clients show it).
@@ -299,13 +302,15 @@ async fn context_of(mrio: Option<String>, lci: Option<String>) -> Result<RunCont
 async fn post_question(
     State(app): State<AppState>,
     caller: Option<Extension<Caller>>,
+    request_headers: HeaderMap,
     body: Result<Json<QuestionRequest>, JsonRejection>,
 ) -> Result<(StatusCode, HeaderMap, Json<Accepted>), ApiError> {
     let Json(request) = body?;
     let context = context_of(request.mrio, request.lci).await?;
+    let parent = cb_telemetry::extract_headers(&request_headers);
     let state = app
         .service
-        .submit(request.question, context, owner_of(&caller))
+        .submit(request.question, context, owner_of(&caller), &parent)
         .await?;
     let run_url = format!("/v1/runs/{}", state.run_id);
     let mut headers = HeaderMap::new();
@@ -320,6 +325,7 @@ async fn post_question(
             run_url,
             run_id: state.run_id,
             status: state.status,
+            trace_id: state.trace_id,
         }),
     ))
 }
@@ -605,6 +611,7 @@ fn chat_content(run: &RunState) -> String {
 async fn chat_completions(
     State(app): State<AppState>,
     caller: Option<Extension<Caller>>,
+    request_headers: HeaderMap,
     body: Result<Json<ChatRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(request) = body?;
@@ -629,7 +636,12 @@ async fn chat_completions(
     }
     let state = app
         .service
-        .submit(question, RunContext::default(), owner_of(&caller))
+        .submit(
+            question,
+            RunContext::default(),
+            owner_of(&caller),
+            &cb_telemetry::extract_headers(&request_headers),
+        )
         .await?;
     let id = format!("chatcmpl-{}", state.run_id);
     let created = crate::runs::now_ms() / 1000;

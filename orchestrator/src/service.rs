@@ -8,6 +8,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cb_telemetry::{
+    self as telemetry, Context, FutureExt as _, KeyValue, SpanKind, Status, TraceContextExt as _, attr,
+};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 use crate::audit::{AuditKey, AuditStore, RunAudit, attempt_entry, result_body};
@@ -43,6 +46,15 @@ async fn record(audit: &SharedAudit, kind: &str, body: serde_json::Value) {
     if let Some(a) = audit {
         a.lock().await.record(kind, body).await;
     }
+}
+
+/// Starts a run's span (`run`, with the run id) under `parent`.
+fn run_span(parent: &Context, run_id: &str, resumed: bool) -> Context {
+    let mut attributes = vec![KeyValue::new(attr::RUN_ID, run_id.to_string())];
+    if resumed {
+        attributes.push(KeyValue::new(attr::RUN_PHASE, "resumed"));
+    }
+    telemetry::start_with_parent(parent, "run", SpanKind::Internal, attributes)
 }
 
 /// Why a question was not accepted.
@@ -184,12 +196,14 @@ impl RunService {
     }
 
     /// Accepts a question: checks it, refuses when too much work is outstanding, stores the run
-    /// and starts driving it.
+    /// and starts driving it. The run's span is a child of `parent` (the caller's trace, from an
+    /// HTTP `traceparent`; an empty context starts a new trace).
     pub async fn submit(
         self: &Arc<Self>,
         question: String,
         context: RunContext,
         owner: Option<String>,
+        parent: &Context,
     ) -> Result<RunState, SubmitError> {
         let question = question.trim().to_string();
         if question.is_empty() {
@@ -228,20 +242,24 @@ impl RunService {
         }
         let mut state = RunState::new(journal::new_run_id(), question.clone(), context);
         state.owner = owner;
+        let run_cx = run_span(parent, &state.run_id, false);
+        state.trace_id = telemetry::trace_id(&run_cx);
+        state.traceparent = telemetry::traceparent(&run_cx);
         self.store.save(&state).await?;
         self.store
             .push_event(&state.run_id, EventKind::Accepted { question })
             .await?;
         self.metrics.questions.with_label_values(&["accepted"]).inc();
-        self.spawn_drive(state.run_id.clone());
+        self.spawn_drive(state.run_id.clone(), Some(run_cx));
         Ok(state)
     }
 
-    /// Starts driving a run in the background unless this process already is.
-    pub fn spawn_drive(self: &Arc<Self>, run_id: String) {
+    /// Starts driving a run in the background unless this process already is. `run_cx` holds the
+    /// run's span when this process accepted it; a resumed run continues its stored trace.
+    pub fn spawn_drive(self: &Arc<Self>, run_id: String, run_cx: Option<Context>) {
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.drive(&run_id).await {
+            if let Err(e) = this.drive(&run_id, run_cx).await {
                 eprintln!("warning: run {run_id}: {e}");
             }
         });
@@ -259,7 +277,7 @@ impl RunService {
                 .unwrap_or_else(|p| p.into_inner())
                 .contains(&run_id);
             if !already {
-                self.spawn_drive(run_id);
+                self.spawn_drive(run_id, None);
                 n += 1;
             }
         }
@@ -322,7 +340,7 @@ impl RunService {
     }
 
     /// Drives one run to its answer, holding its lease.
-    async fn drive(self: &Arc<Self>, run_id: &str) -> Result<(), StoreError> {
+    async fn drive(self: &Arc<Self>, run_id: &str, run_cx: Option<Context>) -> Result<(), StoreError> {
         if !self
             .driving
             .lock()
@@ -331,7 +349,7 @@ impl RunService {
         {
             return Ok(());
         }
-        let result = self.drive_leased(run_id).await;
+        let result = self.drive_leased(run_id, run_cx).await;
         self.driving
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -339,7 +357,7 @@ impl RunService {
         result
     }
 
-    async fn drive_leased(self: &Arc<Self>, run_id: &str) -> Result<(), StoreError> {
+    async fn drive_leased(self: &Arc<Self>, run_id: &str, run_cx: Option<Context>) -> Result<(), StoreError> {
         let (owner, ttl) = (self.config.owner.clone(), self.config.lease_ttl);
         if !self.store.take_lease(run_id, &owner, ttl).await? {
             return Ok(()); // another server is driving it
@@ -350,6 +368,23 @@ impl RunService {
         if state.status.is_final() {
             return Ok(());
         }
+        let run_cx = match run_cx {
+            Some(cx) => cx,
+            None => {
+                // Resumed here: a new span in the run's stored trace.
+                let parent = state
+                    .traceparent
+                    .as_deref()
+                    .map(telemetry::context_from_traceparent)
+                    .unwrap_or_default();
+                let cx = run_span(&parent, run_id, true);
+                if state.trace_id.is_none() {
+                    state.trace_id = telemetry::trace_id(&cx);
+                    state.traceparent = telemetry::traceparent(&cx);
+                }
+                cx
+            }
+        };
         let renew = {
             let (store, run_id) = (self.store.clone(), run_id.to_string());
             tokio::spawn(async move {
@@ -359,10 +394,25 @@ impl RunService {
                 }
             })
         };
+        let status = self
+            .drive_traced(run_id, state)
+            .with_context(run_cx.clone())
+            .await;
+        if status == RunStatus::Failed {
+            run_cx.span().set_status(Status::error("the run failed"));
+        }
+        run_cx.span().end();
+        renew.abort();
+        Ok(())
+    }
+
+    /// The run itself, inside its span: plan (unless a plan is stored), execute, answer, with
+    /// every step in the decision log. Returns the final status.
+    async fn drive_traced(self: &Arc<Self>, run_id: &str, mut state: RunState) -> RunStatus {
         let started = Instant::now();
         let audit: SharedAudit = match &self.config.audit {
             Some((store, key)) => Some(Arc::new(tokio::sync::Mutex::new(
-                RunAudit::open(store.clone(), key.clone(), run_id).await,
+                RunAudit::open(store.clone(), key.clone(), run_id, state.trace_id.clone()).await,
             ))),
             None => None,
         };
@@ -460,8 +510,7 @@ impl RunService {
                         self.event(run_id, EventKind::Failed { error: e.to_string() })
                             .await;
                         self.finished(&state, started);
-                        renew.abort();
-                        return Ok(());
+                        return RunStatus::Failed;
                     }
                 }
             }
@@ -509,8 +558,7 @@ impl RunService {
         self.save(&mut state).await;
         self.event(run_id, EventKind::Answer { text }).await;
         self.finished(&state, started);
-        renew.abort();
-        Ok(())
+        RunStatus::Done
     }
 
     fn count_attempts(&self, attempts: &[crate::runs::PlanningAttempt]) {

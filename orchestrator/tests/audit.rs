@@ -178,3 +178,75 @@ fn bad_audit_requests_are_named() {
     assert!(!v.status.success());
     assert!(text(&v).contains("no audit log for run run-nope"), "{}", text(&v));
 }
+
+/// `cbutler ask` with `OTEL_EXPORTER_OTLP_ENDPOINT` set exports its run's spans before it exits
+/// (to tests/otlp_receiver.py, which decodes them with `opentelemetry-proto`), and every entry
+/// of the run's decision log names that trace.
+#[test]
+fn an_ask_exports_one_trace_and_its_log_names_it() {
+    use std::io::{BufRead, BufReader};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/pyenv.sh",
+        python.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let spans_file = home.path().join("spans.jsonl");
+    let mut receiver = Command::new(&python)
+        .arg(root.join("tests/otlp_receiver.py"))
+        .arg(&spans_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(receiver.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let asked = Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .env("CBUTLER_HOME", home.path())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", port.trim()),
+        )
+        .args([
+            "ask",
+            "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        ])
+        .output()
+        .unwrap();
+    // The exporter's requests were answered before `ask` exited: the spans are on file now.
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert!(asked.status.success(), "{}", text(&asked));
+    let spans: Vec<serde_json::Value> = std::fs::read_to_string(&spans_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
+    for name in ["run", "plan", "invoke_agent trade"] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+    let trace = spans[0]["trace_id"].as_str().unwrap().to_string();
+    assert!(
+        spans.iter().all(|s| s["trace_id"] == trace.as_str()),
+        "{spans:#?}"
+    );
+    assert!(spans.iter().all(|s| s["service"] == "cbutler"), "{spans:#?}");
+
+    let list = cbutler(home.path(), &["audit", "list"]);
+    let run = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let shown = cbutler(home.path(), &["audit", "show", &run, "--json"]);
+    let log: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let entries = log["entries"].as_array().unwrap_or_else(|| panic!("{log:#}"));
+    assert_eq!(entries.len(), 6);
+    for e in entries {
+        assert_eq!(e["trace_id"], trace.as_str(), "{e:#}");
+    }
+}

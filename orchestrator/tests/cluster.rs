@@ -83,14 +83,7 @@ async fn a_question_is_answered_by_a_worker_and_the_api_reports_it() {
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains(needle), "{format}");
     }
-    let health: Value = http()
-        .get(format!("http://127.0.0.1:{port}/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(port, "/health").await;
     assert_eq!(health["redis"], "ok");
     assert!(
         health["workers"]
@@ -199,6 +192,16 @@ async fn a_server_killed_mid_run_is_restarted_and_the_run_finishes() {
         1,
         "planned once: {events}"
     );
+    // The resumed run stays in the trace it began in: every log entry, before and after the
+    // crash, names the trace the run was accepted with.
+    let trace = state["trace_id"].as_str().expect("a trace id").to_string();
+    assert_eq!(trace.len(), 32);
+    let audit = get_json(port, &format!("/v1/runs/{run}/audit")).await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["kind"] == "answer"), "{audit:#}");
+    for e in entries {
+        assert_eq!(e["trace_id"], trace.as_str(), "{e:#}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

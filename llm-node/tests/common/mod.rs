@@ -18,7 +18,13 @@ impl Drop for Node {
 
 /// Starts the node on `fixture` (under tests/fixtures) as `served_name`, f32 on the CPU, and
 /// returns once it listens. `extra` adds flags (e.g. `--api-key`).
+#[allow(dead_code)] // not every test binary uses both
 pub fn start(fixture: &str, served_name: &str, extra: &[&str]) -> Node {
+    start_with_env(fixture, served_name, extra, &[])
+}
+
+/// [`start`] with environment variables set for the node (e.g. OpenTelemetry's).
+pub fn start_with_env(fixture: &str, served_name: &str, extra: &[&str], env: &[(&str, &str)]) -> Node {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -40,6 +46,7 @@ pub fn start(fixture: &str, served_name: &str, extra: &[&str]) -> Node {
         ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

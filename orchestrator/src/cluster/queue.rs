@@ -13,12 +13,13 @@ use super::{ClusterConfig, ClusterError, StoredResult, connect_retrying, ensure_
 use crate::dispatch::{AgentHandle, BoxFuture, Delivered, DispatchError};
 
 /// Enqueues a task unless it was enqueued before; refuses when the kind's stream is full.
-/// KEYS: marker, stream. ARGV: max_pending, uid, task JSON, run id, now (ms), ttl (s).
+/// KEYS: marker, stream. ARGV: max_pending, uid, task JSON, run id, now (ms), ttl (s),
+/// traceparent (the dispatching span's W3C context; empty when there is none).
 const ENQUEUE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'dup' end
 local limit = tonumber(ARGV[1])
 if limit > 0 and redis.call('XLEN', KEYS[2]) >= limit then return 'busy' end
-redis.call('XADD', KEYS[2], '*', 'uid', ARGV[2], 'task', ARGV[3], 'run', ARGV[4], 'enqueued_ms', ARGV[5])
+redis.call('XADD', KEYS[2], '*', 'uid', ARGV[2], 'task', ARGV[3], 'run', ARGV[4], 'enqueued_ms', ARGV[5], 'traceparent', ARGV[7])
 redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[6])
 return 'ok'
 ";
@@ -124,6 +125,7 @@ impl TaskQueue {
             .arg(run_id)
             .arg(super::now_ms().to_string())
             .arg(self.config.ttl.as_secs())
+            .arg(cb_telemetry::traceparent(&cb_telemetry::Context::current()).unwrap_or_default())
             .invoke_async(&mut con)
             .await?;
         Ok(match answer.as_str() {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use cb_agent_runtime::AgentMsg;
 use cb_protocol::{AgentKind, Task, TaskError, TaskErrorKind, TaskId, TaskOutcome, TaskResult};
+use cb_telemetry::{self as telemetry, KeyValue, SpanKind, Status, TraceContextExt as _, attr};
 use ractor::ActorRef;
 use ractor::rpc::CallResult;
 use redis::aio::ConnectionManager;
@@ -39,9 +40,10 @@ return 0
 ";
 
 /// Puts an unfinished entry back at the end of its stream for another worker, without counting
-/// the attempt. KEYS: stream, attempts. ARGV: group, entry id, uid, task, run, now (ms).
+/// the attempt. KEYS: stream, attempts. ARGV: group, entry id, uid, task, run, now (ms),
+/// traceparent.
 const HAND_BACK: &str = r"
-redis.call('XADD', KEYS[1], '*', 'uid', ARGV[3], 'task', ARGV[4], 'run', ARGV[5], 'enqueued_ms', ARGV[6])
+redis.call('XADD', KEYS[1], '*', 'uid', ARGV[3], 'task', ARGV[4], 'run', ARGV[5], 'enqueued_ms', ARGV[6], 'traceparent', ARGV[7])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 redis.call('DECR', KEYS[2])
@@ -268,6 +270,7 @@ async fn process(
     let mut con = ctx.con.clone();
     let task_json = field(&entry, "task").unwrap_or_default();
     let run = field(&entry, "run").unwrap_or_default();
+    let traceparent = field(&entry, "traceparent").unwrap_or_default();
     let Some(uid) = field(&entry, "uid") else {
         let errors = vec!["the entry has no uid field".to_string()];
         dead_letter(
@@ -357,6 +360,24 @@ async fn process(
     };
     fault_abort(&uid);
 
+    // This worker's side of the task: a span under the dispatching server's `invoke_agent` span.
+    let span_cx = telemetry::start_with_parent(
+        &telemetry::context_from_traceparent(&traceparent),
+        format!("invoke_agent {kind}"),
+        SpanKind::Consumer,
+        vec![
+            KeyValue::new(attr::GEN_AI_OPERATION_NAME, "invoke_agent"),
+            KeyValue::new(attr::GEN_AI_AGENT_NAME, kind.to_string()),
+            KeyValue::new(attr::TASK_ID, task_id.clone()),
+            KeyValue::new(attr::RUN_ID, run.clone()),
+            KeyValue::new(attr::WORKER, consumer.to_string()),
+            KeyValue::new(attr::ATTEMPT, i64::from(attempt)),
+            KeyValue::new(attr::MESSAGING_SYSTEM, "redis"),
+            KeyValue::new(attr::MESSAGING_DESTINATION_NAME, stream.to_string()),
+        ],
+    );
+    let span = span_cx.span();
+
     let heartbeat = tokio::spawn(keep_claim(
         ctx.clone(),
         stream.to_string(),
@@ -373,6 +394,7 @@ async fn process(
             Err(e) => {
                 heartbeat.abort();
                 eprintln!("error: cannot start the {kind} agent: {e}");
+                span.set_status(Status::error(format!("cannot start the {kind} agent: {e}")));
                 return;
             }
         },
@@ -406,9 +428,11 @@ async fn process(
                 .arg(&task_json)
                 .arg(&run)
                 .arg(super::now_ms().to_string())
+                .arg(&traceparent)
                 .invoke_async(&mut con)
                 .await;
             eprintln!("worker {consumer}: handed task {uid} back (shutdown)");
+            span.set_attribute(KeyValue::new("cbutler.task.handed_back", true));
             return;
         }
         Some(Ok(CallResult::Success(result))) => result,
@@ -420,6 +444,9 @@ async fn process(
         Some(Ok(CallResult::SenderError) | Err(_)) => {
             // The actor died: start a fresh one; the entry stays pending and is retried.
             *actor = None;
+            span.set_status(Status::error(format!(
+                "the {kind} agent stopped while running it"
+            )));
             let _: redis::RedisResult<()> = redis::cmd("RPUSH")
                 .arg(keys.errors(&uid))
                 .arg(format!(
@@ -430,6 +457,10 @@ async fn process(
             return;
         }
     };
+    if let TaskOutcome::Failed(e) = &result.outcome {
+        span.set_attribute(KeyValue::new(attr::ERROR_TYPE, format!("{:?}", e.kind)));
+        span.set_status(Status::error(e.message.clone()));
+    }
     let stored = StoredResult {
         result,
         worker: consumer.to_string(),

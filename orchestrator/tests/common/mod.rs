@@ -150,6 +150,18 @@ pub async fn wait_healthy(port: u16) {
     }
 }
 
+/// GETs a path of the server on `port` as JSON.
+pub async fn get_json(port: u16, path: &str) -> Value {
+    http()
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Posts a question and returns the run id.
 pub async fn ask(port: u16, question: &str) -> String {
     let r = http()
