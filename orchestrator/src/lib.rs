@@ -21,6 +21,7 @@ pub mod server;
 pub mod service;
 pub mod sinks_cli;
 pub mod uncertainty_cli;
+pub mod web;
 
 pub use answer::Answer;
 pub use orchestrator::{AskError, AskRequest, Embedded, OrchestratorArgs, RunOutcome};

@@ -7,7 +7,7 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::runs::{RunEvent, RunState, RunSummary};
-use crate::server::{Accepted, ChatRequest, ErrorBody, QuestionRequest};
+use crate::server::{Accepted, ChatRequest, ErrorBody, QuestionRequest, ServiceStatus};
 
 fn reference<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
@@ -25,6 +25,7 @@ pub fn document() -> Value {
     let event = reference::<RunEvent>(&mut g);
     let summary = reference::<RunSummary>(&mut g);
     let chat = reference::<ChatRequest>(&mut g);
+    let status = reference::<ServiceStatus>(&mut g);
     let schemas = g.take_definitions(true);
     let json_body = |description: &str, schema: &Value| json!({"description": description, "content": {"application/json": {"schema": schema}}});
     let err = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
@@ -111,6 +112,11 @@ pub fn document() -> Value {
                 "summary": "Liveness and, in the cluster, Redis, live workers and queue depths",
                 "operationId": "health",
                 "responses": {"200": {"description": "Healthy"}, "503": {"description": "Redis is unreachable"}}
+            }},
+            "/v1/status": {"get": {
+                "summary": "Which agent kinds can take work now (live workers and queued tasks in the cluster)",
+                "operationId": "status",
+                "responses": {"200": json_body("The agents' status", &status), "503": json_body("Redis is unreachable", &status)}
             }},
             "/metrics": {"get": {"summary": "Prometheus metrics", "operationId": "metrics", "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "responses": {"200": {"description": "OpenAPI 3.1"}}}}

@@ -10,9 +10,11 @@
 //! | `GET /v1/runs/{id}/graph?format=json\|dot\|graphml` | the supply-chain graph |
 //! | `POST /v1/chat/completions` | OpenAI-compatible façade, model `carbon-butler`, streaming |
 //! | `GET /health`, `GET /metrics`, `GET /openapi.json`, `GET /livez` | operations |
+//! | `GET /v1/status` | which agent kinds can take work now, whether a token is needed (open) |
+//! | `GET /` | the web page ([`crate::web`]; no token: it asks for one) |
 //! | `POST /v1/workers/{name}/drain` | stop a worker gracefully (cluster) |
 //!
-//! With `--auth FILE`, every route but `/livez` and `/openapi.json` takes a bearer token whose
+//! With `--auth FILE`, every route but `/livez`, `/openapi.json`, `/v1/status` and the page takes a bearer token whose
 //! role allows it ([`crate::auth`]); analysts see only their own runs.
 
 use std::convert::Infallible;
@@ -192,6 +194,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/v1/status", get(status))
+        .route("/", get(crate::web::index))
+        .route("/assets/{file}", get(crate::web::assets))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
 }
@@ -220,7 +225,7 @@ async fn authorize(State(app): State<AppState>, mut request: Request, next: Next
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
-    if path == "/livez" || path == "/openapi.json" {
+    if path == "/livez" || path == "/openapi.json" || path == "/v1/status" || crate::web::is_page(&path) {
         return next.run(request).await;
     }
     let token = request
@@ -504,6 +509,105 @@ async fn run_audit(State(app): State<AppState>, Path(id): Path<String>) -> Resul
         Json(json!({"run_id": id, "verification": verification, "head": head, "entries": entries}))
             .into_response(),
     )
+}
+
+/// `GET /v1/status`: which agent kinds can take work now and whether a token is needed — open to
+/// anyone, like `/livez`, so the web page can say when a worker kind is down and ask for a token
+/// before its first call (`/health`, with worker names and hosts, stays the operator's).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ServiceStatus {
+    /// `embedded` (agents in the server's process) or `cluster` (workers behind Redis).
+    pub mode: String,
+    /// `ok` or `unreachable` in the cluster; absent when embedded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+    pub agents: Vec<AgentStatus>,
+    /// Whether the API wants a bearer token (the page asks for one before anything else).
+    pub auth_required: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AgentStatus {
+    pub agent: cb_protocol::AgentKind,
+    /// Whether a task of this kind would be picked up now.
+    pub available: bool,
+    /// Live workers serving the kind (cluster only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+    /// Tasks waiting or running (cluster only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queued: Option<usize>,
+}
+
+async fn status(State(app): State<AppState>) -> Response {
+    use cb_protocol::AgentKind;
+    let auth_required = app.tokens.is_some();
+    let Some(redis) = &app.redis else {
+        let agents = AgentKind::ALL
+            .into_iter()
+            .map(|agent| AgentStatus {
+                agent,
+                available: app.service.agents.get(agent).is_some(),
+                workers: None,
+                queued: None,
+            })
+            .collect();
+        return Json(ServiceStatus {
+            mode: "embedded".into(),
+            redis: None,
+            agents,
+            auth_required,
+        })
+        .into_response();
+    };
+    if !redis.ping().await {
+        let body = ServiceStatus {
+            mode: "cluster".into(),
+            redis: Some("unreachable".into()),
+            agents: AgentKind::ALL
+                .into_iter()
+                .map(|agent| AgentStatus {
+                    agent,
+                    available: false,
+                    workers: None,
+                    queued: None,
+                })
+                .collect(),
+            auth_required,
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    let workers = redis.workers().await.unwrap_or_default();
+    let depth = match &app.service.queue {
+        Some(q) => q.depth().await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let agents = AgentKind::ALL
+        .into_iter()
+        .map(|agent| {
+            let serving = workers
+                .iter()
+                .filter(|w| {
+                    w["agents"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|k| k.as_str() == Some(agent.as_str())))
+                })
+                .count();
+            AgentStatus {
+                agent,
+                available: serving > 0,
+                workers: Some(serving),
+                queued: depth.iter().find(|(k, _)| *k == agent).map(|(_, n)| *n),
+            }
+        })
+        .collect();
+    Json(ServiceStatus {
+        mode: "cluster".into(),
+        redis: Some("ok".into()),
+        agents,
+        auth_required,
+    })
+    .into_response()
 }
 
 async fn health(State(app): State<AppState>) -> Response {

@@ -294,6 +294,34 @@ async fn each_role_may_do_what_it_may_and_nothing_else() {
         call_as(&app, None, "GET", "/openapi.json", None).await.0,
         StatusCode::OK
     );
+    // The page and the status it starts with are open: the page asks for the token itself.
+    let (status, page) = call_as(&app, None, "GET", "/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<title>Carbon Butler</title>") && page.contains("/assets/app.js"),
+        "{page}"
+    );
+    let (status, js) = call_as(&app, None, "GET", "/assets/app.js", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.contains("/v1/questions"));
+    assert_eq!(
+        call_as(&app, None, "GET", "/assets/secret.txt", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, body) = call_as(&app, None, "GET", "/v1/status", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let s: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(s["auth_required"], true);
+    assert_eq!(s["mode"], "embedded");
+    assert_eq!(s["agents"].as_array().unwrap().len(), 5);
+    assert!(
+        s["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["available"] == true),
+        "{s}"
+    );
 
     // Analyst: asks and reads their own runs only; no operations, no audit log.
     let (status, body) = call_as(&app, Some(&alice), "POST", "/v1/questions", ask()).await;

@@ -205,17 +205,25 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 ),
             );
             let mut out = TaskOutput::default();
+            // Each measure's step of the curve: its height (cost) and width (potential).
             for pt in &curve {
+                let dimensions: std::collections::BTreeMap<String, String> = [
+                    ("plant".to_string(), plant.clone()),
+                    ("measure".to_string(), pt.name.clone()),
+                ]
+                .into_iter()
+                .collect();
                 out.quantities.push(LabeledQuantity {
                     measure: "abatement_cost".into(),
                     label: format!("{} ({:.0} t/yr)", pt.name, pt.abatement_t_per_yr),
-                    dimensions: [
-                        ("plant".to_string(), plant.clone()),
-                        ("measure".to_string(), pt.name.clone()),
-                    ]
-                    .into_iter()
-                    .collect(),
+                    dimensions: dimensions.clone(),
                     quantity: Quantity::new(pt.cost_eur_per_t, "EUR/t CO2", prov.clone()),
+                });
+                out.quantities.push(LabeledQuantity {
+                    measure: "abatement_potential".into(),
+                    label: format!("{}: abatement potential", pt.name),
+                    dimensions,
+                    quantity: Quantity::new(pt.abatement_t_per_yr, "t CO2/yr", prov.clone()),
                 });
             }
             if let Some(t) = target_t_per_yr {

@@ -141,6 +141,10 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     if (regions_named >= 2 && (trade_words || two_regions)) || (regions_named == 1 && trade_words) {
         return Some(Intent::Transfer);
     }
+    // Every bilateral flow: "embodied in trade between all regions", "bilateral flows".
+    if regions_named == 0 && trade_words && (has(norm, "between") || has(norm, "bilateral")) {
+        return Some(Intent::Transfer);
+    }
     let consumption = any(norm, &["consum", "footprint"]);
     let territorial = any(
         norm,
@@ -837,7 +841,12 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             ));
         }
         Intent::Transfer => {
-            if let Some(v) = ctx.mrio.as_ref().filter(|_| !regions.is_empty()) {
+            // With an MRIO and no region named, every producer-consumer pair.
+            if let Some(v) = ctx
+                .mrio
+                .as_ref()
+                .filter(|_| !regions.is_empty() || country_keys.is_empty())
+            {
                 let stressor = stressor_of(v)?;
                 let (from, to) = transfer_direction(&norm, &region_mentions);
                 described = format!(
@@ -1034,6 +1043,38 @@ mod tests {
                 year: None
             }]
         );
+    }
+
+    #[test]
+    fn bilateral_flows_between_all_regions_are_every_pair() {
+        let ctx = PlanContext {
+            mrio: Some(vocab()),
+            lci: None,
+        };
+        for q in [
+            "How much CO2 embodied in trade flows between all regions?",
+            "Show the bilateral flows of embodied emissions",
+        ] {
+            let plan = plan_with_rules(q, &ctx).unwrap();
+            assert!(
+                matches!(
+                    trade(&plan)[0],
+                    TradeTask::Transfers {
+                        from: None,
+                        to: None,
+                        ..
+                    }
+                ),
+                "{q}: {plan:?}"
+            );
+        }
+        // Without an MRIO there are no bilateral flows to show.
+        let err = plan_with_rules(
+            "How much CO2 embodied in trade flows between all regions?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("--mrio"), "{err}");
     }
 
     #[test]
