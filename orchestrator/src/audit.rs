@@ -129,8 +129,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The orchestrator's signing key: `$CBUTLER_HOME/keys/audit-ed25519.key` (hex seed, 0600),
-/// created on first use.
+/// The orchestrator's signing key: the file `$CBUTLER_AUDIT_KEY_FILE` names (a Kubernetes
+/// Secret shared by every server replica), else `$CBUTLER_HOME/keys/audit-ed25519.key` (0600),
+/// created on first use. The file holds the Ed25519 seed as 64 hex digits, or a PKCS#8 PEM
+/// private key (`openssl genpkey -algorithm ed25519`, Helm's `genPrivateKey "ed25519"`).
 #[derive(Clone)]
 pub struct AuditKey {
     key: SigningKey,
@@ -138,7 +140,10 @@ pub struct AuditKey {
 
 impl AuditKey {
     pub fn default_path(home: &Path) -> PathBuf {
-        home.join("keys").join("audit-ed25519.key")
+        match std::env::var_os("CBUTLER_AUDIT_KEY_FILE").filter(|v| !v.is_empty()) {
+            Some(file) => PathBuf::from(file),
+            None => home.join("keys").join("audit-ed25519.key"),
+        }
     }
 
     /// Loads the key, creating it if the file does not exist.
@@ -148,12 +153,20 @@ impl AuditKey {
             source,
         };
         match std::fs::read_to_string(path) {
+            Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
+                use ed25519_dalek::pkcs8::DecodePrivateKey;
+                let key = SigningKey::from_pkcs8_pem(text.trim()).map_err(|e| AuditError::Key {
+                    path: path.to_path_buf(),
+                    reason: format!("not a PKCS#8 PEM Ed25519 private key: {e}"),
+                })?;
+                Ok(AuditKey { key })
+            }
             Ok(text) => {
                 let bytes = unhex(text.trim())
                     .filter(|b| b.len() == 32)
                     .ok_or_else(|| AuditError::Key {
                         path: path.to_path_buf(),
-                        reason: "expected 64 hex digits (an Ed25519 seed)".into(),
+                        reason: "expected 64 hex digits (an Ed25519 seed) or a PKCS#8 PEM private key".into(),
                     })?;
                 let mut seed = [0u8; 32];
                 seed.copy_from_slice(&bytes);
@@ -732,6 +745,30 @@ mod tests {
         // A key file survives a reload.
         let again = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
         assert_eq!(again.public_hex(), key.public_hex());
+    }
+
+    #[test]
+    fn a_pkcs8_pem_key_loads() {
+        // RFC 8410 §10.3's example private key; its public key is §10.1's.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let key = AuditKey::load_or_create(&path).unwrap();
+        assert_eq!(
+            key.public_hex(),
+            "19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1"
+        );
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let e = AuditKey::load_or_create(&path).err().unwrap().to_string();
+        assert!(e.contains("not a PKCS#8 PEM Ed25519 private key"), "{e}");
     }
 
     #[test]

@@ -78,7 +78,7 @@ async fn store_of(args: &StoreArgs) -> Result<AuditStore> {
         Some(url) => AuditStore::Redis(
             crate::cluster::store::RedisStore::connect(url, crate::cluster::Keys::new(&args.prefix))
                 .await
-                .with_context(|| format!("cannot reach Redis at {url}"))?,
+                .with_context(|| format!("cannot reach Redis at {}", crate::cluster::redacted(url)))?,
         ),
     })
 }

@@ -33,6 +33,15 @@ pub enum Command {
     Serve(crate::cluster_cli::ServeArgs),
     /// Run agents for a cluster: take tasks from Redis Streams and answer them.
     Worker(crate::cluster_cli::WorkerArgs),
+    /// Exit 0 if an HTTP endpoint answers 2xx (a container health check without curl), e.g.
+    /// `cbutler probe http://127.0.0.1:8080/health`.
+    Probe {
+        #[arg(env = "CBUTLER_PROBE_URL")]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=300))]
+        timeout: u64,
+    },
     /// Bearer tokens for `serve --auth`.
     Token {
         #[command(subcommand)]
@@ -388,6 +397,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             crate::cluster_cli::worker(args)
         }
         Command::Audit { command } => crate::audit_cli::run(command, out),
+        Command::Probe { url, timeout } => probe(&url, Duration::from_secs(timeout), out),
         Command::Token {
             command: TokenCommand::New { name, role },
         } => {
@@ -416,6 +426,25 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Sinks { command } => crate::sinks_cli::run(command, out),
         Command::Factory { command } => crate::factory_cli::run(command, out),
         Command::Uncertainty { command } => crate::uncertainty_cli::run(command, out),
+    }
+}
+
+fn probe(url: &str, timeout: Duration, out: &mut dyn Write) -> Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let status = runtime.block_on(async {
+        let client = reqwest::Client::builder().timeout(timeout).build()?;
+        anyhow::Ok(client.get(url).send().await?.status())
+    });
+    match status {
+        Ok(s) if s.is_success() => {
+            writeln!(out, "{url}: {s}")?;
+            Ok(())
+        }
+        Ok(s) => bail!("{url} answered {s}"),
+        Err(e) => bail!("{url} did not answer: {e:#}"),
     }
 }
 

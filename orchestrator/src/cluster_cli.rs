@@ -9,6 +9,7 @@ use clap::Args;
 use tokio::sync::watch;
 
 use crate::audit::{AuditKey, AuditStore, LocalAudit};
+use crate::cluster::health::WorkerHealth;
 use crate::cluster::queue::{RedisAgent, TaskQueue};
 use crate::cluster::store::RedisStore;
 use crate::cluster::worker::{self, WorkerConfig};
@@ -27,22 +28,22 @@ use crate::service::{RunService, ServiceConfig};
 pub struct LlmArgs {
     /// The endpoint's API base, e.g. http://127.0.0.1:8000/v1. Without it the rule-based planner
     /// plans alone.
-    #[arg(long)]
+    #[arg(long, env = "CBUTLER_LLM_URL")]
     pub llm_url: Option<String>,
     /// The model name to ask for.
-    #[arg(long, requires = "llm_url")]
+    #[arg(long, env = "CBUTLER_LLM_MODEL", requires = "llm_url")]
     pub llm_model: Option<String>,
     /// Bearer token for the endpoint (or CBUTLER_LLM_API_KEY).
     #[arg(long, env = "CBUTLER_LLM_API_KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,
     /// Seconds one LLM call may take.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "CBUTLER_LLM_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub llm_timeout: u64,
     /// Input plus output tokens one run may spend on LLM calls.
-    #[arg(long, default_value_t = 16_000, value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
+    #[arg(long, env = "CBUTLER_LLM_TOKEN_BUDGET", default_value_t = 16_000, value_parser = clap::value_parser!(u32).range(100..=10_000_000))]
     pub llm_token_budget: u32,
     /// Keep the template answer text instead of asking the LLM to write it.
-    #[arg(long)]
+    #[arg(long, env = "CBUTLER_LLM_NO_PROSE")]
     pub llm_no_prose: bool,
 }
 
@@ -70,20 +71,20 @@ impl LlmArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RedisArgs {
     /// Prefix of every key, so several clusters can share one Redis.
-    #[arg(long, default_value = "cbutler")]
+    #[arg(long, env = "CBUTLER_PREFIX", default_value = "cbutler")]
     pub prefix: String,
     /// Seconds a task may go without its worker refreshing its claim before another worker
     /// takes it over.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, env = "CBUTLER_CLAIM_AFTER", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub claim_after: u64,
     /// Attempts before a task goes to the dead-letter stream.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, env = "CBUTLER_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
     /// Tasks waiting or running per agent kind before new work is refused (busy, retry after).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, env = "CBUTLER_MAX_PENDING", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub max_pending: u64,
     /// Seconds one task may run.
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, env = "CBUTLER_TASK_TIMEOUT", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub task_timeout: u64,
 }
 
@@ -100,60 +101,86 @@ impl RedisArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "CBUTLER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Redis URL (redis://host:port): runs go to `cbutler worker`s and live in Redis. Without
-    /// it, the agents run in this process and runs live in memory (and the local journal).
-    #[arg(long)]
+    /// Redis URL (redis://[:password@]host:port[/db], rediss:// for TLS): runs go to
+    /// `cbutler worker`s and live in Redis. Without it, the agents run in this process and runs
+    /// live in memory (and the local journal).
+    #[arg(long, env = "CBUTLER_REDIS_URL", hide_env_values = true)]
     pub redis: Option<String>,
     #[command(flatten)]
     pub cluster: RedisArgs,
     #[command(flatten)]
     pub llm: LlmArgs,
     /// Runs accepted and unfinished before new questions are refused (busy, retry after).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, env = "CBUTLER_MAX_ACTIVE_RUNS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_active_runs: u64,
     /// Seconds a run's lease lasts; the runs of a server that stopped are resumed after this.
-    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "CBUTLER_LEASE", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease: u64,
     /// This server's name (default: host name and process id).
-    #[arg(long)]
+    #[arg(long, env = "CBUTLER_NAME")]
     pub name: Option<String>,
     /// Bearer tokens with roles (TOML: [[token]] name, role = analyst|auditor|operator, sha256);
     /// `cbutler token new` makes one. Without it the API is open: bind it to localhost only.
-    #[arg(long)]
+    #[arg(long, env = "CBUTLER_AUTH_FILE")]
     pub auth: Option<std::path::PathBuf>,
+    /// Also serve /metrics and /livez here without a token, for Prometheus (e.g. 0.0.0.0:9090;
+    /// keep the port off the Service and limit who reaches it). On the main address /metrics
+    /// stays the operator's.
+    #[arg(long, env = "CBUTLER_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {
-    /// Redis URL (redis://host:port).
-    #[arg(long)]
+    /// Redis URL (redis://[:password@]host:port[/db], rediss:// for TLS).
+    #[arg(long, env = "CBUTLER_REDIS_URL", hide_env_values = true)]
     pub redis: String,
     /// Agent kinds to serve, comma-separated: trade,lca,sinks,factory,uncertainty.
     #[arg(
         long,
+        env = "CBUTLER_AGENTS",
         value_delimiter = ',',
         default_value = "trade,lca,sinks,factory,uncertainty"
     )]
     pub agents: Vec<String>,
     /// Tasks of each kind run at once.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, env = "CBUTLER_CONCURRENCY", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
     #[command(flatten)]
     pub cluster: RedisArgs,
     /// On SIGTERM, seconds running tasks may take before they are handed back.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    #[arg(long, env = "CBUTLER_GRACE", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub grace: u64,
     /// This worker's name (default: host name and process id).
-    #[arg(long)]
+    #[arg(long, env = "CBUTLER_NAME")]
     pub name: Option<String>,
+    /// Serve /livez, /health (503 while Redis is unreachable) and /metrics here, for probes
+    /// and Prometheus (e.g. 0.0.0.0:9090). Off when absent.
+    #[arg(long, env = "CBUTLER_HEALTH_LISTEN")]
+    pub health_listen: Option<String>,
 }
 
 /// The local decision-log store and this machine's signing key (both under `home`).
 pub fn local_audit(home: &std::path::Path) -> Result<(AuditStore, AuditKey)> {
     let key = AuditKey::load_or_create(&AuditKey::default_path(home))?;
     Ok((AuditStore::Local(LocalAudit::new(home)), key))
+}
+
+/// Binds a second, token-free endpoint (metrics, probes) and serves it in the background.
+async fn side_server(flag: &str, addr: &str, what: &str, app: axum::Router) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("{flag}: cannot listen on {addr}"))?;
+    eprintln!("{what} on http://{}", listener.local_addr()?);
+    let flag = flag.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("warning: the {flag} endpoint stopped: {e}");
+        }
+    });
+    Ok(())
 }
 
 fn default_name() -> String {
@@ -250,7 +277,7 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
             let cluster = args.cluster.config(url);
             let queue = TaskQueue::start(cluster.clone())
                 .await
-                .with_context(|| format!("cannot reach Redis at {url}"))?;
+                .with_context(|| format!("cannot reach Redis at {}", crate::cluster::redacted(url)))?;
             let agents = AgentDirectory::default();
             for kind in AgentKind::ALL {
                 agents.register(Arc::new(RedisAgent {
@@ -299,19 +326,21 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         "cbutler serve: listening on http://{} ({mode})",
         listener.local_addr()?
     );
+    let state = AppState {
+        service,
+        redis,
+        tokens,
+    };
+    if let Some(addr) = &args.metrics_listen {
+        let app = crate::server::metrics_router(state.clone());
+        side_server("--metrics-listen", addr, "cbutler serve: metrics", app).await?;
+    }
     let mut stop = shutdown_signal();
-    axum::serve(
-        listener,
-        router(AppState {
-            service,
-            redis,
-            tokens,
-        }),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stop.wait_for(|s| *s).await;
-    })
-    .await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await?;
     if let Some(e) = embedded {
         e.shutdown().await;
     }
@@ -329,16 +358,22 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         task_timeout: Duration::from_secs(args.cluster.task_timeout),
         grace: Duration::from_secs(args.grace),
     };
+    let health = WorkerHealth::new(&config.name, &config.agents);
     let result = runtime.block_on(async move {
         let names: Vec<&str> = config.agents.iter().map(|k| k.as_str()).collect();
+        if let Some(addr) = &args.health_listen {
+            let app = crate::cluster::health::router(health.clone());
+            let what = format!("cbutler worker {}: health and metrics", config.name);
+            side_server("--health-listen", addr, &what, app).await?;
+        }
         eprintln!(
             "cbutler worker {}: serving {} ({} at a time each) from {}",
             config.name,
             names.join(", "),
             config.concurrency,
-            config.cluster.url
+            crate::cluster::redacted(&config.cluster.url)
         );
-        worker::run(config, shutdown_signal()).await
+        anyhow::Ok(worker::run(config, shutdown_signal(), health).await?)
     });
     // A task handed back may still be computing on a blocking thread: do not wait for it.
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -109,7 +109,7 @@ pub fn document() -> Value {
             }},
             "/v1/models": {"get": {"summary": "The chat façade's model", "operationId": "listModels", "responses": {"200": {"description": "A model list"}}}},
             "/health": {"get": {
-                "summary": "Liveness and, in the cluster, Redis, live workers and queue depths",
+                "summary": "Whether the server can take work (in the cluster: Redis answers); with an operator token (or without --auth) also the live workers and queue depths",
                 "operationId": "health",
                 "responses": {"200": {"description": "Healthy"}, "503": {"description": "Redis is unreachable"}}
             }},

@@ -14,7 +14,8 @@
 //! | `GET /` | the web page ([`crate::web`]; no token: it asks for one) |
 //! | `POST /v1/workers/{name}/drain` | stop a worker gracefully (cluster) |
 //!
-//! With `--auth FILE`, every route but `/livez`, `/openapi.json`, `/v1/status` and the page takes a bearer token whose
+//! With `--auth FILE`, every route but `/livez`, `/health` (details for operators only),
+//! `/openapi.json`, `/v1/status` and the page takes a bearer token whose
 //! role allows it ([`crate::auth`]); analysts see only their own runs.
 
 use std::convert::Infallible;
@@ -201,6 +202,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` and `/livez` alone, without tokens: `serve --metrics-listen` puts them on a port of
+/// their own for Prometheus.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/livez", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
 /// Whether a role may make this call.
 pub fn allowed(role: Role, method: &axum::http::Method, path: &str) -> bool {
     use axum::http::Method;
@@ -234,6 +244,13 @@ async fn authorize(State(app): State<AppState>, mut request: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
+    // Probes carry no token: /health answers everyone, with details for operators only.
+    if path == "/health" {
+        if let Some(caller) = token.and_then(|t| tokens.caller(t)) {
+            request.extensions_mut().insert(caller);
+        }
+        return next.run(request).await;
+    }
     let Some(caller) = token.and_then(|t| tokens.caller(t)) else {
         let mut response = ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -610,7 +627,10 @@ async fn status(State(app): State<AppState>) -> Response {
     .into_response()
 }
 
-async fn health(State(app): State<AppState>) -> Response {
+/// `GET /health`: 200 when the server can take work (in the cluster: Redis answers), else 503 —
+/// open, for probes; live workers and queue depths only for operators (or without `--auth`).
+async fn health(State(app): State<AppState>, caller: Option<Extension<Caller>>) -> Response {
+    let details = app.tokens.is_none() || caller.is_some_and(|Extension(c)| c.role == Role::Operator);
     match &app.redis {
         None => Json(json!({"status": "ok", "mode": "embedded"})).into_response(),
         Some(redis) => {
@@ -620,6 +640,9 @@ async fn health(State(app): State<AppState>) -> Response {
                     Json(json!({"status": "unavailable", "mode": "cluster", "redis": "unreachable"})),
                 )
                     .into_response();
+            }
+            if !details {
+                return Json(json!({"status": "ok", "mode": "cluster", "redis": "ok"})).into_response();
             }
             let workers = redis.workers().await.unwrap_or_default();
             let depth = match &app.service.queue {

@@ -275,7 +275,6 @@ async fn each_role_may_do_what_it_may_and_nothing_else() {
     for (method, uri) in [
         ("POST", "/v1/questions"),
         ("GET", "/v1/runs"),
-        ("GET", "/health"),
         ("GET", "/metrics"),
     ] {
         assert_eq!(
@@ -343,7 +342,6 @@ async fn each_role_may_do_what_it_may_and_nothing_else() {
     let (_, list) = call_as(&app, Some(&bob), "GET", "/v1/runs", None).await;
     assert!(!list.contains(&run), "{list}");
     for (method, uri) in [
-        ("GET", "/health"),
         ("GET", "/metrics"),
         ("GET", &format!("{own}/audit")),
         ("POST", "/v1/workers/w/drain"),
@@ -369,7 +367,6 @@ async fn each_role_may_do_what_it_may_and_nothing_else() {
         ("POST", "/v1/questions"),
         ("POST", "/v1/chat/completions"),
         ("POST", "/v1/workers/w/drain"),
-        ("GET", "/health"),
     ] {
         assert_eq!(
             call_as(&app, Some(&carol), method, uri, ask()).await.0,

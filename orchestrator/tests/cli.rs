@@ -1525,3 +1525,30 @@ fn monte_carlo_stops_at_the_requested_precision() {
     ]);
     assert!(err.contains("--precision must be between 0 and 1"), "{err}");
 }
+
+/// `cbutler probe` (the images' health check): 0 for a 2xx answer, else non-zero naming the URL.
+#[test]
+fn probe_says_whether_an_endpoint_answers() {
+    let cb = Cbutler::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for status in ["200 OK", "503 Service Unavailable"] {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/health");
+    assert!(cb.ok(&["probe", &url]).contains("200 OK"));
+    let err = cb.fails(&["probe", &url]);
+    assert!(err.contains(&url) && err.contains("503"), "{err}");
+    server.join().unwrap();
+    let err = cb.fails(&["probe", "http://127.0.0.1:9/nothing"]);
+    assert!(err.contains("did not answer"), "{err}");
+}

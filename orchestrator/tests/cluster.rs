@@ -93,14 +93,7 @@ async fn a_question_is_answered_by_a_worker_and_the_api_reports_it() {
             .any(|w| w["name"] == "w1"),
         "{health}"
     );
-    let metrics = http()
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&format!("http://127.0.0.1:{port}/metrics")).await;
     assert!(
         metrics.contains("cbutler_runs_finished_total{status=\"done\"} 1"),
         "{metrics}"
@@ -336,6 +329,58 @@ async fn a_worker_cut_off_from_redis_loses_its_task_to_another() {
     assert_eq!(stored_result(REDIS, &p, &uid).await["worker"], "healthy-trade-0");
 }
 
+/// `--health-listen`: /health follows the worker's reach of Redis (503 while cut off), /metrics
+/// counts its tasks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_reports_its_health_and_metrics() {
+    let p = prefix("worker-health");
+    let port = free_port();
+    let health_port = free_port();
+    let proxy = CutProxy::start(6379).await;
+    let _serve = serve(REDIS, &p, port, &[]);
+    let _w = worker(
+        &proxy.url(),
+        &p,
+        "probed",
+        "trade",
+        &[],
+        &["--health-listen", &format!("127.0.0.1:{health_port}")],
+    );
+    wait_healthy(port).await;
+    let health = |expect: u16| async move {
+        let start = std::time::Instant::now();
+        loop {
+            if let Ok(r) = http()
+                .get(format!("http://127.0.0.1:{health_port}/health"))
+                .send()
+                .await
+                && r.status().as_u16() == expect
+            {
+                return r.json::<Value>().await.unwrap();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the worker's /health did not answer {expect}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let ok = health(200).await;
+    assert_eq!(ok["worker"], "probed");
+    assert_eq!(ok["redis"], "ok");
+    let run = ask(port, QUESTION).await;
+    finished_ok(&wait_finished(port, &run, Duration::from_secs(60)).await);
+    let metrics = get_text(&format!("http://127.0.0.1:{health_port}/metrics")).await;
+    assert!(
+        metrics.contains(r#"cbutler_worker_tasks_total{agent="trade",outcome="completed"} 1"#),
+        "{metrics}"
+    );
+    proxy.cut();
+    assert_eq!(health(503).await["redis"], "unreachable");
+    proxy.restore();
+    health(200).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_answers_busy_with_retry_after() {
     let p = prefix("busy");
@@ -422,6 +467,23 @@ async fn an_operator_drains_a_worker_and_an_analyst_cannot() {
     }
     // Wait until the worker has announced itself.
     wait_key(REDIS, &format!("{p}:worker:draining"), Duration::from_secs(30)).await;
+    // Probes (no token) get the verdict; only an operator sees the workers and queues.
+    let probe = get_json(port, "/health").await;
+    assert_eq!(probe["status"], "ok", "{probe}");
+    assert!(probe.get("workers").is_none(), "{probe}");
+    let full: Value = http()
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        full["workers"].as_array().is_some_and(|w| !w.is_empty()),
+        "{full}"
+    );
     let drain = |token: String| {
         http()
             .post(format!("http://127.0.0.1:{port}/v1/workers/draining/drain"))

@@ -17,6 +17,7 @@
 //! Because acknowledged entries are deleted, a stream's length is the work outstanding for its kind
 //! (waiting plus in progress); enqueueing refuses past a bound, so no queue grows without limit.
 
+pub mod health;
 pub mod queue;
 pub mod store;
 pub mod worker;
@@ -29,6 +30,20 @@ use serde::{Deserialize, Serialize};
 
 /// The consumer group every worker of a kind joins.
 pub const GROUP: &str = "workers";
+
+/// A Redis URL fit for a log line: any password replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => format!("{}***{}", &url[..scheme + 3], &url[at..]),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
 
 /// Why the transport failed (as opposed to a task that ran and failed).
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +209,7 @@ impl ClusterConfig {
 /// `response_timeout` must exceed the longest BLOCK a caller issues on it.
 pub async fn connect(url: &str, response_timeout: Duration) -> Result<ConnectionManager, ClusterError> {
     let client = redis::Client::open(url).map_err(|source| ClusterError::Connect {
-        url: url.to_string(),
+        url: redacted(url),
         source,
     })?;
     let config = ConnectionManagerConfig::new()
@@ -206,7 +221,7 @@ pub async fn connect(url: &str, response_timeout: Duration) -> Result<Connection
         .get_connection_manager_with_config(config)
         .await
         .map_err(|source| ClusterError::Connect {
-            url: url.to_string(),
+            url: redacted(url),
             source,
         })
 }
@@ -253,4 +268,23 @@ pub async fn ensure_group(con: &mut ConnectionManager, stream: &str) -> Result<(
 
 pub fn now_ms() -> u128 {
     crate::journal::now_ms()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_a_log_line() {
+        assert_eq!(
+            super::redacted("redis://:s3cret@redis:6379/0"),
+            "redis://:***@redis:6379/0"
+        );
+        assert_eq!(
+            super::redacted("rediss://app:s3cret@r.example:6380"),
+            "rediss://app:***@r.example:6380"
+        );
+        assert_eq!(
+            super::redacted("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
 }

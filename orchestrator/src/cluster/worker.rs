@@ -14,6 +14,7 @@ use redis::streams::{StreamAutoClaimReply, StreamId, StreamReadReply};
 use serde::Serialize;
 use tokio::sync::watch;
 
+use super::health::WorkerHealth;
 use super::{ClusterConfig, ClusterError, GROUP, StoredResult, connect_retrying, ensure_group};
 
 /// Writes the result (once), announces it, acknowledges and deletes the entry — atomically, so a
@@ -67,6 +68,7 @@ pub struct WorkerConfig {
 
 struct Ctx {
     config: WorkerConfig,
+    health: Arc<WorkerHealth>,
     con: ConnectionManager,
     finish: redis::Script,
     heartbeat: redis::Script,
@@ -81,11 +83,16 @@ struct DeadLetter<'a> {
 }
 
 /// Runs a worker until `shutdown` turns true, then lets running tasks finish (or hands them back
-/// after the grace period) and returns.
-pub async fn run(config: WorkerConfig, mut external: watch::Receiver<bool>) -> Result<(), ClusterError> {
+/// after the grace period) and returns. `health` hears about Redis and every task.
+pub async fn run(
+    config: WorkerConfig,
+    mut external: watch::Receiver<bool>,
+    health: Arc<WorkerHealth>,
+) -> Result<(), ClusterError> {
     let con = connect_retrying(&config.cluster.url, Duration::from_secs(5), None).await?;
     let ctx = Arc::new(Ctx {
         config,
+        health,
         con,
         finish: redis::Script::new(FINISH),
         heartbeat: redis::Script::new(HEARTBEAT),
@@ -126,13 +133,16 @@ async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>, stop: Arc<
     .to_string();
     loop {
         let mut con = ctx.con.clone();
-        let _: redis::RedisResult<()> = redis::cmd("SET")
+        let announced: redis::RedisResult<()> = redis::cmd("SET")
             .arg(&key)
             .arg(&info)
             .arg("EX")
             .arg(15)
             .query_async(&mut con)
             .await;
+        if announced.is_ok() {
+            ctx.health.redis_ok();
+        }
         let drained: redis::RedisResult<Option<String>> =
             redis::cmd("GETDEL").arg(&drain).query_async(&mut con).await;
         if let Ok(Some(_)) = drained {
@@ -224,6 +234,7 @@ async fn consume(ctx: Arc<Ctx>, kind: AgentKind, slot: usize, mut shutdown: watc
         }
         match entries {
             Ok(entries) => {
+                ctx.health.redis_ok();
                 delay = Duration::from_millis(100);
                 for entry in entries {
                     process(&ctx, kind, &consumer, &stream, entry, &mut actor, &mut shutdown).await;
@@ -400,6 +411,8 @@ async fn process(
         },
     };
     let timeout = ctx.config.task_timeout;
+    let running = ctx.health.running.with_label_values(&[kind.as_str()]);
+    running.inc();
     let call = async {
         fault_delay().await;
         agent
@@ -416,6 +429,8 @@ async fn process(
         } => None,
     };
     heartbeat.abort();
+    running.dec();
+    let outcome_of = |name: &str| ctx.health.tasks.with_label_values(&[kind.as_str(), name]).inc();
     let result = match outcome {
         None => {
             let _: redis::RedisResult<i64> = ctx
@@ -432,6 +447,7 @@ async fn process(
                 .invoke_async(&mut con)
                 .await;
             eprintln!("worker {consumer}: handed task {uid} back (shutdown)");
+            outcome_of("handed_back");
             span.set_attribute(KeyValue::new("cbutler.task.handed_back", true));
             return;
         }
@@ -460,6 +476,9 @@ async fn process(
     if let TaskOutcome::Failed(e) = &result.outcome {
         span.set_attribute(KeyValue::new(attr::ERROR_TYPE, format!("{:?}", e.kind)));
         span.set_status(Status::error(e.message.clone()));
+        outcome_of("failed");
+    } else {
+        outcome_of("completed");
     }
     let stored = StoredResult {
         result,
@@ -560,6 +579,10 @@ async fn dead_letter(ctx: &Arc<Ctx>, d: &Delivery<'_>, errors: &[String]) {
         keys.dead(kind),
         errors.join("; ")
     );
+    ctx.health
+        .tasks
+        .with_label_values(&[kind.as_str(), "dead_lettered"])
+        .inc();
     match task_id {
         Some(task_id) => {
             let result = failed_result(

@@ -150,6 +150,11 @@ pub async fn wait_healthy(port: u16) {
     }
 }
 
+/// GETs a URL's body as text.
+pub async fn get_text(url: &str) -> String {
+    http().get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// GETs a path of the server on `port` as JSON.
 pub async fn get_json(port: u16, path: &str) -> Value {
     http()
