@@ -27,10 +27,11 @@ pub struct LlmConfig {
     pub prose: bool,
     pub temperature: f64,
     pub seed: u64,
-    /// `gen_ai.provider.name` on the call's span: the API spoken (`openai`, as OpenAI-client
-    /// instrumentations report for any compatible server) unless the operator names the provider.
-    pub provider: String,
 }
+
+/// `gen_ai.provider.name` on a call's span: the API spoken, as OpenAI-client instrumentations
+/// report it for any compatible server.
+const PROVIDER: &str = "openai";
 
 impl LlmConfig {
     pub fn new(url: &str, model: &str) -> Self {
@@ -45,7 +46,6 @@ impl LlmConfig {
             prose: true,
             temperature: 0.0,
             seed: 0,
-            provider: "openai".into(),
         }
     }
 
@@ -177,7 +177,7 @@ impl LlmClient {
         let url = self.config.endpoint();
         let mut attributes = vec![
             KeyValue::new(attr::GEN_AI_OPERATION_NAME, "chat"),
-            KeyValue::new(attr::GEN_AI_PROVIDER_NAME, self.config.provider.clone()),
+            KeyValue::new(attr::GEN_AI_PROVIDER_NAME, PROVIDER),
             KeyValue::new(attr::GEN_AI_REQUEST_MODEL, self.config.model.clone()),
             KeyValue::new(attr::GEN_AI_REQUEST_TEMPERATURE, self.config.temperature),
             KeyValue::new(attr::GEN_AI_REQUEST_MAX_TOKENS, i64::from(max_tokens)),
@@ -197,7 +197,7 @@ impl LlmClient {
             attributes,
         );
         let result = self
-            .call(&cx, messages, response_format, max_tokens, budget)
+            .call(&cx, messages, response_format, max_tokens, prompt_bytes, budget)
             .await;
         let span = cx.span();
         match &result {
@@ -234,10 +234,10 @@ impl LlmClient {
         messages: &[Value],
         response_format: Option<Value>,
         max_tokens: u32,
+        prompt_bytes: usize,
         budget: &mut TokenBudget,
     ) -> Result<Completion, LlmError> {
         let url = self.config.endpoint();
-        let prompt_bytes: usize = messages.iter().map(|m| m.to_string().len()).sum();
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,

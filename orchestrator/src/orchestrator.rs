@@ -502,12 +502,11 @@ pub async fn finish(
     mut attempts: Vec<PlanningAttempt>,
 ) -> RunOutcome {
     let (graph, mut answer) = compose(run_id, plan, results);
-    let prose_span = || telemetry::start("write_prose", SpanKind::Internal, Vec::new());
     if let Some(client) = planner.llm()
         && client.config.prose
         && !answer.table.is_empty()
         && let Some(text) = crate::prose::write_prose(client, &answer, budget, &mut attempts)
-            .with_context(prose_span())
+            .with_context(telemetry::start("write_prose", SpanKind::Internal, Vec::new()))
             .await
     {
         answer.notes.push(format!(

@@ -556,23 +556,38 @@ pub struct AgentStatus {
     pub queued: Option<usize>,
 }
 
+/// The live workers (as they announce themselves) and each kind's queue depth.
+async fn workers_and_queues(
+    app: &AppState,
+    redis: &RedisStore,
+) -> (Vec<Value>, Vec<(cb_protocol::AgentKind, usize)>) {
+    let workers = redis.workers().await.unwrap_or_default();
+    let depth = match &app.service.queue {
+        Some(q) => q.depth().await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    (workers, depth)
+}
+
 async fn status(State(app): State<AppState>) -> Response {
     use cb_protocol::AgentKind;
     let auth_required = app.tokens.is_some();
-    let Some(redis) = &app.redis else {
-        let agents = AgentKind::ALL
+    let without_workers = |available: &dyn Fn(AgentKind) -> bool| -> Vec<AgentStatus> {
+        AgentKind::ALL
             .into_iter()
             .map(|agent| AgentStatus {
                 agent,
-                available: app.service.agents.get(agent).is_some(),
+                available: available(agent),
                 workers: None,
                 queued: None,
             })
-            .collect();
+            .collect()
+    };
+    let Some(redis) = &app.redis else {
         return Json(ServiceStatus {
             mode: "embedded".into(),
             redis: None,
-            agents,
+            agents: without_workers(&|agent| app.service.agents.get(agent).is_some()),
             auth_required,
         })
         .into_response();
@@ -581,24 +596,12 @@ async fn status(State(app): State<AppState>) -> Response {
         let body = ServiceStatus {
             mode: "cluster".into(),
             redis: Some("unreachable".into()),
-            agents: AgentKind::ALL
-                .into_iter()
-                .map(|agent| AgentStatus {
-                    agent,
-                    available: false,
-                    workers: None,
-                    queued: None,
-                })
-                .collect(),
+            agents: without_workers(&|_| false),
             auth_required,
         };
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    let workers = redis.workers().await.unwrap_or_default();
-    let depth = match &app.service.queue {
-        Some(q) => q.depth().await.unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let (workers, depth) = workers_and_queues(&app, redis).await;
     let agents = AgentKind::ALL
         .into_iter()
         .map(|agent| {
@@ -644,11 +647,7 @@ async fn health(State(app): State<AppState>, caller: Option<Extension<Caller>>) 
             if !details {
                 return Json(json!({"status": "ok", "mode": "cluster", "redis": "ok"})).into_response();
             }
-            let workers = redis.workers().await.unwrap_or_default();
-            let depth = match &app.service.queue {
-                Some(q) => q.depth().await.unwrap_or_default(),
-                None => Vec::new(),
-            };
+            let (workers, depth) = workers_and_queues(&app, redis).await;
             let queues: serde_json::Map<String, Value> = depth
                 .into_iter()
                 .map(|(k, n)| (k.to_string(), json!(n)))
@@ -661,8 +660,12 @@ async fn health(State(app): State<AppState>, caller: Option<Extension<Caller>>) 
 
 async fn metrics(State(app): State<AppState>) -> Response {
     app.service.refresh_gauges().await;
-    let families = app.service.metrics.registry.gather();
-    match prometheus::TextEncoder::new().encode_to_string(&families) {
+    prometheus_text(&app.service.metrics.registry)
+}
+
+/// A registry's metrics in Prometheus' text exposition format.
+pub fn prometheus_text(registry: &prometheus::Registry) -> Response {
+    match prometheus::TextEncoder::new().encode_to_string(&registry.gather()) {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
         Err(e) => {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()).into_response()

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use opentelemetry::global;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::SpanContext;
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -67,26 +66,14 @@ pub mod attr {
 /// The instrumentation scope of every span Carbon Butler makes.
 pub const SCOPE: &str = "carbon-butler";
 
-/// The process's tracer provider; [`Telemetry::shutdown`] (or drop) flushes what is queued.
+/// The process's tracer provider. Dropping it exports what is queued and stops the exporter
+/// (bounded: a collector that is down costs at most a few seconds at exit).
 pub struct Telemetry {
     provider: SdkTracerProvider,
-    /// Where spans go (`None`: nowhere).
-    pub exporting_to: Option<String>,
-}
-
-impl Telemetry {
-    /// Exports what is queued and stops the exporter (bounded: a collector that is down costs at
-    /// most a few seconds at exit).
-    pub fn shutdown(self) {
-        drop(self);
-    }
 }
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        if self.exporting_to.is_some() {
-            let _ = self.provider.force_flush();
-        }
         let _ = self.provider.shutdown_with_timeout(Duration::from_secs(5));
     }
 }
@@ -99,7 +86,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// Where spans would be exported by the standard variables, or `None`.
-pub fn configured_endpoint() -> Option<String> {
+fn configured_endpoint() -> Option<String> {
     if env("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return None;
     }
@@ -122,7 +109,6 @@ pub fn init(service: &str) -> Telemetry {
         resource = resource.with_service_name(service.to_string());
     }
     let mut builder = SdkTracerProvider::builder().with_resource(resource.build());
-    let mut exporting_to = None;
     if let Some(endpoint) = configured_endpoint() {
         use opentelemetry_otlp::{Protocol, WithExportConfig};
         // The workspace's reqwest is built without a bundled crypto provider; ring is ours.
@@ -132,10 +118,7 @@ pub fn init(service: &str) -> Telemetry {
             .with_protocol(Protocol::HttpBinary)
             .build()
         {
-            Ok(exporter) => {
-                builder = builder.with_batch_exporter(exporter);
-                exporting_to = Some(endpoint);
-            }
+            Ok(exporter) => builder = builder.with_batch_exporter(exporter),
             Err(e) => eprintln!(
                 "warning: OpenTelemetry export is off: the OTLP exporter for {endpoint} could not be built: {e}"
             ),
@@ -143,10 +126,7 @@ pub fn init(service: &str) -> Telemetry {
     }
     let provider = builder.build();
     global::set_tracer_provider(provider.clone());
-    Telemetry {
-        provider,
-        exporting_to,
-    }
+    Telemetry { provider }
 }
 
 /// The tracer every span is started with.
@@ -210,11 +190,6 @@ pub fn extract_headers(headers: &http::HeaderMap) -> Context {
     global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)))
 }
 
-/// The span context of a context's span.
-pub fn span_context(cx: &Context) -> SpanContext {
-    cx.span().span_context().clone()
-}
-
 /// Finish reasons as the string array `gen_ai.response.finish_reasons` wants.
 pub fn finish_reasons(reasons: &[String]) -> KeyValue {
     let values: Vec<StringValue> = reasons.iter().cloned().map(StringValue::from).collect();
@@ -247,7 +222,7 @@ mod tests {
         assert_eq!(headers["traceparent"], tp.as_str());
         let remote = extract_headers(&headers);
         assert_eq!(trace_id(&remote), Some(id.clone()));
-        assert!(span_context(&remote).is_remote());
+        assert!(remote.span().span_context().is_remote());
 
         // A child of the remote context keeps the trace.
         let child = tracer.start_with_context("child", &remote);

@@ -72,7 +72,7 @@ app.kubernetes.io/component: {{ .component }}
 - name: CBUTLER_REDIS_URL
   valueFrom:
     secretKeyRef:
-      name: {{ default (printf "%s-redis" (include "cb.fullname" .)) .Values.redis.external.existingSecret }}
+      name: {{ include "cb.redisSecretName" . }}
       key: {{ .Values.redis.external.existingSecretKey }}
 {{- end }}
 {{- end -}}

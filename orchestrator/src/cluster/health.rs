@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
@@ -92,10 +92,7 @@ async fn health(State(h): State<Arc<WorkerHealth>>) -> Response {
 }
 
 async fn metrics(State(h): State<Arc<WorkerHealth>>) -> Response {
-    match prometheus::TextEncoder::new().encode_to_string(&h.registry.gather()) {
-        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
+    crate::server::prometheus_text(&h.registry)
 }
 
 pub fn router(h: Arc<WorkerHealth>) -> Router {

@@ -7,15 +7,9 @@ import { scaleBand, scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import { s } from '../dom.js';
 import { quantityText } from '../format.js';
-import { INK, MUTED, PALETTE, clip, svgRoot } from './common.js';
+import { INK, MUTED, PALETTE, clip, styleAxis, svgRoot } from './common.js';
 
 const tick = format('.2~s');
-
-function styleAxis(g) {
-  g.attr('font-family', null).attr('font-size', 11);
-  g.selectAll('text').attr('fill', INK);
-  g.selectAll('line,path').attr('stroke', MUTED);
-}
 
 /**
  * categories: ['CHN', ...]; series: [{name, values: [number per category]}]; unit: axis unit.

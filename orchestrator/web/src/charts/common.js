@@ -97,6 +97,13 @@ export function figure({ id, title, note, body, svg, csv, filename }) {
   );
 }
 
+/** A d3 axis drawn with presentation attributes, so a downloaded SVG looks the same. */
+export function styleAxis(g) {
+  g.attr('font-family', null).attr('font-size', 11);
+  g.selectAll('text').attr('fill', INK);
+  g.selectAll('line,path').attr('stroke', MUTED);
+}
+
 /** Long labels cut to n characters with an ellipsis (the full text stays in a <title>). */
 export function clip(text, n) {
   const t = String(text);

@@ -7,7 +7,7 @@ import { line, curveBasis } from 'd3-shape';
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity } from 'd3-zoom';
 import { h, s } from '../dom.js';
-import { quantityText } from '../format.js';
+import { quantityText, uncertaintyText } from '../format.js';
 import { MUTED, PALETTE, clip, svgRoot } from './common.js';
 
 const KIND_COLOURS = {
@@ -62,7 +62,7 @@ export function quantityDetail(q) {
     'div',
     { class: 'quantity' },
     h('p', { class: 'quantity-value' }, quantityText(q.value, q.unit)),
-    h('p', {}, `Uncertainty: ${q.uncertainty?.kind === 'interval' ? `${Math.round(q.uncertainty.confidence * 100)} % interval ${quantityText(q.uncertainty.low, q.unit)} – ${quantityText(q.uncertainty.high, q.unit)}` : (q.uncertainty?.kind || 'not stated').replaceAll('_', ' ')}`),
+    h('p', {}, `Uncertainty: ${uncertaintyText(q.uncertainty, q.unit) || 'not stated'}`),
     h('p', {}, `Source: ${p.dataset || '?'} (${p.version || '?'})`),
     h('p', {}, `Method: ${p.method || '?'}`),
     params.length ? h('p', {}, `Parameters: ${params.map(([k, v]) => `${k} = ${v}`).join('; ')}`) : null,

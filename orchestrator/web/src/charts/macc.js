@@ -7,7 +7,7 @@ import { scaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import { s } from '../dom.js';
 import { numberText } from '../format.js';
-import { INK, MUTED, PALETTE, clip, svgRoot } from './common.js';
+import { MUTED, PALETTE, clip, styleAxis, svgRoot } from './common.js';
 
 /** measures: [{name, cost (EUR/t CO2), potential (t CO2/yr)}]. */
 export function maccChart({ title, description, measures, carbonPrice }) {
@@ -21,17 +21,12 @@ export function maccChart({ title, description, measures, carbonPrice }) {
   const x = scaleLinear().domain([0, totalPotential || 1]).range([m.left, width - m.right]);
   const y = scaleLinear().domain([Math.min(0, ...costs), Math.max(0, ...costs)]).nice().range([height - m.bottom, m.top]);
   const root = select(svg);
-  const style = (g) => {
-    g.attr('font-family', null).attr('font-size', 11);
-    g.selectAll('text').attr('fill', INK);
-    g.selectAll('line,path').attr('stroke', MUTED);
-  };
-  root.append('g').attr('transform', `translate(0,${y(0)})`).call(axisBottom(x).ticks(6).tickFormat(format('.2~s'))).call(style);
-  root.append('g').attr('transform', `translate(${m.left},0)`).call(axisLeft(y).ticks(6)).call(style);
+  root.append('g').attr('transform', `translate(0,${y(0)})`).call(axisBottom(x).ticks(6).tickFormat(format('.2~s'))).call(styleAxis);
+  root.append('g').attr('transform', `translate(${m.left},0)`).call(axisLeft(y).ticks(6)).call(styleAxis);
   root.append('text').attr('x', 12).attr('y', m.top - 8).attr('font-size', 11).attr('fill', MUTED).text('EUR/t CO2');
   root.append('text').attr('x', width - m.right).attr('y', height - 6).attr('text-anchor', 'end').attr('font-size', 11).attr('fill', MUTED).text('abatement potential, t CO2/yr');
   let at = 0;
-  steps.forEach((d, i) => {
+  steps.forEach((d) => {
     const x0 = x(at);
     const x1 = x(at + d.potential);
     at += d.potential;
@@ -53,7 +48,6 @@ export function maccChart({ title, description, measures, carbonPrice }) {
     );
     label.append(s('title', {}, d.name));
     svg.append(label);
-    void i;
   });
   if (carbonPrice != null) {
     svg.append(s('line', { x1: m.left, x2: width - m.right, y1: y(carbonPrice), y2: y(carbonPrice), stroke: PALETTE[5], 'stroke-dasharray': '5 3' }));

@@ -173,7 +173,6 @@ export function askView(main, signal, initial = {}) {
         }
         current?.abort();
         current = new AbortController();
-        signal.addEventListener('abort', () => current.abort(), { once: true });
         submit.disabled = true;
         const body = { question: text };
         if (mrio.value.trim()) body.mrio = mrio.value.trim();
@@ -200,6 +199,8 @@ export function askView(main, signal, initial = {}) {
     h('div', { class: 'form-actions' }, submit),
     formError,
   );
+  // Leaving the view stops the run being followed.
+  signal.addEventListener('abort', () => current?.abort(), { once: true });
   const pick = (q, group) => {
     question.value = q;
     if (group.needsMrio) dataFields.open = true;
