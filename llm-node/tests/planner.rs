@@ -10,9 +10,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cbutler::llm::{LlmClient, LlmConfig};
-use cbutler::planner::{PlanContext, Planner};
-use cbutler::{AskRequest, Embedded, OrchestratorArgs};
+use cb_core::{AskRequest, Embedded, OrchestratorArgs};
+use cb_planner::openai::{LlmClient, LlmConfig};
+use cb_planner::{PlanContext, Planner};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected() {
@@ -69,6 +69,6 @@ async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected(
     }
     assert!(!a.table.is_empty(), "{a:?}");
     if a.writer != "template" {
-        cbutler::prose::check_numbers(&a.text, a).expect("shown prose passed the number check");
+        cb_core::prose::check_numbers(&a.text, a).expect("shown prose passed the number check");
     }
 }

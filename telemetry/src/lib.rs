@@ -13,6 +13,7 @@
 //! * [`attr`] names the attributes spans carry: the GenAI semantic conventions
 //!   (`gen_ai.operation.name`, `gen_ai.request.model`, …) from
 //!   `opentelemetry-semantic-conventions`, and Carbon Butler's own (`cbutler.run.id`, …).
+//! * [`prometheus_response`] serves a process's Prometheus registry on `/metrics`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -197,6 +198,27 @@ pub fn finish_reasons(reasons: &[String]) -> KeyValue {
         attr::GEN_AI_RESPONSE_FINISH_REASONS,
         opentelemetry::Value::Array(values.into()),
     )
+}
+
+/// A registry's metrics in Prometheus' text exposition format, as the response a scraper
+/// expects (500 with the reason if they cannot be encoded).
+pub fn prometheus_response(registry: &prometheus::Registry) -> http::Response<String> {
+    let (status, content_type, body) =
+        match prometheus::TextEncoder::new().encode_to_string(&registry.gather()) {
+            Ok(text) => (http::StatusCode::OK, "text/plain; version=0.0.4", text),
+            Err(e) => (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain; charset=utf-8",
+                format!("cannot encode the metrics: {e}"),
+            ),
+        };
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cb_core::dispatch::AgentDirectory;
+use cb_core::journal::Journal;
+use cb_core::orchestrator::execute;
+use cb_core::{AskRequest, Embedded, OrchestratorArgs};
+use cb_planner::{MrioVocabulary, PlanContext};
 use cb_protocol::{AgentKind, NodeKind, Plan, Task, TaskId, TaskOutcome, TaskSpec, TradeTask};
-use cbutler::dispatch::AgentDirectory;
-use cbutler::journal::Journal;
-use cbutler::orchestrator::execute;
-use cbutler::planner::{MrioVocabulary, PlanContext};
-use cbutler::{AskRequest, Embedded, OrchestratorArgs};
 
 fn fixture_mrio() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../actors/trade/tests/fixtures/pymrio-test/input")
@@ -19,7 +19,7 @@ async fn embedded(journal: Option<Journal>) -> Embedded {
     Embedded::start(OrchestratorArgs {
         journal,
         task_timeout: Duration::from_secs(120),
-        planner: cbutler::planner::Planner::Rules,
+        planner: cb_planner::Planner::Rules,
         token_budget: 0,
     })
     .await
@@ -175,7 +175,7 @@ async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
             .await
             .unwrap();
     let directory = AgentDirectory::default();
-    directory.register(std::sync::Arc::new(cbutler::dispatch::LocalAgent {
+    directory.register(std::sync::Arc::new(cb_core::dispatch::LocalAgent {
         kind: AgentKind::Trade,
         actor: actor.clone(),
         timeout: Duration::from_secs(60),

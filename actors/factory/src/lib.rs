@@ -8,9 +8,14 @@
 //! * [`bundled`]: the plants, measures and profile compiled into the binary.
 //! * [`uncertainty`]: uncertain factors and prices propagated through a fixed schedule.
 //! * [`agent`]: a `FactoryTask` in, Quantities and a graph of units and flows out; the actor.
+//! * [`cli`]: `cbutler factory …`.
+//!
+//! It imports the protocol, the agent runtime and the uncertainty trait, never the orchestrator's
+//! crates; nothing under [`engine`] imports an actor runtime, async code or I/O.
 
 pub mod agent;
 pub mod bundled;
+pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod profile;

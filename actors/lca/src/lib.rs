@@ -10,10 +10,15 @@
 //! * [`method`]: impact methods (IPCC AR6 GWP100 and GWP20 bundled) and the matching of inventory flows to
 //!   their factors by name, synonym, CAS number and compartment.
 //! * [`report`]: a footprint as an ISO 14044 report (JSON).
+//! * [`cli`]: `cbutler lca …` and `cbutler cbam …`.
+//!
+//! It imports the protocol, the agent runtime and the uncertainty trait, never the orchestrator's
+//! crates; nothing under [`engine`] or [`cbam`]'s formulas imports an actor runtime, async code or I/O.
 
 pub mod agent;
 pub mod assessment;
 pub mod cbam;
+pub mod cli;
 pub mod data;
 pub mod eeio;
 pub mod engine;

@@ -6,9 +6,13 @@
 //! floats cross the protocol.
 //!
 //! The Plan's JSON Schema is generated from these types ([`plan_schema`]), so an LLM planner can be
-//! constrained to it and its output checked against it before anything runs.
+//! constrained to it and its output checked against it before anything runs. [`format`] writes
+//! numbers for people, the same way in every answer and command.
+//!
+//! It imports no other crate of Carbon Butler: everything else depends on it.
 
 mod factory;
+pub mod format;
 mod graph;
 mod lca;
 mod plan;

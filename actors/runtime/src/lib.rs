@@ -1,7 +1,12 @@
 //! The thin actor wrapper shared by every agent: a [`AgentMsg::Run`] message in, the agent's
 //! synchronous [`Agent::run`] on a blocking thread (engines are CPU-bound), a [`TaskResult`]
 //! back. A task for another agent kind, or a panic inside the agent, becomes a failed result;
-//! the actor itself keeps running.
+//! the actor itself keeps running. [`cli`] holds what every agent's command line shares (a
+//! spinner, the "Checks:" list).
+//!
+//! It imports the protocol only, never an agent or the orchestrator's crates.
+
+pub mod cli;
 
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};

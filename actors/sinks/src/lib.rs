@@ -8,8 +8,13 @@
 //! * [`forest`]: Tier 1 accounts of forest land remaining forest land, land converted to and
 //!   from forest, soils and fire, as yearly results by pool with uncertainty.
 //! * [`agent`]: a `SinksTask` in, Quantities and a graph fragment out; the actor.
+//! * [`cli`]: `cbutler sinks …`.
+//!
+//! It imports the protocol, the agent runtime and the uncertainty trait, never the orchestrator's
+//! crates; nothing under [`engine`] imports an actor runtime, async code or I/O.
 
 pub mod agent;
+pub mod cli;
 pub mod defaults;
 pub mod engine;
 pub mod forest;

@@ -7,10 +7,15 @@
 //! * [`analysis`]: an MRIO made ready for the accounts (labels in, labels out).
 //! * [`agent`]: a [`cb_protocol::TradeTask`] in, Quantities and a graph fragment out.
 //! * [`actor`]: the ractor wrapper.
+//! * [`cli`]: `cbutler mrio …`.
+//!
+//! It imports the protocol, the agent runtime and the uncertainty trait, never the orchestrator's
+//! crates; nothing under [`engine`] imports an actor runtime, async code or I/O.
 
 pub mod actor;
 pub mod agent;
 pub mod analysis;
+pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod uncertainty;

@@ -1,0 +1,405 @@
+//! `cbutler factory …`: plant simulation, optimal operation and abatement cost curves (the
+//! factory agent's engines, called directly).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::bundled;
+use crate::engine::macc;
+use crate::engine::optimize::{Objective, optimize_against_baseline};
+use crate::engine::simulate::{baseline_schedule, simulate};
+use crate::profile::Profile;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use cb_protocol::format::format_quantity;
+
+#[derive(Debug, Subcommand)]
+pub enum FactoryCommand {
+    /// Simulate the plant's steady baseline hour by hour: production, energy, direct and indirect
+    /// emissions and cost, with the balances checked every hour.
+    Simulate(SimArgs),
+    /// The least-cost schedule (HiGHS LP/MILP) against the baseline, and the binding constraints.
+    Optimize(OptArgs),
+    /// The marginal abatement cost curve of a set of measures, and the least-cost set for a target.
+    Macc(MaccArgs),
+    /// List the bundled plants.
+    Plants,
+}
+
+#[derive(Debug, Args)]
+pub struct PlantArgs {
+    /// A bundled plant id (see `cbutler factory plants`) or a plant TOML file.
+    #[arg(long)]
+    pub plant: String,
+    /// Hourly profile CSV (hour,price_eur_per_mwh,grid_co2_t_per_mwh); default the bundled
+    /// SYNTHETIC profile.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Hours to run (default: the whole profile; the bundled one has 8,760). A shorter profile
+    /// repeats.
+    #[arg(long)]
+    pub hours: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub plant: PlantArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OptArgs {
+    #[command(flatten)]
+    pub plant: PlantArgs,
+    /// Carbon price, EUR per t CO2.
+    #[arg(long, default_value_t = 0.0)]
+    pub carbon_price: f64,
+    /// Price only direct emissions (the EU ETS scope), not the grid's.
+    #[arg(long)]
+    pub direct_only: bool,
+    /// Minimise emissions instead, with the operating cost at most this (EUR).
+    #[arg(long)]
+    pub cost_cap: Option<f64>,
+    /// Monte Carlo draws of uncertain factors and prices through both schedules (held fixed):
+    /// adds mean, sd and 2.5/50/97.5 percentiles of emissions, cost and the cut, and the drivers.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub mc: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Lognormal GSD of every emission factor (fuels, process CO2, grid intensity); 1 holds them fixed.
+    #[arg(long, default_value_t = 1.0)]
+    pub factor_gsd: f64,
+    /// Lognormal GSD of every price (fuels, purchases, electricity); 1 holds them fixed.
+    #[arg(long, default_value_t = 1.0)]
+    pub price_gsd: f64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MaccArgs {
+    /// A bundled plant id with bundled measures, or use --measures.
+    #[arg(long)]
+    pub plant: Option<String>,
+    /// Measures TOML file.
+    #[arg(long)]
+    pub measures: Option<String>,
+    /// Reduction target, t CO2 per year.
+    #[arg(long)]
+    pub target_t: Option<f64>,
+    /// Write the curve as SVG here.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn load(args: &PlantArgs) -> Result<(crate::model::Plant, Profile)> {
+    let plant = bundled::plant(&args.plant)?;
+    let profile = match &args.profile {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Profile::from_csv(&text, &p.display().to_string())?
+        }
+        None => bundled::profile(),
+    };
+    let hours = args.hours.unwrap_or(profile.hours());
+    if hours == 0 || hours > 100_000 {
+        bail!("--hours must be between 1 and 100000, got {hours}");
+    }
+    Ok((plant, profile.horizon(hours)))
+}
+
+fn progress_bar(hours: usize) -> Option<indicatif::ProgressBar> {
+    (hours >= 2000).then(|| {
+        let pb = indicatif::ProgressBar::new(hours as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} h")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_message("simulating");
+        pb
+    })
+}
+
+pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
+    match command {
+        FactoryCommand::Plants => {
+            for (id, _) in bundled::PLANTS {
+                let p = bundled::plant(id)?;
+                writeln!(
+                    out,
+                    "{id:22} {} ({} t/day of {})",
+                    p.name, p.demand.t_per_day, p.demand.product
+                )?;
+            }
+            Ok(())
+        }
+        FactoryCommand::Simulate(a) => {
+            let (plant, profile) = load(&a.plant)?;
+            let n = profile.hours();
+            let pb = progress_bar(n);
+            let run = simulate(&plant, &profile, &baseline_schedule(&plant, n), |done, _| {
+                if let Some(pb) = &pb
+                    && done % 500 == 0
+                {
+                    pb.set_position(done as u64);
+                }
+            })?;
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            if a.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "plant": plant.name, "hours": n, "totals": run.totals,
+                        "balances": "closed every hour (mass and energy)", "series": run.hours,
+                    }))?
+                )?;
+                return Ok(());
+            }
+            let t = &run.totals;
+            writeln!(
+                out,
+                "{} over {n} h (steady baseline; balances checked every hour):",
+                plant.name
+            )?;
+            writeln!(
+                out,
+                "  delivered {}",
+                format_quantity(t.delivered_t, &format!("t {}", plant.demand.product))
+            )?;
+            writeln!(
+                out,
+                "  electricity {}, fuels {}",
+                format_quantity(t.electricity_mwh, "MWh"),
+                format_quantity(t.fuels_mwh, "MWh")
+            )?;
+            writeln!(
+                out,
+                "  emissions {} direct + {} indirect (grid){}",
+                format_quantity(t.direct_co2_t, "t CO2"),
+                format_quantity(t.indirect_co2_t, "t CO2"),
+                if t.captured_co2_t > 0.0 {
+                    format!(", {} captured", format_quantity(t.captured_co2_t, "t CO2"))
+                } else {
+                    String::new()
+                }
+            )?;
+            writeln!(out, "  operating cost {}", format_quantity(t.cost_eur, "EUR"))?;
+            Ok(())
+        }
+        FactoryCommand::Optimize(a) => {
+            let (plant, profile) = load(&a.plant)?;
+            let objective = match a.cost_cap {
+                Some(cap) => Objective::MinEmissions { cost_cap_eur: cap },
+                None => Objective::MinCost {
+                    carbon_price: a.carbon_price,
+                    price_indirect: !a.direct_only,
+                },
+            };
+            let started = std::time::Instant::now();
+            let (baseline, opt, kept) = optimize_against_baseline(&plant, &profile, objective)?;
+            let solve_s = started.elapsed().as_secs_f64();
+            let base = simulate(&plant, &profile, &baseline, |_, _| {})?;
+            let best = simulate(&plant, &profile, &opt.schedule, |_, _| {})?;
+            let value = |cost: f64, em: f64| match objective {
+                Objective::MinCost { carbon_price, .. } => cost + carbon_price * em,
+                Objective::MinEmissions { .. } => em,
+            };
+            let uncertainty = match a.mc {
+                Some(iterations) => {
+                    if a.factor_gsd == 1.0 && a.price_gsd == 1.0 {
+                        bail!(
+                            "--mc needs an uncertainty: the plant's factors and prices carry no ranges. Give \
+                             --factor-gsd G and/or --price-gsd G (lognormal GSDs > 1)"
+                        );
+                    }
+                    let mc = cb_protocol::PlantMonteCarlo {
+                        iterations,
+                        seed: a.seed,
+                        factor_gsd: a.factor_gsd,
+                        price_gsd: a.price_gsd,
+                    };
+                    let c = crate::uncertainty::compare_schedules(
+                        &plant,
+                        &profile,
+                        &baseline,
+                        &opt.schedule,
+                        &mc,
+                    )?;
+                    let pick = |s: &cb_uncertainty::engine::stats::Summary| json!({"mean": s.mean, "sd": s.sd, "p2_5": s.p2_5, "p50": s.p50, "p97_5": s.p97_5});
+                    Some(json!({
+                        "iterations": iterations, "seed": a.seed,
+                        "factor_gsd": a.factor_gsd, "price_gsd": a.price_gsd,
+                        "method": "lognormal multipliers (geometric mean 1) on every emission factor and price, \
+                                   Latin hypercube; both schedules held fixed and simulated on the same draws",
+                        "baseline": {"emissions_t": pick(&c.baseline.summaries[0]), "cost_eur": pick(&c.baseline.summaries[1])},
+                        "optimized": {"emissions_t": pick(&c.optimized.summaries[0]), "cost_eur": pick(&c.optimized.summaries[1])},
+                        "emissions_cut_t": pick(&c.emissions_cut),
+                        "drivers": c.emission_drivers.iter().map(|(n, r)| json!({"input": n, "spearman": r})).collect::<Vec<_>>(),
+                    }))
+                }
+                None => None,
+            };
+            if a.json {
+                let schedule: serde_json::Map<String, serde_json::Value> = plant
+                    .units
+                    .iter()
+                    .zip(&opt.schedule)
+                    .map(|(u, s)| (u.name.clone(), json!(s)))
+                    .collect();
+                let doc = json!({
+                    "plant": plant.name,
+                    "hours": profile.hours(),
+                    "objective": objective,
+                    "baseline": {"emissions_t": base.totals.emissions_t, "cost_eur": base.totals.cost_eur,
+                                  "direct_co2_t": base.totals.direct_co2_t, "indirect_co2_t": base.totals.indirect_co2_t,
+                                  "objective": value(base.totals.cost_eur, base.totals.emissions_t)},
+                    "optimized": {"emissions_t": best.totals.emissions_t, "cost_eur": best.totals.cost_eur,
+                                   "direct_co2_t": best.totals.direct_co2_t, "indirect_co2_t": best.totals.indirect_co2_t,
+                                   "objective": value(best.totals.cost_eur, best.totals.emissions_t)},
+                    "schedule": schedule,
+                    "binding_constraints": opt.binding,
+                    "solver": opt.solver,
+                    "solve_seconds": solve_s,
+                    "baseline_kept": kept,
+                    "monte_carlo": uncertainty,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+                return Ok(());
+            }
+            writeln!(out, "{} over {} h, {:?}:", plant.name, profile.hours(), objective)?;
+            for (case, r) in [("baseline ", &base), ("optimized", &best)] {
+                writeln!(
+                    out,
+                    "  {case}: emissions {}, operating cost {}",
+                    format_quantity(r.totals.emissions_t, "t CO2"),
+                    format_quantity(r.totals.cost_eur, "EUR")
+                )?;
+            }
+            writeln!(
+                out,
+                "  solver: HiGHS, {} columns ({} integer), {} rows, {:.2} s",
+                opt.solver.columns, opt.solver.integer_columns, opt.solver.rows, solve_s
+            )?;
+            for b in &opt.binding {
+                writeln!(
+                    out,
+                    "  binding: {} of {} in {} h",
+                    b.constraint, b.subject, b.hours
+                )?;
+            }
+            if kept {
+                writeln!(
+                    out,
+                    "  (the solver's schedule was no better than the baseline: the baseline is kept)"
+                )?;
+            }
+            if let Some(u) = &uncertainty {
+                let interval = |v: &serde_json::Value, unit: &str| {
+                    format!(
+                        "{} to {}",
+                        format_quantity(v["p2_5"].as_f64().unwrap_or(f64::NAN), unit),
+                        format_quantity(v["p97_5"].as_f64().unwrap_or(f64::NAN), unit)
+                    )
+                };
+                writeln!(
+                    out,
+                    "  Monte Carlo ({} draws; factors GSD {}, prices GSD {}), 95 % intervals:",
+                    u["iterations"], u["factor_gsd"], u["price_gsd"]
+                )?;
+                for case in ["baseline", "optimized"] {
+                    writeln!(
+                        out,
+                        "    {case}: emissions {}, cost {}",
+                        interval(&u[case]["emissions_t"], "t CO2"),
+                        interval(&u[case]["cost_eur"], "EUR")
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "    emissions cut: {}",
+                    interval(&u["emissions_cut_t"], "t CO2")
+                )?;
+                let drivers: Vec<String> = u["drivers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(5)
+                    .map(|d| {
+                        format!(
+                            "{} ({:+.2})",
+                            d["input"].as_str().unwrap_or(""),
+                            d["spearman"].as_f64().unwrap_or(0.0)
+                        )
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "    drivers of the optimised emissions (Spearman): {}",
+                    drivers.join(", ")
+                )?;
+            }
+            Ok(())
+        }
+        FactoryCommand::Macc(a) => {
+            let source = match (&a.measures, &a.plant) {
+                (Some(m), _) => m.clone(),
+                (None, Some(p)) => p.clone(),
+                (None, None) => bail!("give --plant (with bundled measures) or --measures FILE"),
+            };
+            let m = bundled::measures(&source)?;
+            let curve = m.curve();
+            let selection = a.target_t.map(|t| m.least_cost_set(t)).transpose()?;
+            let svg = macc::curve_svg(&curve, "Marginal abatement cost curve")?;
+            if let Some(path) = &a.svg {
+                let tmp = path.with_extension("svg.tmp");
+                std::fs::write(&tmp, &svg).with_context(|| format!("cannot write {}", tmp.display()))?;
+                std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if a.json {
+                let doc = json!({
+                    "discount_rate": m.discount_rate,
+                    "curve": curve,
+                    "series": {"x_from_t": curve.iter().map(|p| p.from_t).collect::<Vec<_>>(),
+                               "x_to_t": curve.iter().map(|p| p.to_t).collect::<Vec<_>>(),
+                               "cost_eur_per_t": curve.iter().map(|p| p.cost_eur_per_t).collect::<Vec<_>>()},
+                    "selection": selection,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "Marginal abatement cost curve (discount rate {}):",
+                m.discount_rate
+            )?;
+            for p in &curve {
+                writeln!(
+                    out,
+                    "  {:28} {:>10.1} EUR/t  {:>10.0} t/yr  (cumulative {:.0})",
+                    p.name, p.cost_eur_per_t, p.abatement_t_per_yr, p.to_t
+                )?;
+            }
+            if let Some(s) = selection {
+                writeln!(
+                    out,
+                    "Least-cost set for {:.0} t/yr: {} — {:.0} t/yr for {}/yr",
+                    s.target_t_per_yr,
+                    s.chosen.join(", "),
+                    s.abatement_t_per_yr,
+                    format_quantity(s.annualised_cost_eur_per_yr, "EUR")
+                )?;
+            }
+            Ok(())
+        }
+    }
+}

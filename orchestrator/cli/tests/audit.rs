@@ -1,0 +1,252 @@
+//! The decision log through the `cbutler` binary and the local store: a run's log verifies;
+//! changing, reordering, removing or inserting an entry, cutting the end off, or forging the head
+//! is detected and named; an export verifies offline; a replay reproduces every number.
+//! (`cluster.rs` does the same against the Redis store, and a crashed server's log.)
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cb_audit::{AuditHead, AuditKey};
+
+fn cbutler(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .env("CBUTLER_HOME", home)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn a_run_log_verifies_and_every_tampering_is_named() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let asked = cbutler(
+        h,
+        &[
+            "ask",
+            "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        ],
+    );
+    assert!(asked.status.success(), "{}", text(&asked));
+    let list = cbutler(h, &["audit", "list"]);
+    let run = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(text(&asked).contains(&run));
+
+    let ok = cbutler(h, &["audit", "verify", &run]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("intact: 6 entries"), "{}", text(&ok));
+    let shown = text(&cbutler(h, &["audit", "show", &run]));
+    for kind in [
+        "question",
+        "planning_attempt",
+        "plan",
+        "task_dispatched",
+        "task_result",
+        "answer",
+    ] {
+        assert!(shown.contains(kind), "{kind}: {shown}");
+    }
+    // The trusted key is the one `public-key` prints.
+    let key_file = h.join("trusted.pub");
+    std::fs::write(&key_file, cbutler(h, &["audit", "public-key"]).stdout).unwrap();
+    let trusted = cbutler(
+        h,
+        &[
+            "audit",
+            "verify",
+            &run,
+            "--public-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert!(trusted.status.success(), "{}", text(&trusted));
+
+    let log = h.join("audit").join(format!("{run}.jsonl"));
+    let head_path = h.join("audit").join(format!("{run}.head.json"));
+    let original = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let check = |content: String, needle: &str| {
+        std::fs::write(&log, content).unwrap();
+        let v = cbutler(h, &["audit", "verify", &run]);
+        assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+        assert!(text(&v).contains(needle), "{needle}: {}", text(&v));
+    };
+    // A recorded number changed.
+    let changed = lines[4]
+        .replacen("\"value\":", "\"value\":1+", 1)
+        .replace("1+", "9");
+    assert_ne!(changed, lines[4]);
+    check(
+        [&lines[..4], &[changed.as_str()], &lines[5..]]
+            .concat()
+            .join("\n"),
+        "entry 4 (task_result) was altered",
+    );
+    // Reordered, removed, inserted, cut off.
+    check(
+        [lines[0], lines[2], lines[1], lines[3], lines[4], lines[5]].join("\n"),
+        "entry 1",
+    );
+    check(
+        [lines[0], lines[1], lines[3], lines[4], lines[5]].join("\n"),
+        "entry 2",
+    );
+    check(
+        [
+            lines[0], lines[1], lines[1], lines[2], lines[3], lines[4], lines[5],
+        ]
+        .join("\n"),
+        "entry 2",
+    );
+    check(lines[..5].join("\n"), "cut off at the end");
+    std::fs::write(&log, &original).unwrap();
+
+    // A forged head: re-signed by another key, or its signature altered.
+    let head: AuditHead = serde_json::from_slice(&std::fs::read(&head_path).unwrap()).unwrap();
+    let other = AuditKey::load_or_create(&h.join("other.key")).unwrap();
+    let forged = other.sign_head(&run, head.count, &head.head_hash);
+    std::fs::write(&head_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    let v = cbutler(
+        h,
+        &[
+            "audit",
+            "verify",
+            &run,
+            "--public-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v.status.code(), Some(1));
+    assert!(text(&v).contains("not by the trusted key"), "{}", text(&v));
+    let mut bad = head.clone();
+    bad.signature = forged.signature.clone();
+    std::fs::write(&head_path, serde_json::to_vec(&bad).unwrap()).unwrap();
+    let v = cbutler(h, &["audit", "verify", &run]);
+    assert!(text(&v).contains("signature is not valid"), "{}", text(&v));
+    std::fs::write(&head_path, serde_json::to_vec(&head).unwrap()).unwrap();
+
+    // Export, verified offline; replay reproduces every number.
+    let export = h.join("run.jsonl");
+    assert!(
+        cbutler(h, &["audit", "export", &run, "--out", export.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::remove_dir_all(h.join("audit")).unwrap();
+    let offline = cbutler(
+        h,
+        &[
+            "audit",
+            "verify",
+            export.to_str().unwrap(),
+            "--public-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert!(offline.status.success(), "{}", text(&offline));
+    let exported = std::fs::read_to_string(&export).unwrap();
+    let replay_home = tempfile::tempdir().unwrap();
+    let audit_dir = replay_home.path().join("audit");
+    std::fs::create_dir_all(&audit_dir).unwrap();
+    let entries: Vec<&str> = exported.lines().skip(1).collect();
+    std::fs::write(audit_dir.join(format!("{run}.jsonl")), entries.join("\n")).unwrap();
+    let replay = cbutler(replay_home.path(), &["audit", "replay", &run]);
+    assert!(replay.status.success(), "{}", text(&replay));
+    assert!(
+        text(&replay).contains("3 number(s) reproduced, 0 did not"),
+        "{}",
+        text(&replay)
+    );
+}
+
+#[test]
+fn bad_audit_requests_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let v = cbutler(home.path(), &["audit", "verify", "run-nope"]);
+    assert!(!v.status.success());
+    assert!(text(&v).contains("no audit log for run run-nope"), "{}", text(&v));
+}
+
+/// `cbutler ask` with `OTEL_EXPORTER_OTLP_ENDPOINT` set exports its run's spans before it exits
+/// (to tests/otlp_receiver.py, which decodes them with `opentelemetry-proto`), and every entry
+/// of the run's decision log names that trace.
+#[test]
+fn an_ask_exports_one_trace_and_its_log_names_it() {
+    use std::io::{BufRead, BufReader};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/pyenv.sh",
+        python.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let spans_file = home.path().join("spans.jsonl");
+    let mut receiver = Command::new(&python)
+        .arg(root.join("tests/otlp_receiver.py"))
+        .arg(&spans_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(receiver.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let asked = Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .env("CBUTLER_HOME", home.path())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", port.trim()),
+        )
+        .args([
+            "ask",
+            "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        ])
+        .output()
+        .unwrap();
+    // The exporter's requests were answered before `ask` exited: the spans are on file now.
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert!(asked.status.success(), "{}", text(&asked));
+    let spans: Vec<serde_json::Value> = std::fs::read_to_string(&spans_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = spans.iter().filter_map(|s| s["name"].as_str()).collect();
+    for name in ["run", "plan", "invoke_agent trade"] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+    let trace = spans[0]["trace_id"].as_str().unwrap().to_string();
+    assert!(
+        spans.iter().all(|s| s["trace_id"] == trace.as_str()),
+        "{spans:#?}"
+    );
+    assert!(spans.iter().all(|s| s["service"] == "cbutler"), "{spans:#?}");
+
+    let list = cbutler(home.path(), &["audit", "list"]);
+    let run = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let shown = cbutler(home.path(), &["audit", "show", &run, "--json"]);
+    let log: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let entries = log["entries"].as_array().unwrap_or_else(|| panic!("{log:#}"));
+    assert_eq!(entries.len(), 6);
+    for e in entries {
+        assert_eq!(e["trace_id"], trace.as_str(), "{e:#}");
+    }
+}

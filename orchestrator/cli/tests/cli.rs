@@ -1,0 +1,1554 @@
+//! `cbutler` end to end: the real binary, real data, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture_mrio() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actors/trade/tests/fixtures/pymrio-test/input")
+}
+
+fn expected_csv(name: &str) -> Vec<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../actors/trade/tests/fixtures/pymrio-test/expected")
+        .join(format!("{name}.csv"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    rdr.records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+struct Cbutler {
+    home: tempfile::TempDir,
+}
+
+impl Cbutler {
+    fn new() -> Self {
+        Cbutler {
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cbutler"))
+            .args(args)
+            .env("CBUTLER_HOME", self.home.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "cbutler {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "cbutler {args:?} should have failed");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+#[test]
+fn china_consumption_versus_territorial_in_several_phrasings() {
+    let cb = Cbutler::new();
+    for q in [
+        "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        "China: consumption vs territorial CO2 in 2022",
+        "Compare CHN's consumption-based and production-based emissions for 2022",
+    ] {
+        let text = cb.ok(&["ask", q]);
+        for needle in [
+            "China",
+            "2022",
+            "10.31 Gt CO2",
+            "11.35 Gt CO2",
+            "net exporter",
+            "Global Carbon Budget 2024",
+        ] {
+            assert!(text.contains(needle), "{q}: answer lacks {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn json_answer_carries_numbers_units_sources_and_a_valid_plan() {
+    let cb = Cbutler::new();
+    let a = cb.json(&[
+        "ask",
+        "What is the carbon footprint of the EU27 and the US in 2020?",
+        "--json",
+    ]);
+    let rows = a["table"].as_array().unwrap();
+    let find = |measure: &str, region: &str| {
+        a["results"][0]["outcome"]["quantities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["measure"] == measure && q["dimensions"]["region"] == region)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {measure} for {region}"))
+    };
+    let usa = find("consumption_co2", "USA");
+    assert_eq!(usa["quantity"]["unit"], "t CO2");
+    assert_eq!(
+        usa["quantity"]["provenance"]["dataset"],
+        "Global Carbon Budget 2024"
+    );
+    assert!(usa["quantity"]["value"].as_f64().unwrap() > 5.0e9);
+    find("territorial_co2", "European Union (27)");
+    assert_eq!(rows.len(), 6);
+    assert!(a["sources"][0].as_str().unwrap().contains("CC BY 4.0"));
+    let schema = cb.json(&["schema", "plan"]);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(
+        validator.is_valid(&a["plan"]),
+        "the plan fails its own schema: {}",
+        a["plan"]
+    );
+    // The run was journaled, whole.
+    let run_id = a["run_id"].as_str().unwrap();
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(cb.home.path().join(format!("runs/{run_id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(record["answer"]["run_id"], run_id);
+    let leftovers: Vec<_> = std::fs::read_dir(cb.home.path().join("runs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn out_writes_answer_and_graph_in_three_formats() {
+    let cb = Cbutler::new();
+    let out = cb.home.path().join("answer");
+    let out_s = out.to_str().unwrap();
+    cb.ok(&[
+        "ask",
+        "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        "--out",
+        out_s,
+    ]);
+    let answer: Value = serde_json::from_slice(&std::fs::read(out.join("answer.json")).unwrap()).unwrap();
+    assert!(answer["text"].as_str().unwrap().contains("China"));
+    let graph: Value = serde_json::from_slice(&std::fs::read(out.join("graph.json")).unwrap()).unwrap();
+    let china = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "region:CHN")
+        .unwrap();
+    assert_eq!(china["quantities"]["consumption_co2"]["value"], 10_309_727_000.0);
+    let edges = graph["edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "region:CHN"
+        && e["to"] == "region:rest-of-world"
+        && e["kind"] == "embodied_emissions"));
+    let dot = std::fs::read_to_string(out.join("graph.dot")).unwrap();
+    assert!(dot.starts_with("digraph") && dot.contains("\"region:CHN\" -> \"atmosphere\""));
+    let graphml = std::fs::read_to_string(out.join("graph.graphml")).unwrap();
+    assert!(
+        graphml.contains("<graphml")
+            && graphml.contains("<node id=\"region:CHN\">")
+            && graphml.trim_end().ends_with("</graphml>")
+    );
+}
+
+#[test]
+fn questions_about_an_mrio() {
+    let cb = Cbutler::new();
+    let mrio = fixture_mrio();
+    let m = mrio.to_str().unwrap();
+    // Transfer from reg1 to reg2, against `mrio transfers`.
+    let a = cb.json(&[
+        "ask",
+        "How much emission_type1 embodied in reg1's exports is consumed in reg2?",
+        "--mrio",
+        m,
+        "--json",
+    ]);
+    let flow = table_row(&a, "embodied_in_trade").clone();
+    let t = cb.json(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    assert_eq!(flow["value"], t["embodied_in_trade"]["reg1"]["reg2"]);
+    assert!(
+        flow["label"]
+            .as_str()
+            .unwrap()
+            .contains("emitted in reg1 for final demand in reg2")
+    );
+
+    let text = cb.ok(&[
+        "ask",
+        "Which sectors contribute most to reg3's consumption-based emissions?",
+        "--mrio",
+        m,
+    ]);
+    assert!(
+        text.contains("Largest contributions by sector") && text.contains("reg3"),
+        "{text}"
+    );
+
+    let text = cb.ok(&[
+        "ask",
+        "What are the top 3 supply chain paths of reg2's food consumption?",
+        "--mrio",
+        m,
+    ]);
+    assert!(
+        text.contains("#1") && text.contains("#3") && !text.contains("#4 "),
+        "{text}"
+    );
+    assert!(text.contains("reg2|food"), "{text}");
+
+    let a = cb.json(&[
+        "ask",
+        "Compare consumption-based and production-based emission_type2 of all regions",
+        "--mrio",
+        m,
+        "--json",
+    ]);
+    let n = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["measure"] == "D_cba_reg")
+        .count();
+    assert_eq!(n, 6);
+}
+
+#[test]
+fn mrio_accounts_json_has_the_documented_shape_and_pymrio_values() {
+    let cb = Cbutler::new();
+    let m = fixture_mrio();
+    let doc = cb.json(&["mrio", "accounts", "--mrio", m.to_str().unwrap(), "--json"]);
+    let accounts = doc["accounts"].as_object().unwrap();
+    // Every stressor of every extension: two emissions and the factor inputs.
+    assert!(accounts.contains_key("emission_type1") && accounts.contains_key("emission_type2"));
+    assert!(accounts.contains_key("Value Added"));
+    for acc in ["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"] {
+        let rows = expected_csv(&format!("emissions_{acc}"));
+        let regions = &rows[0][1..];
+        for row in &rows[1..] {
+            let stressor = row[0].split('|').next().unwrap();
+            for (region, v) in regions.iter().zip(&row[1..]) {
+                let exp: f64 = v.parse().unwrap();
+                let ours = accounts[stressor][acc][region].as_f64().unwrap();
+                assert!(
+                    (ours - exp).abs() <= 1e-9 * exp.abs(),
+                    "{stressor} {acc} {region}: {ours} vs {exp}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mrio_transfers_and_paths() {
+    let cb = Cbutler::new();
+    let m = fixture_mrio();
+    let m = m.to_str().unwrap();
+    let t = cb.json(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    let acc = cb.json(&[
+        "mrio",
+        "accounts",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--json",
+    ]);
+    let e1 = &acc["accounts"]["emission_type1"];
+    for r in ["reg1", "reg2", "reg3", "reg4", "reg5", "reg6"] {
+        let net = t["net_transfers"][r].as_f64().unwrap();
+        let expected = e1["D_imp_reg"][r].as_f64().unwrap() - e1["D_exp_reg"][r].as_f64().unwrap();
+        assert!((net - expected).abs() <= 1e-9 * expected.abs(), "{r}");
+    }
+    let p = cb.json(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg2",
+        "--sector",
+        "food",
+        "--depth",
+        "3",
+        "--top",
+        "4",
+        "--json",
+    ]);
+    let paths = p["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 4);
+    assert!(paths[0]["value"].as_f64().unwrap() >= paths[3]["value"].as_f64().unwrap());
+    assert!(paths.iter().all(|x| x["depth"].as_u64().unwrap() <= 3));
+    let text = cb.ok(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg2",
+        "--sector",
+        "food",
+    ]);
+    assert!(
+        text.contains("footprint of reg2's final demand for food"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_questions_and_bad_input_get_clear_errors() {
+    let cb = Cbutler::new();
+    let err = cb.fails(&["ask", "What is the carbon footprint of Atlantis?"]);
+    assert!(
+        err.contains("Name a country") && err.contains("Carbon Butler can answer"),
+        "{err}"
+    );
+    let err = cb.fails(&["ask", "Tell me a joke"]);
+    assert!(
+        err.contains("could not tell what you want") && err.contains("--mrio"),
+        "{err}"
+    );
+    let err = cb.fails(&["ask", "What were China's consumption emissions in 1950?"]);
+    assert!(err.contains("1950") && err.contains("1990–2022"), "{err}");
+    let err = cb.fails(&["ask", "Which sectors drive Germany's footprint?"]);
+    assert!(err.contains("--mrio"), "{err}");
+    let err = cb.fails(&["mrio", "accounts", "--mrio", "/nonexistent/mrio"]);
+    assert!(
+        err.contains("/nonexistent/mrio") && err.contains("not found"),
+        "{err}"
+    );
+    let m = fixture_mrio();
+    let err = cb.fails(&[
+        "mrio",
+        "transfers",
+        "--mrio",
+        m.to_str().unwrap(),
+        "--stressor",
+        "CO2",
+    ]);
+    assert!(err.contains("unknown stressor \"CO2\""), "{err}");
+    let err = cb.fails(&[
+        "mrio",
+        "paths",
+        "--mrio",
+        m.to_str().unwrap(),
+        "--stressor",
+        "emission_type1",
+        "--region",
+        "reg1",
+        "--sector",
+        "food",
+        "--depth",
+        "99",
+    ]);
+    assert!(err.contains("--depth"), "{err}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let cb = Cbutler::new();
+    for args in [
+        vec!["--help"],
+        vec!["ask", "--help"],
+        vec!["schema", "--help"],
+        vec!["mrio", "--help"],
+        vec!["mrio", "accounts", "--help"],
+        vec!["mrio", "transfers", "--help"],
+        vec!["mrio", "paths", "--help"],
+    ] {
+        let text = cb.ok(&args);
+        assert!(text.contains("Usage:"), "{args:?}");
+    }
+    let schema = cb.json(&["schema", "task-result"]);
+    assert!(schema["properties"]["outcome"].is_object());
+}
+
+/// The first row of an answer's table with this measure.
+fn table_row<'a>(answer: &'a Value, measure: &str) -> &'a Value {
+    answer["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == measure)
+        .unwrap_or_else(|| panic!("no {measure} in {}", answer["table"]))
+}
+
+fn lca_fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../actors/lca/tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn lca_footprint_and_processes() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let fp = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+        "--json",
+    ]);
+    let score = fp["score"].as_f64().unwrap();
+    assert!(score > 2400.0 && score < 2600.0, "{score}");
+    assert_eq!(fp["unit"], "kg CO2-eq");
+    assert_eq!(fp["product_unit"], "kg");
+    let processes = fp["contributions"]["processes"].as_array().unwrap();
+    let sum: f64 = processes.iter().map(|p| p["impact"].as_f64().unwrap()).sum();
+    assert!((sum - score).abs() <= 1e-9 * score);
+    assert_eq!(fp["unmatched_flows"][0]["name"], "Nitrogen oxides");
+    for phase in [
+        "goal_and_scope",
+        "inventory",
+        "impact_assessment",
+        "interpretation",
+    ] {
+        assert!(fp["iso14044"][phase].is_object(), "{phase}");
+    }
+    assert_eq!(
+        fp["iso14044"]["goal_and_scope"]["functional_unit"],
+        "1000 kg of steel"
+    );
+    // Transport (about 20 kg CO2-eq) is below the default 1% cut-off of the tree; with none, it shows.
+    assert_eq!(fp["supply_chain"]["inputs"].as_array().unwrap().len(), 2);
+    let full = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+        "--cutoff",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(full["supply_chain"]["inputs"].as_array().unwrap().len(), 3);
+    // Twice the amount, twice the score.
+    let fp2 = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel production",
+        "--amount",
+        "2000",
+        "--json",
+    ]);
+    assert!((fp2["score"].as_f64().unwrap() - 2.0 * score).abs() <= 1e-9 * score);
+    let text = cb.ok(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--amount",
+        "1000",
+    ]);
+    assert!(
+        text.contains("kg CO2-eq") && text.contains("steel production"),
+        "{text}"
+    );
+
+    let list = cb.json(&["lca", "processes", "--db", &db, "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 4);
+    let text = cb.ok(&["lca", "processes", "--db", &db, "--search", "coal"]);
+    assert!(text.contains("coal mining") && text.contains("1 of 4"), "{text}");
+}
+
+#[test]
+fn lca_bad_input() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--method",
+        "ipcc-ar5-gwp100",
+    ]);
+    assert!(
+        err.contains("unknown impact method")
+            && err.contains("ipcc-ar6-gwp100")
+            && err.contains("ipcc-ar6-gwp20"),
+        "{err}"
+    );
+    // GWP20 is bundled: the same system scores higher (methane 82.5 instead of 29.8).
+    let score = |method: &str| {
+        cb.json(&[
+            "lca",
+            "footprint",
+            "--db",
+            &db,
+            "--product",
+            "steel",
+            "--method",
+            method,
+            "--json",
+        ])["score"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(score("ipcc-ar6-gwp20") > score("ipcc-ar6-gwp100"));
+    let err = cb.fails(&["lca", "footprint", "--db", &db, "--product", "aluminium"]);
+    assert!(
+        err.contains("no process or product matches \"aluminium\""),
+        "{err}"
+    );
+    let uslci = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/lci/uslci_olca1_5_0_json_ld.tar.gz")
+        .display()
+        .to_string();
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &uslci,
+        "--product",
+        "Petroleum refining, at refinery",
+    ]);
+    assert!(
+        err.contains("several product outputs") && err.contains("--multi-output allocate"),
+        "{err}"
+    );
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &uslci,
+        "--product",
+        "x",
+        "--multi-output",
+        "allocate",
+        "--provider",
+        "nonsense",
+    ]);
+    assert!(err.contains("PRODUCT=PROCESS"), "{err}");
+    let err = cb.fails(&["lca", "processes", "--db", "/nonexistent/db.zip"]);
+    assert!(err.contains("/nonexistent/db.zip"), "{err}");
+}
+
+#[test]
+fn cbam_cost_default_and_actual() {
+    let cb = Cbutler::new();
+    let d = cb.json(&[
+        "cbam",
+        "cost",
+        "--country",
+        "China",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "10000",
+        "--year",
+        "2027",
+        "--ets-price",
+        "80",
+        "--json",
+    ]);
+    for key in [
+        "embedded_emissions_t",
+        "default_value_t_per_t",
+        "free_allocation_adjustment_t",
+        "certificates",
+        "cost_eur",
+    ] {
+        assert!(d[key].is_number(), "{key}: {}", d[key]);
+    }
+    let expected_certs = 3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0;
+    assert!((d["certificates"].as_f64().unwrap() - expected_certs).abs() < 1e-6);
+    let a = cb.json(&[
+        "cbam",
+        "cost",
+        "--country",
+        "CN",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "10000",
+        "--year",
+        "2027",
+        "--ets-price",
+        "80",
+        "--actual-direct",
+        "1.9",
+        "--json",
+    ]);
+    assert_eq!(a["basis"], "actual emissions");
+    assert!((a["embedded_emissions_t"].as_f64().unwrap() - 19_000.0).abs() < 1e-9);
+    assert!(a["default_case"]["cost_eur"].as_f64().unwrap() > a["cost_eur"].as_f64().unwrap());
+    assert!(a["saving_eur"].as_f64().unwrap() > 1.5e6);
+    let err = cb.fails(&[
+        "cbam",
+        "cost",
+        "--country",
+        "Atlantis",
+        "--cn-code",
+        "7208",
+        "--tonnes",
+        "1",
+        "--year",
+        "2027",
+    ]);
+    assert!(err.contains("not a country"), "{err}");
+    let err = cb.fails(&[
+        "cbam",
+        "cost",
+        "--country",
+        "China",
+        "--cn-code",
+        "0101",
+        "--tonnes",
+        "1",
+        "--year",
+        "2027",
+    ]);
+    assert!(err.contains("no CBAM default value for CN 0101"), "{err}");
+}
+
+#[test]
+fn ask_about_cbam_and_product_footprints() {
+    let cb = Cbutler::new();
+    let a = cb.json(&[
+        "ask",
+        "What will CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027 at 80 EUR/t?",
+        "--json",
+    ]);
+    let cost = table_row(&a, "cbam_cost").clone();
+    let expected = (3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0) * 80.0;
+    assert!(
+        (cost["value"].as_f64().unwrap() - expected).abs() < 1e-3,
+        "{cost}"
+    );
+    assert_eq!(cost["unit"], "EUR");
+    let text = cb.ok(&["ask", "What is the carbon footprint of 1 m3 of diesel in USLCI?"]);
+    assert!(
+        text.contains("Diesel, at refinery") && text.contains("kg CO2-eq"),
+        "{text}"
+    );
+    let err = cb.fails(&["ask", "What is the carbon footprint of 1 kg of diesel in USLCI?"]);
+    assert!(err.contains("measured in m3"), "{err}");
+    // Another database with --lci.
+    let db = lca_fixture("four-process");
+    let a = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1000 kg of steel?",
+        "--lci",
+        &db,
+        "--json",
+    ]);
+    let fp = table_row(&a, "footprint").clone();
+    assert!(
+        fp["value"].as_f64().unwrap() > 2400.0 && fp["value"].as_f64().unwrap() < 2600.0,
+        "{fp}"
+    );
+}
+
+#[test]
+fn sinks_forest_gain_loss_by_hand_and_with_defaults() {
+    let cb = Cbutler::new();
+    // 1,000 ha × 5 t d.m./ha/yr × 1.37 × 0.47 = 3,219.5 t C = −11,804.83 t CO2 a year.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "1000",
+        "--growth",
+        "5",
+        "--root-shoot",
+        "0.37",
+        "--carbon-fraction",
+        "0.47",
+        "--years",
+        "3",
+        "--json",
+    ]);
+    let year = &v["years"][0];
+    assert!(
+        (year["net_co2_t"].as_f64().unwrap() + 11804.833333).abs() < 1e-3,
+        "{year}"
+    );
+    assert!((v["total_net_co2_t"].as_f64().unwrap() + 3.0 * 11804.833333).abs() < 1e-2);
+    assert_eq!(v["years"].as_array().unwrap().len(), 3);
+    let ag = year["by_pool_co2_t"]["above_ground_biomass"].as_f64().unwrap();
+    let bg = year["by_pool_co2_t"]["below_ground_biomass"].as_f64().unwrap();
+    assert!((ag + bg - year["net_co2_t"].as_f64().unwrap()).abs() < 1e-6);
+    // Removals with BCEF_R from Table 4.5 (temperate pines, growing stock 100–200: 0.77).
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "1000",
+        "--growth",
+        "5",
+        "--root-shoot",
+        "0.29",
+        "--zone",
+        "temperate",
+        "--forest-type",
+        "pines",
+        "--growing-stock",
+        "150",
+        "--removals-m3",
+        "2000",
+        "--json",
+    ]);
+    assert_eq!(v["parameters"]["bcef_r"]["value"], 0.77);
+    let loss = v["years"][0]["losses_c_t"]["wood_removals"].as_f64().unwrap();
+    assert!((loss - 2000.0 * 0.77 * 1.29 * 0.47).abs() < 1e-6, "{loss}");
+    // Defaults from 2019 Table 4.9 with their source and an uncertainty interval.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "100",
+        "--zone",
+        "tropical rainforest",
+        "--continent",
+        "asia",
+        "--stand",
+        "secondary <=20 years",
+        "--root-shoot",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(v["parameters"]["growth_g_w"]["value"], 3.4);
+    assert!(v["annual_net_co2_interval_t"].is_array());
+    // Fire adds CH4 and N2O by Eq. 2.27: 10 ha × 50 t × 0.5 × 4.7 g/kg × 10⁻³ = 1.175 t CH4.
+    let v = cb.json(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "100",
+        "--growth",
+        "4",
+        "--root-shoot",
+        "0.2",
+        "--fire",
+        "10:50:0.5",
+        "--json",
+    ]);
+    assert!((v["years"][0]["non_co2_t"]["fire_ch4"].as_f64().unwrap() - 1.175).abs() < 1e-9);
+}
+
+#[test]
+fn sinks_stand_soil_land_use_change_and_hwp() {
+    let cb = Cbutler::new();
+    let table = format!(
+        "{}/tests/fixtures/yield-table-synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v = cb.json(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        &table,
+        "--area-ha",
+        "100",
+        "--years",
+        "100",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+        "--harvest",
+        "60:10000",
+        "--wood-density",
+        "0.42",
+        "--json",
+    ]);
+    let years = v["years"].as_array().unwrap();
+    assert_eq!(years.len(), 100);
+    assert!(v["total_net_co2_t"].as_f64().unwrap() < 0.0);
+    assert!((years[59]["harvested_m3"].as_f64().unwrap() - 10000.0).abs() < 1e-6);
+    assert!(years[59]["hwp_stock_c_t"].as_f64().unwrap() > 0.0);
+    // A harvest beyond the standing stock is refused, naming the year and both volumes.
+    let err = cb.fails(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        &table,
+        "--area-ha",
+        "10",
+        "--age",
+        "30",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+        "--harvest",
+        "1:1000000",
+        "--wood-density",
+        "0.42",
+    ]);
+    assert!(
+        err.contains("year 1") && err.contains("exceeds the standing merchantable stock"),
+        "{err}"
+    );
+    // A yield table whose ages do not increase.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "age,volume\n0,0\n20,50\n10,80\n").unwrap();
+    let err = cb.fails(&[
+        "sinks",
+        "stand",
+        "--yield-table",
+        bad.to_str().unwrap(),
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+    ]);
+    assert!(err.contains("ages must increase"), "{err}");
+
+    // Soil: 100 ha at 95 t C/ha from native to long-term cultivated with low input, temperate moist.
+    let v = cb.json(&[
+        "sinks",
+        "soil",
+        "--area-ha",
+        "100",
+        "--soc-ref",
+        "95",
+        "--climate",
+        "temperate/boreal moist",
+        "--after",
+        "long-term cultivated,full tillage,low",
+        "--json",
+    ]);
+    let c = v["years"][0]["net_c_t"].as_f64().unwrap();
+    assert!(
+        (c + 100.0 * 95.0 * (1.0 - 0.69 * 0.92) / 20.0).abs() < 1e-9,
+        "{c}"
+    );
+    let err = cb.fails(&[
+        "sinks",
+        "soil",
+        "--area-ha",
+        "100",
+        "--soc-ref",
+        "95",
+        "--climate",
+        "temperate/boreal moist",
+        "--after",
+        "long-term cultivated,no-till,low",
+    ]);
+    assert!(err.contains("no confirmed default for F_MG"), "{err}");
+
+    // Deforestation: the biomass goes in the year of conversion.
+    let v = cb.json(&[
+        "sinks",
+        "land-use-change",
+        "--area-ha",
+        "10",
+        "--biomass-before",
+        "300",
+        "--years",
+        "5",
+        "--json",
+    ]);
+    assert!((v["years"][0]["net_c_t"].as_f64().unwrap() + 300.0 * 10.0 * 0.47).abs() < 1e-9);
+    assert_eq!(v["years"][1]["net_c_t"].as_f64().unwrap(), 0.0);
+
+    let v = cb.json(&[
+        "sinks",
+        "hwp",
+        "--inflows",
+        "100,0,0",
+        "--product",
+        "paper",
+        "--json",
+    ]);
+    assert_eq!(v["half_life_years"], 2.0);
+    assert!(v["years"][2]["stock_c_t"].as_f64().unwrap() < v["years"][0]["stock_c_t"].as_f64().unwrap());
+
+    // Bad input: negative area, unknown zone.
+    let err = cb.fails(&[
+        "sinks",
+        "forest",
+        "--area-ha=-5",
+        "--growth",
+        "1",
+        "--root-shoot",
+        "0.2",
+    ]);
+    assert!(err.contains("area must be a non-negative number"), "{err}");
+    let err = cb.fails(&[
+        "sinks",
+        "forest",
+        "--area-ha",
+        "5",
+        "--zone",
+        "atlantis",
+        "--continent",
+        "asia",
+        "--root-shoot",
+        "0.2",
+    ]);
+    assert!(
+        err.contains("no confirmed IPCC default growth rate for atlantis"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ask_about_forest_sinks() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "How much CO2 do 10,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.37 remove per year?",
+        "--json",
+    ]);
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("removes 82.63 kt CO2 per year"), "{text}");
+    // The default used and its table travel with the answer.
+    assert!(v.to_string().contains("2019 Refinement Vol. 4 Table 4.9"), "{v}");
+    // Temperate Europe has no confirmed default: the answer says so and what to add.
+    let err = cb.fails(&[
+        "ask",
+        "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
+    ]);
+    assert!(
+        err.contains("no confirmed IPCC default growth rate") && err.contains("growing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn factory_simulate_optimize_and_macc() {
+    let cb = Cbutler::new();
+    // Two days of the scrap EAF by hand: 4,000 t steel, 0.45 MWh/t, direct 0.08 + 0.411 × 0.20196 t/t.
+    let v = cb.json(&[
+        "factory",
+        "simulate",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "48",
+        "--json",
+    ]);
+    let t = &v["totals"];
+    assert!((t["delivered_t"].as_f64().unwrap() - 4000.0).abs() < 1e-6);
+    assert!((t["electricity_mwh"].as_f64().unwrap() - 1800.0).abs() < 1e-6);
+    assert!((t["direct_co2_t"].as_f64().unwrap() - 4000.0 * (0.08 + 0.411 * 0.20196)).abs() < 1e-6);
+    assert_eq!(v["series"].as_array().unwrap().len(), 48);
+
+    // A week at 80 EUR/t: never worse than the baseline under its own objective.
+    let v = cb.json(&[
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "168",
+        "--carbon-price",
+        "80",
+        "--json",
+    ]);
+    let (b, o) = (&v["baseline"], &v["optimized"]);
+    for key in ["emissions_t", "cost_eur"] {
+        assert!(b[key].is_number() && o[key].is_number(), "{v}");
+    }
+    assert!(o["objective"].as_f64().unwrap() <= b["objective"].as_f64().unwrap() + 1e-6);
+    assert!(
+        o["emissions_t"].as_f64().unwrap() < b["emissions_t"].as_f64().unwrap(),
+        "shifting cuts grid CO2"
+    );
+    assert_eq!(
+        v["schedule"]["electric arc furnace"].as_array().unwrap().len(),
+        168
+    );
+    assert!(
+        v["solver"]["integer_columns"].as_u64().unwrap() > 0,
+        "on/off decisions make it a MILP"
+    );
+
+    // Every bundled plant optimises over a day.
+    let plants = cb.ok(&["factory", "plants"]);
+    for id in plants.lines().map(|l| l.split_whitespace().next().unwrap()) {
+        let v = cb.json(&[
+            "factory",
+            "optimize",
+            "--plant",
+            id,
+            "--hours",
+            "24",
+            "--carbon-price",
+            "80",
+            "--json",
+        ]);
+        assert!(
+            v["optimized"]["objective"].as_f64().unwrap()
+                <= v["baseline"]["objective"].as_f64().unwrap() + 1e-6,
+            "{id}"
+        );
+    }
+
+    // The MACC and the least-cost set, with an SVG.
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("macc.svg");
+    let v = cb.json(&[
+        "factory",
+        "macc",
+        "--plant",
+        "scrap-eaf",
+        "--target-t",
+        "70000",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    let costs: Vec<f64> = v["series"]["cost_eur_per_t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(costs.windows(2).all(|w| w[0] <= w[1]));
+    assert!(v["selection"]["abatement_t_per_yr"].as_f64().unwrap() >= 70000.0);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn factory_bad_input() {
+    let cb = Cbutler::new();
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = std::fs::read_to_string(format!(
+        "{}/../../data/factory/plants/scrap-eaf.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    // A malformed plant file: the field and the line.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        bundled.replace("capacity_t_per_h = 120", "capacity_t_per_h = \"big\""),
+    )
+    .unwrap();
+    let err = cb.fails(&["factory", "simulate", "--plant", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("line 8") && err.contains("capacity_t_per_h"),
+        "{err}"
+    );
+    // Demand beyond capacity: the binding constraint is named.
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, bundled.replace("t_per_day = 2000", "t_per_day = 5000")).unwrap();
+    let err = cb.fails(&[
+        "factory",
+        "optimize",
+        "--plant",
+        big.to_str().unwrap(),
+        "--hours",
+        "24",
+    ]);
+    assert!(
+        err.contains("capacity") && err.contains("electric arc furnace"),
+        "{err}"
+    );
+    let err = cb.fails(&["factory", "optimize", "--plant", "no-such-plant"]);
+    assert!(err.contains("bundled: scrap-eaf"), "{err}");
+    // A profile with a gap.
+    let prof = dir.path().join("p.csv");
+    std::fs::write(
+        &prof,
+        "hour,price_eur_per_mwh,grid_co2_t_per_mwh\n0,50,0.3\n2,50,0.3\n",
+    )
+    .unwrap();
+    let err = cb.fails(&[
+        "factory",
+        "simulate",
+        "--plant",
+        "scrap-eaf",
+        "--profile",
+        prof.to_str().unwrap(),
+    ]);
+    assert!(err.contains("line 3") && err.contains("expected hour 1"), "{err}");
+    let schema = cb.json(&["schema", "plant"]);
+    assert!(schema["properties"]["units"].is_object());
+}
+
+#[test]
+fn ask_how_a_plant_cuts_emissions() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "How can an EAF steel plant in Germany cut emissions at least cost with a carbon price of 80 EUR/t?",
+        "--json",
+    ]);
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("Operating the plant at least cost"), "{text}");
+    assert!(text.contains("Abatement measures, cheapest first"), "{text}");
+    assert!(
+        v.to_string().contains("SYNTHETIC"),
+        "the synthetic profile is named"
+    );
+}
+
+#[test]
+fn uncertainty_sobol_pedigree_and_monte_carlo_footprints() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "uncertainty",
+        "sobol",
+        "--model",
+        "ishigami",
+        "--samples",
+        "5000",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    for key in ["S1", "ST"] {
+        let xs = v[key].as_array().unwrap();
+        assert_eq!(xs.len(), 3, "{key}");
+        let ci = v[format!("{key}_conf")].as_array().unwrap();
+        for (x, c) in xs.iter().zip(ci) {
+            let (x, lo, hi) = (
+                x.as_f64().unwrap(),
+                c[0].as_f64().unwrap(),
+                c[1].as_f64().unwrap(),
+            );
+            assert!(lo <= x && x <= hi, "{key}: {x} not in [{lo}, {hi}]");
+        }
+    }
+    assert!((v["ST"][0].as_f64().unwrap() - 0.5576).abs() < 0.05);
+    let v = cb.json(&["uncertainty", "pedigree", "--scores", "1,1,1,1,5", "--json"]);
+    assert!((v["gsd"].as_f64().unwrap() - 0.12f64.sqrt().exp()).abs() < 1e-12);
+    let err = cb.fails(&["uncertainty", "pedigree", "--scores", "1,1,9,1,1"]);
+    assert!(err.contains("temporal correlation must be 1–5"), "{err}");
+
+    // Monte Carlo footprints: same seed, same numbers; mean near the deterministic score.
+    let db = lca_fixture("four-process");
+    let args = |seed: &str| {
+        vec![
+            "lca",
+            "footprint",
+            "--db",
+            db.as_str(),
+            "--product",
+            "steel",
+            "--amount",
+            "1000",
+            "--mc",
+            "500",
+            "--seed",
+            seed,
+            "--gsd",
+            "1.1",
+            "--json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = |seed: &str| {
+        let a = args(seed);
+        cb.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (a, b, c) = (run("5"), run("5"), run("6"));
+    assert_eq!(a["monte_carlo"], b["monte_carlo"]);
+    assert_ne!(a["monte_carlo"]["mean"], c["monte_carlo"]["mean"]);
+    let m = &a["monte_carlo"];
+    let score = a["score"].as_f64().unwrap();
+    assert!((m["p50"].as_f64().unwrap() - score).abs() / score < 0.05, "{m}");
+    assert!(m["p2_5"].as_f64().unwrap() < score && score < m["p97_5"].as_f64().unwrap());
+    for key in ["mean", "sd", "p2_5", "p50", "p97_5"] {
+        assert!(m[key].is_number(), "{key}");
+    }
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "10",
+    ]);
+    assert!(err.contains("--gsd") && err.contains("--pedigree"), "{err}");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "10",
+        "--gsd",
+        "0.5",
+    ]);
+    assert!(err.contains("geometric standard deviation must be ≥ 1"), "{err}");
+}
+
+#[test]
+fn mrio_accounts_with_monte_carlo() {
+    let cb = Cbutler::new();
+    let mrio = fixture_mrio();
+    let m = mrio.to_str().unwrap();
+    let args = [
+        "mrio",
+        "accounts",
+        "--mrio",
+        m,
+        "--stressor",
+        "emission_type1",
+        "--mc",
+        "200",
+        "--seed",
+        "4",
+        "--gsd",
+        "1.1",
+        "--json",
+    ];
+    let v = cb.json(&args);
+    let u = &v["monte_carlo"]["accounts"]["emission_type1"]["D_cba_reg"];
+    for (region, s) in u.as_object().unwrap() {
+        let point = v["accounts"]["emission_type1"]["D_cba_reg"][region]
+            .as_f64()
+            .unwrap();
+        let (lo, med, hi) = (
+            s["p2_5"].as_f64().unwrap(),
+            s["p50"].as_f64().unwrap(),
+            s["p97_5"].as_f64().unwrap(),
+        );
+        assert!(lo < point && point < hi, "{region}: {point} not in [{lo}, {hi}]");
+        assert!(
+            (med - point).abs() / point < 0.05,
+            "{region}: median {med} vs {point}"
+        );
+    }
+    assert_eq!(
+        cb.json(&args)["monte_carlo"],
+        v["monte_carlo"],
+        "same seed, same numbers"
+    );
+}
+
+#[test]
+fn answers_carry_consistency_findings() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "What would CBAM cost on 10,000 t of Chinese hot-rolled coil in 2027 with verified data of 1.9 t/t, at 80 EUR/t?",
+        "--json",
+    ]);
+    let f = &v["findings"][0];
+    assert_eq!(f["check"], "CBAM actual against default value");
+    assert_eq!(f["passed"], true);
+    assert_eq!(f["values"]["actual_t_per_t"], 1.9);
+    let v = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1 m3 of diesel in USLCI?",
+        "--json",
+    ]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "technosphere balance A·s = f" && f["passed"] == true)
+    );
+    let mrio = fixture_mrio();
+    let v = cb.json(&[
+        "ask",
+        "What are the consumption-based emission_type1 emissions of reg2?",
+        "--mrio",
+        mrio.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "cba − pba = imp − exp" && f["passed"] == true),
+        "{}",
+        v["findings"]
+    );
+}
+
+#[test]
+fn how_certain_is_that_reports_intervals_and_drivers() {
+    let cb = Cbutler::new();
+    let err = cb.fails(&["ask", "How certain is that?"]);
+    assert!(err.contains("no earlier answer"), "{err}");
+    cb.ok(&["ask", "How much CO2 do 10,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.37 remove per year?"]);
+    let v = cb.json(&["ask", "How certain is that?", "--json"]);
+    assert!(
+        v["follow_up_on"]["question"]
+            .as_str()
+            .unwrap()
+            .contains("tropical rainforest")
+    );
+    let annual = v["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"].as_str().unwrap().contains("per year (negative"))
+        .unwrap();
+    assert_eq!(annual["uncertainty"]["kind"], "interval");
+    assert!(
+        v["drivers"][0].as_str().unwrap().contains("Drivers: growth_g_w"),
+        "{}",
+        v["drivers"]
+    );
+}
+
+#[test]
+fn product_footprints_in_ask_carry_an_interval_and_name_their_drivers() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "What is the carbon footprint of 1 m3 of diesel in USLCI?",
+        "--json",
+    ]);
+    let footprint = table_row(&v, "footprint");
+    let u = &footprint["uncertainty"];
+    assert_eq!(u["kind"], "interval", "{footprint}");
+    let (lo, hi, point) = (
+        u["low"].as_f64().unwrap(),
+        u["high"].as_f64().unwrap(),
+        footprint["value"].as_f64().unwrap(),
+    );
+    assert!(lo < point && point < hi, "{point} not in [{lo}, {hi}]");
+    let note = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|n| n.starts_with("Uncertainty: Monte Carlo"))
+        .unwrap();
+    assert!(note.contains("assumed pedigree scores [3, 3, 3, 3, 3]"), "{note}");
+    assert!(note.contains("% of the variance"), "{note}");
+    // The follow-up names the same drivers.
+    let text = cb.ok(&["ask", "How certain is that?"]);
+    assert!(text.contains("95 % interval"), "{text}");
+    assert!(text.contains("Drivers:"), "{text}");
+}
+
+#[test]
+fn ask_the_uncertainty_agent() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "ask",
+        "Which inputs of the Ishigami function matter most? Use 4096 samples.",
+        "--json",
+    ]);
+    assert_eq!(v["results"][0]["agent"], "uncertainty");
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 6);
+    assert!(findings.iter().all(|f| f["passed"] == true), "{findings:?}");
+    let text = cb.ok(&["ask", "What uncertainty do pedigree scores (1,1,1,1,5) imply?"]);
+    assert!(text.contains("pedigree scores [1, 1, 1, 1, 5]"), "{text}");
+}
+
+#[test]
+fn factory_optimize_with_monte_carlo() {
+    let cb = Cbutler::new();
+    let args = [
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "24",
+        "--carbon-price",
+        "80",
+        "--mc",
+        "200",
+        "--factor-gsd",
+        "1.1",
+        "--price-gsd",
+        "1.2",
+        "--json",
+    ];
+    let v = cb.json(&args);
+    let m = &v["monte_carlo"];
+    let point = v["optimized"]["emissions_t"].as_f64().unwrap();
+    let e = &m["optimized"]["emissions_t"];
+    assert!(e["p2_5"].as_f64().unwrap() < point && point < e["p97_5"].as_f64().unwrap());
+    assert!(!m["drivers"].as_array().unwrap().is_empty());
+    assert_eq!(cb.json(&args)["monte_carlo"], *m, "same seed, same numbers");
+    let err = cb.fails(&[
+        "factory",
+        "optimize",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "24",
+        "--mc",
+        "100",
+    ]);
+    assert!(err.contains("--factor-gsd"), "{err}");
+}
+
+#[test]
+fn lca_footprint_against_an_eeio_multiplier() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let check = |price: &str| -> Value {
+        let v = cb.json(&[
+            "lca",
+            "footprint",
+            "--db",
+            &db,
+            "--product",
+            "steel",
+            "--amount",
+            "1000",
+            "--compare-eeio",
+            &format!("CN:331110:{price}"),
+            "--json",
+        ]);
+        v["findings"][0].clone()
+    };
+    // ~2.47 kg CO2e per kg of steel against ~1.99 kg CO2e per USD × 1 USD/kg: a ratio near 1.25.
+    let f = check("1.0");
+    assert_eq!(f["check"], "LCA footprint ≈ EEIO multiplier × price");
+    assert_eq!(f["passed"], true, "{f}");
+    let ratio = f["values"]["ratio"].as_f64().unwrap();
+    assert!((1.1..1.4).contains(&ratio), "{ratio}");
+    // A price off by 100 (USD per tonne written as per kg) fails.
+    assert_eq!(check("100")["passed"], false);
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--compare-eeio",
+        "US:331110:1",
+    ]);
+    assert!(err.contains("no import factors for region \"US\""), "{err}");
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--compare-eeio",
+        "CN:331110",
+    ]);
+    assert!(err.contains("REGION:SECTOR:PRICE"), "{err}");
+}
+
+#[test]
+fn monte_carlo_stops_at_the_requested_precision() {
+    let cb = Cbutler::new();
+    let db = lca_fixture("four-process");
+    let v = cb.json(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "20000",
+        "--gsd",
+        "1.05",
+        "--precision",
+        "0.002",
+        "--json",
+    ]);
+    let m = &v["monte_carlo"];
+    let n = m["iterations"].as_u64().unwrap();
+    assert!((200..20_000).contains(&n), "{m}");
+    assert_eq!(m["converged"], true);
+    assert!(m["standard_error"].as_f64().unwrap() <= 0.002 * m["mean"].as_f64().unwrap());
+    let err = cb.fails(&[
+        "lca",
+        "footprint",
+        "--db",
+        &db,
+        "--product",
+        "steel",
+        "--mc",
+        "100",
+        "--gsd",
+        "1.1",
+        "--precision",
+        "2",
+    ]);
+    assert!(err.contains("--precision must be between 0 and 1"), "{err}");
+}
+
+/// `cbutler probe` (the images' health check): 0 for a 2xx answer, else non-zero naming the URL.
+#[test]
+fn probe_says_whether_an_endpoint_answers() {
+    let cb = Cbutler::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for status in ["200 OK", "503 Service Unavailable"] {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/health");
+    assert!(cb.ok(&["probe", &url]).contains("200 OK"));
+    let err = cb.fails(&["probe", &url]);
+    assert!(err.contains(&url) && err.contains("503"), "{err}");
+    server.join().unwrap();
+    let err = cb.fails(&["probe", "http://127.0.0.1:9/nothing"]);
+    assert!(err.contains("did not answer"), "{err}");
+}

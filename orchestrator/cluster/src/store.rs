@@ -1,0 +1,433 @@
+//! The run journal in Redis: a run's state as one JSON document, its events as a stream, the set
+//! of unfinished runs a restarted server resumes, and a lease so that only one server drives a run.
+
+use std::time::Duration;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use redis::aio::ConnectionManager;
+use redis::streams::StreamRangeReply;
+use tokio::sync::Notify;
+
+use cb_audit::{AuditBackend, AuditEntry, AuditError, AuditHead, parse_lines};
+use cb_core::operations::WorkerRegistry;
+use cb_core::runs::{EventKind, RunBackend, RunEvent, RunState, RunSummary, StoreError, now_ms, summary};
+
+use crate::{ClusterError, Keys, connect_retrying};
+
+/// Takes a lease if free or already ours. KEYS: lease. ARGV: owner, ttl (ms).
+const LEASE: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+";
+
+/// How often a reader waiting for events of a run driven by another server looks again.
+const EVENT_POLL: Duration = Duration::from_millis(500);
+
+/// Per run, a wake-up for readers waiting on its events in this process.
+type Appended = Arc<Mutex<HashMap<String, Arc<Notify>>>>;
+
+#[derive(Clone)]
+pub struct RedisStore {
+    keys: Keys,
+    con: ConnectionManager,
+    lease: redis::Script,
+    /// Wakes readers when this process adds an event; events from other servers are found by
+    /// polling every [`EVENT_POLL`]. (A blocking XREAD per reader would hold up every other
+    /// command on the shared connection.)
+    appended: Appended,
+}
+
+fn corrupt(what: String, source: serde_json::Error) -> ClusterError {
+    ClusterError::Corrupt { what, source }
+}
+
+fn event_from(id: String, map: &std::collections::HashMap<String, redis::Value>) -> Option<RunEvent> {
+    let Some(redis::Value::BulkString(raw)) = map.get("e") else {
+        return None;
+    };
+    let stored: RunEvent = serde_json::from_slice(raw).ok()?;
+    Some(RunEvent { id, ..stored })
+}
+
+impl RedisStore {
+    pub async fn connect(url: &str, keys: Keys) -> Result<RedisStore, ClusterError> {
+        let con = connect_retrying(url, Duration::from_secs(5), Some(Duration::from_secs(30))).await?;
+        Ok(RedisStore {
+            keys,
+            con,
+            lease: redis::Script::new(LEASE),
+            appended: Arc::default(),
+        })
+    }
+
+    pub async fn ping(&self) -> bool {
+        let mut con = self.con.clone();
+        redis::cmd("PING").query_async::<String>(&mut con).await.is_ok()
+    }
+
+    /// Names of workers that announced themselves in the last 15 s, with what they serve.
+    pub async fn workers(&self) -> Result<Vec<serde_json::Value>, ClusterError> {
+        let mut con = self.con.clone();
+        let mut names: Vec<String> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(self.keys.workers_pattern())
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut con)
+                .await?;
+            names.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let mut out = Vec::new();
+        for key in names {
+            let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut con).await?;
+            if let Some(v) = raw.and_then(|r| serde_json::from_str(&r).ok()) {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn save(&self, state: &RunState) -> Result<(), ClusterError> {
+        let json = serde_json::to_string(state).map_err(|e| corrupt(format!("run {}", state.run_id), e))?;
+        let mut con = self.con.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
+            .arg(self.keys.run(&state.run_id))
+            .arg(json)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.runs())
+            .arg(state.created_unix_ms)
+            .arg(&state.run_id)
+            .ignore();
+        if state.status.is_final() {
+            pipe.cmd("SREM")
+                .arg(self.keys.active_runs())
+                .arg(&state.run_id)
+                .ignore();
+            pipe.cmd("DEL").arg(self.keys.run_lease(&state.run_id)).ignore();
+        } else {
+            pipe.cmd("SADD")
+                .arg(self.keys.active_runs())
+                .arg(&state.run_id)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut con).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, run_id: &str) -> Result<Option<RunState>, ClusterError> {
+        let mut con = self.con.clone();
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(self.keys.run(run_id))
+            .query_async(&mut con)
+            .await?;
+        raw.map(|r| serde_json::from_str(&r).map_err(|e| corrupt(format!("run {run_id}"), e)))
+            .transpose()
+    }
+
+    pub async fn list(&self, limit: usize) -> Result<Vec<RunSummary>, ClusterError> {
+        let mut con = self.con.clone();
+        let ids: Vec<String> = redis::cmd("ZREVRANGE")
+            .arg(self.keys.runs())
+            .arg(0)
+            .arg(limit.saturating_sub(1))
+            .query_async(&mut con)
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One round trip for all of them.
+        let keys: Vec<String> = ids.iter().map(|id| self.keys.run(id)).collect();
+        let raws: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
+        let mut out = Vec::new();
+        for (id, raw) in ids.iter().zip(raws) {
+            if let Some(raw) = raw {
+                let state: RunState =
+                    serde_json::from_str(&raw).map_err(|e| corrupt(format!("run {id}"), e))?;
+                out.push(summary(&state));
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn push_event(&self, run_id: &str, event: EventKind) -> Result<(), ClusterError> {
+        let stored = RunEvent {
+            id: String::new(),
+            at_unix_ms: now_ms(),
+            event,
+        };
+        let json = serde_json::to_string(&stored).map_err(|e| corrupt(format!("event of {run_id}"), e))?;
+        let mut con = self.con.clone();
+        redis::cmd("XADD")
+            .arg(self.keys.run_events(run_id))
+            .arg("*")
+            .arg("e")
+            .arg(json)
+            .query_async::<String>(&mut con)
+            .await?;
+        let waiting = self
+            .appended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(run_id)
+            .cloned();
+        if let Some(n) = waiting {
+            n.notify_waiters();
+        }
+        Ok(())
+    }
+
+    pub async fn events(
+        &self,
+        run_id: &str,
+        after: Option<&str>,
+        wait: Duration,
+    ) -> Result<Vec<RunEvent>, ClusterError> {
+        let key = self.keys.run_events(run_id);
+        // XRANGE with an exclusive start: what follows the cursor.
+        let start = after.map(|a| format!("({a}")).unwrap_or_else(|| "-".into());
+        let deadline = tokio::time::Instant::now() + wait;
+        let notify = self
+            .appended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(run_id.to_string())
+            .or_default()
+            .clone();
+        let found = self.events_until(&key, &start, deadline, &notify).await;
+        let mut map = self.appended.lock().unwrap_or_else(|p| p.into_inner());
+        // The map's reference and ours: nobody else waits on this run.
+        if Arc::strong_count(&notify) <= 2 {
+            map.remove(run_id);
+        }
+        found
+    }
+
+    async fn events_until(
+        &self,
+        key: &str,
+        start: &str,
+        deadline: tokio::time::Instant,
+        notify: &Notify,
+    ) -> Result<Vec<RunEvent>, ClusterError> {
+        loop {
+            let appended = notify.notified();
+            let mut con = self.con.clone();
+            let range: StreamRangeReply = redis::cmd("XRANGE")
+                .arg(key)
+                .arg(start)
+                .arg("+")
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await?;
+            let found: Vec<RunEvent> = range
+                .ids
+                .into_iter()
+                .filter_map(|e| event_from(e.id, &e.map))
+                .collect();
+            let now = tokio::time::Instant::now();
+            if !found.is_empty() || now >= deadline {
+                return Ok(found);
+            }
+            let _ = tokio::time::timeout(EVENT_POLL.min(deadline - now), appended).await;
+        }
+    }
+
+    /// Asks the worker `name` to drain (it checks every few seconds).
+    pub async fn request_drain(&self, name: &str) -> Result<(), ClusterError> {
+        let mut con = self.con.clone();
+        redis::cmd("SET")
+            .arg(self.keys.drain(name))
+            .arg(1)
+            .arg("EX")
+            .arg(3600)
+            .query_async::<()>(&mut con)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends a decision-log entry and replaces the signed head, atomically.
+    pub async fn audit_append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), ClusterError> {
+        let line = serde_json::to_string(entry)
+            .map_err(|e| corrupt(format!("audit entry of {}", entry.run_id), e))?;
+        let head =
+            serde_json::to_string(head).map_err(|e| corrupt(format!("audit head of {}", entry.run_id), e))?;
+        let mut con = self.con.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("RPUSH")
+            .arg(self.keys.audit(&entry.run_id))
+            .arg(line)
+            .ignore()
+            .cmd("SET")
+            .arg(self.keys.audit_head(&entry.run_id))
+            .arg(head)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.keys.audits())
+            .arg(entry.at_unix_ms)
+            .arg(&entry.run_id)
+            .ignore()
+            .query_async::<()>(&mut con)
+            .await?;
+        Ok(())
+    }
+
+    /// A run's decision-log entries (as stored) and its signed head.
+    pub async fn audit_load(&self, run_id: &str) -> Result<(Vec<String>, Option<String>), ClusterError> {
+        let mut con = self.con.clone();
+        let lines: Vec<String> = redis::cmd("LRANGE")
+            .arg(self.keys.audit(run_id))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?;
+        let head: Option<String> = redis::cmd("GET")
+            .arg(self.keys.audit_head(run_id))
+            .query_async(&mut con)
+            .await?;
+        Ok((lines, head))
+    }
+
+    /// Runs with a decision log, newest first.
+    pub async fn audit_list(&self) -> Result<Vec<String>, ClusterError> {
+        let mut con = self.con.clone();
+        Ok(redis::cmd("ZREVRANGE")
+            .arg(self.keys.audits())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?)
+    }
+
+    pub async fn active_count(&self) -> Result<usize, ClusterError> {
+        let mut con = self.con.clone();
+        Ok(redis::cmd("SCARD")
+            .arg(self.keys.active_runs())
+            .query_async(&mut con)
+            .await?)
+    }
+
+    pub async fn active(&self) -> Result<Vec<String>, ClusterError> {
+        let mut con = self.con.clone();
+        Ok(redis::cmd("SMEMBERS")
+            .arg(self.keys.active_runs())
+            .query_async(&mut con)
+            .await?)
+    }
+
+    pub async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, ClusterError> {
+        let mut con = self.con.clone();
+        let taken: i64 = self
+            .lease
+            .key(self.keys.run_lease(run_id))
+            .arg(owner)
+            .arg(ttl.as_millis() as u64)
+            .invoke_async(&mut con)
+            .await?;
+        Ok(taken == 1)
+    }
+}
+
+impl From<ClusterError> for StoreError {
+    fn from(e: ClusterError) -> Self {
+        StoreError(Box::new(e))
+    }
+}
+
+#[async_trait::async_trait]
+impl RunBackend for RedisStore {
+    async fn save(&self, state: &RunState) -> Result<(), StoreError> {
+        Ok(RedisStore::save(self, state).await?)
+    }
+
+    async fn get(&self, run_id: &str) -> Result<Option<RunState>, StoreError> {
+        Ok(RedisStore::get(self, run_id).await?)
+    }
+
+    async fn list(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        Ok(RedisStore::list(self, limit).await?)
+    }
+
+    async fn push_event(&self, run_id: &str, event: EventKind) -> Result<(), StoreError> {
+        Ok(RedisStore::push_event(self, run_id, event).await?)
+    }
+
+    async fn events(
+        &self,
+        run_id: &str,
+        after: Option<&str>,
+        wait: Duration,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        Ok(RedisStore::events(self, run_id, after, wait).await?)
+    }
+
+    async fn active(&self) -> Result<Vec<String>, StoreError> {
+        Ok(RedisStore::active(self).await?)
+    }
+
+    async fn active_count(&self) -> Result<usize, StoreError> {
+        Ok(RedisStore::active_count(self).await?)
+    }
+
+    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        Ok(RedisStore::take_lease(self, run_id, owner, ttl).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkerRegistry for RedisStore {
+    async fn ping(&self) -> bool {
+        RedisStore::ping(self).await
+    }
+
+    async fn workers(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        Ok(RedisStore::workers(self).await?)
+    }
+
+    async fn request_drain(&self, name: &str) -> Result<(), StoreError> {
+        Ok(RedisStore::request_drain(self, name).await?)
+    }
+}
+
+fn audit_error(e: ClusterError) -> AuditError {
+    AuditError::Backend(Box::new(e))
+}
+
+#[async_trait::async_trait]
+impl AuditBackend for RedisStore {
+    async fn append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), AuditError> {
+        self.audit_append(entry, head).await.map_err(audit_error)
+    }
+
+    async fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError> {
+        let (lines, head) = self.audit_load(run_id).await.map_err(audit_error)?;
+        if lines.is_empty() {
+            return Err(AuditError::NotFound(run_id.into()));
+        }
+        let entries = parse_lines(&lines.join("\n"))?;
+        let head = head.and_then(|h| serde_json::from_str(&h).ok());
+        Ok((entries, head))
+    }
+
+    async fn list(&self) -> Result<Vec<String>, AuditError> {
+        self.audit_list().await.map_err(audit_error)
+    }
+}

@@ -1,0 +1,311 @@
+//! The LLM planner: the question, the agents' capabilities, the data at hand and the Plan's JSON
+//! Schema go to an OpenAI-compatible endpoint (`response_format: json_schema`); what comes back
+//! must pass [`check_plan`] — the schema, `Plan::validate`, and the facts (known countries, CN
+//! codes, plants, and only the data files the user gave). One retry with the error in the
+//! prompt, then the rule-based planner. Every attempt is recorded.
+
+use cb_protocol::{FactoryTask, LcaTask, Plan, TaskSpec, TradeTask};
+use serde_json::{Value, json};
+
+use super::places::Gazetteer;
+use super::{PlanContext, PlanningError};
+use crate::PlanningAttempt;
+use crate::openai::{LlmClient, LlmError, TokenBudget};
+
+/// Longest list of labels shown to the LLM per kind (regions, sectors, stressors).
+const MAX_LABELS: usize = 80;
+
+/// The system prompt: what the planner is, the rules a plan must follow, and the data at hand.
+pub fn system_prompt(ctx: &PlanContext) -> String {
+    let mut s = String::from(
+        "You are the planner of Carbon Butler, a carbon-accounting system. Turn the user's question \
+into a plan: one JSON object that follows the JSON Schema you are given. A plan is a DAG of tasks; each \
+task goes to one agent with typed parameters:\n\
+- trade: national consumption- and production-based CO2 (bundled Global Carbon Budget 2024, op \
+national_accounts, countries as ISO 3166-1 alpha-3 codes or a group such as \"European Union (27)\"), \
+and MRIO analyses (accounts, transfers, top sectors, supply-chain paths) on the MRIO given below only.\n\
+- lca: a product's life-cycle footprint (database \"uslci\", the bundled US LCI, unless an inventory \
+is given below; method \"ipcc-ar6-gwp100\" or \"ipcc-ar6-gwp20\") and EU CBAM costs (country, CN code, tonnes, year >= 2026).\n\
+- sinks: IPCC Tier 1 forest and soil carbon accounts.\n\
+- factory: least-cost hourly operation and abatement cost curves of bundled plants.\n\
+- uncertainty: Sobol indices of test functions, pedigree-matrix uncertainty, products of uncertain factors.\n\
+Rules: use only the agents and operations of the schema; never invent file paths; name countries by \
+ISO alpha-3 code; keep task ids short (lowercase, digits, '-' or '_'); set \"planner\" to \"llm\", \
+\"question\" to the user's question and \"intent\" to a few words on what is asked. Reply with the JSON only.\n",
+    );
+    let plants: Vec<&str> = cb_factory::bundled::PLANTS.iter().map(|(id, _)| *id).collect();
+    s.push_str(&format!("Bundled plants: {}.\n", plants.join(", ")));
+    match &ctx.mrio {
+        Some(m) => {
+            let list = |v: &[String]| {
+                let mut l = v.iter().take(MAX_LABELS).cloned().collect::<Vec<_>>().join(", ");
+                if v.len() > MAX_LABELS {
+                    l.push_str(&format!(", … ({} in all)", v.len()));
+                }
+                l
+            };
+            s.push_str(&format!(
+                "MRIO: path {:?}; regions: {}; sectors: {}; stressors: {}.\n",
+                m.path,
+                list(&m.regions),
+                list(&m.sectors),
+                list(&m.stressors)
+            ));
+        }
+        None => s.push_str("No MRIO is given: MRIO operations are not available.\n"),
+    }
+    if let Some(lci) = &ctx.lci {
+        s.push_str(&format!("Life-cycle inventory: database {lci:?}.\n"));
+    }
+    s
+}
+
+/// The `response_format` that constrains the reply to a Plan (built once).
+pub fn response_format() -> Value {
+    static FORMAT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    FORMAT
+        .get_or_init(|| {
+            json!({
+                "type": "json_schema",
+                "json_schema": {"name": "plan", "schema": cb_protocol::plan_schema(), "strict": true}
+            })
+        })
+        .clone()
+}
+
+/// The Plan's JSON Schema, compiled once.
+fn plan_validator() -> Result<&'static jsonschema::Validator, String> {
+    static VALIDATOR: std::sync::OnceLock<Result<jsonschema::Validator, String>> = std::sync::OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            jsonschema::validator_for(&cb_protocol::plan_schema())
+                .map_err(|e| format!("the plan schema does not compile: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Checks an LLM's reply and returns the plan it proposes, or why it cannot run.
+pub fn check_plan(reply: &str, question: &str, ctx: &PlanContext, planner: &str) -> Result<Plan, String> {
+    let value: Value =
+        serde_json::from_str(reply.trim()).map_err(|e| format!("the reply is not JSON: {e}"))?;
+    let validator = plan_validator()?;
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .take(3)
+        .map(|e| format!("at {}: {e}", e.instance_path()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "the plan does not follow the schema: {}",
+            errors.join("; ")
+        ));
+    }
+    let mut plan: Plan =
+        serde_json::from_value(value).map_err(|e| format!("the plan does not follow the schema: {e}"))?;
+    plan.validate().map_err(|e| format!("the plan is invalid: {e}"))?;
+    for task in &plan.tasks {
+        check_facts(&task.spec, ctx).map_err(|e| format!("task {}: {e}", task.id))?;
+    }
+    plan.planner = planner.to_string();
+    plan.question = question.to_string();
+    Ok(plan)
+}
+
+/// What the schema cannot know: that places, codes, plants and files exist and were given.
+fn check_facts(spec: &TaskSpec, ctx: &PlanContext) -> Result<(), String> {
+    let gazetteer = Gazetteer::get();
+    let mrio_given = |path: &str| match &ctx.mrio {
+        Some(m) if m.path == path => Ok(m),
+        Some(m) => Err(format!(
+            "reads the MRIO {path:?}, but the only MRIO given is {:?}",
+            m.path
+        )),
+        None => Err(format!("reads the MRIO {path:?}, but no MRIO was given")),
+    };
+    let known = |what: &str, name: &str, list: &[String]| {
+        if list.iter().any(|l| l == name) {
+            Ok(())
+        } else {
+            Err(format!("{what} {name:?} is not in the MRIO"))
+        }
+    };
+    match spec {
+        TaskSpec::Trade(TradeTask::NationalAccounts { countries, .. }) => {
+            for c in countries {
+                if gazetteer.resolve(c).is_none() {
+                    return Err(format!("{c:?} is not a known country or group"));
+                }
+            }
+            Ok(())
+        }
+        TaskSpec::Trade(TradeTask::MrioAccounts {
+            mrio,
+            stressor,
+            regions,
+            ..
+        }) => {
+            let m = mrio_given(&mrio.path)?;
+            for r in regions {
+                known("region", r, &m.regions)?;
+            }
+            match stressor {
+                Some(s) => known("stressor", s, &m.stressors),
+                None => Ok(()),
+            }
+        }
+        TaskSpec::Trade(TradeTask::Transfers {
+            mrio,
+            stressor,
+            from,
+            to,
+            ..
+        }) => {
+            let m = mrio_given(&mrio.path)?;
+            known("stressor", stressor, &m.stressors)?;
+            for r in from.iter().chain(to) {
+                known("region", r, &m.regions)?;
+            }
+            Ok(())
+        }
+        TaskSpec::Trade(TradeTask::TopSectors {
+            mrio,
+            stressor,
+            region,
+            ..
+        }) => {
+            let m = mrio_given(&mrio.path)?;
+            known("stressor", stressor, &m.stressors)?;
+            known("region", region, &m.regions)
+        }
+        TaskSpec::Trade(TradeTask::SupplyChainPaths {
+            mrio,
+            stressor,
+            region,
+            sector,
+            ..
+        }) => {
+            let m = mrio_given(&mrio.path)?;
+            known("stressor", stressor, &m.stressors)?;
+            known("region", region, &m.regions)?;
+            known("sector", sector, &m.sectors)
+        }
+        TaskSpec::Lca(LcaTask::Footprint { database, .. }) => {
+            if database == cb_lca::agent::USLCI || ctx.lci.as_deref() == Some(database.as_str()) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "uses the database {database:?}, which is neither \"uslci\" nor one the user gave"
+                ))
+            }
+        }
+        TaskSpec::Lca(LcaTask::CbamCost { country, cn_code, .. }) => {
+            let tables = cb_lca::cbam::data::CbamTables::bundled();
+            let country = tables.country(country).map_err(|e| e.to_string())?;
+            tables
+                .default_value(&country, cn_code)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        TaskSpec::Factory(FactoryTask::Optimize { plant, .. } | FactoryTask::Macc { plant, .. }) => {
+            if cb_factory::bundled::PLANTS.iter().any(|(id, _)| id == plant) {
+                Ok(())
+            } else {
+                Err(format!("{plant:?} is not a bundled plant"))
+            }
+        }
+        TaskSpec::Sinks(_) | TaskSpec::Uncertainty(_) => Ok(()),
+    }
+}
+
+/// Asks the LLM for a plan, retries once with the validation error, and records each attempt.
+/// `Err` when neither attempt gave a valid plan (the caller then falls back to the rules).
+pub async fn plan_with_llm(
+    client: &LlmClient,
+    question: &str,
+    ctx: &PlanContext,
+    budget: &mut TokenBudget,
+    attempts: &mut Vec<PlanningAttempt>,
+) -> Result<Plan, String> {
+    let planner = format!("llm:{}", client.config.model);
+    let mut messages = vec![
+        json!({"role": "system", "content": system_prompt(ctx)}),
+        json!({"role": "user", "content": question}),
+    ];
+    let mut last_error = String::new();
+    for _ in 0..2 {
+        let reply = client
+            .chat(
+                &messages,
+                Some(response_format()),
+                client.config.max_plan_tokens,
+                budget,
+            )
+            .await;
+        let completion = match reply {
+            Ok(c) => c,
+            Err(e) => {
+                attempts.push(PlanningAttempt {
+                    operation: "plan".into(),
+                    planner: planner.clone(),
+                    outcome: if matches!(e, LlmError::Budget { .. }) {
+                        "skipped"
+                    } else {
+                        "failed"
+                    }
+                    .into(),
+                    error: Some(e.to_string()),
+                    input_tokens: 0,
+                    output_tokens: 0,
+                    latency_ms: 0,
+                    call: Some(json!({"endpoint": client.config.url, "model": client.config.model, "messages": messages})),
+                });
+                return Err(e.to_string());
+            }
+        };
+        let checked = check_plan(&completion.content, question, ctx, &planner);
+        attempts.push(PlanningAttempt {
+            operation: "plan".into(),
+            planner: planner.clone(),
+            outcome: if checked.is_ok() { "accepted" } else { "rejected" }.into(),
+            error: checked.as_ref().err().cloned(),
+            input_tokens: completion.input_tokens,
+            output_tokens: completion.output_tokens,
+            latency_ms: completion.latency_ms,
+            call: Some(completion.call.clone()),
+        });
+        match checked {
+            Ok(plan) => return Ok(plan),
+            Err(e) => {
+                messages.push(json!({"role": "assistant", "content": completion.content}));
+                messages.push(json!({
+                    "role": "user",
+                    "content": format!("That plan was rejected: {e}. Reply with a corrected plan.")
+                }));
+                last_error = e;
+            }
+        }
+    }
+    Err(last_error)
+}
+
+/// The rule-based planner as an attempt.
+pub fn plan_with_rules_recorded(
+    question: &str,
+    ctx: &PlanContext,
+    attempts: &mut Vec<PlanningAttempt>,
+) -> Result<Plan, PlanningError> {
+    let started = std::time::Instant::now();
+    let planned = super::plan(question, ctx);
+    attempts.push(PlanningAttempt {
+        operation: "plan".into(),
+        planner: "rules".into(),
+        outcome: if planned.is_ok() { "accepted" } else { "rejected" }.into(),
+        error: planned.as_ref().err().map(|e| e.reason.clone()),
+        input_tokens: 0,
+        output_tokens: 0,
+        latency_ms: started.elapsed().as_millis() as u64,
+        call: None,
+    });
+    planned
+}
