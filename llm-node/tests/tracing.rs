@@ -35,14 +35,34 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The `cbutler` binary beside `cb-llm-node`. `cargo test --workspace` builds it; `cargo test -p
+/// cb-llm-node` alone does not, so it is built here with the same profile (cargo holds no lock on
+/// the build directory while tests run).
 fn cbutler_binary() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_cb-llm-node")).with_file_name("cbutler");
-    assert!(
-        bin.exists(),
-        "{} is missing: this test runs the cbutler binary beside cb-llm-node; run it with \
-         `cargo test --workspace` (or `cargo build -p cbutler` first)",
-        bin.display()
-    );
+    let node = Path::new(env!("CARGO_BIN_EXE_cb-llm-node"));
+    let bin = node.with_file_name("cbutler");
+    if !bin.exists() {
+        let profile = match node.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev".to_string(),
+            Some(other) => other.to_string(),
+        };
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "cbutler",
+                "--bin",
+                "cbutler",
+                "--profile",
+                &profile,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cannot build the cbutler binary this test runs");
+    }
+    assert!(bin.exists(), "{} is missing after building it", bin.display());
     bin
 }
 

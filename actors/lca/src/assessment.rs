@@ -6,6 +6,7 @@ use faer::sparse::SparseColMat;
 use crate::data::{Database, LciError};
 use crate::engine::{self, LcaEngineError, TechnosphereFactor, TreeNode};
 use crate::method::{FlowMatch, ImpactMethod, MatchRule};
+pub use crate::uncertainty::MC_TOLERANCE;
 use crate::uncertainty::PerturbedSystem;
 
 /// Why an assessment failed.
@@ -28,10 +29,6 @@ pub struct Model {
     b: SparseColMat<usize, f64>,
     factor: TechnosphereFactor,
 }
-
-/// Relative residual `‖A'·s − f‖/‖f‖` at which a Monte Carlo draw's preconditioned iteration
-/// stops: far below the sampling error of any Monte Carlo run.
-pub const MC_TOLERANCE: f64 = 1e-6;
 
 /// The result of a Monte Carlo footprint.
 #[derive(Debug, Clone, serde::Serialize)]

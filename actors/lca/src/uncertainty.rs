@@ -5,8 +5,11 @@ use cb_uncertainty::engine::propagate::UncertainModel;
 use cb_uncertainty::engine::sampling::{EntryStream, LognormalMultiplier};
 use faer::sparse::SparseColMatRef;
 
-use crate::assessment::MC_TOLERANCE;
 use crate::engine::{self, PerturbedSolve, TechnosphereFactor};
+
+/// Relative residual `‖A'·s − f‖/‖f‖` at which a Monte Carlo draw's preconditioned iteration
+/// stops: far below the sampling error of any Monte Carlo run.
+pub const MC_TOLERANCE: f64 = 1e-6;
 
 /// Steps of the preconditioned iteration before a draw refactorises instead.
 const MAX_PRECONDITIONED_STEPS: usize = 50;

@@ -2,8 +2,7 @@
 //! uncertainty in words. Shared by the answers and every agent's command line, so a number reads
 //! the same wherever it is shown.
 
-use crate::Quantity;
-use crate::Uncertainty;
+use crate::quantity::{Quantity, Uncertainty};
 
 /// Formats a quantity for reading: tonnes scaled to kt, Mt or Gt; other units with four
 /// significant digits.

@@ -3,7 +3,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AgentKind, GraphFragment, Quantity, TaskId};
+use crate::graph::GraphFragment;
+use crate::plan::{AgentKind, TaskId};
+use crate::quantity::Quantity;
 
 /// A quantity with what it is a quantity of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -7,10 +7,9 @@
 use cb_protocol::{FactoryTask, LcaTask, Plan, TaskSpec, TradeTask};
 use serde_json::{Value, json};
 
-use super::places::Gazetteer;
-use super::{PlanContext, PlanningError};
-use crate::PlanningAttempt;
+use crate::context::{PlanContext, PlanningAttempt, PlanningError};
 use crate::openai::{LlmClient, LlmError, TokenBudget};
+use crate::places::Gazetteer;
 
 /// Longest list of labels shown to the LLM per kind (regions, sectors, stressors).
 const MAX_LABELS: usize = 80;
@@ -296,7 +295,7 @@ pub fn plan_with_rules_recorded(
     attempts: &mut Vec<PlanningAttempt>,
 ) -> Result<Plan, PlanningError> {
     let started = std::time::Instant::now();
-    let planned = super::plan(question, ctx);
+    let planned = crate::rules::plan(question, ctx);
     attempts.push(PlanningAttempt {
         operation: "plan".into(),
         planner: "rules".into(),

@@ -6,8 +6,8 @@ use cb_protocol::{
     TestFunction, TradeTask, UncertaintyTask,
 };
 
-use super::places::{Gazetteer, Mention, normalise, words};
-use super::{MrioVocabulary, PlanContext, PlanningError};
+use crate::context::{MrioVocabulary, PlanContext, PlanningError};
+use crate::places::{Gazetteer, Mention, normalise, words};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
@@ -971,6 +971,15 @@ fn transfer_direction(norm: &str, regions: &[(usize, String)]) -> (Option<String
         (Some(a), None) => (Some(a), None),
         _ => (None, None),
     }
+}
+
+/// Plans a question with the rule-based planner and validates the plan.
+pub fn plan(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
+    let plan = plan_with_rules(question, ctx)?;
+    plan.validate().map_err(|e| PlanningError {
+        reason: format!("the planner produced an invalid plan: {e}"),
+    })?;
+    Ok(plan)
 }
 
 #[cfg(test)]

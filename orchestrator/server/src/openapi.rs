@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use cb_core::runs::{RunEvent, RunState, RunSummary};
 
-use crate::routes::{Accepted, ChatRequest, ErrorBody, QuestionRequest, ServiceStatus};
+use crate::api::{Accepted, ChatRequest, ErrorBody, QuestionRequest, ServiceStatus};
 
 fn reference<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
