@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
-use super::{Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark};
+use super::database::{
+    Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark,
+    ambiguous_providers_error, files_below, multi_output_error,
+};
 
 /// Units by name → (dimension, factor to the dimension's reference unit).
 pub fn unit_factor(unit: &str) -> Option<(&'static str, f64)> {
@@ -179,7 +182,7 @@ fn read_files(path: &Path) -> Result<Vec<(String, String)>, LciError> {
     };
     let mut out = Vec::new();
     if path.is_dir() {
-        for p in super::files_below(path).map_err(io)? {
+        for p in files_below(path).map_err(io)? {
             if p.extension().is_some_and(|x| x == "spold") {
                 out.push((p.display().to_string(), std::fs::read_to_string(&p).map_err(io)?));
             }
@@ -310,7 +313,7 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
         return Err(LciError::Model(problems.join("; ")));
     }
     if !multi.is_empty() {
-        return Err(super::multi_output_error("dataset(s)", &multi));
+        return Err(multi_output_error("dataset(s)", &multi));
     }
     let by_id: HashMap<String, usize> = db
         .activities
@@ -385,7 +388,7 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
         }
     }
     if !ambiguous.is_empty() {
-        return Err(super::ambiguous_providers_error(&ambiguous));
+        return Err(ambiguous_providers_error(&ambiguous));
     }
     Ok(db)
 }

@@ -10,7 +10,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark};
+use super::database::{
+    Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark,
+    ambiguous_providers_error, files_below, multi_output_error,
+};
 
 #[derive(Debug, Deserialize, Clone)]
 struct Ref {
@@ -183,7 +186,7 @@ impl Package {
         };
         let mut pkg = Package::default();
         if path.is_dir() {
-            for p in super::files_below(path).map_err(io)? {
+            for p in files_below(path).map_err(io)? {
                 let rel = p
                     .strip_prefix(path)
                     .unwrap_or(&p)
@@ -537,7 +540,7 @@ fn build(
         return Err(LciError::Model(problems.join("; ")));
     }
     if !multi.is_empty() {
-        return Err(super::multi_output_error("process(es)", &multi));
+        return Err(multi_output_error("process(es)", &multi));
     }
     let by_id: HashMap<&str, usize> = db
         .activities
@@ -624,7 +627,7 @@ fn build(
         }
     }
     if !ambiguous.is_empty() {
-        return Err(super::ambiguous_providers_error(&ambiguous));
+        return Err(ambiguous_providers_error(&ambiguous));
     }
     for choice in options.providers.values() {
         if let Some(i) = db

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use super::DataError;
+use super::error::DataError;
 
 pub const DATASET: &str = "Global Carbon Budget 2024";
 pub const VERSION: &str = "GCB 2024 (Friedlingstein et al. 2025), OWID release";

@@ -7,6 +7,7 @@
 //! * [`wiod`]: the WIOD-style CSV folder (`Z.csv.gz`, `Y.csv.gz`, `x.csv`).
 //! * [`gcb`]: Global Carbon Budget territorial and consumption-based CO2 (bundled).
 
+mod error;
 pub mod gcb;
 mod mrio;
 pub mod pymrio;
@@ -16,63 +17,9 @@ pub mod wiod;
 
 use std::path::Path;
 
-pub use mrio::{Core, Extension, ExtensionParts, Mrio, MrioParts};
+pub use error::DataError;
+pub use mrio::{Core, Extension, ExtensionParts, Labels, Mrio, MrioParts};
 pub use source::Source;
-
-/// Why a dataset could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum DataError {
-    #[error("{file}: {reason}")]
-    Io { file: String, reason: String },
-    #[error("{dataset}: required file {file} is missing")]
-    Missing { dataset: String, file: String },
-    #[error("{path}: {reason}")]
-    Format { path: String, reason: String },
-    #[error("{file}, line {line}: {reason}")]
-    Malformed {
-        file: String,
-        line: usize,
-        reason: String,
-    },
-    #[error("{what} is not square: {rows} rows × {cols} columns")]
-    NotSquare { what: String, rows: usize, cols: usize },
-    #[error(
-        "labels of {what} do not match {against}: first mismatch at position {position}: \
-         expected {expected:?}, found {found:?}"
-    )]
-    LabelMismatch {
-        what: String,
-        against: String,
-        position: usize,
-        expected: String,
-        found: String,
-    },
-    #[error("{0}")]
-    Structure(String),
-}
-
-impl DataError {
-    pub(crate) fn io(file: &str, e: std::io::Error) -> Self {
-        let reason = match e.kind() {
-            std::io::ErrorKind::NotFound => "file not found".to_string(),
-            std::io::ErrorKind::UnexpectedEof => "file ends early (truncated?)".to_string(),
-            _ => e.to_string(),
-        };
-        DataError::Io {
-            file: file.to_string(),
-            reason,
-        }
-    }
-}
-
-/// The names in an MRIO: regions, sectors and the row labels of every stressor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Labels {
-    pub name: String,
-    pub regions: Vec<String>,
-    pub sectors: Vec<String>,
-    pub stressors: Vec<Vec<String>>,
-}
 
 /// The formats the loaders read.
 enum Format {

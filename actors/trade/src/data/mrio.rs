@@ -2,8 +2,17 @@
 
 use faer::{Col, Mat};
 
-use super::DataError;
+use super::error::DataError;
 use super::table::LabeledMatrix;
+
+/// The names in an MRIO: regions, sectors and the row labels of every stressor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    pub name: String,
+    pub regions: Vec<String>,
+    pub sectors: Vec<String>,
+    pub stressors: Vec<Vec<String>>,
+}
 
 /// The inter-industry part of an MRIO: flows `Z` or coefficients `A`.
 #[derive(Debug, Clone)]

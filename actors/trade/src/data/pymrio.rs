@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::error::DataError;
+use super::mrio::{ExtensionParts, Labels, Mrio, MrioParts, region_blocks};
+use super::source::Source;
 use super::table::{LabeledMatrix, Layout, parse_labeled_matrix, parse_unit_table};
-use super::{DataError, ExtensionParts, Mrio, MrioParts, Source};
 
 #[derive(Debug, Deserialize)]
 struct FileParameters {
@@ -234,7 +236,7 @@ fn load_extensions(source: &mut Source) -> Result<Vec<ExtensionParts>, DataError
 /// Names of a pymrio save or EXIOBASE folder without reading its matrices: regions and sectors
 /// from the core `unit.txt`, stressor row labels from each extension's `unit.txt`. `None` when a
 /// unit file is missing (then the caller loads the whole MRIO).
-pub fn read_labels(source: &mut Source) -> Result<Option<super::Labels>, DataError> {
+pub fn read_labels(source: &mut Source) -> Result<Option<Labels>, DataError> {
     let params = read_parameters(source, "")?;
     let unit_file = match &params {
         Some(p) => match p.files.get("unit") {
@@ -249,7 +251,7 @@ pub fn read_labels(source: &mut Source) -> Result<Option<super::Labels>, DataErr
         .into_iter()
         .map(|(label, _)| label)
         .collect();
-    let (regions, sectors) = super::mrio::region_blocks(&rows, &unit_file)?;
+    let (regions, sectors) = region_blocks(&rows, &unit_file)?;
     let (name, _) = read_metadata(source, &params);
     let mut stressors = Vec::new();
     let folders: std::collections::BTreeSet<String> = source
@@ -272,7 +274,7 @@ pub fn read_labels(source: &mut Source) -> Result<Option<super::Labels>, DataErr
         let labels = source.with_file(&unit, |r, n| parse_unit_table(r, n, '\t'))?;
         stressors.extend(labels.into_iter().map(|(label, _)| label));
     }
-    Ok(Some(super::Labels {
+    Ok(Some(Labels {
         name,
         regions,
         sectors,

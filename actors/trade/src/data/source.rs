@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
 
-use super::DataError;
+use super::error::DataError;
 
 /// Where the files of a dataset are.
 pub enum Source {

@@ -13,7 +13,7 @@ use std::io::BufRead;
 
 use faer::Mat;
 
-use super::DataError;
+use super::error::DataError;
 
 /// A matrix with multi-level row and column labels.
 #[derive(Debug, Clone)]

@@ -6,8 +6,10 @@
 //! emission accounts: it yields output, coefficients and the Leontief system, and accounts once a
 //! user adds an `F.csv`.
 
+use super::error::DataError;
+use super::mrio::{ExtensionParts, Mrio, MrioParts};
+use super::source::Source;
 use super::table::{LabeledMatrix, Layout, parse_labeled_matrix};
-use super::{DataError, ExtensionParts, Mrio, MrioParts, Source};
 
 fn first_existing(source: &mut Source, names: &[&str]) -> Option<String> {
     names.iter().find(|n| source.exists(n)).map(|n| n.to_string())

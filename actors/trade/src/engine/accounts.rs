@@ -2,7 +2,8 @@
 
 use faer::{Col, ColRef, Mat, MatRef, RowRef};
 
-use super::{Blocks, EngineError, LeontiefFactor};
+use super::leontief::{LeontiefFactor, calc_f};
+use super::shape::{Blocks, EngineError};
 
 /// Sums columns into groups: `B = X·G`, `G[c, g] = 1` when column `c` is in group `g`.
 ///
@@ -70,7 +71,7 @@ pub fn calc_d_cba(m: MatRef<'_, f64>, y_agg: MatRef<'_, f64>, blocks: Blocks) ->
 
 /// Production-based (territorial) account per industry: `D_pba = S·diag(x_tot)`.
 pub fn calc_d_pba(s: MatRef<'_, f64>, x_tot: ColRef<'_, f64>) -> Mat<f64> {
-    super::calc_f(s, x_tot)
+    calc_f(s, x_tot)
 }
 
 /// Import-based account per final product: emissions abroad caused by region `r`'s final demand
@@ -112,7 +113,7 @@ pub fn calc_d_imp(
 
 /// Export-based account per industry: `D_exp = S·diag(x_exp)`.
 pub fn calc_d_exp(s: MatRef<'_, f64>, x_exp: ColRef<'_, f64>) -> Mat<f64> {
-    super::calc_f(s, x_exp)
+    calc_f(s, x_exp)
 }
 
 /// Emissions embodied in bilateral trade for one stressor `s` (a row of `S`):

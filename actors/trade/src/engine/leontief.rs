@@ -6,7 +6,7 @@ use faer::perm::PermRef;
 use faer::reborrow::Reborrow;
 use faer::{Col, ColRef, Mat, MatMut, MatRef, Par};
 
-use super::EngineError;
+use super::shape::EngineError;
 
 /// 1/v, with 1/0 := 0 (pymrio's convention for industries without output).
 fn reciprocal_or_zero(v: f64) -> f64 {
