@@ -224,7 +224,18 @@ async fn one_question_is_one_trace_across_server_worker_and_llm_node() {
         let services: std::collections::BTreeSet<&str> =
             all.iter().filter_map(|s| s["service"].as_str()).collect();
         let run_span_in = all.iter().any(|s| s["name"] == "run");
+        // Each process exports on its own schedule: the node's span of the last LLM call can
+        // arrive after the server's run span, so wait for every call's node span too.
+        let calls_served = all
+            .iter()
+            .filter(|s| s["service"] == "cbutler-serve" && s["kind"] == "SPAN_KIND_CLIENT")
+            .filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("chat ")))
+            .all(|c| {
+                all.iter()
+                    .any(|s| s["service"] == "cb-llm-node" && s["parent_span_id"] == c["span_id"])
+            });
         if run_span_in
+            && calls_served
             && ["cb-llm-node", "cbutler-serve", "cbutler-worker"]
                 .iter()
                 .all(|s| services.contains(s))
