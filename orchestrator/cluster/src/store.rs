@@ -55,6 +55,7 @@ fn event_from(id: String, map: &std::collections::HashMap<String, redis::Value>)
     Some(RunEvent { id, ..stored })
 }
 
+/// The Redis commands behind the trait implementations below (the traits are the public API).
 impl RedisStore {
     pub async fn connect(url: &str, keys: Keys) -> Result<RedisStore, ClusterError> {
         let con = connect_retrying(url, Duration::from_secs(5), Some(Duration::from_secs(30))).await?;
@@ -66,13 +67,13 @@ impl RedisStore {
         })
     }
 
-    pub async fn ping(&self) -> bool {
+    async fn ping(&self) -> bool {
         let mut con = self.con.clone();
         redis::cmd("PING").query_async::<String>(&mut con).await.is_ok()
     }
 
     /// Names of workers that announced themselves in the last 15 s, with what they serve.
-    pub async fn workers(&self) -> Result<Vec<serde_json::Value>, ClusterError> {
+    async fn workers(&self) -> Result<Vec<serde_json::Value>, ClusterError> {
         let mut con = self.con.clone();
         let mut names: Vec<String> = Vec::new();
         let mut cursor: u64 = 0;
@@ -101,7 +102,7 @@ impl RedisStore {
         Ok(out)
     }
 
-    pub async fn save(&self, state: &RunState) -> Result<(), ClusterError> {
+    async fn save(&self, state: &RunState) -> Result<(), ClusterError> {
         let json = serde_json::to_string(state).map_err(|e| corrupt(format!("run {}", state.run_id), e))?;
         let mut con = self.con.clone();
         let mut pipe = redis::pipe();
@@ -131,7 +132,7 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn get(&self, run_id: &str) -> Result<Option<RunState>, ClusterError> {
+    async fn get(&self, run_id: &str) -> Result<Option<RunState>, ClusterError> {
         let mut con = self.con.clone();
         let raw: Option<String> = redis::cmd("GET")
             .arg(self.keys.run(run_id))
@@ -141,7 +142,7 @@ impl RedisStore {
             .transpose()
     }
 
-    pub async fn list(&self, limit: usize) -> Result<Vec<RunSummary>, ClusterError> {
+    async fn list(&self, limit: usize) -> Result<Vec<RunSummary>, ClusterError> {
         let mut con = self.con.clone();
         let ids: Vec<String> = redis::cmd("ZREVRANGE")
             .arg(self.keys.runs())
@@ -166,7 +167,7 @@ impl RedisStore {
         Ok(out)
     }
 
-    pub async fn push_event(&self, run_id: &str, event: EventKind) -> Result<(), ClusterError> {
+    async fn push_event(&self, run_id: &str, event: EventKind) -> Result<(), ClusterError> {
         let stored = RunEvent {
             id: String::new(),
             at_unix_ms: now_ms(),
@@ -193,7 +194,7 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn events(
+    async fn events(
         &self,
         run_id: &str,
         after: Option<&str>,
@@ -251,7 +252,7 @@ impl RedisStore {
     }
 
     /// Asks the worker `name` to drain (it checks every few seconds).
-    pub async fn request_drain(&self, name: &str) -> Result<(), ClusterError> {
+    async fn request_drain(&self, name: &str) -> Result<(), ClusterError> {
         let mut con = self.con.clone();
         redis::cmd("SET")
             .arg(self.keys.drain(name))
@@ -264,7 +265,7 @@ impl RedisStore {
     }
 
     /// Appends a decision-log entry and replaces the signed head, atomically.
-    pub async fn audit_append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), ClusterError> {
+    async fn audit_append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), ClusterError> {
         let line = serde_json::to_string(entry)
             .map_err(|e| corrupt(format!("audit entry of {}", entry.run_id), e))?;
         let head =
@@ -291,7 +292,7 @@ impl RedisStore {
     }
 
     /// A run's decision-log entries (as stored) and its signed head.
-    pub async fn audit_load(&self, run_id: &str) -> Result<(Vec<String>, Option<String>), ClusterError> {
+    async fn audit_load(&self, run_id: &str) -> Result<(Vec<String>, Option<String>), ClusterError> {
         let mut con = self.con.clone();
         let lines: Vec<String> = redis::cmd("LRANGE")
             .arg(self.keys.audit(run_id))
@@ -307,7 +308,7 @@ impl RedisStore {
     }
 
     /// Runs with a decision log, newest first.
-    pub async fn audit_list(&self) -> Result<Vec<String>, ClusterError> {
+    async fn audit_list(&self) -> Result<Vec<String>, ClusterError> {
         let mut con = self.con.clone();
         Ok(redis::cmd("ZREVRANGE")
             .arg(self.keys.audits())
@@ -317,7 +318,7 @@ impl RedisStore {
             .await?)
     }
 
-    pub async fn active_count(&self) -> Result<usize, ClusterError> {
+    async fn active_count(&self) -> Result<usize, ClusterError> {
         let mut con = self.con.clone();
         Ok(redis::cmd("SCARD")
             .arg(self.keys.active_runs())
@@ -325,7 +326,7 @@ impl RedisStore {
             .await?)
     }
 
-    pub async fn active(&self) -> Result<Vec<String>, ClusterError> {
+    async fn active(&self) -> Result<Vec<String>, ClusterError> {
         let mut con = self.con.clone();
         Ok(redis::cmd("SMEMBERS")
             .arg(self.keys.active_runs())
@@ -333,7 +334,7 @@ impl RedisStore {
             .await?)
     }
 
-    pub async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, ClusterError> {
+    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, ClusterError> {
         let mut con = self.con.clone();
         let taken: i64 = self
             .lease
