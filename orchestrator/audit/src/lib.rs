@@ -186,16 +186,28 @@ impl AuditKey {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(io)?;
                 }
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                match options.open(path) {
-                    Ok(mut f) => {
-                        f.write_all(hex(&seed).as_bytes()).map_err(io)?;
-                        f.sync_all().map_err(io)?;
-                        Ok(AuditKey { key })
-                    }
+                // The key is written whole to a private file first and then linked into
+                // place: a link never replaces an existing file, so when several servers start
+                // at once on a fresh home, one key wins and no server reads a half-written one.
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dir.join(format!(".{name}.{:016x}.new", rand::random::<u64>()));
+                let written = (|| {
+                    let mut options = std::fs::OpenOptions::new();
+                    options.write(true).create(true).truncate(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                    let mut f = options.open(&tmp)?;
+                    f.write_all(hex(&seed).as_bytes())?;
+                    f.sync_all()?;
+                    std::fs::hard_link(&tmp, path)
+                })();
+                let _ = std::fs::remove_file(&tmp);
+                match written {
+                    Ok(()) => Ok(AuditKey { key }),
                     // Another process created it first: use theirs.
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(path),
                     Err(e) => Err(io(e)),
@@ -794,6 +806,24 @@ mod tests {
         .unwrap();
         let e = AuditKey::load_or_create(&path).err().unwrap().to_string();
         assert!(e.contains("not a PKCS#8 PEM Ed25519 private key"), "{e}");
+    }
+
+    #[test]
+    fn servers_starting_together_on_a_fresh_home_share_one_whole_key() {
+        // CI once saw a server read the key file another had created but not yet written.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("keys").join("audit.key");
+            let keys: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| AuditKey::load_or_create(&path).map(|k| k.public_hex())))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap().unwrap()).collect()
+            });
+            assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+            let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+            assert_eq!(left.len(), 1, "temporary files left behind");
+        }
     }
 
     #[test]

@@ -211,9 +211,9 @@ fn the_openai_client_and_the_openapi_validator_accept_the_server() {
         python.display()
     );
     let port = common::free_port();
-    let _serve = common::embedded_serve(port, &[]);
+    let mut serve = common::embedded_serve(port, &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(common::wait_healthy(port));
+    runtime.block_on(common::wait_healthy(&mut serve, port));
     let script = r#"
 import json, sys, urllib.request
 from openai import OpenAI, NotFoundError

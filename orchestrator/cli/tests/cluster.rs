@@ -40,9 +40,9 @@ fn finished_ok(state: &Value) {
 async fn a_question_is_answered_by_a_worker_and_the_api_reports_it() {
     let p = prefix("basic");
     let port = free_port();
-    let _serve = serve(REDIS, &p, port, &[]);
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
     let _worker = worker(REDIS, &p, "w1", "trade,lca", &[], &[]);
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let state = wait_finished(port, &run, Duration::from_secs(60)).await;
     finished_ok(&state);
@@ -108,7 +108,7 @@ async fn a_question_is_answered_by_a_worker_and_the_api_reports_it() {
 async fn a_worker_killed_mid_task_loses_it_to_another_and_one_result_is_recorded() {
     let p = prefix("kill-worker");
     let port = free_port();
-    let _serve = serve(REDIS, &p, port, &[]);
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
     let mut slow = worker(
         REDIS,
         &p,
@@ -117,7 +117,7 @@ async fn a_worker_killed_mid_task_loses_it_to_another_and_one_result_is_recorded
         &[("CBUTLER_FAULT_TASK_DELAY_MS", "60000")],
         &[],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     // The slow worker has taken the task (it recorded itself as the owner): kill it.
@@ -154,7 +154,7 @@ async fn a_server_killed_mid_run_is_restarted_and_the_run_finishes() {
         &[("CBUTLER_FAULT_TASK_DELAY_MS", "3000")],
         &[],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut first, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     wait_key(REDIS, &format!("{p}:enq:{uid}"), Duration::from_secs(30)).await;
@@ -163,8 +163,8 @@ async fn a_server_killed_mid_run_is_restarted_and_the_run_finishes() {
     let (code, text) = verify(&p, &run);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("incomplete: the run stopped after entry"), "{text}");
-    let _second = serve(REDIS, &p, port, &[]);
-    wait_healthy(port).await;
+    let mut second = serve(REDIS, &p, port, &[]);
+    wait_healthy(&mut second, port).await;
     let state = wait_finished(port, &run, Duration::from_secs(60)).await;
     finished_ok(&state);
     assert_eq!(
@@ -203,7 +203,7 @@ async fn a_redis_restart_loses_no_accepted_question() {
     let url = own.url();
     let p = prefix("restart-redis");
     let port = free_port();
-    let _serve = serve(&url, &p, port, &[]);
+    let mut serve_proc = serve(&url, &p, port, &[]);
     let _worker = worker(
         &url,
         &p,
@@ -212,7 +212,7 @@ async fn a_redis_restart_loses_no_accepted_question() {
         &[("CBUTLER_FAULT_TASK_DELAY_MS", "2000")],
         &[],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let before = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &before).await;
     wait_key(&url, &format!("{p}:owner:{uid}"), Duration::from_secs(30)).await;
@@ -220,7 +220,7 @@ async fn a_redis_restart_loses_no_accepted_question() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     own.restart();
     // The server reconnects: it is healthy again and takes new questions.
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let after = ask(port, "What is the carbon footprint of the EU27 in 2020?").await;
     for run in [&before, &after] {
         let state = wait_finished(port, run, Duration::from_secs(90)).await;
@@ -232,8 +232,8 @@ async fn a_redis_restart_loses_no_accepted_question() {
 async fn a_poison_task_lands_in_the_dead_letter_stream_with_its_errors() {
     let p = prefix("poison");
     let port = free_port();
-    let _serve = serve(REDIS, &p, port, &[]);
-    wait_healthy(port).await;
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     let task_id = uid.rsplit('/').next().unwrap().to_string();
@@ -304,7 +304,7 @@ async fn a_worker_cut_off_from_redis_loses_its_task_to_another() {
     let p = prefix("cut-off");
     let port = free_port();
     let proxy = CutProxy::start(6379).await;
-    let _serve = serve(REDIS, &p, port, &[]);
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
     let _cut_off = worker(
         &proxy.url(),
         &p,
@@ -313,7 +313,7 @@ async fn a_worker_cut_off_from_redis_loses_its_task_to_another() {
         &[("CBUTLER_FAULT_TASK_DELAY_MS", "5000")],
         &[],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     wait_key(REDIS, &format!("{p}:owner:{uid}"), Duration::from_secs(30)).await;
@@ -337,7 +337,7 @@ async fn a_worker_reports_its_health_and_metrics() {
     let port = free_port();
     let health_port = free_port();
     let proxy = CutProxy::start(6379).await;
-    let _serve = serve(REDIS, &p, port, &[]);
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
     let _w = worker(
         &proxy.url(),
         &p,
@@ -346,7 +346,7 @@ async fn a_worker_reports_its_health_and_metrics() {
         &[],
         &["--health-listen", &format!("127.0.0.1:{health_port}")],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let health = |expect: u16| async move {
         let start = std::time::Instant::now();
         loop {
@@ -386,8 +386,8 @@ async fn a_full_queue_answers_busy_with_retry_after() {
     let p = prefix("busy");
     let port = free_port();
     // No workers: the first question's task waits in the queue, which holds one.
-    let _serve = serve(REDIS, &p, port, &["--max-pending", "1"]);
-    wait_healthy(port).await;
+    let mut serve_proc = serve(REDIS, &p, port, &["--max-pending", "1"]);
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     wait_key(REDIS, &format!("{p}:enq:{uid}"), Duration::from_secs(30)).await;
@@ -417,7 +417,7 @@ async fn a_full_queue_answers_busy_with_retry_after() {
 async fn a_worker_stopped_with_sigterm_hands_its_task_back() {
     let p = prefix("drain");
     let port = free_port();
-    let _serve = serve(REDIS, &p, port, &[]);
+    let mut serve_proc = serve(REDIS, &p, port, &[]);
     let mut leaving = worker(
         REDIS,
         &p,
@@ -426,7 +426,7 @@ async fn a_worker_stopped_with_sigterm_hands_its_task_back() {
         &[("CBUTLER_FAULT_TASK_DELAY_MS", "60000")],
         &["--grace", "1"],
     );
-    wait_healthy(port).await;
+    wait_healthy(&mut serve_proc, port).await;
     let run = ask(port, QUESTION).await;
     let uid = first_task_uid(port, &run).await;
     wait_key(REDIS, &format!("{p}:owner:{uid}"), Duration::from_secs(30)).await;

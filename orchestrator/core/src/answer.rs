@@ -2,9 +2,9 @@
 //! uncertainty and source, the notes, and any task that failed. Only formatting happens here; the
 //! numbers come from the agents untouched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use cb_protocol::format::{format_quantity, interval_text};
+use cb_protocol::format::{format_quantity, interval_text, significant};
 use cb_protocol::{
     LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };
@@ -143,6 +143,85 @@ fn national_text(qs: &[LabeledQuantity]) -> String {
     out
 }
 
+/// How national accounts changed between the years a plan asked for ("since 2005"): for each
+/// country, the first against the last year, from the results of separate tasks.
+fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
+    struct Point {
+        year: i32,
+        territorial: f64,
+        consumption: f64,
+        unit: String,
+        name: String,
+    }
+    let mut by_region: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    for task in &plan.tasks {
+        if !matches!(task.spec, TaskSpec::Trade(TradeTask::NationalAccounts { .. })) {
+            continue;
+        }
+        let Some(TaskOutcome::Completed(out)) =
+            results.iter().find(|r| r.task_id == task.id).map(|r| &r.outcome)
+        else {
+            continue;
+        };
+        let qs = &out.quantities;
+        for q in qs.iter().filter(|q| q.measure == "territorial_co2") {
+            let region = q.dimensions.get("region").cloned().unwrap_or_default();
+            let year_text = q.dimensions.get("year").cloned().unwrap_or_default();
+            let (Ok(year), Some(c)) = (
+                year_text.parse::<i32>(),
+                find(qs, "consumption_co2", &region, &year_text),
+            ) else {
+                continue;
+            };
+            let name = q
+                .quantity
+                .provenance
+                .parameters
+                .get("entity")
+                .cloned()
+                .unwrap_or(region.clone());
+            by_region.entry(region).or_default().push(Point {
+                year,
+                territorial: q.quantity.value,
+                consumption: c.value,
+                unit: q.quantity.unit.clone(),
+                name,
+            });
+        }
+    }
+    let change = |a: f64, b: f64| {
+        if a != 0.0 {
+            format!("{:+.1}%", (b - a) / a * 100.0)
+        } else {
+            "n/a".to_string()
+        }
+    };
+    let mut out = String::new();
+    for mut points in by_region.into_values() {
+        points.sort_by_key(|p| p.year);
+        points.dedup_by_key(|p| p.year);
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+            continue;
+        };
+        if first.year == last.year {
+            continue;
+        }
+        out.push_str(&format!(
+            "{}, {} to {}: territorial CO2 {} → {} ({}), consumption-based CO2 {} → {} ({}).\n",
+            last.name,
+            first.year,
+            last.year,
+            format_quantity(first.territorial, &first.unit),
+            format_quantity(last.territorial, &last.unit),
+            change(first.territorial, last.territorial),
+            format_quantity(first.consumption, &first.unit),
+            format_quantity(last.consumption, &last.unit),
+            change(first.consumption, last.consumption),
+        ));
+    }
+    out
+}
+
 /// A list of the results' largest numbers.
 fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size: bool) -> String {
     let mut items: Vec<&LabeledQuantity> = qs
@@ -221,8 +300,15 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         listing(&out.quantities, &["footprint"], 1, false).trim_end(),
                         listing(&out.quantities, &["process_contribution"], 5, false)
                     ),
-                    TaskSpec::Lca(LcaTask::CbamCost { .. }) => format!(
-                        "EU CBAM:\n{}",
+                    TaskSpec::Lca(LcaTask::CbamCost {
+                        country,
+                        cn_code,
+                        tonnes,
+                        year,
+                        ..
+                    }) => format!(
+                        "EU CBAM on {} t of CN {cn_code} from {country} in {year}:\n{}",
+                        significant(*tonnes, 6),
                         listing(
                             &out.quantities,
                             &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],
@@ -288,6 +374,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
             }
         }
     }
+    text.push_str(&national_trend(plan, results));
     if text.is_empty() {
         text = "No result could be computed.".into();
     }

@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod llm;
+pub mod mentions;
 pub mod openai;
 pub mod places;
 pub mod rules;

@@ -1,7 +1,8 @@
 //! Countries and country groups as people name them in questions.
 //!
 //! Names and codes come from ISO 3166-1 (`data/iso3166-1.csv`), the Global Carbon Budget's own
-//! entity names (aggregates such as "European Union (27)"), and a short list of everyday aliases.
+//! entity names (aggregates such as "European Union (27)"), a short list of everyday aliases, and
+//! names and adjectives in Chinese, French, German and Spanish (`data/place-names.csv`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -9,6 +10,15 @@ use std::sync::OnceLock;
 use cb_trade::data::gcb::Gcb;
 
 const ISO3166_CSV: &str = include_str!("../../../data/iso3166-1.csv");
+const PLACE_NAMES_CSV: &str = include_str!("../../../data/place-names.csv");
+
+/// Lower-case alpha-3 codes read as places ("usa vs chn"): only those that are no word in the
+/// five languages (not "can", "per", "and", "aus", "nor", "fin", "mar", …).
+const LOWERCASE_CODES: &[&str] = &[
+    "chn", "deu", "gbr", "fra", "jpn", "rus", "bra", "zaf", "kor", "idn", "mex", "tur", "sau", "arg", "pol",
+    "nld", "swe", "ita", "ukr", "vnm", "tha", "mys", "egy", "irn", "pak", "bgd", "nga", "phl", "kaz", "dnk",
+    "prt", "grc", "cze", "chl", "dza", "nzl", "sgp", "twn",
+];
 
 /// A place a question can name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,20 +119,36 @@ pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     let mut last_space = true;
+    let mut last_cjk = false;
     for c in text.chars() {
         let c = if c.is_alphanumeric() {
             c.to_lowercase().next().unwrap_or(c)
         } else {
             ' '
         };
-        // Fold accents that matter for country names.
+        // Fold the accents of the five languages, so "Türkei", "Japón" and "Émirats" match
+        // however they are typed.
         let c = match c {
-            'ü' => 'u',
-            'é' | 'è' => 'e',
-            'ô' => 'o',
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
             'ç' => 'c',
+            'ñ' => 'n',
+            'ß' => {
+                out.push('s');
+                's'
+            }
             c => c,
         };
+        // Chinese runs next to Latin letters or digits get a space between them, so "2027年CBAM"
+        // reads as "2027 年 cbam".
+        let cjk = ('\u{4e00}'..='\u{9fff}').contains(&c);
+        if c != ' ' && !last_space && cjk != last_cjk {
+            out.push(' ');
+        }
+        last_cjk = cjk;
         if c == ' ' {
             if !last_space {
                 out.push(' ');
@@ -141,7 +167,8 @@ pub fn normalise(text: &str) -> String {
 
 /// The gazetteer: every name, alias and code, normalised.
 pub struct Gazetteer {
-    /// (normalised phrase with surrounding spaces, place), longest phrases first.
+    /// (normalised phrase with surrounding spaces, place), longest phrases first. A Chinese name
+    /// has no spaces around it: Chinese writes no spaces between words.
     phrases: Vec<(String, Place)>,
     /// Upper-case ISO codes (2 and 3 letters) as written in a question.
     codes: HashMap<String, Place>,
@@ -197,6 +224,31 @@ impl Gazetteer {
                 phrases.push((normalise(alias), place.clone()));
             }
         }
+        let mut rdr = csv::Reader::from_reader(PLACE_NAMES_CSV.as_bytes());
+        for rec in rdr.records().flatten() {
+            let Some(place) = by_key.get(&rec[0]) else {
+                continue;
+            };
+            for name in rec[3].split('|') {
+                let forms: Vec<String> = if &rec[1] == "de" && &rec[2] == "adjective" {
+                    // German adjectives inflect: chinesisch, chinesische, chinesischen, ….
+                    ["", "e", "en", "er", "es", "em"]
+                        .iter()
+                        .map(|e| format!("{name}{e}"))
+                        .collect()
+                } else if &rec[1] == "de" && !name.ends_with(['s', 'z', 'x']) && !name.contains(' ') {
+                    // and names take a genitive -s: "die Emissionen Chinas".
+                    vec![name.to_string(), format!("{name}s")]
+                } else {
+                    vec![name.to_string()]
+                };
+                for form in forms {
+                    let n = normalise(&form);
+                    let n = if is_cjk(&form) { n.trim().to_string() } else { n };
+                    phrases.push((n, place.clone()));
+                }
+            }
+        }
         codes.insert("EU27".into(), by_key["European Union (27)"].clone());
         codes.insert("EU".into(), by_key["European Union (27)"].clone());
         phrases.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
@@ -213,7 +265,7 @@ impl Gazetteer {
         let norm = normalise(trimmed);
         self.phrases
             .iter()
-            .find(|(p, _)| *p == norm)
+            .find(|(p, _)| *p == norm || p == norm.trim())
             .map(|(_, place)| place.clone())
     }
 
@@ -226,7 +278,11 @@ impl Gazetteer {
             let mut start = 0;
             while let Some(pos) = norm[start..].find(phrase.as_str()) {
                 let at = start + pos;
-                let span = at + 1..at + phrase.len() - 1;
+                let span = if phrase.starts_with(' ') {
+                    at + 1..at + phrase.len() - 1
+                } else {
+                    at..at + phrase.len()
+                };
                 if !taken[span.clone()].iter().any(|t| *t) {
                     taken[span].iter_mut().for_each(|t| *t = true);
                     found.push(Mention {
@@ -234,13 +290,21 @@ impl Gazetteer {
                         at,
                     });
                 }
-                start = at + 1;
+                start = at + phrase.chars().next().map_or(1, char::len_utf8);
             }
         }
         // Upper-case codes as written (CHN, DE, EU27); lower-case two-letter words are too common.
         for (start, word) in words(question) {
             let upper = word.len() >= 2 && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-            if upper && let Some(place) = self.codes.get(word) {
+            let lower_code = LOWERCASE_CODES.contains(&word);
+            let place = if upper {
+                self.codes.get(word)
+            } else if lower_code {
+                self.codes.get(&word.to_ascii_uppercase())
+            } else {
+                None
+            };
+            if let Some(place) = place {
                 found.push(Mention {
                     place: place.clone(),
                     at: normalise(&question[..start]).len(),
@@ -252,6 +316,11 @@ impl Gazetteer {
         found.retain(|m| seen.insert(m.place.key.clone()));
         found
     }
+}
+
+/// True when a text is written in Chinese characters (CJK Unified Ideographs).
+pub fn is_cjk(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
 /// The alphanumeric words of a text with their byte offsets.
@@ -301,6 +370,25 @@ mod tests {
         );
         assert_eq!(keys("footprint of the United States of America"), ["USA"]);
         assert_eq!(keys("Türkiye in 2020"), ["TUR"]);
+        assert_eq!(keys("usa vs chn"), ["USA", "CHN"]);
+    }
+
+    #[test]
+    fn names_in_five_languages() {
+        assert_eq!(keys("中国2022年的消费排放与美国相比如何"), ["CHN", "USA"]);
+        assert_eq!(keys("印度尼西亚和印度"), ["IDN", "IND"]);
+        assert_eq!(
+            keys("les émissions de la Chine et des États-Unis"),
+            ["CHN", "USA"]
+        );
+        assert_eq!(keys("acier chinois importé en Allemagne"), ["CHN", "DEU"]);
+        assert_eq!(
+            keys("Emissionen der Türkei und von Großbritannien"),
+            ["TUR", "GBR"]
+        );
+        assert_eq!(keys("chinesischer Stahl"), ["CHN"]);
+        assert_eq!(keys("emisiones de Japón y México"), ["JPN", "MEX"]);
+        assert_eq!(keys("la Unión Europea"), ["European Union (27)"]);
     }
 
     #[test]
@@ -308,5 +396,7 @@ mod tests {
         assert!(keys("how is it in the end, to be or not").is_empty());
         assert!(keys("What does it cost?").is_empty());
         assert!(keys("tell us — please — about it’s “sources”").is_empty());
+        // Lower-case codes that are words stay words.
+        assert!(keys("can you compare per capita and aus").is_empty());
     }
 }

@@ -7,7 +7,8 @@ use cb_protocol::{
 };
 
 use crate::context::{MrioVocabulary, PlanContext, PlanningError};
-use crate::places::{Gazetteer, Mention, normalise, words};
+use crate::mentions::{self, Mentions, Unit, YearRange};
+use crate::places::{Mention, normalise, words};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
@@ -168,15 +169,6 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
         return Some(Intent::ConsumptionVsTerritorial);
     }
     None
-}
-
-/// The first year between 1750 and 2100 written in the question.
-pub fn find_year(question: &str) -> Option<i32> {
-    words(question)
-        .into_iter()
-        .filter(|(_, w)| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
-        .filter_map(|(_, w)| w.parse().ok())
-        .find(|y| (1750..=2100).contains(y))
 }
 
 /// Pedigree scores assumed for every exchange of a database that carries no uncertainty (USLCI's
@@ -469,7 +461,7 @@ fn forest_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>, Opt
 /// The bundled plant a question is about ("an EAF steel plant", "a cement plant with carbon
 /// capture", "green ammonia").
 pub fn bundled_plant(norm: &str) -> Option<&'static str> {
-    let capture = any(norm, &[" ccs", "carbon capture", " ccus", "capture"]);
+    let capture = any(norm, &["ccs", "carbon capture", "ccus", "capture"]);
     if has(norm, "ammonia") {
         return Some(
             if any(norm, &["electroly", "green ammonia", "renewable hydrogen"]) {
@@ -481,14 +473,14 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
             },
         );
     }
-    if any(norm, &["cement", "clinker", " kiln"]) {
+    if any(norm, &["cement", "clinker", "kiln"]) {
         return Some(if capture { "cement-ccs" } else { "cement" });
     }
-    if any(norm, &["blast furnace", " bf bof", " bof ", "integrated steel"]) {
+    if any(norm, &["blast furnace", "bf bof", "bof ", "integrated steel"]) {
         return Some("bf-bof");
     }
     if has_word(norm, &["dri", "hdri"]) || has(norm, "direct reduc") {
-        return Some(if any(norm, &["hydrogen", " h2 ", "h2 dri", "green"]) {
+        return Some(if any(norm, &["hydrogen", "h2 ", "green"]) {
             "h2-dri-eaf"
         } else {
             "gas-dri-eaf"
@@ -570,18 +562,20 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             "The question is longer than {MAX_QUESTION_CHARS} characters; please shorten it."
         )));
     }
-    let norm = normalise(q);
-    let places = Gazetteer::get().find(q);
-    let year = find_year(q);
+    let m = mentions::read(q);
+    let norm = m.norm.clone();
+    let places = m.places.clone();
+    let year = m.years.first().copied();
     let region_mentions = ctx
         .mrio
         .as_ref()
-        .map(|v| mrio_regions(q, &places, v))
+        .map(|v| mrio_regions(&m.masked, &places, v))
         .unwrap_or_default();
     let regions: Vec<String> = region_mentions.iter().map(|(_, r)| r.clone()).collect();
     let named = places.len().max(regions.len());
     let intent = intent_of(&norm, named)
         .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?;
+    let not_used = check_scope(&m, intent, ctx)?;
     let mut tasks = Vec::new();
     let mut described = String::new();
     let country_keys: Vec<String> = places.iter().map(|m| m.place.key.clone()).collect();
@@ -689,35 +683,63 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             ));
         }
         Intent::Cbam => {
-            let country = places.first().map(|m| m.place.key.clone()).ok_or_else(|| {
-                unplannable(
-                    "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\").",
-                )
-            })?;
-            let country = places
-                .first()
-                .and_then(|m| m.place.iso2.clone())
-                .unwrap_or(country);
+            // CBAM is charged on goods entering the EU: the origins are the places outside it
+            // ("Chinese steel imported into Germany" comes from China). Several origins are
+            // compared, one task each.
+            let origins: Vec<&Mention> = places.iter().filter(|p| !is_eu(&p.place.key)).collect();
+            if origins.is_empty() {
+                return Err(unplannable(if places.is_empty() {
+                    "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\")."
+                        .to_string()
+                } else {
+                    format!(
+                        "CBAM is charged on goods imported into the EU from outside it; {} is in the EU. \
+                         Name the country the good comes from.",
+                        places[0].place.name
+                    )
+                }));
+            }
             let cn_code = cbam_good(q, &norm).ok_or_else(|| {
                 unplannable("Name the good by CN code (e.g. 7208) or by name (hot-rolled coil, cement, aluminium, ammonia, hydrogen, …).")
             })?;
             let (tonnes, ets_price, actual) = cbam_numbers(q);
-            let tonnes = tonnes.ok_or_else(|| unplannable("Say how many tonnes, e.g. \"10,000 t\"."))?;
+            let tonnes = m
+                .first(Unit::Tonne)
+                .or(tonnes)
+                .ok_or_else(|| unplannable("Say how many tonnes, e.g. \"10,000 t\"."))?;
+            if actual.is_some() && origins.len() > 1 {
+                return Err(unplannable(
+                    "Verified emissions were given for one installation, but several countries of origin \
+                     are named: ask about the country that installation is in.",
+                ));
+            }
             let year = year.unwrap_or(2026);
-            described = format!("EU CBAM on {tonnes} t of CN {cn_code} from {country} in {year}");
-            tasks.push(Task::new(
-                "cbam-cost",
-                TaskSpec::Lca(LcaTask::CbamCost {
-                    country,
-                    cn_code,
-                    tonnes,
-                    year,
-                    actual_direct: actual,
-                    actual_indirect: None,
-                    ets_price,
-                    origin_carbon_price: None,
-                }),
-            ));
+            let names: Vec<&str> = origins.iter().map(|o| o.place.name.as_str()).collect();
+            described = format!(
+                "EU CBAM on {tonnes} t of CN {cn_code} from {} in {year}",
+                names.join(" and from ")
+            );
+            for origin in &origins {
+                let country = origin.place.iso2.clone().unwrap_or(origin.place.key.clone());
+                let id = if origins.len() == 1 {
+                    "cbam-cost".to_string()
+                } else {
+                    format!("cbam-cost-{}", country.to_ascii_lowercase())
+                };
+                tasks.push(Task::new(
+                    id,
+                    TaskSpec::Lca(LcaTask::CbamCost {
+                        country,
+                        cn_code: cn_code.clone(),
+                        tonnes,
+                        year,
+                        actual_direct: actual,
+                        actual_indirect: None,
+                        ets_price,
+                        origin_carbon_price: None,
+                    }),
+                ));
+            }
         }
         Intent::Plant => {
             let plant = bundled_plant(&norm).expect("the intent needs a plant");
@@ -750,6 +772,10 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
         }
         Intent::ForestSink => {
             let (area, growth, root_shoot, years) = forest_numbers(q);
+            let area = m
+                .first(Unit::Hectare)
+                .or(m.first(Unit::SquareKilometre).map(|km2| km2 * 100.0))
+                .or(area);
             let area_ha = area.ok_or_else(|| {
                 unplannable("Say how large the forest is, e.g. \"10,000 ha of temperate forest in Europe\".")
             })?;
@@ -863,6 +889,15 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                         to,
                     }),
                 ));
+            } else if !country_keys.is_empty() && asks_bilateral(&norm, country_keys.len()) {
+                need_mrio(&format!(
+                    "Carbon moving between {} and its trading partners",
+                    country_names.join(" and ")
+                ))?;
+                return Err(unplannable(format!(
+                    "Name the regions of {} between which carbon moves.",
+                    ctx.mrio.as_ref().map_or("the MRIO", |v| v.name.as_str())
+                )));
             } else if !country_keys.is_empty() {
                 described = format!(
                     "net CO2 embodied in trade of {}{year_text} (national totals; bilateral flows need --mrio)",
@@ -881,8 +916,29 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                 "consumption-based versus territorial CO2"
             };
             if !country_keys.is_empty() {
-                described = format!("{what} of {}{year_text}", country_names.join(", "));
-                tasks.push(national(country_keys.clone(), year));
+                match m.range {
+                    // A trend: the accounts at both ends, compared in the answer.
+                    Some(YearRange { from, to }) => {
+                        let to = to
+                            .or_else(|| latest_national_year(&country_keys))
+                            .ok_or_else(|| {
+                                unplannable(format!(
+                                    "The Global Carbon Budget has no consumption-based CO2 for {}.",
+                                    country_names.join(", ")
+                                ))
+                            })?;
+                        described = format!("{what} of {}, {from} against {to}", country_names.join(", "));
+                        for y in [from, to] {
+                            let mut task = national(country_keys.clone(), Some(y));
+                            task.id = cb_protocol::TaskId::new(format!("national-accounts-{y}"));
+                            tasks.push(task);
+                        }
+                    }
+                    None => {
+                        described = format!("{what} of {}{year_text}", country_names.join(", "));
+                        tasks.push(national(country_keys.clone(), year));
+                    }
+                }
             }
             if let Some(v) = &ctx.mrio {
                 let all = any(
@@ -918,12 +974,189 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             }
         }
     }
+    if !not_used.is_empty() {
+        described.push_str(&format!("; not used: {}", not_used.join("; ")));
+    }
     Ok(Plan {
         question: q.to_string(),
         planner: "rules".into(),
         intent: described,
         tasks,
     })
+}
+
+/// What a plan for `intent` can be asked for, as the answer's first line will restate it.
+fn intent_name(intent: Intent) -> &'static str {
+    match intent {
+        Intent::Paths => "a supply-chain path analysis",
+        Intent::TopSectors => "a sector breakdown",
+        Intent::Transfer => "carbon embodied in trade",
+        Intent::ConsumptionVsTerritorial | Intent::Footprint => "national CO2 accounts",
+        Intent::ProductFootprint => "a product's life-cycle footprint",
+        Intent::Cbam => "the EU CBAM cost of an import",
+        Intent::ForestSink => "a forest's carbon balance",
+        Intent::Plant => "a plant's least-cost operation",
+        Intent::Sensitivity => "a sensitivity analysis",
+        Intent::Pedigree => "a pedigree uncertainty",
+    }
+}
+
+/// Refuses a question that this planner could only answer with a nearby answer: a production
+/// route outside a plant question, a range of years where the data hold one year, a
+/// percentage no task would use, a place the chosen data do not describe. The refusal says
+/// what is missing and offers questions, built from the user's own words, that can be answered.
+/// Returns the mentions the plan will not use, each with why, for the answer's first line.
+fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<String>, PlanningError> {
+    let what = intent_name(intent);
+    let mut not_used = Vec::new();
+    let place_names = || {
+        m.places
+            .iter()
+            .map(|p| p.place.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(route) = m.routes.first()
+        && intent != Intent::Plant
+    {
+        let mut reason = format!(
+            "The question names the production route {:?}, which {what} does not model: only the factory agent \
+             models routes, one bundled plant at a time, and it cannot yet be set against {what}.",
+            route.text
+        );
+        if intent == Intent::Cbam {
+            let origin = m
+                .places
+                .iter()
+                .find(|p| !is_eu(&p.place.key))
+                .map(|p| p.place.name.clone())
+                .unwrap_or_else(|| "its country".into());
+            reason.push_str(&format!(
+                " Ask one of: \"What does CBAM charge on 1,000 t of this good from {origin} in 2026?\" or \
+                 \"How should a {} plant operate next week at 80 EUR/t CO2?\"",
+                route.route
+            ));
+        } else {
+            reason.push_str(&format!(
+                " Ask, for example: \"How should a {} plant operate next week at 80 EUR/t CO2?\"",
+                route.route
+            ));
+        }
+        return Err(unplannable(reason));
+    }
+    if intent == Intent::Plant {
+        let plants: std::collections::BTreeSet<&str> = m.routes.iter().map(|r| r.route).collect();
+        if plants.len() > 1 && !(plants.len() == 2 && plants.contains("carbon capture")) {
+            return Err(unplannable(format!(
+                "The question names several routes ({}); the factory agent models one bundled plant per \
+                 question. Ask about each, e.g. \"How should a {} plant operate next week?\"",
+                m.routes
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.routes[0].route
+            )));
+        }
+        if let Some(p) = m.percents.first() {
+            return Err(unplannable(format!(
+                "A cut of {p} % needs the plant's baseline emissions to become a target in t CO2 per year, \
+                 which a question cannot yet set. Ask \"What are the least-cost abatement measures for \
+                 this plant?\" (its abatement curve, cheapest first) or name the target in t CO2 per year."
+            )));
+        }
+        if !m.places.is_empty() {
+            not_used.push(format!(
+                "{} (the bundled plants run on generic electricity and fuel data, not on a country's grid)",
+                place_names()
+            ));
+        }
+    }
+    // Years that only national accounts, CBAM and MRIO questions use.
+    if !matches!(
+        intent,
+        Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer | Intent::Cbam
+    ) && m.range.is_none()
+        && !m.years.is_empty()
+    {
+        let years: Vec<String> = m.years.iter().map(i32::to_string).collect();
+        not_used.push(format!("{} ({what} has no year)", years.join(", ")));
+    }
+    if let Some(p) = m.percents.first()
+        && intent != Intent::Plant
+    {
+        return Err(unplannable(format!(
+            "The question gives {p} %, and {what} has no parameter that takes it, so the answer would \
+             ignore it. Ask without it, or give the number as the quantity it stands for."
+        )));
+    }
+    if let Some(range) = m.range {
+        let national =
+            matches!(intent, Intent::ConsumptionVsTerritorial | Intent::Footprint) && !m.places.is_empty();
+        if !national {
+            let span = match range.to {
+                Some(to) => format!("{}–{to}", range.from),
+                None => format!("since {}", range.from),
+            };
+            return Err(unplannable(format!(
+                "The question asks over {span}, but {what} is computed for one year, so a trend cannot \
+                 be given. Ask for one year (e.g. {}), or ask for countries' national accounts, which \
+                 are bundled for every year.",
+                range.to.unwrap_or(range.from)
+            )));
+        }
+    }
+    match intent {
+        Intent::ProductFootprint if ctx.lci.is_none() && m.places.iter().any(|p| p.place.key != "USA") => {
+            Err(unplannable(format!(
+                "The question asks about {}, but the bundled inventory (USLCI) describes production in \
+                 the United States: the answer would be a US footprint. Pass --lci PATH with an \
+                 inventory for that place, or ask for the US footprint.",
+                place_names()
+            )))
+        }
+        Intent::Sensitivity | Intent::Pedigree if !m.places.is_empty() => Err(unplannable(format!(
+            "The question names {}, but {what} does not depend on a place.",
+            place_names()
+        ))),
+        _ => Ok(not_used),
+    }
+}
+
+/// True for the EU and its member states: CBAM is charged on goods coming into them.
+fn is_eu(key: &str) -> bool {
+    const EU27: &[&str] = &[
+        "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL",
+        "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
+    ];
+    EU27.contains(&key) || key.starts_with("European Union")
+}
+
+/// True when a trade question asks about a flow between partners or a ranking of partners,
+/// which only an MRIO's bilateral flows answer (national totals give one country's net).
+fn asks_bilateral(norm: &str, places: usize) -> bool {
+    places >= 2
+        || any(
+            norm,
+            &[
+                "between",
+                "bilateral",
+                "partner",
+                "which countr",
+                "what countr",
+                "rank",
+            ],
+        )
+        || has_word(norm, &["most", "largest", "biggest", "top"])
+}
+
+/// Where "since 2005" ends: the latest year with both territorial and consumption CO2 of the
+/// countries named (the earliest such year among them, so every country has it).
+fn latest_national_year(keys: &[String]) -> Option<i32> {
+    let gcb = cb_trade::data::gcb::Gcb::bundled();
+    keys.iter()
+        .filter_map(|k| gcb.find(k).and_then(|e| gcb.latest_common_year(e)))
+        .min()
 }
 
 fn national(countries: Vec<String>, year: Option<i32>) -> Task {

@@ -133,10 +133,15 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
-pub async fn wait_healthy(port: u16) {
+/// Waits until the server `serve` listening on `port` answers its health probe; fails at once,
+/// with its exit status, if the server has exited instead.
+pub async fn wait_healthy(serve: &mut Proc, port: u16) {
     let client = http();
     let start = Instant::now();
     loop {
+        if let Ok(Some(status)) = serve.child.try_wait() {
+            panic!("{} exited ({status}) before it became healthy", serve.name);
+        }
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/health")).send().await
             && r.status().is_success()
         {
