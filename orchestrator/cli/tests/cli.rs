@@ -1552,3 +1552,69 @@ fn probe_says_whether_an_endpoint_answers() {
     let err = cb.fails(&["probe", "http://127.0.0.1:9/nothing"]);
     assert!(err.contains("did not answer"), "{err}");
 }
+
+/// GCB's value for an ISO code and year, read from the bundled CSV apart from the trade agent.
+fn gcb_value(file: &str, code: &str, year: i32) -> f64 {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/gcb")
+        .join(file);
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    rdr.records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[1] == code && r[2].parse::<i32>().ok() == Some(year))
+        .map(|r| r[3].parse().unwrap())
+        .unwrap_or_else(|| panic!("no {file} value for {code} {year}"))
+}
+
+#[test]
+fn a_trend_asked_in_english_or_french_states_both_ends_and_the_change() {
+    let cb = Cbutler::new();
+    let t = |y| gcb_value("annual-co2-emissions-per-country.csv", "GBR", y);
+    let c = |y| gcb_value("consumption-co2-emissions.csv", "GBR", y);
+    let pct = |a: f64, b: f64| format!("{:+.1}%", (b - a) / a * 100.0);
+    for q in [
+        "UK territorial and consumption CO2 between 2010 and 2020",
+        "Les émissions territoriales et de consommation du Royaume-Uni entre 2010 et 2020",
+    ] {
+        let text = cb.ok(&["ask", q]);
+        for needle in [
+            "United Kingdom, 2010 to 2020".to_string(),
+            pct(t(2010), t(2020)),
+            pct(c(2010), c(2020)),
+        ] {
+            assert!(text.contains(&needle), "{q}: answer lacks {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn questions_that_would_get_a_nearby_answer_are_refused_with_what_is_missing() {
+    let cb = Cbutler::new();
+    for (q, needle) in [
+        (
+            "Which country imports the most embodied CO2 from Germany?",
+            "--mrio",
+        ),
+        ("What are the emissions of BF-BOF steelmaking?", "route"),
+        (
+            "Cut 40 % of a cement plant's emissions by 2035 at least cost",
+            "40 %",
+        ),
+        (
+            "What is the carbon footprint of 1 kg of steel made in China?",
+            "USLCI",
+        ),
+    ] {
+        let err = cb.fails(&["ask", q]);
+        assert!(err.contains(needle), "{q}: {err}");
+        assert!(!err.contains("Burkina"), "{q}: {err}");
+    }
+    // Two origins: one CBAM cost each, each named.
+    let text = cb.ok(&[
+        "ask",
+        "Compare the CBAM cost of 1,000 t of aluminium from India and from China in 2026",
+    ]);
+    for needle in ["from India in 2026", "from China in 2026"] {
+        assert!(text.contains(needle), "{text}");
+    }
+}

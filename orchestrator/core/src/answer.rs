@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cb_protocol::format::{format_quantity, interval_text, significant};
+use cb_protocol::format::{format_quantity, interval_text};
 use cb_protocol::{
     LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };
@@ -285,7 +285,12 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
             TaskOutcome::Failed(e) => errors.push(format!("{}: {}", task.id, e.message)),
             TaskOutcome::Completed(out) => {
                 table.extend(rows(&task.id.0, &out.quantities));
-                notes.extend(out.notes.iter().cloned());
+                // Tasks of one kind (a trend's two years) share their notes: each is said once.
+                for note in &out.notes {
+                    if !notes.contains(note) {
+                        notes.push(note.clone());
+                    }
+                }
                 findings.extend(out.findings.iter().cloned());
                 for q in &out.quantities {
                     let p = &q.quantity.provenance;
@@ -307,8 +312,10 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         year,
                         ..
                     }) => format!(
-                        "EU CBAM on {} t of CN {cn_code} from {country} in {year}:\n{}",
-                        significant(*tonnes, 6),
+                        "EU CBAM on {tonnes} t of CN {cn_code} from {} in {year}:\n{}",
+                        cb_planner::places::Gazetteer::get()
+                            .resolve(country)
+                            .map_or(country.clone(), |p| p.name),
                         listing(
                             &out.quantities,
                             &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],

@@ -8,6 +8,7 @@ use cb_protocol::{FactoryTask, LcaTask, Plan, TaskSpec, TradeTask};
 use serde_json::{Value, json};
 
 use crate::context::{PlanContext, PlanningAttempt, PlanningError};
+use crate::mentions::{self, Mentions};
 use crate::openai::{LlmClient, LlmError, TokenBudget};
 use crate::places::Gazetteer;
 
@@ -59,6 +60,148 @@ ISO alpha-3 code; keep task ids short (lowercase, digits, '-' or '_'); set \"pla
     s
 }
 
+/// What the first pass found in the question, for the prompt: the plan must use each mention.
+pub fn mentions_prompt(m: &Mentions) -> String {
+    let mut parts = Vec::new();
+    if !m.places.is_empty() {
+        let places: Vec<String> = m
+            .places
+            .iter()
+            .map(|p| format!("{} ({})", p.place.name, p.place.key))
+            .collect();
+        parts.push(format!("places: {}", places.join(", ")));
+    }
+    match m.range {
+        Some(r) => parts.push(match r.to {
+            Some(to) => format!("years {}–{to} (one task per end year)", r.from),
+            None => format!(
+                "years since {} (one task for {} and one for the latest year)",
+                r.from, r.from
+            ),
+        }),
+        None if !m.years.is_empty() => {
+            let years: Vec<String> = m.years.iter().map(i32::to_string).collect();
+            parts.push(format!("years: {}", years.join(", ")));
+        }
+        None => {}
+    }
+    if !m.routes.is_empty() {
+        let routes: Vec<&str> = m.routes.iter().map(|r| r.route).collect();
+        parts.push(format!("production routes (not places): {}", routes.join(", ")));
+    }
+    if !m.quantities.is_empty() {
+        let q: Vec<String> = m
+            .quantities
+            .iter()
+            .map(|q| format!("{} {:?}", q.value, q.unit))
+            .collect();
+        parts.push(format!("quantities: {}", q.join(", ")));
+    }
+    if !m.percents.is_empty() {
+        let p: Vec<String> = m.percents.iter().map(|p| format!("{p} %")).collect();
+        parts.push(format!("percentages: {}", p.join(", ")));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "The question mentions ({} language) {}. Every mention must be used by the plan.\n",
+        m.lang.code(),
+        parts.join("; ")
+    )
+}
+
+/// The gate's last check: the plan uses what the question names. A place is used by a task
+/// that names it (a country, a CBAM origin, an MRIO region; EU places may be a CBAM
+/// destination); a range of years by national accounts at both ends; a route by a plant task.
+/// Plans of plants, sinks and product footprints take no place, so their places are not held
+/// against them.
+pub fn check_coverage(plan: &Plan, m: &Mentions) -> Result<(), String> {
+    let gazetteer = Gazetteer::get();
+    let mut keys: Vec<String> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut years: Vec<i32> = Vec::new();
+    let (mut takes_places, mut cbam, mut plant) = (false, false, false);
+    for task in &plan.tasks {
+        match &task.spec {
+            TaskSpec::Trade(TradeTask::NationalAccounts { countries, year }) => {
+                takes_places = true;
+                keys.extend(
+                    countries
+                        .iter()
+                        .filter_map(|c| gazetteer.resolve(c))
+                        .map(|p| p.key),
+                );
+                years.extend(year);
+            }
+            TaskSpec::Trade(t) => {
+                takes_places = true;
+                match t {
+                    TradeTask::MrioAccounts { regions, .. } => labels.extend(regions.iter().cloned()),
+                    TradeTask::Transfers { from, to, .. } => labels.extend(from.iter().chain(to).cloned()),
+                    TradeTask::TopSectors { region, .. } | TradeTask::SupplyChainPaths { region, .. } => {
+                        labels.push(region.clone())
+                    }
+                    TradeTask::NationalAccounts { .. } => {}
+                }
+            }
+            TaskSpec::Lca(LcaTask::CbamCost { country, .. }) => {
+                takes_places = true;
+                cbam = true;
+                keys.extend(gazetteer.resolve(country).map(|p| p.key));
+            }
+            TaskSpec::Factory(_) => plant = true,
+            _ => {}
+        }
+    }
+    if takes_places {
+        for p in &m.places {
+            let place = &p.place;
+            let named = keys.contains(&place.key)
+                || labels.iter().any(|l| {
+                    [
+                        Some(place.key.as_str()),
+                        place.iso2.as_deref(),
+                        Some(place.name.as_str()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c.eq_ignore_ascii_case(l))
+                });
+            let destination = cbam && crate::rules::is_eu(&place.key);
+            if !named && !destination {
+                return Err(format!(
+                    "the question names {} ({}), but no task uses it",
+                    place.name, place.key
+                ));
+            }
+        }
+    }
+    if let Some(r) = m.range {
+        let ends = [Some(r.from), r.to];
+        if let Some(missing) = ends.iter().flatten().find(|y| !years.contains(y)) {
+            return Err(format!(
+                "the question asks over a range of years, but no national-accounts task is for {missing}"
+            ));
+        }
+        if r.to.is_none() && years.len() < 2 {
+            return Err(format!(
+                "the question asks since {}, but the plan has no task for a later year",
+                r.from
+            ));
+        }
+    }
+    if let Some(route) = m.routes.first()
+        && !plant
+    {
+        return Err(format!(
+            "the question names the production route {:?}, which only a factory task models",
+            route.text
+        ));
+    }
+    Ok(())
+}
+
 /// The `response_format` that constrains the reply to a Plan (built once).
 pub fn response_format() -> Value {
     static FORMAT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -106,6 +249,7 @@ pub fn check_plan(reply: &str, question: &str, ctx: &PlanContext, planner: &str)
     for task in &plan.tasks {
         check_facts(&task.spec, ctx).map_err(|e| format!("task {}: {e}", task.id))?;
     }
+    check_coverage(&plan, &mentions::read(question))?;
     plan.planner = planner.to_string();
     plan.question = question.to_string();
     Ok(plan)
@@ -227,8 +371,9 @@ pub async fn plan_with_llm(
     attempts: &mut Vec<PlanningAttempt>,
 ) -> Result<Plan, String> {
     let planner = format!("llm:{}", client.config.model);
+    let mentioned = mentions_prompt(&mentions::read(question));
     let mut messages = vec![
-        json!({"role": "system", "content": system_prompt(ctx)}),
+        json!({"role": "system", "content": format!("{}{mentioned}", system_prompt(ctx))}),
         json!({"role": "user", "content": question}),
     ];
     let mut last_error = String::new();
@@ -307,4 +452,80 @@ pub fn plan_with_rules_recorded(
         call: None,
     });
     planned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cb_protocol::Task;
+
+    fn national(id: &str, countries: &[&str], year: Option<i32>) -> Task {
+        Task::new(
+            id,
+            TaskSpec::Trade(TradeTask::NationalAccounts {
+                countries: countries.iter().map(|c| c.to_string()).collect(),
+                year,
+            }),
+        )
+    }
+
+    fn plan(tasks: Vec<Task>) -> Plan {
+        Plan {
+            question: "q".into(),
+            planner: "llm".into(),
+            intent: "i".into(),
+            tasks,
+        }
+    }
+
+    #[test]
+    fn the_gate_holds_a_plan_to_the_question_s_mentions() {
+        let m = mentions::read("usa vs chn consumption-based co2 2019");
+        let e = check_coverage(&plan(vec![national("a", &["USA"], Some(2019))]), &m).unwrap_err();
+        assert!(e.contains("China"), "{e}");
+        check_coverage(&plan(vec![national("a", &["USA", "CHN"], Some(2019))]), &m).unwrap();
+
+        let m = mentions::read("China's emissions between 2010 and 2020");
+        let e = check_coverage(&plan(vec![national("a", &["CHN"], Some(2020))]), &m).unwrap_err();
+        assert!(e.contains("2010"), "{e}");
+        check_coverage(
+            &plan(vec![
+                national("a", &["CHN"], Some(2010)),
+                national("b", &["CHN"], Some(2020)),
+            ]),
+            &m,
+        )
+        .unwrap();
+
+        let m = mentions::read("What does a BF-BOF plant emit?");
+        assert!(m.places.is_empty(), "BF is no place here");
+        let e = check_coverage(&plan(vec![national("a", &["BFA"], None)]), &m).unwrap_err();
+        assert!(e.contains("route"), "{e}");
+
+        let m = mentions::read("CBAM on 1,000 t of Indian wire rod imported into Germany in 2026");
+        let cbam = Task::new(
+            "c",
+            TaskSpec::Lca(LcaTask::CbamCost {
+                country: "IN".into(),
+                cn_code: "7213".into(),
+                tonnes: 1000.0,
+                year: 2026,
+                actual_direct: None,
+                actual_indirect: None,
+                ets_price: None,
+                origin_carbon_price: None,
+            }),
+        );
+        check_coverage(&plan(vec![cbam]), &m).unwrap();
+    }
+
+    #[test]
+    fn the_prompt_lists_the_mentions() {
+        let p = mentions_prompt(&mentions::read("中国2015年至2022年的领土排放"));
+        assert!(
+            p.contains("China (CHN)") && p.contains("2015–2022") && p.contains("zh"),
+            "{p}"
+        );
+        assert_eq!(mentions_prompt(&mentions::read("Tell me a joke")), "");
+    }
 }

@@ -1124,7 +1124,7 @@ fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<St
 }
 
 /// True for the EU and its member states: CBAM is charged on goods coming into them.
-fn is_eu(key: &str) -> bool {
+pub(crate) fn is_eu(key: &str) -> bool {
     const EU27: &[&str] = &[
         "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL",
         "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
