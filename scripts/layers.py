@@ -34,9 +34,18 @@ for agent in AGENTS - {"cb-uncertainty"}:
 
 
 def crate_violations():
+    # The host's dependency graph only: other platforms' crates (Windows consoles, …) are never
+    # downloaded on a fresh machine, and cargo metadata would fail for want of them.
+    host = next(
+        line.split(":", 1)[1].strip()
+        for line in subprocess.run(
+            ["rustc", "-vV"], check=True, capture_output=True, text=True
+        ).stdout.splitlines()
+        if line.startswith("host:")
+    )
     meta = json.loads(
         subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--offline", "--locked"],
+            ["cargo", "metadata", "--format-version", "1", "--locked", "--filter-platform", host],
             cwd=ROOT, check=True, capture_output=True, text=True,
         ).stdout
     )
