@@ -86,6 +86,16 @@ fn find<'a>(qs: &'a [LabeledQuantity], measure: &str, region: &str, year: &str) 
         .map(|q| &q.quantity)
 }
 
+/// The name the data gives a region's entity ("China" for CHN), else the region code.
+fn entity_name(q: &LabeledQuantity, region: &str) -> String {
+    q.quantity
+        .provenance
+        .parameters
+        .get("entity")
+        .cloned()
+        .unwrap_or_else(|| region.to_string())
+}
+
 /// The national-accounts paragraph: consumption against territorial, and what the difference
 /// means.
 fn national_text(qs: &[LabeledQuantity]) -> String {
@@ -93,13 +103,7 @@ fn national_text(qs: &[LabeledQuantity]) -> String {
     for q in qs.iter().filter(|q| q.measure == "territorial_co2") {
         let region = q.dimensions.get("region").cloned().unwrap_or_default();
         let year = q.dimensions.get("year").cloned().unwrap_or_default();
-        let name = q
-            .quantity
-            .provenance
-            .parameters
-            .get("entity")
-            .cloned()
-            .unwrap_or(region.clone());
+        let name = entity_name(q, &region);
         let (Some(t), Some(c)) = (
             find(qs, "territorial_co2", &region, &year),
             find(qs, "consumption_co2", &region, &year),
@@ -173,13 +177,7 @@ fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
             ) else {
                 continue;
             };
-            let name = q
-                .quantity
-                .provenance
-                .parameters
-                .get("entity")
-                .cloned()
-                .unwrap_or(region.clone());
+            let name = entity_name(q, &region);
             by_region.entry(region).or_default().push(Point {
                 year,
                 territorial: q.quantity.value,
