@@ -33,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Ask a question in plain language.
     Ask(AskArgs),
+    /// Plan a question without running it: the plan or the refusal, and how long planning took.
+    Plan(crate::plan::PlanArgs),
     /// Serve the HTTP API (embedded agents, or a cluster of workers with --redis).
     Serve(crate::serve::ServeArgs),
     /// Run agents for a cluster: take tasks from Redis Streams and answer them.
@@ -152,6 +154,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let _telemetry = cb_telemetry::init("cbutler-worker");
             crate::serve::worker(args)
         }
+        Command::Plan(args) => crate::plan::run(args, out),
         Command::Audit { command } => crate::audit::run(command, out),
         Command::Probe { url, timeout } => probe(&url, Duration::from_secs(timeout), out),
         Command::Token {
@@ -204,6 +207,19 @@ fn probe(url: &str, timeout: Duration, out: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// The labels of an MRIO file, as the planner reads them.
+pub(crate) fn mrio_vocabulary(path: &Path) -> Result<MrioVocabulary> {
+    let labels =
+        MrioLabels::read(path).with_context(|| format!("cannot read the MRIO {}", path.display()))?;
+    Ok(MrioVocabulary {
+        path: path.display().to_string(),
+        name: labels.name,
+        regions: labels.regions,
+        sectors: labels.sectors,
+        stressors: labels.stressors,
+    })
+}
+
 fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     if is_certainty_follow_up(&args.question) {
         return certainty_report(&args, out);
@@ -214,16 +230,8 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     };
     if let Some(path) = &args.mrio {
         let pb = spinner(&format!("reading labels of {}", path.display()));
-        let labels =
-            MrioLabels::read(path).with_context(|| format!("cannot read the MRIO {}", path.display()))?;
+        context.mrio = Some(mrio_vocabulary(path)?);
         pb.finish_and_clear();
-        context.mrio = Some(MrioVocabulary {
-            path: path.display().to_string(),
-            name: labels.name,
-            regions: labels.regions,
-            sectors: labels.sectors,
-            stressors: labels.stressors,
-        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

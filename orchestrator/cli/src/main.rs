@@ -2,6 +2,7 @@
 
 mod audit;
 mod cli;
+mod plan;
 mod serve;
 
 use clap::Parser;

@@ -1618,3 +1618,74 @@ fn questions_that_would_get_a_nearby_answer_are_refused_with_what_is_missing() {
         assert!(text.contains(needle), "{text}");
     }
 }
+
+/// `cbutler plan` shows what a question becomes without running it; `--jsonl` plans a batch
+/// (what `bench/planner.py` drives) and names the line of bad input.
+#[test]
+fn plan_shows_the_plan_or_the_refusal_with_questions_to_ask_instead() {
+    let c = Cbutler::new();
+    let out: Value = serde_json::from_str(&c.ok(&[
+        "plan",
+        "What will CBAM cost on 500 t of ferro-manganese from India in 2027?",
+    ]))
+    .unwrap();
+    assert_eq!(out["planner"], "rules");
+    let task = &out["plan"]["tasks"][0];
+    assert_eq!(task["params"]["op"], "cbam_cost");
+    assert_eq!(task["params"]["cn_code"], "720211");
+    assert_eq!(task["params"]["country"], "IN");
+    assert_eq!(task["params"]["tonnes"], 500.0);
+    assert!(out["ms"].as_f64().unwrap() >= 0.0);
+
+    let out: Value = serde_json::from_str(&c.ok(&["plan", "What will CBAM cost on Chinese steel?"])).unwrap();
+    assert!(out["plan"].is_null());
+    assert!(out["refusal"].as_str().unwrap().contains("CN code"), "{out}");
+    let suggestions = out["suggestions"].as_array().unwrap();
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("CN 7208) from China")),
+        "{out}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .args(["plan", "--jsonl", "--mrio"])
+        .arg(fixture_mrio())
+        .env("CBUTLER_HOME", c.home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            concat!(
+                "{\"q\": \"Which sectors contribute most to reg3's consumption-based emissions?\", \"mrio\": true}\n",
+                "{\"q\": \"Which sectors contribute most to reg3's consumption-based emissions?\"}\n",
+                "not json\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["plan"]["tasks"][0]["params"]["op"], "top_sectors");
+    // Without the MRIO, the same question needs one.
+    assert!(
+        lines[1]["refusal"].as_str().unwrap().contains("--mrio"),
+        "{}",
+        lines[1]
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3"), "{err}");
+}

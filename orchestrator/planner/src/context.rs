@@ -47,11 +47,45 @@ pub struct PlanContext {
     pub lci: Option<String>,
 }
 
-/// A question the planner cannot turn into a plan, with what it can answer instead.
+/// A question the planner cannot turn into a plan: why, the answerable questions closest to it
+/// (built from the user's own words), and what Carbon Butler can answer in general.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{reason}\n\n{}", CAPABILITIES)]
+#[error("{reason}{}\n\n{}", suggestions_text(suggestions), CAPABILITIES)]
 pub struct PlanningError {
     pub reason: String,
+    /// Two or three questions that can be answered, made from the question's own place, good,
+    /// amount or product; empty when nothing in the question points to one.
+    pub suggestions: Vec<String>,
+}
+
+impl PlanningError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        PlanningError {
+            reason: reason.into(),
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// Adds answerable questions, keeping at most three and no repeats.
+    pub fn suggest(mut self, questions: impl IntoIterator<Item = String>) -> Self {
+        for q in questions {
+            if self.suggestions.len() < 3 && !self.suggestions.contains(&q) {
+                self.suggestions.push(q);
+            }
+        }
+        self
+    }
+}
+
+fn suggestions_text(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("\n\nYou could ask instead:");
+    for s in suggestions {
+        text.push_str(&format!("\n  • \"{s}\""));
+    }
+    text
 }
 
 /// What Carbon Butler can answer today, shown when a question cannot be planned.

@@ -8,7 +8,9 @@
 //! Budget's entities) but never runs an agent, never dispatches, never touches a store: it must
 //! not import the core, the decision log, the cluster or the server, nor any actor runtime.
 
+pub mod clarify;
 pub mod context;
+pub mod goods;
 pub mod llm;
 pub mod mentions;
 pub mod openai;

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::goods::GoodMention;
 use crate::places::{Gazetteer, Mention as PlaceMention, is_cjk, normalise};
 
 const CUES_CSV: &str = include_str!("../../../data/planner-cues.csv");
@@ -104,6 +105,8 @@ pub struct Mentions {
     /// Amounts with a unit, in the question's order ("10,000 t", "10 000 t", "10.000 t",
     /// "1万公顷", "5 000 hectares").
     pub quantities: Vec<QuantityMention>,
+    /// CBAM goods named in words, in any of the five languages ("urea", "热轧卷", "Harnstoff").
+    pub goods: Vec<GoodMention>,
     /// The question masked for place and region search: routes, units after a number and
     /// "CN" before a code turned into zeros (lengths kept, so offsets agree).
     pub masked: String,
@@ -146,24 +149,48 @@ fn cues() -> &'static [Cue] {
 
 const ROUTES: &[(&str, &str)] = &[
     (
-        r"(?i)\b(?:bf[-\s]?bof|blast[-\s]furnaces?(?:[-\s/]+basic[-\s]oxygen(?:[-\s]furnaces?)?)?)\b",
+        concat!(
+            r"(?i)\b(?:bf[-\s]?bof|blast[-\s]furnaces?(?:[-\s/]+basic[-\s]oxygen(?:[-\s]furnaces?)?)?",
+            r"|hauts?[-\s]fourneaux?|hochofen\w*|altos?[-\s]hornos?)\b|高炉",
+        ),
         "BF-BOF",
     ),
     (
-        r"(?i)\b(?:h2[-\s]?dri(?:[-\s]?eaf)?|hydrogen[-\s](?:based[-\s])?(?:dri|direct[-\s]reduc\w*)(?:[-\s]?eaf)?)\b",
+        concat!(
+            r"(?i)\b(?:h2[-\s]?dri(?:[-\s]?eaf)?|hydrogen[-\s](?:based[-\s])?(?:dri|direct[-\s]reduc\w*)(?:[-\s]?eaf)?",
+            r"|wasserstoff[-\s]dri\w*)\b|氢基?直接还原",
+        ),
         "H2-DRI-EAF",
     ),
     (
-        r"(?i)\b(?:(?:gas|ng)[-\s]?(?:based[-\s])?)?(?:dri|direct[-\s]reduc\w*)(?:[-\s]?eaf)?\b",
+        concat!(
+            r"(?i)\b(?:(?:gas|ng)[-\s]?(?:based[-\s])?)?(?:dri|direct[-\s]reduc\w*)(?:[-\s]?eaf)?\b",
+            r"|\b(?:réduction[-\s]directe|direktreduktion|reducción[-\s]directa)\b|直接还原",
+        ),
         "DRI-EAF",
     ),
     (
-        r"(?i)\b(?:scrap[-\s](?:based[-\s])?eaf|eaf|electric[-\s]arc[-\s]furnaces?)\b",
+        concat!(
+            r"(?i)\b(?:scrap[-\s](?:based[-\s])?eaf|eaf|electric[-\s]arc[-\s]furnaces?|fours?[-\s]à[-\s]arc(?:[-\s]électrique)?",
+            r"|aciéries?[-\s]électriques?|lichtbogenofen\w*|elektrostahl\w*|hornos?[-\s](?:de[-\s]arco[-\s])?eléctricos?)\b|电弧炉",
+        ),
         "scrap EAF",
     ),
-    (r"(?i)\b(?:smr|steam[-\s]methane[-\s]reform\w*)\b", "SMR"),
-    (r"(?i)\belectroly[sz]\w*", "electrolysis"),
-    (r"(?i)\b(?:ccs|ccus|carbon[-\s]capture)\b", "carbon capture"),
+    (
+        r"(?i)\b(?:smr|steam[-\s]methane[-\s]reform\w*|vaporeformage|dampfreformierung|reformado[-\s]con[-\s]vapor)\b|蒸汽甲烷重整",
+        "SMR",
+    ),
+    (
+        r"(?i)\belectroly[sz]\w*|\bélectrolyse\w*|\belektrolyse\w*|\belectrólisis\b|电解水",
+        "electrolysis",
+    ),
+    (
+        concat!(
+            r"(?i)\b(?:ccs|ccus|carbon[-\s]capture|captage[-\s]du[-\s](?:carbone|co2)|co2[-\s]abscheidung",
+            r"|captura[-\s]de[-\s](?:carbono|co2))\b|碳捕集",
+        ),
+        "carbon capture",
+    ),
 ];
 
 struct Patterns {
@@ -175,6 +202,7 @@ struct Patterns {
     since: Regex,
     percent: Regex,
     quantity: Regex,
+    number: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -185,7 +213,7 @@ fn patterns() -> &'static Patterns {
             routes: ROUTES.iter().map(|(p, r)| (re(p), *r)).collect(),
             // Units after a number that are also ISO codes: MT (Malta), GT, KG, TJ, PT, …
             units: re(r"\d\s*((?i:mt|gt|kt|kg|tj|pj|gj|mj|pt|km|ha|mw|gw|tw)[a-zA-Z]*)\b"),
-            cn: re(r"\b(CN)\s*(?:code\s*)?\d{4,10}\b"),
+            cn: re(r"\b(CN|KN|NC)\s*(?:code\s*)?\d{4,10}\b"),
             year: re(r"\d+"),
             range: re(concat!(
                 r"(?i)((?:17[5-9]\d|1[89]\d\d|20\d\d|2100))\s*年?\s*",
@@ -199,12 +227,17 @@ fn patterns() -> &'static Patterns {
             // A number (thousands grouped by ",", ".", a space or a thin space; a decimal "." or
             // ","), an optional Chinese 万 (10^4) or 亿 (10^8), then the unit.
             quantity: re(concat!(
-                r"(?i)(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s*(万|亿)?\s*",
+                r"(?i)([-−]\s?)?(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s*(万|亿)?[\s-]*",
                 // A Latin unit ends its word; Chinese writes the next word straight after.
-                r"((?:tonnes?|tons?|toneladas?|tonnen|t|hectares?|hect[aá]reas?|hektar|ha|km2|km²)",
-                r"(?:[^\p{L}\p{N}/]|$)|吨|公顷|平方公里)"
+                r"((?:kt|mt|mio\.?\s*t|millions?\s+de\s+tonnes|millones\s+de\s+toneladas|tonnes?|tons?|toneladas?",
+                r"|tonnen|t|hectares?|hect[aá]reas?|hektar|ha|km2|km²)(?:[^\p{L}\p{N}/]|$)|百万吨|千吨|吨|公顷|平方公里)"
             )),
             percent: re(r"(?i)(\d+(?:[.,]\d+)?)\s*(?:%|％|percent\b|per\s+cent\b|pour\s+cent\b|prozent\b|por\s+ciento\b)"),
+            number: re(concat!(
+                r"(?i)([-−]\s?)?(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)",
+                r"(?:\s*(?:\^|\*\*)\s*(\d+))?",
+                r"(?:\s*(万|亿|mil\s+millones|billions?\b|milliards?\b|milliarden?\b|millions?\b|millionen\b|millones\b|millón\b|mio\b))?"
+            )),
         }
     })
 }
@@ -230,6 +263,45 @@ pub fn parse_number(text: &str) -> Option<f64> {
         t
     };
     cleaned.parse().ok()
+}
+
+/// The number of a quantity or number match (group 1 its sign, group 2 its digits): negative
+/// only where a minus stands right before it and not after a word or number ("2015-2022" is a
+/// range, "-500 ha" is negative); infinite after "^" or "e" ("10^30 t" is absurd, not 30 t).
+fn signed(c: &regex::Captures, question: &str) -> Option<f64> {
+    let digits = c.get(2)?;
+    let before = question[..c.get(0)?.start()].chars().next_back();
+    if before.is_some_and(|b| b == '^' || b == '*') {
+        return Some(f64::INFINITY);
+    }
+    let value = parse_number(digits.as_str())?;
+    let minus = c.get(1).is_some() && !before.is_some_and(|b| b.is_alphanumeric());
+    Some(if minus { -value } else { value })
+}
+
+/// Every number the question writes, read the way its language writes it, with "^N" powers
+/// and word multipliers (万, 亿, million, billion, milliard, Milliarde, millones) applied and a
+/// leading minus kept: what sample counts, amounts and bounds are read from.
+pub fn numbers(question: &str) -> Vec<f64> {
+    patterns()
+        .number
+        .captures_iter(question)
+        .filter_map(|c| {
+            let mut v = signed(&c, question)?;
+            if let Some(p) = c.get(3) {
+                v = v.powi(p.as_str().parse::<i32>().ok()?.min(400));
+            }
+            let word = c.get(4).map(|m| m.as_str().to_lowercase()).unwrap_or_default();
+            let times = match word.as_str() {
+                "" => 1.0,
+                "万" => 1e4,
+                "亿" => 1e8,
+                w if w.starts_with("billion") || w.starts_with("milliard") || w.starts_with("mil ") => 1e9,
+                _ => 1e6,
+            };
+            Some(v * times)
+        })
+        .collect()
 }
 
 /// Words after a number that make it a quantity, not a year ("2000 samples", "2000 t").
@@ -323,24 +395,65 @@ pub fn read(question: &str) -> Mentions {
     let percents = p
         .percent
         .captures_iter(question)
+        .filter(|c| {
+            // "more than 4 % carbon", "> 45 % nitrogen": a good's composition, not a target.
+            let rest = question[c.get(0).map_or(0, |m| m.end())..]
+                .trim_start()
+                .to_lowercase();
+            let rest = rest
+                .trim_start_matches("of ")
+                .trim_start_matches("de ")
+                .trim_start_matches("d'")
+                .trim_start_matches("an ");
+            ![
+                "carbon",
+                "nitrogen",
+                "kohlenstoff",
+                "stickstoff",
+                "carbone",
+                "azote",
+                "carbono",
+                "nitrógeno",
+                "碳",
+                "氮",
+                "c ",
+                "n ",
+            ]
+            .iter()
+            .any(|w| rest.starts_with(w))
+        })
         .filter_map(|c| c.get(1)?.as_str().replace(',', ".").parse().ok())
         .collect();
     let quantities = p
         .quantity
         .captures_iter(question)
         .filter_map(|c| {
-            let value = parse_number(c.get(1)?.as_str())?
-                * match c.get(2).map(|m| m.as_str()) {
+            let value = signed(&c, question)?
+                * match c.get(3).map(|m| m.as_str()) {
                     Some("万") => 1e4,
                     Some("亿") => 1e8,
                     _ => 1.0,
                 };
             let unit = c
-                .get(3)?
+                .get(4)?
                 .as_str()
                 .trim_end_matches(|c: char| !c.is_alphanumeric() && c != '²');
             let unit = unit.to_lowercase();
-            let unit = if unit.starts_with('t') || unit == "吨" {
+            // Kilotonnes and megatonnes are tonnes (kt, Mt, Mio. t, millions de tonnes, 百万吨).
+            let scale = if unit == "kt" || unit == "千吨" {
+                1e3
+            } else if unit == "mt"
+                || unit.starts_with("mio")
+                || unit.starts_with("million")
+                || unit.starts_with("millones")
+                || unit == "百万吨"
+            {
+                1e6
+            } else {
+                1.0
+            };
+            let value = value * scale;
+            let unit = if scale > 1.0 || unit.starts_with('t') || unit == "吨" {
                 Unit::Tonne
             } else if unit.starts_with("km") || unit == "平方公里" {
                 Unit::SquareKilometre
@@ -352,6 +465,7 @@ pub fn read(question: &str) -> Mentions {
         .collect();
     let places = Gazetteer::get().find(&masked);
     let mut norm = normalise(question);
+    let goods = crate::goods::find(&norm);
     let mut counts = [0usize; 5];
     let mut glosses = String::new();
     for cue in cues() {
@@ -387,6 +501,7 @@ pub fn read(question: &str) -> Mentions {
         routes,
         percents,
         quantities,
+        goods,
         masked,
         norm,
     }

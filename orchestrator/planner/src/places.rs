@@ -20,6 +20,10 @@ const LOWERCASE_CODES: &[&str] = &[
     "prt", "grc", "cze", "chl", "dza", "nzl", "sgp", "twn",
 ];
 
+/// Capitals that are ISO codes but, in these questions, the field's own abbreviations: "LCA"
+/// (life-cycle assessment, not Saint Lucia), "ID" (an identifier, not Indonesia).
+const FIELD_ACRONYMS: &[&str] = &["LCA", "ID"];
+
 /// A place a question can name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
@@ -297,7 +301,9 @@ impl Gazetteer {
         for (start, word) in words(question) {
             let upper = word.len() >= 2 && word.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
             let lower_code = LOWERCASE_CODES.contains(&word);
-            let place = if upper {
+            let place = if upper && FIELD_ACRONYMS.contains(&word) {
+                None
+            } else if upper {
                 self.codes.get(word)
             } else if lower_code {
                 self.codes.get(&word.to_ascii_uppercase())
@@ -327,9 +333,20 @@ pub fn is_cjk(text: &str) -> bool {
 pub fn words(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
+    // Chinese writes words against Latin ones ("reg3的消费"): a change of script ends a word.
+    let cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let mut word_cjk = false;
     for (i, c) in text.char_indices() {
         match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
+            (true, None) => {
+                start = Some(i);
+                word_cjk = cjk(c);
+            }
+            (true, Some(s)) if cjk(c) != word_cjk => {
+                out.push((s, &text[s..i]));
+                start = Some(i);
+                word_cjk = cjk(c);
+            }
             (false, Some(s)) => {
                 out.push((s, &text[s..i]));
                 start = None;

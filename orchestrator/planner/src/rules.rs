@@ -3,15 +3,27 @@
 
 use cb_protocol::{
     AccountKind, FactoryTask, FootprintMonteCarlo, LcaTask, MrioSource, Plan, SinksTask, Task, TaskSpec,
-    TestFunction, TradeTask, UncertaintyTask,
+    TestFunction, TradeTask, UncertainFactor, Uncertainty, UncertaintyTask,
 };
 
+use crate::clarify;
 use crate::context::{MrioVocabulary, PlanContext, PlanningError};
 use crate::mentions::{self, Mentions, Unit, YearRange};
-use crate::places::{Mention, normalise, words};
+use crate::places::{Mention, is_cjk, normalise, words};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
+
+/// Bounds on what a question can ask for: each is far above any real use and far below what
+/// would exhaust a server, so a larger number is refused, never silently capped. Sobol memory
+/// grows with the base samples (a million took about 1.6 GB).
+pub const MAX_SOBOL_SAMPLES: u32 = 100_000;
+/// One import declaration's tonnes: world crude steel output is about 1.9e9 t a year.
+pub const MAX_CBAM_TONNES: f64 = 1e9;
+/// A forest's hectares: the world's forests cover about 4.1e9 ha.
+pub const MAX_FOREST_HA: f64 = 5e9;
+/// A product amount in its reference unit.
+pub const MAX_PRODUCT_AMOUNT: f64 = 1e12;
 
 /// What a question asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +50,12 @@ pub enum Intent {
     Sensitivity,
     /// The uncertainty that ecoinvent pedigree scores imply.
     Pedigree,
+    /// A product of uncertain factors (activity × emission factor) propagated by Monte Carlo.
+    Propagation,
 }
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
-    PlanningError {
-        reason: reason.into(),
-    }
+    PlanningError::new(reason)
 }
 
 /// True when a word of the normalised text starts with `stem` (`" export"` matches "exports").
@@ -100,6 +112,13 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
         "decarboni",
         "operat",
         "flexib",
+        "run",
+        "simulat",
+        "measure",
+        "macc",
+        "cost curve",
+        "when should",
+        "switch",
     ];
     if bundled_plant(norm).is_some() && any(norm, &plant_verbs) {
         return Some(Intent::Plant);
@@ -206,24 +225,21 @@ fn pedigree_scores(question: &str) -> Option<[u8; 5]> {
     scores.iter().all(|s| (1..=5).contains(s)).then_some(scores)
 }
 
-/// The largest whole number written in the question (sample sizes: "with 20000 samples").
-fn largest_number(norm: &str) -> Option<u32> {
-    norm.split(|c: char| !c.is_ascii_digit())
-        .filter_map(|t| t.parse::<u32>().ok())
-        .max()
-}
-
 /// `top N`, `N paths`, `N sectors`, `N largest`: how many items the user wants.
 fn find_count(norm: &str) -> Option<u32> {
     let w: Vec<&str> = norm.split_whitespace().collect();
     for i in 0..w.len() {
         if let Ok(n) = w[i].parse::<u32>() {
-            let before = i > 0 && matches!(w[i - 1], "top" | "largest" | "biggest" | "main" | "first");
+            let before = i > 0
+                && (matches!(w[i - 1], "top" | "largest" | "biggest" | "main" | "first")
+                    || w[i - 1].ends_with('前'));
             let after = w.get(i + 1).is_some_and(|n| {
-                n.starts_with("path")
-                    || n.starts_with("sector")
-                    || n.starts_with("industr")
-                    || *n == "largest"
+                [
+                    "path", "sector", "industr", "rut", "chemin", "pfad", "sektor", "secteur", "sectore",
+                ]
+                .iter()
+                .any(|p| n.starts_with(p))
+                    || ["largest", "principales", "principaux", "wichtigsten", "条", "个"].contains(n)
             });
             if (before || after) && (1..=1000).contains(&n) {
                 return Some(n);
@@ -309,129 +325,341 @@ fn mrio_stressor(norm: &str, vocab: &MrioVocabulary) -> Option<String> {
         .cloned()
 }
 
-/// Units a product amount may be given in.
-const UNITS: &[&str] = &[
-    "kg", "t", "g", "kwh", "mj", "m3", "l", "tkm", "t*km", "kgkm", "unit", "units", "item", "items",
-];
-
 /// `… of <amount> <unit> of <product> …`: the amount, unit and product of a product footprint
-/// question ("the carbon footprint of 1 kg of diesel in USLCI").
-pub fn product_amount(norm: &str) -> Option<(f64, String, String)> {
-    let w: Vec<&str> = norm.split_whitespace().collect();
-    for i in 0..w.len().saturating_sub(3) {
-        let Ok(amount) = w[i].parse::<f64>() else { continue };
-        if !UNITS.contains(&w[i + 1]) || w[i + 2] != "of" {
-            continue;
-        }
-        let stop = ["in", "from", "using", "with", "according"];
-        let product: Vec<&str> = w[i + 3..]
-            .iter()
-            .copied()
-            .take_while(|t| !stop.contains(t))
-            .collect();
-        if product.is_empty() {
-            continue;
-        }
-        return Some((amount, w[i + 1].to_string(), product.join(" ")));
-    }
-    None
-}
-
-/// Common names of CBAM goods → CN code (Combined Nomenclature headings of Reg. 2023/956 Annex I).
-const CBAM_GOODS: &[(&str, &str)] = &[
-    ("hot rolled coil", "7208"),
-    ("hot rolled steel", "7208"),
-    ("hot rolled flat", "7208"),
-    ("hrc", "7208"),
-    ("cold rolled", "7209"),
-    ("pig iron", "7201"),
-    ("direct reduced iron", "7203"),
-    ("sponge iron", "7203"),
-    ("wire rod", "7213"),
-    ("rebar", "7214"),
-    ("reinforcing bar", "7214"),
-    ("white portland cement", "25232100"),
-    ("white cement", "25232100"),
-    ("portland cement", "25232900"),
-    ("grey cement", "25232900"),
-    ("cement", "25232900"),
-    ("aluminium foil", "7607"),
-    ("aluminum foil", "7607"),
-    ("unwrought aluminium", "7601"),
-    ("aluminium", "7601"),
-    ("aluminum", "7601"),
-    ("ammonia", "28141000"),
-    ("nitric acid", "28080000"),
-    ("hydrogen", "28041000"),
-];
-
-/// The CBAM good of a question: a CN code written as digits, else a common name.
-fn cbam_good(question: &str, norm: &str) -> Option<String> {
-    let code = words(question).into_iter().map(|(_, w)| w).find(|w| {
-        (4..=10).contains(&w.len())
-            && w.chars().all(|c| c.is_ascii_digit())
-            && !(1750..=2100).contains(&w.parse::<i64>().unwrap_or(0))
+/// question ("the carbon footprint of 1.5 kg of diesel in USLCI", "2,500 kg of …"), the amount
+/// read as its language writes it.
+pub fn product_amount(text: &str) -> Option<(f64, String, String)> {
+    static RE: std::sync::OnceLock<[regex::Regex; 2]> = std::sync::OnceLock::new();
+    let [latin, chinese] = RE.get_or_init(|| {
+        [
+            regex::Regex::new(concat!(
+                r"(?i)(?:^|[^\p{L}\p{N}.,])(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s*",
+                r"(kg|kilograms?|kilogrammes?|kilogramm|kilogramos?|t|g|kwh|mj|m3|m³|l|tkm|t\*km|t·km|kgkm|units?|items?)",
+                r"\s+(?:(?:of|de|du|des|del|von)\s+|d['’])?([^?!;()（]+)"
+            ))
+            .expect("the product pattern compiles"),
+            regex::Regex::new(r"(\d+(?:\.\d+)?)\s*(公斤|千克|吨|克)\s*(\p{Han}+?)(?:的|（|\(|，|,|$)")
+                .expect("the product pattern compiles"),
+        ]
     });
-    code.map(str::to_string).or_else(|| {
-        CBAM_GOODS
-            .iter()
-            .find(|(name, _)| norm.contains(&format!(" {name}")))
-            .map(|(_, cn)| cn.to_string())
+    // Words that end a product's name: "… in USLCI", "… selon l'USLCI", "… aus China".
+    const STOP: &[&str] = &[
+        "in",
+        "from",
+        "using",
+        "with",
+        "according",
+        "made",
+        "produced",
+        "selon",
+        "dans",
+        "en",
+        "produit",
+        "aus",
+        "nach",
+        "im",
+        "hergestellt",
+        "laut",
+        "gemass",
+        "producido",
+        "producida",
+        "segun",
+        "con",
+    ];
+    let unit_of = |u: &str| match u.to_lowercase().as_str() {
+        "m³" => "m3".to_string(),
+        "t·km" | "t*km" => "tkm".to_string(),
+        "公斤" | "千克" => "kg".to_string(),
+        "吨" => "t".to_string(),
+        "克" => "g".to_string(),
+        u if u.starts_with("kilogram") => "kg".to_string(),
+        u => u.to_string(),
+    };
+    if let Some(c) = chinese.captures(text) {
+        let amount = mentions::parse_number(c.get(1)?.as_str())?;
+        return Some((amount, unit_of(&c[2]), c[3].to_string()));
+    }
+    latin.captures_iter(text).find_map(|c| {
+        let amount = mentions::parse_number(c.get(1)?.as_str())?;
+        let unit = unit_of(c.get(2)?.as_str());
+        let norm = normalise(c.get(3)?.as_str());
+        let product: Vec<&str> = norm
+            .split_whitespace()
+            .take_while(|t| !STOP.contains(t))
+            .collect();
+        (!product.is_empty()).then(|| (amount, unit, product.join(" ")))
     })
 }
 
-/// A number written with thousands separators or decimals ("10,000", "1.9") at `w`.
-fn number_at(w: &str) -> Option<f64> {
-    let cleaned: String = w.chars().filter(|c| *c != ',' && *c != '\u{a0}').collect();
-    cleaned.parse().ok()
+/// The CBAM good of a question: a CN code written as digits, else the first good named in words
+/// ([`crate::goods`]).
+fn cbam_good(question: &str, m: &Mentions) -> Option<String> {
+    // "7208 51 20", "7214.20.00": a heading with its subheadings, written in groups.
+    static GROUPED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let grouped = GROUPED.get_or_init(|| {
+        regex::Regex::new(r"\b(\d{4})[ .](\d{2})(?:[ .](\d{2}))?\b").expect("the CN pattern compiles")
+    });
+    if let Some(c) = grouped
+        .captures_iter(question)
+        .find(|c| !(1750..=2100).contains(&c[1].parse::<i64>().unwrap_or(0)))
+    {
+        return Some(c.iter().skip(1).flatten().map(|g| g.as_str()).collect());
+    }
+    // A run of digits is a code unless it is an amount ("10000吨", "4000 tonnes").
+    let code = words(question).into_iter().find_map(|(at, w)| {
+        let rest = question[at + w.len()..].trim_start().to_lowercase();
+        let amount = ["吨", "t ", "t,", "t.", "tonne", "ton", "kt", "mt", "ha", "公顷"]
+            .iter()
+            .any(|u| rest.starts_with(u))
+            || rest == "t";
+        ((4..=10).contains(&w.len())
+            && w.chars().all(|c| c.is_ascii_digit())
+            && !amount
+            && !(1750..=2100).contains(&w.parse::<i64>().unwrap_or(0)))
+        .then_some(w)
+    });
+    code.map(str::to_string)
+        .or_else(|| m.goods.first().map(|g| g.cn_code.clone()))
 }
 
-/// Tonnes, a certificate price and an actual emission intensity written in a CBAM question:
-/// "10,000 t", "at 80 EUR/t" or "€80", "verified data of 1.9 t/t".
-fn cbam_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
-    let toks: Vec<String> = question
+/// "Propagate …", "Monte Carlo …" over a product written with "times" or "×": activity data ×
+/// emission factor, each with its uncertainty.
+fn is_propagation(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    (lower.contains("propagat") || lower.contains("monte carlo") || lower.contains("known to"))
+        && [" times ", "×", " x ", "multiplied by", " mal ", " fois ", " por "]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// The factors of a product written in words: "12,000 t of coal burned (normal, sd 600 t) times
+/// an emission factor of 2.42 t CO2/t (lognormal, GSD 1.1)", "800 MWh (uniform 720 to 880)",
+/// "… known to ±5 %" (read as a 95 % interval of a normal distribution, sd = value·5 %/1.96).
+fn uncertain_factors(question: &str) -> Result<Vec<UncertainFactor>, String> {
+    static RE: std::sync::OnceLock<[regex::Regex; 6]> = std::sync::OnceLock::new();
+    let [split, number, normal, lognormal, range, plus_minus] = RE.get_or_init(|| {
+        let re = |p: &str| regex::Regex::new(p).expect("a factor pattern compiles");
+        [
+            re(r"(?i)\s(?:times|×|x|\*|multiplied\s+by|mal|fois|por)\s"),
+            re(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"),
+            re(r"(?i)normal[^)]*?(?:sd|σ|standard\s+deviation)\s*(?:of\s*)?(\d+(?:[.,]\d+)?)"),
+            re(r"(?i)log-?normal[^)]*?gsd\s*(?:of\s*)?(\d+(?:[.,]\d+)?)"),
+            re(r"(?i)(uniform|triangular)\s*(?:from\s*)?(\d+(?:[.,]\d+)?)\s*(?:to|-|–|and)\s*(\d+(?:[.,]\d+)?)"),
+            re(r"±\s*(\d+(?:[.,]\d+)?)\s*%"),
+        ]
+    });
+    let body = question.rsplit_once(':').map_or(question, |(_, b)| b);
+    let mut factors = Vec::new();
+    for (i, part) in split.split(body).enumerate() {
+        let Some(n) = number.find(part) else {
+            return Err(format!("Factor {} ({:?}) has no value.", i + 1, part.trim()));
+        };
+        let value =
+            mentions::parse_number(n.as_str()).ok_or_else(|| format!("Cannot read {:?}.", n.as_str()))?;
+        let after = &part[n.end()..];
+        let (unit_and_name, dist) = after.split_once('(').unwrap_or((after, ""));
+        let (unit, name_after) = match unit_and_name.split_once(" of ") {
+            Some((u, rest)) => (u.trim().to_string(), rest.trim().to_string()),
+            None => (unit_and_name.trim().to_string(), String::new()),
+        };
+        let before = part[..n.start()]
+            .trim()
+            .trim_end_matches(" of")
+            .trim_start_matches("an ")
+            .trim_start_matches("a ")
+            .trim_start_matches("the ")
+            .trim();
+        let name = [name_after.as_str(), before, unit.as_str()]
+            .into_iter()
+            .find(|t| !t.is_empty() && t.chars().any(char::is_alphabetic))
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| format!("factor {}", i + 1));
+        let num = |t: &str| mentions::parse_number(t).unwrap_or(f64::NAN);
+        let text = format!("{dist} {part}");
+        let uncertainty = if let Some(c) = lognormal.captures(&text) {
+            Uncertainty::Lognormal { gsd: num(&c[1]) }
+        } else if let Some(c) = normal.captures(&text) {
+            Uncertainty::Normal { sd: num(&c[1]) }
+        } else if let Some(c) = range.captures(&text) {
+            let (min, max) = (num(&c[2]), num(&c[3]));
+            if c[1].eq_ignore_ascii_case("uniform") {
+                Uncertainty::Uniform { min, max }
+            } else {
+                Uncertainty::Triangular { min, max }
+            }
+        } else if let Some(c) = plus_minus.captures(&text) {
+            Uncertainty::Normal {
+                sd: value * num(&c[1]) / 100.0 / 1.96,
+            }
+        } else {
+            return Err(format!(
+                "Say how uncertain {name} is: \"(normal, sd X)\", \"(lognormal, GSD X)\", \"(uniform A to B)\", \
+                 \"(triangular A to B)\" or \"known to ±N %\"."
+            ));
+        };
+        factors.push(UncertainFactor {
+            name,
+            value,
+            unit,
+            uncertainty,
+        });
+    }
+    if factors.len() < 2 || factors.len() > 64 {
+        return Err(format!(
+            "A product needs 2 to 64 factors; the question gives {}.",
+            factors.len()
+        ));
+    }
+    Ok(factors)
+}
+
+/// The number written right before one of `words` ("500 bootstrap resamples").
+fn number_before(question: &str, words: &[&str]) -> Option<f64> {
+    let lower = question.to_lowercase();
+    words.iter().find_map(|w| {
+        let at = lower.find(w)?;
+        let head = lower[..at].trim_end();
+        let token = head.rsplit(char::is_whitespace).next()?;
+        number_at(token)
+    })
+}
+
+/// The number written right after one of `words` ("a basic variance of 0.0006").
+fn number_after(question: &str, words: &[&str]) -> Option<f64> {
+    let lower = question.to_lowercase();
+    words.iter().find_map(|w| {
+        let at = lower.find(w)? + w.len();
+        lower[at..]
+            .split(|c: char| c.is_whitespace() || c == ':' || c == '=')
+            .filter(|t| !t.is_empty())
+            .take(3)
+            .find_map(|t| number_at(t.trim_end_matches([',', '.', ')', '?', ';'])))
+    })
+}
+
+/// A number written with thousands separators or decimals ("10,000", "1.9", "9,5") at `w`.
+fn number_at(w: &str) -> Option<f64> {
+    mentions::parse_number(w)
+}
+
+/// Numbers of a CBAM question: tonnes ("10,000 t"), the certificate price ("at 80 EUR/t",
+/// "€80"), an actual emission intensity ("verified data of 1.9 t/t") and a carbon price paid in
+/// the country of origin ("pays 8 EUR/t at home"), which Art. 9 deducts.
+fn cbam_numbers(question: &str) -> CbamNumbers {
+    // Chinese writes numbers against words ("排放0.75吨/吨"): space them apart first.
+    let mut spaced = String::with_capacity(question.len() + 16);
+    let mut last_cjk = None;
+    for c in question.chars() {
+        let cjk = is_cjk(c.encode_utf8(&mut [0; 4]));
+        if last_cjk.is_some_and(|l| l != cjk) && c.is_alphanumeric() {
+            spaced.push(' ');
+        }
+        last_cjk = c.is_alphanumeric().then_some(cjk);
+        spaced.push(c);
+    }
+    let toks: Vec<String> = spaced
         .replace('€', " € ")
+        .replace("吨/吨", " t/t ")
         .replace("t/t", " t/t ")
         .split_whitespace()
         .map(|t| {
-            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')'))
+            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ':'))
                 .to_string()
         })
         .collect();
-    let (mut tonnes, mut price, mut actual) = (None, None, None);
+    let mut n = CbamNumbers::default();
     for i in 0..toks.len() {
         let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
             continue;
         };
-        let next = toks.get(i + 1).map(|s| s.to_lowercase()).unwrap_or_default();
-        let prev = if i > 0 {
-            toks[i - 1].to_lowercase()
-        } else {
-            String::new()
-        };
+        let next = toks.get(i + 1).map(|t| t.to_lowercase()).unwrap_or_default();
         if next.starts_with("t/t") {
-            actual = Some(v);
+            n.actual = Some(v);
         } else if next == "t" || next.starts_with("tonne") || next.starts_with("ton") {
-            tonnes = Some(v);
-        } else if prev == "€" || next.starts_with("eur") || next == "€" {
-            price = Some(v);
+            n.tonnes = Some(v);
         }
     }
-    (tonnes, price, actual)
+    // Prices in euros, however written: "80 EUR/t", "€120/t", "85 euros", "每吨90欧元". A price
+    // is paid at origin when words saying so stand right after it ("8 EUR/t at home") or
+    // right before it ("a domestic carbon price of 8 EUR/t").
+    static PRICE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = PRICE.get_or_init(|| {
+        regex::Regex::new(r"(?i)(?:€\s*(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s*(?:€|eur\b|euros?\b|欧元))")
+            .expect("the price pattern compiles")
+    });
+    const AFTER: &[&str] = &[
+        "home", "origin", "domestic", "locally", "there", "domicile", "herkunft", "inland", "origen", "国内",
+        "原产",
+    ];
+    const BEFORE: &[&str] = &["domestic", "local", "national", "inländisch", "nacional", "国内"];
+    for c in re.captures_iter(question) {
+        let Some(v) = c.get(1).or(c.get(2)).and_then(|d| number_at(d.as_str())) else {
+            continue;
+        };
+        let whole = c.get(0).expect("a match");
+        let after: String = question[whole.end()..]
+            .chars()
+            .take(30)
+            .collect::<String>()
+            .to_lowercase();
+        let before: String = {
+            let head = &question[..whole.start()];
+            let skip = head.chars().count().saturating_sub(40);
+            head.chars().skip(skip).collect::<String>().to_lowercase()
+        };
+        // Whole words, so "international" is not "national"; Chinese words anywhere.
+        let names = |text: &str, list: &[&str]| {
+            let ws: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+            list.iter().any(|w| {
+                if is_cjk(w) {
+                    text.contains(w)
+                } else {
+                    ws.contains(w)
+                }
+            })
+        };
+        if names(&after, AFTER) || names(&before, BEFORE) {
+            n.origin_price.get_or_insert(v);
+        } else {
+            n.ets_price.get_or_insert(v);
+        }
+    }
+    n
+}
+
+#[derive(Default)]
+struct CbamNumbers {
+    tonnes: Option<f64>,
+    ets_price: Option<f64>,
+    actual: Option<f64>,
+    origin_price: Option<f64>,
 }
 
 /// Numbers of a forest question: area in hectares ("10,000 ha", "5 000 hectares", "20 km²"),
 /// above-ground growth ("growing 5 t …"), root-to-shoot ratio ("root-to-shoot ratio of 0.37"),
 /// and years ("over 10 years").
-fn forest_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>, Option<u32>) {
+fn forest_numbers(question: &str) -> ForestNumbers {
     let toks: Vec<String> = question
         .split_whitespace()
         .map(|t| {
-            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ','))
+            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ',' | ':'))
                 .to_lowercase()
         })
         .collect();
-    let (mut area, mut growth, mut r, mut years) = (None, None, None, None);
+    let mut n = ForestNumbers::default();
+    const GROWING: &[&str] = &[
+        "growing",
+        "growth",
+        "zuwachs",
+        "croissance",
+        "crecimiento",
+        "grows",
+    ];
+    const SHOOT: &[&str] = &["shoot", "tallo", "tiges", "spross", "根茎比"];
+    const OVER: &[&str] = &["over", "for", "next", "über", "sur", "pendant", "durante", "en"];
+    let is_years = |w: &str| {
+        w.starts_with("year") || w.starts_with("jahr") || ["an", "ans", "années", "año", "años"].contains(&w)
+    };
     for i in 0..toks.len() {
         let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
             continue;
@@ -439,23 +667,53 @@ fn forest_numbers(question: &str) -> (Option<f64>, Option<f64>, Option<f64>, Opt
         let next = toks.get(i + 1).map(String::as_str).unwrap_or_default();
         let prev = if i > 0 { toks[i - 1].as_str() } else { "" };
         let prev2 = if i > 1 { toks[i - 2].as_str() } else { "" };
-        if next == "ha" || next.starts_with("hectare") {
-            area = Some(v);
+        let window = &toks[i.saturating_sub(3)..i];
+        if next == "ha" || next.starts_with("hectare") || next.starts_with("hectárea") {
+            n.area = Some(v);
         } else if next == "km2" || next == "km²" {
-            area = Some(v * 100.0);
-        } else if prev == "growing" || prev2 == "growing" {
-            growth = Some(v);
-        } else if toks[i.saturating_sub(3)..i].iter().any(|t| t.contains("shoot"))
-            || prev == "r"
-            || prev == "r="
-        {
-            r = Some(v);
-        } else if next.starts_with("year") && (prev == "over" || prev == "for" || prev == "next") && v >= 1.0
-        {
-            years = Some(v.min(1000.0) as u32);
+            n.area = Some(v * 100.0);
+        } else if next == "m³" || next == "m3" {
+            n.removals_m3 = Some(v);
+        } else if GROWING.contains(&prev) || GROWING.contains(&prev2) {
+            n.growth = Some(v);
+        } else if window.iter().any(|t| SHOOT.iter().any(|s| t.contains(s))) || prev == "r" || prev == "r=" {
+            n.root_shoot = Some(v);
+        } else if window.iter().any(|t| t.contains("bcef")) {
+            n.bcef_r = Some(v);
+        } else if is_years(next) && OVER.contains(&prev) && v >= 1.0 {
+            n.years = Some(v.min(1000.0) as u32);
         }
     }
-    (area, growth, r, years)
+    n
+}
+
+#[derive(Default)]
+struct ForestNumbers {
+    area: Option<f64>,
+    growth: Option<f64>,
+    root_shoot: Option<f64>,
+    years: Option<u32>,
+    removals_m3: Option<f64>,
+    bcef_r: Option<f64>,
+}
+
+/// Forest questions to offer: with the question's zone and continent only where their default
+/// growth is bundled, so the suggestion is answerable.
+fn forest_asks(area_ha: Option<f64>, zone: Option<&str>, continent: Option<&str>) -> Vec<String> {
+    match (zone, continent) {
+        (Some(z), Some(c)) if default_growth_bundled(z, c) => clarify::forest(area_ha, zone, continent),
+        _ => clarify::forest(area_ha, None, None),
+    }
+}
+
+/// Whether IPCC 2019 Table 4.9 (bundled, `data/afolu/growth_natural_forest_ipcc2019.csv`) has a
+/// default above-ground growth for this zone and continent.
+fn default_growth_bundled(zone: &str, continent: &str) -> bool {
+    const GROWTH_CSV: &str = include_str!("../../../data/afolu/growth_natural_forest_ipcc2019.csv");
+    GROWTH_CSV.lines().skip(1).any(|l| {
+        let mut f = l.split(',');
+        f.next() == Some(zone) && f.next() == Some(continent)
+    })
 }
 
 /// The bundled plant a question is about ("an EAF steel plant", "a cement plant with carbon
@@ -495,9 +753,34 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
     None
 }
 
-/// The horizon a plant question asks about, in hours (default a week).
-fn plant_hours(norm: &str) -> u32 {
-    if has_word(norm, &["year", "annual", "annually", "yearly"]) {
+/// An abatement target in tonnes of CO2 a year ("cut 30,000 t CO2 per year").
+fn abatement_target(question: &str) -> Option<f64> {
+    static TARGET: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = TARGET.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"(?i)(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s*",
+            r"(?:t|tonnes?|tons?)\s*(?:of\s+)?(?:co2e?|co₂)?\s*",
+            r"(?:per\s+year|a\s+year|each\s+year|/\s*y(?:ea)?r|per\s+annum|annually)"
+        ))
+        .expect("the target pattern compiles")
+    });
+    re.captures(question)
+        .and_then(|c| mentions::parse_number(&c[1]))
+        .filter(|t| *t > 0.0)
+}
+
+/// The horizon a plant question asks about, in hours: "48 h", "72 hours", else a day, week,
+/// month or year named, else a week. `None` when the hours written are outside 1–8,784.
+fn plant_hours(question: &str, norm: &str) -> Option<u32> {
+    static HOURS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = HOURS.get_or_init(|| {
+        regex::Regex::new(r"(?i)(\d+)\s*(?:h\b|hours?\b|hrs?\b|小时|heures?\b|stunden\b|horas?\b)")
+            .expect("the hours pattern compiles")
+    });
+    if let Some(c) = re.captures(question) {
+        return c[1].parse::<u32>().ok().filter(|h| (1..=8784).contains(h));
+    }
+    Some(if has_word(norm, &["year", "annual", "annually", "yearly"]) {
         8760
     } else if has_word(norm, &["month", "monthly"]) {
         720
@@ -505,7 +788,7 @@ fn plant_hours(norm: &str) -> u32 {
         24
     } else {
         168
-    }
+    })
 }
 
 /// Ecological zone and continent named in a forest question.
@@ -538,8 +821,6 @@ fn forest_zone_continent(norm: &str) -> (Option<&'static str>, Option<&'static s
     (zone, continent)
 }
 
-/// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
-/// when an MRIO is given, against its regions.
 /// The impact method a footprint question asks for: GWP20 when it names a 20-year horizon,
 /// else GWP100, the convention of ISO 14067 and the GHG Protocol.
 fn impact_method(norm: &str) -> (&'static str, &'static str) {
@@ -552,6 +833,8 @@ fn impact_method(norm: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
+/// when an MRIO is given, against its regions.
 pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let q = question.trim();
     if q.is_empty() {
@@ -573,9 +856,13 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
         .unwrap_or_default();
     let regions: Vec<String> = region_mentions.iter().map(|(_, r)| r.clone()).collect();
     let named = places.len().max(regions.len());
-    let intent = intent_of(&norm, named)
-        .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?;
-    let not_used = check_scope(&m, intent, ctx)?;
+    let intent = if is_propagation(q) {
+        Intent::Propagation
+    } else {
+        intent_of(&norm, named)
+            .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?
+    };
+    let not_used = check_scope(q, &m, intent, ctx)?;
     let mut tasks = Vec::new();
     let mut described = String::new();
     let country_keys: Vec<String> = places.iter().map(|m| m.place.key.clone()).collect();
@@ -591,6 +878,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                  (a pymrio save folder or zip, an EXIOBASE 3 zip such as IOT_2022_ixi.zip, or a WIOD-style \
                  folder with F.csv). The bundled Global Carbon Budget has national totals only."
             ))
+            .suggest(national_asks(&m, true))
         })
     };
     let stressor_of = |v: &MrioVocabulary| {
@@ -609,12 +897,48 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
 
     match intent {
         Intent::Sensitivity => {
-            let samples = largest_number(&norm)
-                .filter(|n| (10..=1_000_000).contains(n))
-                .unwrap_or(10_000);
+            // The largest number written is the sample count; one outside the bound is refused,
+            // never silently replaced by the default.
+            let asked = number_before(
+                q,
+                &[
+                    "base sample",
+                    "sample",
+                    "échantillon",
+                    "stichprobe",
+                    "muestra",
+                    "样本",
+                ],
+            )
+            .or_else(|| {
+                mentions::numbers(q)
+                    .into_iter()
+                    .fold(None, |a: Option<f64>, n| Some(a.map_or(n, |a| a.max(n))))
+            });
+            let samples = match asked {
+                None => 10_000,
+                Some(n) if n.fract() == 0.0 && (10.0..=MAX_SOBOL_SAMPLES as f64).contains(&n) => n as u32,
+                Some(n) => {
+                    return Err(unplannable(format!(
+                        "A Sobol analysis takes 10 to {} base samples; the question asks for {n}.",
+                        clarify::amount(MAX_SOBOL_SAMPLES as f64)
+                    ))
+                    .suggest(closest_answerable(q, &m, intent)));
+                }
+            };
+            let bootstrap = match number_before(q, &["bootstrap"]) {
+                None => 200,
+                Some(b) if b.fract() == 0.0 && (10.0..=10_000.0).contains(&b) => b as u32,
+                Some(b) => {
+                    return Err(unplannable(format!(
+                        "A Sobol analysis takes 10 to 10,000 bootstrap resamples; the question asks for {b}."
+                    ))
+                    .suggest(closest_answerable(q, &m, intent)));
+                }
+            };
             described = format!(
                 "Sobol first-order and total indices of the Ishigami function from {samples} base samples, \
-                 with bootstrap intervals"
+                 with {bootstrap} bootstrap resamples"
             );
             tasks.push(Task::new(
                 "sobol",
@@ -622,7 +946,48 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     function: TestFunction::Ishigami,
                     samples,
                     seed: 1,
-                    bootstrap: 200,
+                    bootstrap,
+                }),
+            ));
+        }
+        Intent::Propagation => {
+            let factors = uncertain_factors(q).map_err(unplannable)?;
+            let draws = number_before(
+                q,
+                &[
+                    "draws",
+                    "iterations",
+                    "runs",
+                    "samples",
+                    "tirages",
+                    "ziehungen",
+                    "iteraciones",
+                ],
+            );
+            let iterations = match draws {
+                None => 10_000,
+                Some(n) if n.fract() == 0.0 && (100.0..=1_000_000.0).contains(&n) => n as u32,
+                Some(n) => {
+                    return Err(unplannable(format!(
+                        "A Monte Carlo propagation takes 100 to 1,000,000 draws; the question asks for {n}."
+                    )));
+                }
+            };
+            described = format!(
+                "the product {} propagated by Monte Carlo ({iterations} draws)",
+                factors
+                    .iter()
+                    .map(|f| format!("{} {} {}", f.name, f.value, f.unit).trim().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" × ")
+            );
+            tasks.push(Task::new(
+                "propagation",
+                TaskSpec::Uncertainty(UncertaintyTask::Product {
+                    factors,
+                    unit: String::new(),
+                    iterations,
+                    seed: 1,
                 }),
             ));
         }
@@ -633,18 +998,46 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                      further technological correlation), e.g. \"pedigree (2,3,1,4,5)\".",
                 )
             })?;
-            described = format!("the uncertainty implied by pedigree scores {scores:?}");
+            let basic_variance = number_after(
+                q,
+                &[
+                    "basic variance",
+                    "variance de base",
+                    "basisvarianz",
+                    "varianza básica",
+                    "基本方差",
+                ],
+            )
+            .unwrap_or(0.0);
+            if !(0.0..=10.0).contains(&basic_variance) {
+                return Err(unplannable(format!(
+                    "A basic variance of ln x is between 0 and 10; the question gives {basic_variance}."
+                )));
+            }
+            described = format!(
+                "the uncertainty implied by pedigree scores {scores:?} with basic variance {basic_variance}"
+            );
             tasks.push(Task::new(
                 "pedigree",
                 TaskSpec::Uncertainty(UncertaintyTask::Pedigree {
                     scores,
-                    basic_variance: 0.0,
+                    basic_variance,
                 }),
             ));
         }
         Intent::ProductFootprint => {
-            let (amount, unit, product) =
-                product_amount(&norm).unwrap_or((1.0, String::new(), String::new()));
+            let (amount, unit, product) = product_amount(q).unwrap_or((1.0, String::new(), String::new()));
+            // Inventories give materials per kg: tonnes and grams are asked for in kg.
+            let (amount, unit) = match unit.as_str() {
+                "t" => (amount * 1000.0, "kg".to_string()),
+                "g" => (amount / 1000.0, "kg".to_string()),
+                _ => (amount, unit),
+            };
+            if !(amount > 0.0 && amount.is_finite() && amount <= MAX_PRODUCT_AMOUNT) {
+                return Err(unplannable(format!(
+                    "The amount {amount} must be more than 0 and at most {MAX_PRODUCT_AMOUNT:e}."
+                )));
+            }
             let product = if product.is_empty() {
                 // "footprint of diesel in USLCI": the words after "of".
                 norm.split(" of ")
@@ -687,26 +1080,83 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             // ("Chinese steel imported into Germany" comes from China). Several origins are
             // compared, one task each.
             let origins: Vec<&Mention> = places.iter().filter(|p| !is_eu(&p.place.key)).collect();
+            // Reg. 2023/956 Annex III: goods from these countries are outside CBAM (they are in,
+            // or linked to, the EU ETS).
+            if let Some(exempt) = origins
+                .iter()
+                .find(|p| CBAM_ANNEX_III.contains(&p.place.key.as_str()))
+            {
+                return Err(unplannable(format!(
+                    "Goods from {} are not subject to CBAM: it is listed in Annex III of Regulation \
+                     (EU) 2023/956 (countries in the EU ETS or linked to it), so no certificates are due.",
+                    exempt.place.name
+                ))
+                .suggest(national_asks(&m, false)));
+            }
+            if let Some(y) = year
+                && y < 2026
+            {
+                return Err(unplannable(format!(
+                    "CBAM certificates are due on imports from 1 January 2026; in {y} the transitional \
+                     period required reports only, so there is no charge to compute. Ask for 2026 or later."
+                ))
+                .suggest(origins.first().map_or_else(Vec::new, |o| {
+                    clarify::cbam(&m, &o.place.name, cbam_good(q, &m).as_deref(), Some(2026))
+                })));
+            }
             if origins.is_empty() {
-                return Err(unplannable(if places.is_empty() {
-                    "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\")."
-                        .to_string()
+                return Err(if places.is_empty() {
+                    unplannable(
+                        "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\").",
+                    )
                 } else {
-                    format!(
+                    unplannable(format!(
                         "CBAM is charged on goods imported into the EU from outside it; {} is in the EU. \
                          Name the country the good comes from.",
                         places[0].place.name
-                    )
-                }));
+                    ))
+                    .suggest(national_asks(&m, false))
+                });
             }
-            let cn_code = cbam_good(q, &norm).ok_or_else(|| {
+            let origin_name = origins[0].place.name.as_str();
+            let cn_code = cbam_good(q, &m).ok_or_else(|| {
                 unplannable("Name the good by CN code (e.g. 7208) or by name (hot-rolled coil, cement, aluminium, ammonia, hydrogen, …).")
+                    .suggest(clarify::cbam(&m, origin_name, None, year))
             })?;
-            let (tonnes, ets_price, actual) = cbam_numbers(q);
+            if cn_code == "25231000" {
+                return Err(unplannable(
+                    "Grey and white clinker share CN 2523 10 00 with different default values, and a CBAM task \
+                     cannot yet say which is imported, so either answer could be the wrong one.",
+                )
+                .suggest(clarify::cbam(&m, origin_name, Some("25232900"), year)));
+            }
+            let CbamNumbers {
+                tonnes,
+                ets_price,
+                actual,
+                origin_price,
+            } = cbam_numbers(q);
+            let mut bad_tonnes = None;
             let tonnes = m
                 .first(Unit::Tonne)
                 .or(tonnes)
-                .ok_or_else(|| unplannable("Say how many tonnes, e.g. \"10,000 t\"."))?;
+                .filter(|t| {
+                    // A bound on the declaration, not a silent cap: out of range is refused below.
+                    *t > 0.0 && *t <= MAX_CBAM_TONNES || {
+                        bad_tonnes = Some(*t);
+                        false
+                    }
+                })
+                .ok_or_else(|| {
+                    match bad_tonnes {
+                        Some(t) => unplannable(format!(
+                            "{t} t cannot be declared: give more than 0 and at most {} t.",
+                            clarify::amount(MAX_CBAM_TONNES)
+                        )),
+                        None => unplannable("Say how many tonnes, e.g. \"10,000 t\"."),
+                    }
+                    .suggest(clarify::cbam(&m, origin_name, Some(&cn_code), year))
+                })?;
             if actual.is_some() && origins.len() > 1 {
                 return Err(unplannable(
                     "Verified emissions were given for one installation, but several countries of origin \
@@ -736,55 +1186,110 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                         actual_direct: actual,
                         actual_indirect: None,
                         ets_price,
-                        origin_carbon_price: None,
+                        origin_carbon_price: origin_price,
                     }),
                 ));
             }
         }
         Intent::Plant => {
             let plant = bundled_plant(&norm).expect("the intent needs a plant");
-            let (_, price, _) = cbam_numbers(q);
+            let price = cbam_numbers(q).ets_price;
             let carbon_price = price.unwrap_or(0.0);
-            let hours = plant_hours(&norm);
-            described = format!(
-                "least-cost operation of the bundled {plant} plant over {hours} h at {carbon_price} EUR/t CO2, \
-                 and its abatement measures"
-            );
-            tasks.push(Task::new(
-                "plant-operation",
-                TaskSpec::Factory(FactoryTask::Optimize {
-                    plant: plant.to_string(),
-                    hours,
-                    carbon_price,
-                    monte_carlo: None,
-                }),
-            ));
-            if cb_factory::bundled::MEASURES.iter().any(|(id, _)| *id == plant) {
+            let has_measures = cb_factory::bundled::MEASURES.iter().any(|(id, _)| *id == plant);
+            let target = abatement_target(q);
+            // "The MACC of …", "which measures …": the abatement curve alone, no schedule.
+            let measures_only = any(&norm, &["macc", "cost curve", "measure"])
+                && !any(
+                    &norm,
+                    &["operat", "schedul", "run", "simulat", "hour", "optimi", "flexib"],
+                );
+            if (measures_only || target.is_some()) && !has_measures {
+                return Err(unplannable(format!(
+                    "No abatement measures are bundled for the {plant} plant, so its abatement curve cannot \
+                     be drawn: give yours with `cbutler factory macc --measures FILE`."
+                ))
+                .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]));
+            }
+            let hours = plant_hours(q, &norm).ok_or_else(|| {
+                unplannable("A plant's schedule is optimised over 1 to 8,784 hours (a leap year).")
+                    .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
+            })?;
+            if !measures_only && target.is_none() {
+                described = format!(
+                    "least-cost operation of the bundled {plant} plant over {hours} h at {carbon_price} EUR/t CO2"
+                );
+                tasks.push(Task::new(
+                    "plant-operation",
+                    TaskSpec::Factory(FactoryTask::Optimize {
+                        plant: plant.to_string(),
+                        hours,
+                        carbon_price,
+                        monte_carlo: None,
+                    }),
+                ));
+            }
+            if has_measures {
+                if !described.is_empty() {
+                    described.push_str(", and ");
+                }
+                described.push_str(&match target {
+                    Some(t) => format!(
+                        "the least-cost measures of the bundled {plant} plant to abate {t} t CO2 a year"
+                    ),
+                    None => format!("the abatement measures of the bundled {plant} plant, cheapest first"),
+                });
                 tasks.push(Task::new(
                     "plant-measures",
                     TaskSpec::Factory(FactoryTask::Macc {
                         plant: plant.to_string(),
-                        target_t_per_yr: None,
+                        target_t_per_yr: target,
                         carbon_price: price,
                     }),
                 ));
             }
         }
         Intent::ForestSink => {
-            let (area, growth, root_shoot, years) = forest_numbers(q);
+            let ForestNumbers {
+                area,
+                growth,
+                root_shoot,
+                years,
+                removals_m3,
+                bcef_r,
+            } = forest_numbers(q);
             let area = m
                 .first(Unit::Hectare)
                 .or(m.first(Unit::SquareKilometre).map(|km2| km2 * 100.0))
                 .or(area);
+            let (zone, continent) = forest_zone_continent(&norm);
             let area_ha = area.ok_or_else(|| {
                 unplannable("Say how large the forest is, e.g. \"10,000 ha of temperate forest in Europe\".")
+                    .suggest(forest_asks(None, zone, continent))
             })?;
-            let (zone, continent) = forest_zone_continent(&norm);
+            if !(area_ha > 0.0 && area_ha <= MAX_FOREST_HA) {
+                return Err(unplannable(format!(
+                    "A forest of {area_ha} ha cannot be accounted: give more than 0 and at most {} ha.",
+                    clarify::amount(MAX_FOREST_HA)
+                ))
+                .suggest(forest_asks(None, zone, continent)));
+            }
             if growth.is_none() && (zone.is_none() || continent.is_none()) {
                 return Err(unplannable(
                     "Name the forest's ecological zone and continent (e.g. \"tropical rainforest in Africa\"), \
                      or its growth (e.g. \"growing 5 t of dry matter per hectare per year\").",
-                ));
+                )
+                .suggest(forest_asks(Some(area_ha), zone, continent)));
+            }
+            if growth.is_none()
+                && let (Some(z), Some(c)) = (zone, continent)
+                && !default_growth_bundled(z, c)
+            {
+                return Err(unplannable(format!(
+                    "No IPCC default above-ground growth for {z} forest in {c} is bundled (the confirmed \
+                     rows of the 2019 Table 4.9 are tropical): give the forest's growth, e.g. \"growing 4 t \
+                     of dry matter per hectare per year\"."
+                ))
+                .suggest(forest_asks(Some(area_ha), None, None).into_iter().skip(1)));
             }
             let years = years.unwrap_or(1);
             described = format!(
@@ -806,8 +1311,8 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     growth_t_dm_per_ha_yr: growth,
                     root_shoot,
                     carbon_fraction: None,
-                    removals_m3: None,
-                    bcef_r: None,
+                    removals_m3,
+                    bcef_r,
                     years,
                 }),
             ));
@@ -823,6 +1328,31 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                 ))
             })?;
             let stressor = stressor_of(v)?;
+            // "4 tiers deep", "3 levels", "depth 6": how many production layers to follow.
+            let depth = number_before(
+                q,
+                &[
+                    "tiers",
+                    "tier",
+                    "levels deep",
+                    "levels",
+                    "deep",
+                    "stufen",
+                    "niveaux",
+                    "niveles",
+                    "层",
+                ],
+            )
+            .or_else(|| number_after(q, &["depth"]))
+            .map_or(Ok(5), |d| {
+                if d.fract() == 0.0 && (1.0..=12.0).contains(&d) {
+                    Ok(d as u32)
+                } else {
+                    Err(unplannable(format!(
+                        "Paths are followed 1 to 12 tiers deep; the question asks for {d}."
+                    )))
+                }
+            })?;
             described =
                 format!("supply-chain paths of {stressor} behind {region}'s final demand for {sector}");
             tasks.push(Task::new(
@@ -832,7 +1362,7 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
                     stressor,
                     region,
                     sector,
-                    depth: 5,
+                    depth,
                     top: find_count(&norm).unwrap_or(10),
                     threshold: 1e-4,
                 }),
@@ -998,6 +1528,51 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::Plant => "a plant's least-cost operation",
         Intent::Sensitivity => "a sensitivity analysis",
         Intent::Pedigree => "a pedigree uncertainty",
+        Intent::Propagation => "an uncertainty propagation",
+    }
+}
+
+/// The answerable question of the same kind closest to `q`, built from its own place, good,
+/// amount, year, plant, forest or product (none for MRIO questions, which need `--mrio`).
+fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
+    let year = m.range.and_then(|r| r.to).or(m.years.first().copied());
+    match intent {
+        Intent::Cbam => m
+            .places
+            .iter()
+            .find(|p| !is_eu(&p.place.key))
+            .map(|p| clarify::cbam(m, &p.place.name, cbam_good(q, m).as_deref(), year))
+            .unwrap_or_default(),
+        Intent::Plant => bundled_plant(&m.norm)
+            .map(|id| {
+                let plant = clarify::bundled_plant_phrase(id);
+                let mut asks = Vec::new();
+                if cb_factory::bundled::MEASURES.iter().any(|(m, _)| *m == id) {
+                    asks.push(clarify::plant_measures(plant));
+                }
+                asks.push(clarify::plant_operation(plant));
+                asks
+            })
+            .unwrap_or_default(),
+        Intent::ForestSink => {
+            let (zone, continent) = forest_zone_continent(&m.norm);
+            let area = m
+                .first(Unit::Hectare)
+                .or(m.first(Unit::SquareKilometre).map(|km2| km2 * 100.0));
+            forest_asks(area, zone, continent)
+        }
+        Intent::ProductFootprint => product_amount(q)
+            .map(|(amount, unit, product)| vec![clarify::product(&clarify::amount(amount), &unit, &product)])
+            .unwrap_or_default(),
+        Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer => national_asks(m, true),
+        Intent::Sensitivity => vec!["Which inputs of the Ishigami function matter most?".into()],
+        Intent::Pedigree => vec![format!(
+            "What uncertainty do pedigree scores {} imply?",
+            pedigree_scores(q)
+                .map(|s| format!("({},{},{},{},{})", s[0], s[1], s[2], s[3], s[4]))
+                .unwrap_or_else(|| "(2,3,1,4,5)".into())
+        )],
+        Intent::Paths | Intent::TopSectors | Intent::Propagation => Vec::new(),
     }
 }
 
@@ -1006,9 +1581,109 @@ fn intent_name(intent: Intent) -> &'static str {
 /// percentage no task would use, a place the chosen data do not describe. The refusal says
 /// what is missing and offers questions, built from the user's own words, that can be answered.
 /// Returns the mentions the plan will not use, each with why, for the answer's first line.
-fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<String>, PlanningError> {
+fn check_scope(
+    q: &str,
+    m: &Mentions,
+    intent: Intent,
+    ctx: &PlanContext,
+) -> Result<Vec<String>, PlanningError> {
     let what = intent_name(intent);
     let mut not_used = Vec::new();
+    let norm = m.norm.as_str();
+    // Questions no agent answers yet, which the words of another kind would otherwise catch:
+    // land-use change, soils and harvested wood (the sinks commands compute them; a question
+    // cannot yet ask), per-capita figures (no population is bundled), price forecasts.
+    if any(
+        norm,
+        &[
+            "clearing",
+            "deforest",
+            "land use change",
+            "land-use change",
+            "converted to",
+            "conversion of",
+            "cropland",
+            "grassland",
+            "tillage",
+            "soil carbon",
+            "soil organic",
+            "harvested wood",
+            "sawnwood",
+            "wood product",
+            "produits bois",
+            "produits du bois",
+            "bois recoltes",
+            "holzprodukt",
+            "productos de madera",
+            "defrichement",
+            "rodung",
+            "cambio de uso",
+            "changement d affectation",
+            "landnutzungsanderung",
+            "carbone du sol",
+            "bodenkohlenstoff",
+            "carbono del suelo",
+        ],
+    ) || ["土壤碳", "毁林", "土地利用变化", "木制品"]
+        .iter()
+        .any(|w| norm.contains(w))
+    {
+        return Err(unplannable(
+            "Land-use change, soil carbon and harvested wood products are computed by `cbutler sinks \
+             luc|soil|hwp …`, but a question cannot yet ask for them.",
+        ));
+    }
+    if any(norm, &["per capita", "per head"]) {
+        return Err(unplannable(format!(
+            "Per-capita figures need population data, which is not bundled: {what} would be a total, \
+             not per person."
+        ))
+        .suggest(national_asks(m, true)));
+    }
+    if any(
+        norm,
+        &[
+            "allowance",
+            "eua ",
+            "share price",
+            "stock price",
+            "credit price",
+            "price of carbon credits",
+        ],
+    ) {
+        return Err(unplannable(
+            "Carbon Butler does not forecast or quote prices of allowances or credits; a certificate \
+             price you give is used as given.",
+        ));
+    }
+    if intent_is_national(intent)
+        && has(norm, "mrio")
+        && !m.places.is_empty()
+        && let Some(v) = &ctx.mrio
+    {
+        let outside: Vec<&str> = m
+            .places
+            .iter()
+            .filter(|p| {
+                !v.regions.iter().any(|r| {
+                    r.eq_ignore_ascii_case(&p.place.key)
+                        || p.place.iso2.as_deref().is_some_and(|i| r.eq_ignore_ascii_case(i))
+                })
+            })
+            .map(|p| p.place.name.as_str())
+            .collect();
+        if !outside.is_empty() {
+            return Err(unplannable(format!(
+                "The question asks for {} according to the MRIO, but {} has no such region (its regions: {}).",
+                outside.join(", "),
+                v.name,
+                v.regions.iter().take(50).cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    if intent_is_national(intent) && !m.places.is_empty() {
+        national_years_available(m)?;
+    }
     let place_names = || {
         m.places
             .iter()
@@ -1016,54 +1691,67 @@ fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<St
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if let Some(route) = m.routes.first()
+    // "DRI" in a CBAM question is the good (direct reduced iron, CN 7203), not a route.
+    let route = m
+        .routes
+        .iter()
+        .find(|r| !(intent == Intent::Cbam && m.goods.iter().any(|g| normalise(&r.text).trim() == g.name)));
+    if let Some(route) = route
         && intent != Intent::Plant
     {
-        let mut reason = format!(
-            "The question names the production route {:?}, which {what} does not model: only the factory agent \
-             models routes, one bundled plant at a time, and it cannot yet be set against {what}.",
-            route.text
-        );
+        let plant = clarify::plant_phrase(route);
+        let mut suggestions = Vec::new();
         if intent == Intent::Cbam {
             let origin = m
                 .places
                 .iter()
                 .find(|p| !is_eu(&p.place.key))
-                .map(|p| p.place.name.clone())
-                .unwrap_or_else(|| "its country".into());
-            reason.push_str(&format!(
-                " Ask one of: \"What does CBAM charge on 1,000 t of this good from {origin} in 2026?\" or \
-                 \"How should a {} plant operate next week at 80 EUR/t CO2?\"",
-                route.route
-            ));
-        } else {
-            reason.push_str(&format!(
-                " Ask, for example: \"How should a {} plant operate next week at 80 EUR/t CO2?\"",
-                route.route
+                .map(|p| p.place.name.as_str())
+                .unwrap_or("China");
+            suggestions.extend(clarify::cbam(
+                m,
+                origin,
+                cbam_good(q, m).as_deref(),
+                m.years.first().copied(),
             ));
         }
-        return Err(unplannable(reason));
+        suggestions.push(clarify::plant_operation(plant));
+        return Err(unplannable(format!(
+            "The question names the production route {:?}, which {what} does not model: only the factory agent \
+             models routes, one bundled plant at a time, and it cannot yet be set against {what}.",
+            route.text
+        ))
+        .suggest(suggestions));
     }
     if intent == Intent::Plant {
         let plants: std::collections::BTreeSet<&str> = m.routes.iter().map(|r| r.route).collect();
         if plants.len() > 1 && !(plants.len() == 2 && plants.contains("carbon capture")) {
             return Err(unplannable(format!(
                 "The question names several routes ({}); the factory agent models one bundled plant per \
-                 question. Ask about each, e.g. \"How should a {} plant operate next week?\"",
+                 question.",
                 m.routes
                     .iter()
                     .map(|r| r.text.as_str())
                     .collect::<Vec<_>>()
-                    .join(", "),
-                m.routes[0].route
-            )));
+                    .join(", ")
+            ))
+            .suggest(
+                m.routes
+                    .iter()
+                    .map(|r| clarify::plant_operation(clarify::plant_phrase(r))),
+            ));
         }
-        if let Some(p) = m.percents.first() {
+        let halve = any(
+            norm,
+            &["halve", "halving", "by half", "halbier", "de moitie", "la mitad"],
+        ) || norm.contains("减半");
+        if let Some(p) = m.percents.first().copied().or(halve.then_some(50.0)) {
             return Err(unplannable(format!(
                 "A cut of {p} % needs the plant's baseline emissions to become a target in t CO2 per year, \
-                 which a question cannot yet set. Ask \"What are the least-cost abatement measures for \
-                 this plant?\" (its abatement curve, cheapest first) or name the target in t CO2 per year."
-            )));
+                 which a question cannot yet set. Ask for its abatement curve (measures, cheapest first), \
+                 or name the target in t CO2 per year."
+            ))
+            .suggest(closest_answerable(q, m, intent)));
         }
         if !m.places.is_empty() {
             not_used.push(format!(
@@ -1083,12 +1771,13 @@ fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<St
         not_used.push(format!("{} ({what} has no year)", years.join(", ")));
     }
     if let Some(p) = m.percents.first()
-        && intent != Intent::Plant
+        && !matches!(intent, Intent::Plant | Intent::Propagation)
     {
         return Err(unplannable(format!(
             "The question gives {p} %, and {what} has no parameter that takes it, so the answer would \
              ignore it. Ask without it, or give the number as the quantity it stands for."
-        )));
+        ))
+        .suggest(closest_answerable(q, m, intent)));
     }
     if let Some(range) = m.range {
         let national =
@@ -1103,7 +1792,9 @@ fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<St
                  be given. Ask for one year (e.g. {}), or ask for countries' national accounts, which \
                  are bundled for every year.",
                 range.to.unwrap_or(range.from)
-            )));
+            ))
+            .suggest(closest_answerable(q, m, intent))
+            .suggest(national_asks(m, false)));
         }
     }
     match intent {
@@ -1113,14 +1804,90 @@ fn check_scope(m: &Mentions, intent: Intent, ctx: &PlanContext) -> Result<Vec<St
                  the United States: the answer would be a US footprint. Pass --lci PATH with an \
                  inventory for that place, or ask for the US footprint.",
                 place_names()
-            )))
+            ))
+            .suggest(closest_answerable(q, m, intent))
+            .suggest(
+                m.places
+                    .iter()
+                    .filter(|p| !is_eu(&p.place.key))
+                    .take(1)
+                    .flat_map(|p| {
+                        cbam_good(q, m)
+                            .map(|cn| clarify::cbam(m, &p.place.name, Some(&cn), None))
+                            .unwrap_or_default()
+                    }),
+            )
+            .suggest(national_asks(m, false)))
         }
         Intent::Sensitivity | Intent::Pedigree if !m.places.is_empty() => Err(unplannable(format!(
             "The question names {}, but {what} does not depend on a place.",
             place_names()
-        ))),
+        ))
+        .suggest(closest_answerable(q, m, intent))),
         _ => Ok(not_used),
     }
+}
+
+/// Iceland, Liechtenstein, Norway and Switzerland: the countries of Annex III of Regulation
+/// (EU) 2023/956, whose goods CBAM does not cover.
+const CBAM_ANNEX_III: &[&str] = &["ISL", "LIE", "NOR", "CHE"];
+
+/// The national accounts of the places named (at most two) that the Global Carbon Budget can
+/// answer, in the question's year where `same_year` and the data have it, else the latest.
+fn national_asks(m: &Mentions, same_year: bool) -> Vec<String> {
+    let gcb = cb_trade::data::gcb::Gcb::bundled();
+    let year = m.range.and_then(|r| r.to).or(m.years.first().copied());
+    m.places
+        .iter()
+        .filter_map(|p| {
+            let e = gcb.find(&p.place.key)?;
+            let (first, _) = gcb.consumption_years(e)?;
+            let last = gcb.latest_common_year(e)?;
+            let y = year.filter(|y| same_year && (first..=last).contains(y));
+            Some(clarify::national(p, y))
+        })
+        .take(2)
+        .collect()
+}
+
+fn intent_is_national(intent: Intent) -> bool {
+    matches!(intent, Intent::ConsumptionVsTerritorial | Intent::Footprint)
+}
+
+/// The years a national question names must be ones the Global Carbon Budget has both series
+/// for: before 1990 there is no consumption-based account, after its last year there is no
+/// data (a forecast is not an account), and some countries have territorial CO2 only.
+fn national_years_available(m: &Mentions) -> Result<(), PlanningError> {
+    let gcb = cb_trade::data::gcb::Gcb::bundled();
+    let mut years: Vec<i32> = m.years.clone();
+    if let Some(r) = m.range {
+        years.push(r.from);
+        years.extend(r.to);
+    }
+    for p in &m.places {
+        let Some(e) = gcb.find(&p.place.key) else { continue };
+        let (Some((first, _)), Some(last)) = (gcb.consumption_years(e), gcb.latest_common_year(e)) else {
+            return Err(unplannable(format!(
+                "The Global Carbon Budget 2024 has territorial CO2 for {} but no consumption-based \
+                 account, so the two cannot be compared.",
+                p.place.name
+            )));
+        };
+        if let Some(y) = years.iter().find(|y| **y < first || **y > last) {
+            let why = if *y > last {
+                "a later year would be a forecast, which is not an account"
+            } else {
+                "consumption-based accounts start then"
+            };
+            return Err(unplannable(format!(
+                "The Global Carbon Budget 2024 has both accounts for {} from {first} to {last}, not for {y} \
+                 ({why}).",
+                p.place.name
+            ))
+            .suggest([clarify::national(p, Some(last))]));
+        }
+    }
+    Ok(())
 }
 
 /// True for the EU and its member states: CBAM is charged on goods coming into them.
@@ -1209,9 +1976,8 @@ fn transfer_direction(norm: &str, regions: &[(usize, String)]) -> (Option<String
 /// Plans a question with the rule-based planner and validates the plan.
 pub fn plan(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let plan = plan_with_rules(question, ctx)?;
-    plan.validate().map_err(|e| PlanningError {
-        reason: format!("the planner produced an invalid plan: {e}"),
-    })?;
+    plan.validate()
+        .map_err(|e| PlanningError::new(format!("the planner produced an invalid plan: {e}")))?;
     Ok(plan)
 }
 
@@ -1426,6 +2192,64 @@ mod tests {
         assert!(err.to_string().contains("--mrio"), "{err}");
     }
 
+    /// A refusal offers answerable questions made from the user's own words: the same origin and
+    /// amount with a CN code, the same forest with a zone or a growth, the same plant's measures,
+    /// the same places' national accounts.
+    #[test]
+    fn refusals_offer_questions_built_from_the_users_words() {
+        let ctx = PlanContext::default();
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "What will CBAM cost on 2,500 t of Chinese steel in 2028?",
+                &[
+                    "2,500 t of hot-rolled coil (CN 7208) from China in 2028",
+                    "rebar (CN 7214)",
+                ],
+            ),
+            (
+                "How much carbon do 4,000 ha of forest store?",
+                &[
+                    "4,000 ha of tropical rainforest in Africa",
+                    "4,000 ha of forest growing 5 t",
+                ],
+            ),
+            (
+                "Cut 40 % of a cement plant's emissions by 2035 at least cost",
+                &["How should a cement plant operate next week"],
+            ),
+            (
+                "What is the net transfer of embodied carbon between Japan and the US in 2015?",
+                &["Japan's consumption-based CO2 emissions in 2015", "United States"],
+            ),
+            (
+                "Is the CBAM default for Brazilian steel above what a scrap-EAF plant emits?",
+                &["from Brazil in 2026", "a scrap EAF steel plant operate"],
+            ),
+        ];
+        for (q, wanted) in cases {
+            let err = plan_with_rules(q, &ctx).unwrap_err();
+            assert!(
+                (1..=3).contains(&err.suggestions.len()),
+                "{q}: {:?}",
+                err.suggestions
+            );
+            for w in *wanted {
+                assert!(
+                    err.suggestions.iter().any(|s| s.contains(w)),
+                    "{q}: no suggestion with {w:?} in {:?}",
+                    err.suggestions
+                );
+            }
+            for s in &err.suggestions {
+                plan_with_rules(s, &ctx).unwrap_or_else(|e| panic!("{q}: suggested {s:?}, refused: {e}"));
+            }
+            assert!(err.to_string().contains("You could ask instead"), "{err}");
+        }
+        // Nothing in an off-topic question points to an answerable one.
+        let err = plan_with_rules("Tell me a joke", &ctx).unwrap_err();
+        assert!(err.suggestions.is_empty(), "{:?}", err.suggestions);
+    }
+
     #[test]
     fn unplannable_questions_get_help() {
         for q in ["", "What's the weather like?", "Tell me a joke"] {
@@ -1508,8 +2332,15 @@ mod tests {
 
     #[test]
     fn forest_sink_questions() {
-        let plan = plan_with_rules(
+        // No default growth for temperate forests is bundled: the refusal says what to give.
+        let e = plan_with_rules(
             "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("growth"), "{}", e.reason);
+        let plan = plan_with_rules(
+            "How much CO2 do 10,000 ha of tropical rainforest in Africa remove per year?",
             &PlanContext::default(),
         )
         .unwrap();
@@ -1524,7 +2355,7 @@ mod tests {
                 assert_eq!(*area_ha, 10_000.0);
                 assert_eq!(
                     (zone.as_deref(), continent.as_deref()),
-                    (Some("temperate"), Some("europe"))
+                    (Some("tropical rainforest"), Some("africa"))
                 );
                 assert_eq!(*years, 1);
             }

@@ -95,7 +95,16 @@ fn judge(e: &Entry) -> Verdict {
             }
         }
         (Some(_), None, Err(err)) => Verdict::Missed(format!("refused: {}", err.reason)),
-        (None, Some(phrase), Err(err)) if err.reason.contains(phrase.as_str()) => Verdict::Right,
+        (None, Some(phrase), Err(err)) if err.reason.contains(phrase.as_str()) => {
+            // A refusal's suggestions must themselves be answerable, or the user is sent on to
+            // another refusal.
+            for s in &err.suggestions {
+                if let Err(e) = plan_with_rules(s, &ctx) {
+                    return Verdict::Wrong(format!("suggested {s:?}, which is refused: {}", e.reason));
+                }
+            }
+            Verdict::Right
+        }
         (None, Some(phrase), Err(err)) => {
             Verdict::Missed(format!("refused without {phrase:?}: {}", err.reason))
         }
