@@ -93,6 +93,11 @@ def main():
         sys.exit("--llm-url and --llm-model go together")
 
     entries = [json.loads(line) for line in open(args.corpus, encoding="utf-8") if line.strip()]
+    held_out = 0
+    if args.llm_url:
+        # The LLM is shown the `shot` questions as worked examples: they are not measured.
+        held_out = sum(1 for e in entries if e.get("shot"))
+        entries = [e for e in entries if not e.get("shot")]
     binary = args.bin or build()
     cmd = [binary, "plan", "--jsonl", "--mrio", TEST_MRIO]
     if args.llm_url:
@@ -129,7 +134,10 @@ def main():
             misses.append((verdict, entry, why))
 
     n = len(entries)
-    print(f"corpus: {os.path.relpath(args.corpus, ROOT)}, {n} questions")
+    print(
+        f"corpus: {os.path.relpath(args.corpus, ROOT)}, {n} questions"
+        + (f" ({held_out} worked examples shown to the LLM held out)" if held_out else "")
+    )
     print("planner: " + ", ".join(f"{k} decided {v}" for k, v in planners.most_common()))
     for key in ("agent", "language", "composition"):
         table(f"by {key}", by[key])

@@ -347,7 +347,7 @@ fn bad_questions_and_bad_input_get_clear_errors() {
         "{err}"
     );
     let err = cb.fails(&["ask", "What were China's consumption emissions in 1950?"]);
-    assert!(err.contains("1950") && err.contains("1990–2022"), "{err}");
+    assert!(err.contains("1950") && err.contains("from 1990 to 2022"), "{err}");
     let err = cb.fails(&["ask", "Which sectors drive Germany's footprint?"]);
     assert!(err.contains("--mrio"), "{err}");
     let err = cb.fails(&["mrio", "accounts", "--mrio", "/nonexistent/mrio"]);
@@ -953,13 +953,15 @@ fn ask_about_forest_sinks() {
     assert!(text.contains("removes 82.63 kt CO2 per year"), "{text}");
     // The default used and its table travel with the answer.
     assert!(v.to_string().contains("2019 Refinement Vol. 4 Table 4.9"), "{v}");
-    // Temperate Europe has no confirmed default: the answer says so and what to add.
+    // Temperate Europe has no confirmed default: the refusal says so, what to add, and offers
+    // the same forest with a growth.
     let err = cb.fails(&[
         "ask",
         "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
     ]);
     assert!(
-        err.contains("no confirmed IPCC default growth rate") && err.contains("growing"),
+        err.contains("No IPCC default above-ground growth for temperate forest")
+            && err.contains("10,000 ha of forest growing"),
         "{err}"
     );
 }
@@ -1571,16 +1573,28 @@ fn a_trend_asked_in_english_or_french_states_both_ends_and_the_change() {
     let cb = Cbutler::new();
     let t = |y| gcb_value("annual-co2-emissions-per-country.csv", "GBR", y);
     let c = |y| gcb_value("consumption-co2-emissions.csv", "GBR", y);
-    let pct = |a: f64, b: f64| format!("{:+.1}%", (b - a) / a * 100.0);
-    for q in [
-        "UK territorial and consumption CO2 between 2010 and 2020",
-        "Les émissions territoriales et de consommation du Royaume-Uni entre 2010 et 2020",
+    // French writes the decimal comma, and the answer is written in the question's language.
+    let pct = |a: f64, b: f64, comma: bool| {
+        let p = format!("{:+.1}%", (b - a) / a * 100.0);
+        if comma { p.replace('.', ",") } else { p }
+    };
+    for (q, head, comma) in [
+        (
+            "UK territorial and consumption CO2 between 2010 and 2020",
+            "United Kingdom, 2010 to 2020",
+            false,
+        ),
+        (
+            "Les émissions territoriales et de consommation du Royaume-Uni entre 2010 et 2020",
+            "Royaume-Uni, de 2010 à 2020",
+            true,
+        ),
     ] {
         let text = cb.ok(&["ask", q]);
         for needle in [
-            "United Kingdom, 2010 to 2020".to_string(),
-            pct(t(2010), t(2020)),
-            pct(c(2010), c(2020)),
+            head.to_string(),
+            pct(t(2010), t(2020), comma),
+            pct(c(2010), c(2020), comma),
         ] {
             assert!(text.contains(&needle), "{q}: answer lacks {needle:?}:\n{text}");
         }

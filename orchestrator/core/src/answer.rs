@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cb_planner::mentions::Lang;
 use cb_protocol::format::{format_quantity, interval_text};
+
+use crate::templates::{number, place, say};
 use cb_protocol::{
     LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };
@@ -98,12 +101,13 @@ fn entity_name(q: &LabeledQuantity, region: &str) -> String {
 
 /// The national-accounts paragraph: consumption against territorial, and what the difference
 /// means.
-fn national_text(qs: &[LabeledQuantity]) -> String {
+fn national_text(qs: &[LabeledQuantity], lang: Lang) -> String {
+    let fq = |v: f64, unit: &str| number(lang, &format_quantity(v, unit));
     let mut out = String::new();
     for q in qs.iter().filter(|q| q.measure == "territorial_co2") {
         let region = q.dimensions.get("region").cloned().unwrap_or_default();
         let year = q.dimensions.get("year").cloned().unwrap_or_default();
-        let name = entity_name(q, &region);
+        let name = place(lang, &region, &entity_name(q, &region));
         let (Some(t), Some(c)) = (
             find(qs, "territorial_co2", &region, &year),
             find(qs, "consumption_co2", &region, &year),
@@ -121,35 +125,42 @@ fn national_text(qs: &[LabeledQuantity]) -> String {
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "{name}{code}, {year}: consumption-based CO2 {}, territorial CO2 {}.\n",
-            format_quantity(c.value, &c.unit),
-            format_quantity(t.value, &t.unit)
+        out.push_str(&say(
+            lang,
+            "national",
+            &[
+                ("name", &name),
+                ("code", &code),
+                ("year", &year),
+                ("consumption", &fq(c.value, &c.unit)),
+                ("territorial", &fq(t.value, &t.unit)),
+            ],
         ));
-        let direction = if diff < 0.0 {
-            format!(
-                "Consumption is {:.1}% below territorial: {name} is a net exporter of embodied CO2 — {} more is \
-                 emitted on its territory to make goods consumed abroad than is emitted abroad for its own consumption.",
-                -pct,
-                format_quantity(-diff, &t.unit)
-            )
+        out.push('\n');
+        let (key, pct, diff) = if diff < 0.0 {
+            ("net_exporter", -pct, -diff)
         } else {
-            format!(
-                "Consumption is {:.1}% above territorial: {name} is a net importer of embodied CO2 — {} more is \
-                 emitted abroad for its consumption than at home for others' consumption.",
-                pct,
-                format_quantity(diff, &t.unit)
-            )
+            ("net_importer", pct, diff)
         };
-        out.push_str(&direction);
-        out.push_str(&format!(" (Source: {}.)\n", t.provenance.dataset));
+        out.push_str(&say(
+            lang,
+            key,
+            &[
+                ("pct", &number(lang, &format!("{pct:.1}"))),
+                ("name", &name),
+                ("diff", &fq(diff, &t.unit)),
+            ],
+        ));
+        out.push_str(&say(lang, "source", &[("dataset", &t.provenance.dataset)]));
+        out.push('\n');
     }
     out
 }
 
 /// How national accounts changed between the years a plan asked for ("since 2005"): for each
 /// country, the first against the last year, from the results of separate tasks.
-fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
+fn national_trend(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
+    let fq = |v: f64, unit: &str| number(lang, &format_quantity(v, unit));
     struct Point {
         year: i32,
         territorial: f64,
@@ -177,7 +188,7 @@ fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
             ) else {
                 continue;
             };
-            let name = entity_name(q, &region);
+            let name = place(lang, &region, &entity_name(q, &region));
             by_region.entry(region).or_default().push(Point {
                 year,
                 territorial: q.quantity.value,
@@ -189,7 +200,7 @@ fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
     }
     let change = |a: f64, b: f64| {
         if a != 0.0 {
-            format!("{:+.1}%", (b - a) / a * 100.0)
+            number(lang, &format!("{:+.1}%", (b - a) / a * 100.0))
         } else {
             "n/a".to_string()
         }
@@ -204,24 +215,34 @@ fn national_trend(plan: &Plan, results: &[TaskResult]) -> String {
         if first.year == last.year {
             continue;
         }
-        out.push_str(&format!(
-            "{}, {} to {}: territorial CO2 {} → {} ({}), consumption-based CO2 {} → {} ({}).\n",
-            last.name,
-            first.year,
-            last.year,
-            format_quantity(first.territorial, &first.unit),
-            format_quantity(last.territorial, &last.unit),
-            change(first.territorial, last.territorial),
-            format_quantity(first.consumption, &first.unit),
-            format_quantity(last.consumption, &last.unit),
-            change(first.consumption, last.consumption),
+        out.push_str(&say(
+            lang,
+            "trend",
+            &[
+                ("name", &last.name),
+                ("from", &first.year.to_string()),
+                ("to", &last.year.to_string()),
+                ("t_from", &fq(first.territorial, &first.unit)),
+                ("t_to", &fq(last.territorial, &last.unit)),
+                ("t_change", &change(first.territorial, last.territorial)),
+                ("c_from", &fq(first.consumption, &first.unit)),
+                ("c_to", &fq(last.consumption, &last.unit)),
+                ("c_change", &change(first.consumption, last.consumption)),
+            ],
         ));
+        out.push('\n');
     }
     out
 }
 
 /// A list of the results' largest numbers.
-fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size: bool) -> String {
+fn listing(
+    qs: &[LabeledQuantity],
+    measure_order: &[&str],
+    limit: usize,
+    by_size: bool,
+    lang: Lang,
+) -> String {
     let mut items: Vec<&LabeledQuantity> = qs
         .iter()
         .filter(|q| measure_order.is_empty() || measure_order.contains(&q.measure.as_str()))
@@ -234,8 +255,8 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
         out.push_str(&format!(
             "  {}: {}{}\n",
             q.label,
-            format_quantity(q.quantity.value, &q.quantity.unit),
-            interval_text(&q.quantity)
+            number(lang, &format_quantity(q.quantity.value, &q.quantity.unit)),
+            number(lang, &interval_text(&q.quantity))
         ));
     }
     if items.len() > limit {
@@ -248,26 +269,39 @@ fn listing(qs: &[LabeledQuantity], measure_order: &[&str], limit: usize, by_size
 }
 
 /// A sink's annual net CO2 in words, with its 95 % interval where known, then the pools.
-fn sink_text(qs: &[LabeledQuantity]) -> String {
+fn sink_text(qs: &[LabeledQuantity], lang: Lang) -> String {
     let mut out = String::new();
     if let Some(q) = qs.iter().find(|q| q.measure == "net_co2_annual") {
         let v = q.quantity.value;
-        let what = if v <= 0.0 { "removes" } else { "emits" };
-        out.push_str(&format!(
-            "{}: {} {} per year ({}){}.\n",
-            q.label,
-            what,
-            format_quantity(v.abs(), "t CO2"),
-            format_quantity(v, &q.quantity.unit),
-            interval_text(&q.quantity)
+        out.push_str(&say(
+            lang,
+            if v <= 0.0 { "sink_removes" } else { "sink_emits" },
+            &[
+                ("label", &q.label),
+                ("amount", &number(lang, &format_quantity(v.abs(), "t CO2"))),
+                ("value", &number(lang, &format_quantity(v, &q.quantity.unit))),
+                ("interval", &number(lang, &interval_text(&q.quantity))),
+            ],
         ));
+        out.push('\n');
     }
-    out.push_str(&listing(qs, &["net_co2_total", "net_co2_by_pool"], 6, false));
+    out.push_str(&listing(
+        qs,
+        &["net_co2_total", "net_co2_by_pool"],
+        6,
+        false,
+        lang,
+    ));
     out
 }
 
 /// Assembles the answer from the plan and the results (in plan order).
 pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
+    // The answer's sentences follow the question's language.
+    let lang = cb_planner::mentions::read(&plan.question).lang;
+    let list = |qs: &[LabeledQuantity], measures: &[&str], limit: usize, by_size: bool| {
+        listing(qs, measures, limit, by_size, lang)
+    };
     let mut text = String::new();
     let mut table = Vec::new();
     let mut notes = Vec::new();
@@ -297,11 +331,13 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         None => format!("{} ({})", p.dataset, p.version),
                     });
                 }
+                let qs = &out.quantities;
                 let part = match &task.spec {
                     TaskSpec::Lca(LcaTask::Footprint { .. }) => format!(
-                        "{}\nLargest contributions by process:\n{}",
-                        listing(&out.quantities, &["footprint"], 1, false).trim_end(),
-                        listing(&out.quantities, &["process_contribution"], 5, false)
+                        "{}\n{}\n{}",
+                        list(qs, &["footprint"], 1, false).trim_end(),
+                        say(lang, "footprint_processes", &[]),
+                        list(qs, &["process_contribution"], 5, false)
                     ),
                     TaskSpec::Lca(LcaTask::CbamCost {
                         country,
@@ -309,69 +345,78 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         tonnes,
                         year,
                         ..
-                    }) => format!(
-                        "EU CBAM on {tonnes} t of CN {cn_code} from {} in {year}:\n{}",
-                        cb_planner::places::Gazetteer::get()
-                            .resolve(country)
-                            .map_or(country.clone(), |p| p.name),
-                        listing(
-                            &out.quantities,
-                            &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],
-                            12,
-                            false
+                    }) => {
+                        let origin = cb_planner::places::Gazetteer::get().resolve(country);
+                        let country_name = origin.map_or(country.clone(), |p| place(lang, &p.key, &p.name));
+                        format!(
+                            "{}\n{}",
+                            say(
+                                lang,
+                                "cbam",
+                                &[
+                                    ("tonnes", &number(lang, &tonnes.to_string())),
+                                    ("cn_code", cn_code),
+                                    ("country", &country_name),
+                                    ("year", &year.to_string()),
+                                ],
+                            ),
+                            list(
+                                qs,
+                                &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],
+                                12,
+                                false
+                            )
                         )
-                    ),
-                    TaskSpec::Sinks(_) => sink_text(&out.quantities),
+                    }
+                    TaskSpec::Sinks(_) => sink_text(qs, lang),
                     TaskSpec::Uncertainty(cb_protocol::UncertaintyTask::Sobol { .. }) => format!(
-                        "Sobol indices (share of the output variance; first order alone, total with \
-                         interactions):\n{}",
-                        listing(&out.quantities, &["sobol_first_order", "sobol_total"], 12, false)
+                        "{}\n{}",
+                        say(lang, "sobol", &[]),
+                        list(qs, &["sobol_first_order", "sobol_total"], 12, false)
                     ),
-                    TaskSpec::Uncertainty(_) => listing(&out.quantities, &[], 12, false),
+                    TaskSpec::Uncertainty(_) => list(qs, &[], 12, false),
                     TaskSpec::Factory(cb_protocol::FactoryTask::Optimize { .. }) => format!(
-                        "Operating the plant at least cost (hourly schedule):\n{}",
-                        listing(
-                            &out.quantities,
+                        "{}\n{}",
+                        say(lang, "plant_schedule", &[]),
+                        list(
+                            qs,
                             &["emissions", "cost", "emissions_cut", "cost_saving"],
                             8,
                             false
                         )
                     ),
                     TaskSpec::Factory(cb_protocol::FactoryTask::Macc { .. }) => format!(
-                        "Abatement measures, cheapest first (EUR per t CO2 abated):\n{}",
-                        listing(
-                            &out.quantities,
-                            &["abatement_cost", "least_cost_set_cost"],
-                            12,
-                            false
-                        )
+                        "{}\n{}",
+                        say(lang, "plant_measures", &[]),
+                        list(qs, &["abatement_cost", "least_cost_set_cost"], 12, false)
                     ),
                     TaskSpec::Trade(params) => match params {
-                        TradeTask::NationalAccounts { .. } => national_text(&out.quantities),
+                        TradeTask::NationalAccounts { .. } => national_text(qs, lang),
                         TradeTask::MrioAccounts { .. } => format!(
-                            "Regional accounts (consumption-, production-, import-, export-based):\n{}",
-                            listing(
-                                &out.quantities,
+                            "{}\n{}",
+                            say(lang, "mrio_accounts", &[]),
+                            list(
+                                qs,
                                 &["D_cba_reg", "D_pba_reg", "D_imp_reg", "D_exp_reg"],
                                 24,
                                 false
                             )
                         ),
                         TradeTask::Transfers { .. } => format!(
-                            "Largest flows embodied in trade:\n{}Net transfers (imports − exports):\n{}",
-                            listing(&out.quantities, &["embodied_in_trade"], 10, true),
-                            listing(&out.quantities, &["net_transfer"], 10, true)
+                            "{}\n{}{}\n{}",
+                            say(lang, "transfers", &[]),
+                            list(qs, &["embodied_in_trade"], 10, true),
+                            say(lang, "net_transfers", &[]),
+                            list(qs, &["net_transfer"], 10, true)
                         ),
                         TradeTask::TopSectors { .. } => {
-                            format!(
-                                "Largest contributions by sector:\n{}",
-                                listing(&out.quantities, &[], 50, false)
-                            )
+                            format!("{}\n{}", say(lang, "top_sectors", &[]), list(qs, &[], 50, false))
                         }
                         TradeTask::SupplyChainPaths { .. } => format!(
-                            "{}\nLargest supply-chain paths (final product ← supplier ← …):\n{}",
-                            listing(&out.quantities, &["footprint"], 1, false).trim_end(),
-                            listing(&out.quantities, &["path"], 50, false)
+                            "{}\n{}\n{}",
+                            list(qs, &["footprint"], 1, false).trim_end(),
+                            say(lang, "paths", &[]),
+                            list(qs, &["path"], 50, false)
                         ),
                     },
                 };
@@ -379,12 +424,14 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
             }
         }
     }
-    text.push_str(&national_trend(plan, results));
+    text.push_str(&national_trend(plan, results, lang));
     if text.is_empty() {
-        text = "No result could be computed.".into();
+        text = say(lang, "no_result", &[]);
     }
     if !errors.is_empty() {
-        text.push_str(&format!("\nNot answered: {}\n", errors.join("; ")));
+        text.push('\n');
+        text.push_str(&say(lang, "not_answered", &[("errors", &errors.join("; "))]));
+        text.push('\n');
     }
     Answer {
         run_id: run_id.to_string(),
@@ -401,5 +448,100 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
         results: results.to_vec(),
         writer: template_writer(),
         planning: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cb_protocol::{AgentKind, Task};
+
+    /// Every number written in a text, whichever decimal mark the language uses.
+    fn numbers(text: &str) -> Vec<f64> {
+        // "CO2" is a name, not a number, and the languages say it a different number of times.
+        let text = text.replace("CO2", "");
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        for c in text.chars().chain([' ']) {
+            if c.is_ascii_digit() || ((c == '.' || c == ',') && !cur.is_empty()) {
+                cur.push(if c == ',' { '.' } else { c });
+            } else if !cur.is_empty() {
+                if let Ok(v) = cur.trim_end_matches('.').parse() {
+                    out.push(v);
+                }
+                cur.clear();
+            }
+        }
+        out
+    }
+
+    /// The same results asked in five languages: the sentences follow the question, and every
+    /// number, unit, table row and source stays the same.
+    #[test]
+    fn the_answer_speaks_the_questions_language_with_the_same_numbers() {
+        let questions = [
+            (
+                "en",
+                "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+                "China",
+            ),
+            ("zh", "中国2022年的消费排放与领土排放相比如何？", "中国"),
+            (
+                "fr",
+                "Comment la consommation de la Chine en 2022 se compare-t-elle aux émissions territoriales ?",
+                "Chine",
+            ),
+            (
+                "de",
+                "Wie hoch waren die konsumbasierten Emissionen Chinas im Vergleich zu den territorialen im Jahr 2022?",
+                "China",
+            ),
+            (
+                "es",
+                "¿Cómo se comparan las emisiones basadas en el consumo de China con sus emisiones territoriales en 2022?",
+                "China",
+            ),
+        ];
+        let output = cb_trade::agent::national_accounts(
+            cb_trade::data::gcb::Gcb::bundled(),
+            &["CHN".into()],
+            Some(2022),
+        )
+        .unwrap();
+        let mut english: Option<Answer> = None;
+        for (lang, q, name) in questions {
+            assert_eq!(cb_planner::mentions::read(q).lang.code(), lang, "{q}");
+            let plan = Plan {
+                question: q.into(),
+                planner: "rules".into(),
+                intent: String::new(),
+                tasks: vec![Task::new(
+                    "national-accounts",
+                    TaskSpec::Trade(TradeTask::NationalAccounts {
+                        countries: vec!["CHN".into()],
+                        year: Some(2022),
+                    }),
+                )],
+            };
+            let results = vec![TaskResult {
+                task_id: plan.tasks[0].id.clone(),
+                agent: AgentKind::Trade,
+                outcome: TaskOutcome::Completed(output.clone()),
+            }];
+            let a = compose("run", &plan, &results);
+            assert!(a.text.contains(name), "{lang}: {}", a.text);
+            match &english {
+                None => english = Some(a),
+                Some(en) => {
+                    assert_ne!(a.text, en.text, "{lang} is not translated");
+                    assert_eq!(numbers(&a.text), numbers(&en.text), "{lang}: {}", a.text);
+                    assert_eq!(a.table, en.table, "{lang}");
+                    assert_eq!(a.sources, en.sources, "{lang}");
+                    if matches!(lang, "fr" | "de" | "es") {
+                        assert!(a.text.contains("10,31 Gt CO2"), "{lang}: {}", a.text);
+                    }
+                }
+            }
+        }
     }
 }

@@ -15,6 +15,30 @@ use crate::places::Gazetteer;
 /// Longest list of labels shown to the LLM per kind (regions, sectors, stressors).
 const MAX_LABELS: usize = 80;
 
+const CORPUS: &str = include_str!("../corpus/questions.jsonl");
+
+/// Worked examples for the LLM: the corpus questions marked `"shot": true`, each with the plan
+/// the rules make for it (so every example is a valid plan), as user and assistant turns. They
+/// are held out when an LLM planner is measured (`bench/planner.py --llm-url` skips them).
+pub fn few_shot() -> &'static [(String, String)] {
+    static SHOTS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    SHOTS.get_or_init(|| {
+        CORPUS
+            .lines()
+            .filter_map(|line| {
+                let v: Value = serde_json::from_str(line).ok()?;
+                if v.get("shot") != Some(&Value::Bool(true)) || v.get("mrio") == Some(&Value::Bool(true)) {
+                    return None;
+                }
+                let q = v.get("q")?.as_str()?;
+                let mut plan = crate::rules::plan(q, &PlanContext::default()).ok()?;
+                plan.planner = "llm".into();
+                Some((q.to_string(), serde_json::to_string(&plan).ok()?))
+            })
+            .collect()
+    })
+}
+
 /// The system prompt: what the planner is, the rules a plan must follow, and the data at hand.
 pub fn system_prompt(ctx: &PlanContext) -> String {
     let mut s = String::from(
@@ -372,10 +396,13 @@ pub async fn plan_with_llm(
 ) -> Result<Plan, String> {
     let planner = format!("llm:{}", client.config.model);
     let mentioned = mentions_prompt(&mentions::read(question));
-    let mut messages = vec![
-        json!({"role": "system", "content": format!("{}{mentioned}", system_prompt(ctx))}),
-        json!({"role": "user", "content": question}),
-    ];
+    let mut messages =
+        vec![json!({"role": "system", "content": format!("{}{mentioned}", system_prompt(ctx))})];
+    for (q, plan) in few_shot() {
+        messages.push(json!({"role": "user", "content": q}));
+        messages.push(json!({"role": "assistant", "content": plan}));
+    }
+    messages.push(json!({"role": "user", "content": question}));
     let mut last_error = String::new();
     for _ in 0..2 {
         let reply = client
@@ -458,6 +485,22 @@ pub fn plan_with_rules_recorded(
 mod tests {
     use super::*;
     use cb_protocol::Task;
+
+    /// The worked examples cover several agents and languages, and each passes the same gate an
+    /// LLM's plan must pass.
+    #[test]
+    fn few_shot_examples_are_valid_plans_from_the_corpus() {
+        let shots = few_shot();
+        assert!(shots.len() >= 5, "{} examples", shots.len());
+        let mut agents = std::collections::BTreeSet::new();
+        for (q, plan) in shots {
+            let plan =
+                check_plan(plan, q, &PlanContext::default(), "llm").unwrap_or_else(|e| panic!("{q}: {e}"));
+            agents.extend(plan.tasks.iter().map(|t| t.spec.agent()));
+        }
+        assert!(agents.len() >= 4, "{agents:?}");
+        assert!(shots.iter().any(|(q, _)| crate::places::is_cjk(q)));
+    }
 
     fn national(id: &str, countries: &[&str], year: Option<i32>) -> Task {
         Task::new(

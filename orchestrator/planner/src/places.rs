@@ -329,6 +329,29 @@ pub fn is_cjk(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
+/// A place's name in one of the four other languages (`data/place-names.csv`, its first name
+/// of kind `name`), for answers written in the question's language.
+pub fn name_in(key: &str, lang: &str) -> Option<String> {
+    static NAMES: OnceLock<HashMap<(String, String), String>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut rdr = csv::Reader::from_reader(PLACE_NAMES_CSV.as_bytes());
+            let mut names = HashMap::new();
+            for rec in rdr.records().flatten() {
+                if &rec[2] == "name"
+                    && let Some(first) = rec[3].split('|').next()
+                {
+                    names
+                        .entry((rec[0].to_string(), rec[1].to_string()))
+                        .or_insert_with(|| first.to_string());
+                }
+            }
+            names
+        })
+        .get(&(key.to_string(), lang.to_string()))
+        .cloned()
+}
+
 /// The alphanumeric words of a text with their byte offsets.
 pub fn words(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();

@@ -141,7 +141,12 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
     ) {
         return Some(Intent::ForestSink);
     }
-    if any(norm, &["uslci", "life cycle", "lca ", "cradle"]) || product_amount(norm).is_some() {
+    // "Which processes dominate the footprint of …": a product's contributions, not a country's.
+    let contributions = any(norm, &["process"]) && any(norm, &["footprint", "impact", "emission"]);
+    if any(norm, &["uslci", "life cycle", "lca ", "cradle"])
+        || product_amount(norm).is_some()
+        || contributions
+    {
         return Some(Intent::ProductFootprint);
     }
     if any(
@@ -821,16 +826,41 @@ fn forest_zone_continent(norm: &str) -> (Option<&'static str>, Option<&'static s
     (zone, continent)
 }
 
-/// The impact method a footprint question asks for: GWP20 when it names a 20-year horizon,
-/// else GWP100, the convention of ISO 14067 and the GHG Protocol.
-fn impact_method(norm: &str) -> (&'static str, &'static str) {
+/// The impact methods a footprint question asks for: GWP20 when it names a 20-year horizon,
+/// GWP100 when it names a 100-year one or none (the convention of ISO 14067 and the GHG
+/// Protocol), both when it names both ("compare GWP20 and GWP100").
+fn impact_methods(norm: &str) -> Vec<(&'static str, &'static str)> {
     // `norm` has punctuation as spaces: "GWP-20" is " gwp 20 ", "20-year" is " 20 year".
-    let twenty = [" gwp20 ", " gwp 20 ", " 20 year", " twenty year"];
-    if twenty.iter().any(|t| norm.contains(t)) {
-        ("ipcc-ar6-gwp20", "IPCC AR6 GWP20")
-    } else {
-        ("ipcc-ar6-gwp100", "IPCC AR6 GWP100")
+    let twenty = [
+        " gwp20 ",
+        " gwp 20 ",
+        " 20 year",
+        " twenty year",
+        " 20 ans",
+        " 20 jahre",
+        " 20 anos",
+    ];
+    let hundred = [
+        " gwp100 ",
+        " gwp 100 ",
+        " 100 year",
+        " hundred year",
+        " 100 ans",
+        " 100 jahre",
+        " 100 anos",
+    ];
+    let (t, h) = (
+        twenty.iter().any(|t| norm.contains(t)),
+        hundred.iter().any(|t| norm.contains(t)),
+    );
+    let mut methods = Vec::new();
+    if t {
+        methods.push(("ipcc-ar6-gwp20", "IPCC AR6 GWP20"));
     }
+    if h || !t {
+        methods.push(("ipcc-ar6-gwp100", "IPCC AR6 GWP100"));
+    }
+    methods
 }
 
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
@@ -1058,22 +1088,36 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             } else {
                 "USLCI"
             };
-            let (method, method_name) = impact_method(&norm);
+            let methods = impact_methods(&norm);
             described = format!(
-                "life-cycle carbon footprint ({method_name}) of {amount} {unit} of {product} in {db_name}"
+                "life-cycle carbon footprint ({}) of {amount} {unit} of {product} in {db_name}",
+                methods
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(" against ")
             );
-            tasks.push(Task::new(
-                "lca-footprint",
-                TaskSpec::Lca(LcaTask::Footprint {
-                    database,
-                    product,
-                    amount,
-                    unit: (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit }),
-                    method: method.into(),
-                    monte_carlo: Some(footprint_monte_carlo()),
-                    eeio_comparison: None,
-                }),
-            ));
+            let unit = (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit });
+            for (method, _) in &methods {
+                // One task per horizon, so the answer sets the two numbers side by side.
+                let id = if methods.len() == 1 {
+                    "lca-footprint".to_string()
+                } else {
+                    format!("lca-footprint-{}", method.rsplit('-').next().unwrap_or(method))
+                };
+                tasks.push(Task::new(
+                    id,
+                    TaskSpec::Lca(LcaTask::Footprint {
+                        database: database.clone(),
+                        product: product.clone(),
+                        amount,
+                        unit: unit.clone(),
+                        method: (*method).into(),
+                        monte_carlo: Some(footprint_monte_carlo()),
+                        eeio_comparison: None,
+                    }),
+                ));
+            }
         }
         Intent::Cbam => {
             // CBAM is charged on goods entering the EU: the origins are the places outside it

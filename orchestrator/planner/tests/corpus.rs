@@ -22,6 +22,10 @@ struct Entry {
     class: String,
     #[serde(default)]
     mrio: bool,
+    /// A worked example shown to the LLM planner (held out of its measurement).
+    #[serde(default)]
+    #[allow(dead_code)]
+    shot: bool,
     #[serde(default)]
     tasks: Option<Vec<serde_json::Map<String, Value>>>,
     #[serde(default)]
@@ -166,4 +170,203 @@ fn the_rule_planner_holds_the_corpus() {
             "no question in {lang}"
         );
     }
+}
+
+/// How a question is expected to fare: planned with these (agent, op) pairs, or refused with
+/// this phrase in the reason.
+enum Expect {
+    Plan(&'static [(&'static str, &'static str)]),
+    Refuse(&'static str),
+}
+
+fn check(cases: &[(&str, Expect)]) {
+    let ctx = PlanContext::default();
+    for (q, expect) in cases {
+        let planned = plan_with_rules(q, &ctx);
+        match (expect, planned) {
+            (Expect::Plan(want), Ok(plan)) => {
+                let got: Vec<(String, String)> = plan
+                    .tasks
+                    .iter()
+                    .map(|t| {
+                        let v = serde_json::to_value(t).unwrap();
+                        (
+                            v["agent"].as_str().unwrap().to_string(),
+                            v["params"]["op"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(String, String)> =
+                    want.iter().map(|(a, o)| (a.to_string(), o.to_string())).collect();
+                assert_eq!(got, want, "{q}");
+            }
+            (Expect::Refuse(phrase), Err(e)) => {
+                assert!(e.reason.contains(phrase), "{q}: {}", e.reason)
+            }
+            (Expect::Plan(_), Err(e)) => panic!("{q}: refused: {}", e.reason),
+            (Expect::Refuse(_), Ok(plan)) => panic!("{q}: answered {:?}", plan.intent),
+        }
+    }
+}
+
+/// The first failure class: a different question answered, confidently. Each of its
+/// examples now gets the question's own answer or a refusal that says what is missing.
+#[test]
+fn failure_class_a_different_question_answered_confidently() {
+    use Expect::*;
+    check(&[
+        ("What are the emissions of BF-BOF steelmaking?", Refuse("route")),
+        (
+            "usa vs chn consumption-based co2 2019",
+            Plan(&[("trade", "national_accounts")]),
+        ),
+        (
+            "How have Germany's consumption-based emissions changed since 2005?",
+            Plan(&[("trade", "national_accounts"), ("trade", "national_accounts")]),
+        ),
+        (
+            "UK territorial and consumption CO2 between 2010 and 2020",
+            Plan(&[("trade", "national_accounts"), ("trade", "national_accounts")]),
+        ),
+        (
+            "Which country imports the most embodied CO2 from Germany?",
+            Refuse("--mrio"),
+        ),
+        (
+            "What is the net transfer of embodied carbon between Japan and the US in 2015?",
+            Refuse("--mrio"),
+        ),
+        (
+            "Is the CBAM default for Brazilian steel above what a scrap-EAF plant emits?",
+            Refuse("route"),
+        ),
+        (
+            "Cut 40 % of a cement plant's emissions by 2035 at least cost",
+            Refuse("40 %"),
+        ),
+        (
+            "Our Thai mill ships 2,000 t of hot-rolled coil to Germany in 2026: what CBAM will our customer pay?",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+    ]);
+    // The comparison is of both countries, and the adjective's country is the origin.
+    let plan = plan_with_rules("usa vs chn consumption-based co2 2019", &PlanContext::default()).unwrap();
+    let v = serde_json::to_value(&plan.tasks[0]).unwrap();
+    assert_eq!(v["params"]["countries"], serde_json::json!(["USA", "CHN"]));
+    let plan = plan_with_rules(
+        "Our Thai mill ships 2,000 t of hot-rolled coil to Germany in 2026: what CBAM will our customer pay?",
+        &PlanContext::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&plan.tasks[0]).unwrap()["params"]["country"],
+        "TH"
+    );
+}
+
+/// The second failure class: answerable questions refused. Those with a task to answer
+/// them are planned; land-use change, soils and harvested wood, which no task can ask for yet,
+/// are refused with the command that computes them.
+#[test]
+fn failure_class_answerable_questions_refused() {
+    use Expect::*;
+    check(&[
+        (
+            "What will CBAM cost on 1,000 t of urea from Egypt in 2027?",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+        (
+            "CBAM on 500 t of sinter from Ukraine in 2026",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+        (
+            "CBAM on 200 t of ferro-manganese from India in 2028",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+        (
+            "CBAM on 50 t of steel screws from China in 2026",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+        (
+            "Which processes dominate the footprint of diesel in USLCI?",
+            Plan(&[("lca", "footprint")]),
+        ),
+        (
+            "Compare GWP20 and GWP100 for 1 kg of polyethylene in USLCI",
+            Plan(&[("lca", "footprint"), ("lca", "footprint")]),
+        ),
+        (
+            "When should the EAF run next week at 90 EUR/t CO2?",
+            Plan(&[("factory", "optimize"), ("factory", "macc")]),
+        ),
+        (
+            "Simulate a day of a gas DRI-EAF steel plant at 50 EUR/t",
+            Plan(&[("factory", "optimize")]),
+        ),
+        (
+            "Monte Carlo: 5,000 MWh known to ±5 % times a grid factor of 0.42 t CO2/MWh (lognormal, GSD 1.2)",
+            Plan(&[("uncertainty", "product")]),
+        ),
+        (
+            "Soil carbon after converting 100 ha of grassland to cropland",
+            Refuse("cbutler sinks"),
+        ),
+        (
+            "Emissions from clearing 500 ha of tropical rainforest in Africa",
+            Refuse("cbutler sinks"),
+        ),
+        (
+            "Carbon stored in harvested wood products after 30 years",
+            Refuse("cbutler sinks"),
+        ),
+    ]);
+}
+
+/// The third failure class: questions in Chinese, German and Spanish were refused.
+#[test]
+fn failure_class_languages() {
+    use Expect::*;
+    check(&[
+        (
+            "中国2022年的消费排放与领土排放相比如何？",
+            Plan(&[("trade", "national_accounts")]),
+        ),
+        (
+            "从埃及进口1000吨尿素，2027年CBAM要交多少钱？",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+        (
+            "Wie viel CO2 binden 2.000 ha tropischer Regenwald in Afrika pro Jahr?",
+            Plan(&[("sinks", "forest")]),
+        ),
+        (
+            "¿Cómo debe operar una planta de amoníaco verde durante un día?",
+            Plan(&[("factory", "optimize")]),
+        ),
+        (
+            "Combien coûtera le MACF sur 10 000 t d'acier laminé à chaud chinois en 2027 ?",
+            Plan(&[("lca", "cbam_cost")]),
+        ),
+    ]);
+}
+
+/// The fourth failure class: every question got one intent. Comparisons of places,
+/// horizons and origins, and trends, now become several tasks.
+#[test]
+fn failure_class_compositions() {
+    use Expect::*;
+    check(&[
+        (
+            "Compare the CBAM cost of 1,000 t of aluminium from India and from China in 2026",
+            Plan(&[("lca", "cbam_cost"), ("lca", "cbam_cost")]),
+        ),
+        (
+            "Compare GWP20 and GWP100 for 1 kg of polyethylene in USLCI",
+            Plan(&[("lca", "footprint"), ("lca", "footprint")]),
+        ),
+        (
+            "Quelle est l'empreinte carbone de l'Allemagne entre 2010 et 2020 ?",
+            Plan(&[("trade", "national_accounts"), ("trade", "national_accounts")]),
+        ),
+    ]);
 }
