@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cb_planner::mentions::Lang;
 use cb_protocol::format::{format_quantity, interval_text};
 
-use crate::templates::{number, place, say};
+use cb_planner::templates::{number, place, say};
 use cb_protocol::{
     LabeledQuantity, LcaTask, Plan, Quantity, TaskOutcome, TaskResult, TaskSpec, TradeTask, Uncertainty,
 };

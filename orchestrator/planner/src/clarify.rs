@@ -1,10 +1,24 @@
 //! Answerable questions offered with a refusal, built from the user's own words: the same place,
 //! good, amount, year, plant or forest, asked the way the rule planner answers. Each one is
-//! planned in the tests (`every_suggestion_is_answerable`), so a refusal never points to another
-//! dead end.
+//! planned in the tests (the corpus test and `refusals_offer_questions_built_from_the_users_words`),
+//! so a refusal never points to another dead end. National and CBAM questions are offered in the
+//! question's language (`data/answer-templates.csv`); the others in English for now.
 
-use crate::mentions::{Mentions, RouteMention, Unit};
+use crate::mentions::{Lang, Mentions, RouteMention, Unit};
 use crate::places::Mention as PlaceMention;
+use crate::templates::{place, say};
+
+/// An amount written the way `lang` groups thousands, so the rules read it back: "10,000",
+/// "10 000" (French), "10.000" (German, Spanish), "10000" (Chinese).
+fn amount_in(lang: Lang, v: f64) -> String {
+    let en = amount(v);
+    match lang {
+        Lang::Fr if v.fract() == 0.0 => en.replace(',', " "),
+        Lang::De | Lang::Es if v.fract() == 0.0 => en.replace(',', "."),
+        Lang::Zh => en.replace(',', ""),
+        _ => en,
+    }
+}
 
 /// A number as the rules read it back: whole numbers with thousands commas ("10,000").
 pub fn amount(v: f64) -> String {
@@ -24,12 +38,16 @@ pub fn amount(v: f64) -> String {
 
 /// A country's national accounts, the question the bundled Global Carbon Budget answers for
 /// every place it knows.
-pub fn national(place: &PlaceMention, year: Option<i32>) -> String {
-    format!(
-        "How do {}'s consumption-based CO2 emissions{} compare with its territorial emissions?",
-        place.place.name,
-        year.map(|y| format!(" in {y}")).unwrap_or_default()
-    )
+pub fn national(lang: Lang, p: &PlaceMention, year: Option<i32>) -> String {
+    let name = place(lang, &p.place.key, &p.place.name);
+    match year {
+        Some(y) => say(
+            lang,
+            "ask_national_year",
+            &[("name", &name), ("year", &y.to_string())],
+        ),
+        None => say(lang, "ask_national", &[("name", &name)]),
+    }
 }
 
 /// Example goods for a CBAM question that names a family ("steel", "fertiliser") but no good the
@@ -54,19 +72,43 @@ fn goods_of_family(norm: &str) -> Vec<&'static str> {
 /// The CBAM cost of the question's good (or the goods of its family) from its origin, in its
 /// amount and year, or the defaults `ask` states (1,000 t, 2026).
 pub fn cbam(m: &Mentions, origin: &str, cn_code: Option<&str>, year: Option<i32>) -> Vec<String> {
-    let tonnes = amount(
+    let lang = m.lang;
+    let tonnes = amount_in(
+        lang,
         m.first(Unit::Tonne)
             .filter(|t| *t > 0.0 && *t <= 1e9)
             .unwrap_or(1000.0),
     );
-    let year = year.unwrap_or(2026);
+    let year = year.unwrap_or(2026).to_string();
     let goods: Vec<String> = match cn_code {
         Some(cn) => vec![format!("CN {cn}")],
+        // Outside English the code alone names the good: "CN 7208" reads the same everywhere.
+        None if lang != Lang::En => goods_of_family(&m.norm)
+            .into_iter()
+            .filter_map(|g| {
+                g.split_once("(CN ")
+                    .map(|(_, c)| format!("CN {}", c.trim_end_matches(')')))
+            })
+            .collect(),
         None => goods_of_family(&m.norm).into_iter().map(String::from).collect(),
     };
+    let origin = crate::places::Gazetteer::get()
+        .resolve(origin)
+        .map_or(origin.to_string(), |p| place(lang, &p.key, &p.name));
     goods
         .iter()
-        .map(|g| format!("What does CBAM charge on {tonnes} t of {g} from {origin} in {year}?"))
+        .map(|g| {
+            say(
+                lang,
+                "ask_cbam",
+                &[
+                    ("tonnes", &tonnes),
+                    ("good", g),
+                    ("origin", &origin),
+                    ("year", &year),
+                ],
+            )
+        })
         .collect()
 }
 

@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::mentions::Lang;
+
 /// The labels of an MRIO the user supplied, so questions can name its regions and sectors.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MrioVocabulary {
@@ -50,12 +52,14 @@ pub struct PlanContext {
 /// A question the planner cannot turn into a plan: why, the answerable questions closest to it
 /// (built from the user's own words), and what Carbon Butler can answer in general.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{reason}{}\n\n{}", suggestions_text(suggestions), CAPABILITIES)]
+#[error("{reason}{}\n\n{}", suggestions_text(*lang, suggestions), CAPABILITIES)]
 pub struct PlanningError {
     pub reason: String,
     /// Two or three questions that can be answered, made from the question's own place, good,
     /// amount or product; empty when nothing in the question points to one.
     pub suggestions: Vec<String>,
+    /// The question's language, which the suggestions' heading is written in.
+    pub lang: Lang,
 }
 
 impl PlanningError {
@@ -63,7 +67,13 @@ impl PlanningError {
         PlanningError {
             reason: reason.into(),
             suggestions: Vec::new(),
+            lang: Lang::En,
         }
+    }
+
+    pub fn in_lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
     }
 
     /// Adds answerable questions, keeping at most three and no repeats.
@@ -77,11 +87,11 @@ impl PlanningError {
     }
 }
 
-fn suggestions_text(suggestions: &[String]) -> String {
+fn suggestions_text(lang: Lang, suggestions: &[String]) -> String {
     if suggestions.is_empty() {
         return String::new();
     }
-    let mut text = String::from("\n\nYou could ask instead:");
+    let mut text = format!("\n\n{}", crate::templates::say(lang, "ask_instead", &[]));
     for s in suggestions {
         text.push_str(&format!("\n  • \"{s}\""));
     }

@@ -16,6 +16,7 @@ pub mod mentions;
 pub mod openai;
 pub mod places;
 pub mod rules;
+pub mod templates;
 
 use std::sync::Arc;
 

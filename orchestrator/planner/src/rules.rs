@@ -866,6 +866,11 @@ fn impact_methods(norm: &str) -> Vec<(&'static str, &'static str)> {
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
 /// when an MRIO is given, against its regions.
 pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
+    // A refusal speaks the question's language (its suggestions already do).
+    plan_question(question, ctx).map_err(|e| e.in_lang(mentions::read(question.trim()).lang))
+}
+
+fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let q = question.trim();
     if q.is_empty() {
         return Err(unplannable("The question is empty."));
@@ -1888,7 +1893,7 @@ fn national_asks(m: &Mentions, same_year: bool) -> Vec<String> {
             let (first, _) = gcb.consumption_years(e)?;
             let last = gcb.latest_common_year(e)?;
             let y = year.filter(|y| same_year && (first..=last).contains(y));
-            Some(clarify::national(p, y))
+            Some(clarify::national(m.lang, p, y))
         })
         .take(2)
         .collect()
@@ -1928,7 +1933,7 @@ fn national_years_available(m: &Mentions) -> Result<(), PlanningError> {
                  ({why}).",
                 p.place.name
             ))
-            .suggest([clarify::national(p, Some(last))]));
+            .suggest([clarify::national(m.lang, p, Some(last))]));
         }
     }
     Ok(())
@@ -2292,6 +2297,41 @@ mod tests {
         // Nothing in an off-topic question points to an answerable one.
         let err = plan_with_rules("Tell me a joke", &ctx).unwrap_err();
         assert!(err.suggestions.is_empty(), "{:?}", err.suggestions);
+    }
+
+    /// A refusal's heading and its national and CBAM suggestions are in the question's language,
+    /// and each suggestion is answerable as written.
+    #[test]
+    fn suggestions_speak_the_questions_language() {
+        let ctx = PlanContext::default();
+        for (q, heading, wanted) in [
+            (
+                "Combien coûtera le MACF sur 2 500 t d'acier chinois en 2028 ?",
+                "Vous pourriez plutôt demander",
+                "Combien coûte le MACF sur 2 500 t de CN 7208 en provenance de Chine en 2028 ?",
+            ),
+            (
+                "2028年从中国进口2500吨钢材要交多少CBAM？",
+                "您可以改问",
+                "2028年从中国进口2500吨CN 7208的CBAM费用是多少？",
+            ),
+            (
+                "Welches Land importiert die meisten CO2-Emissionen aus Deutschland?",
+                "Sie könnten stattdessen fragen",
+                "Wie hoch waren die konsumbasierten Emissionen von Deutschland im Vergleich zu den territorialen?",
+            ),
+        ] {
+            let err = plan_with_rules(q, &ctx).unwrap_err();
+            assert!(err.to_string().contains(heading), "{q}: {err}");
+            assert!(
+                err.suggestions.iter().any(|s| s == wanted),
+                "{q}: {:?}",
+                err.suggestions
+            );
+            for s in &err.suggestions {
+                plan_with_rules(s, &ctx).unwrap_or_else(|e| panic!("{q}: suggested {s:?}, refused: {e}"));
+            }
+        }
     }
 
     #[test]

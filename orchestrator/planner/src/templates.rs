@@ -1,12 +1,13 @@
-//! The answer's own sentences in the question's language: `data/answer-templates.csv` holds each
-//! sentence in English, Chinese, French, German and Spanish with the same `{placeholders}`
-//! (`templates_are_complete` checks). Numbers keep their value and unit in every language and
-//! take the language's decimal mark; labels and notes written by the agents stay in English.
+//! Sentences in the question's language: `data/answer-templates.csv` holds each sentence of the
+//! answers and of the questions a refusal offers in English, Chinese, French, German and
+//! Spanish with the same `{placeholders}` (`templates_are_complete` checks). Numbers keep their
+//! value and unit in every language and take the language's decimal mark; labels and notes
+//! written by the agents stay in English.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use cb_planner::mentions::Lang;
+use crate::mentions::Lang;
 
 const TEMPLATES_CSV: &str = include_str!("../../../data/answer-templates.csv");
 const LANGS: [Lang; 5] = [Lang::En, Lang::Zh, Lang::Fr, Lang::De, Lang::Es];
@@ -59,7 +60,7 @@ pub fn place(lang: Lang, key: &str, name: &str) -> String {
     if lang == Lang::En {
         return name.to_string();
     }
-    cb_planner::places::name_in(key, lang.code()).unwrap_or_else(|| name.to_string())
+    crate::places::name_in(key, lang.code()).unwrap_or_else(|| name.to_string())
 }
 
 #[cfg(test)]
