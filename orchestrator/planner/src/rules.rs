@@ -427,6 +427,64 @@ fn cbam_good(question: &str, m: &Mentions) -> Option<String> {
         .or_else(|| m.goods.first().map(|g| g.cn_code.clone()))
 }
 
+/// "… compared with the USEEIO import factor of BEA sector 331313 from China at 2.5 USD/kg": the
+/// EEIO comparison a footprint question asks for, `None` when it asks for none, a refusal naming
+/// what is missing when it asks for one incompletely.
+fn eeio_comparison(q: &str, m: &Mentions) -> Result<Option<cb_protocol::EeioComparison>, PlanningError> {
+    if !any(&m.norm, &["useeio", "eeio"]) {
+        return Ok(None);
+    }
+    static RE: std::sync::OnceLock<[regex::Regex; 2]> = std::sync::OnceLock::new();
+    let [sector, price] = RE.get_or_init(|| {
+        [
+            regex::Regex::new(r"(?i)\b(?:sector|secteur|sektor|行业|部门)\s*(\d{6}|[0-9A-Z]{4,6})\b")
+                .expect("the sector pattern compiles"),
+            regex::Regex::new(
+                r"(?i)(?:(\d+(?:[.,]\d+)?)\s*(?:usd|us\$|\$)|\$\s*(\d+(?:[.,]\d+)?))\s*(?:/|per\s+)",
+            )
+            .expect("the price pattern compiles"),
+        ]
+    });
+    // The exporting regions of the bundled USEEIO import factors.
+    let region = m.places.iter().find_map(|p| match p.place.key.as_str() {
+        "CHN" => Some("CN"),
+        "CAN" => Some("CA"),
+        "MEX" => Some("MX"),
+        "JPN" => Some("JP"),
+        k if is_eu(k) => Some("EU"),
+        "USA" => None,
+        _ => Some("ROW"),
+    });
+    let sector = sector.captures(q).map(|c| c[1].to_string());
+    let price = price
+        .captures(q)
+        .and_then(|c| c.get(1).or(c.get(2)))
+        .and_then(|d| mentions::parse_number(d.as_str()));
+    match (region, sector, price) {
+        (Some(region), Some(sector), Some(price)) if price > 0.0 => Ok(Some(cb_protocol::EeioComparison {
+            region: region.to_string(),
+            sector,
+            price_usd_per_unit: price,
+        })),
+        (region, sector, price) => {
+            let mut missing = Vec::new();
+            if region.is_none() {
+                missing.push("the exporting country (e.g. \"from China\")");
+            }
+            if sector.is_none() {
+                missing.push("the BEA sector (e.g. \"sector 331313\")");
+            }
+            if price.is_none_or(|p| p <= 0.0) {
+                missing.push("the product's price (e.g. \"at 2.5 USD/kg\")");
+            }
+            Err(unplannable(format!(
+                "A comparison with USEEIO's import factors needs {}.",
+                missing.join(", ")
+            )))
+        }
+    }
+}
+
 /// "Propagate …", "Monte Carlo …" over a product written with "times" or "×": activity data ×
 /// emission factor, each with its uncertainty.
 fn is_propagation(question: &str) -> bool {
@@ -1094,6 +1152,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                 "USLCI"
             };
             let methods = impact_methods(&norm);
+            let eeio = eeio_comparison(q, &m)?;
             described = format!(
                 "life-cycle carbon footprint ({}) of {amount} {unit} of {product} in {db_name}",
                 methods
@@ -1119,7 +1178,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                         unit: unit.clone(),
                         method: (*method).into(),
                         monte_carlo: Some(footprint_monte_carlo()),
-                        eeio_comparison: None,
+                        eeio_comparison: eeio.clone(),
                     }),
                 ));
             }
@@ -1847,7 +1906,12 @@ fn check_scope(
         }
     }
     match intent {
-        Intent::ProductFootprint if ctx.lci.is_none() && m.places.iter().any(|p| p.place.key != "USA") => {
+        // A place named for an EEIO comparison is the exporting region of its import factors.
+        Intent::ProductFootprint
+            if ctx.lci.is_none()
+                && !any(norm, &["useeio", "eeio"])
+                && m.places.iter().any(|p| p.place.key != "USA") =>
+        {
             Err(unplannable(format!(
                 "The question asks about {}, but the bundled inventory (USLCI) describes production in \
                  the United States: the answer would be a US footprint. Pass --lci PATH with an \
