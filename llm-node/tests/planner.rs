@@ -23,6 +23,8 @@ async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected(
     config.max_plan_tokens = 400;
     config.max_prose_tokens = 60;
     config.timeout = Duration::from_secs(120);
+    // The tiny test model's context (2,048 positions) cannot hold the worked examples.
+    config.worked_examples = false;
     let embedded = Embedded::start(OrchestratorArgs {
         journal: None,
         task_timeout: Duration::from_secs(120),

@@ -45,6 +45,9 @@ pub struct LlmArgs {
     /// Keep the template answer text instead of asking the LLM to write it.
     #[arg(long, env = "CBUTLER_LLM_NO_PROSE")]
     pub llm_no_prose: bool,
+    /// Leave the worked examples out of the planning prompt (for a model with a short context).
+    #[arg(long, env = "CBUTLER_LLM_NO_EXAMPLES")]
+    pub llm_no_examples: bool,
 }
 
 impl LlmArgs {
@@ -63,6 +66,7 @@ impl LlmArgs {
         config.timeout = Duration::from_secs(self.llm_timeout);
         config.token_budget = self.llm_token_budget;
         config.prose = !self.llm_no_prose;
+        config.worked_examples = !self.llm_no_examples;
         Ok(Planner::Llm(Arc::new(LlmClient::new(config)?)))
     }
 }

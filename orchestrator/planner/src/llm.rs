@@ -398,7 +398,12 @@ pub async fn plan_with_llm(
     let mentioned = mentions_prompt(&mentions::read(question));
     let mut messages =
         vec![json!({"role": "system", "content": format!("{}{mentioned}", system_prompt(ctx))})];
-    for (q, plan) in few_shot() {
+    let shots = if client.config.worked_examples {
+        few_shot()
+    } else {
+        &[]
+    };
+    for (q, plan) in shots {
         messages.push(json!({"role": "user", "content": q}));
         messages.push(json!({"role": "assistant", "content": plan}));
     }

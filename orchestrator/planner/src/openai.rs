@@ -27,6 +27,9 @@ pub struct LlmConfig {
     pub prose: bool,
     pub temperature: f64,
     pub seed: u64,
+    /// Show the corpus's worked examples before the question ([`crate::llm::few_shot`]: six
+    /// questions with their plans as JSON): off for a model whose context cannot hold them.
+    pub worked_examples: bool,
 }
 
 /// `gen_ai.provider.name` on a call's span: the API spoken, as OpenAI-client instrumentations
@@ -46,6 +49,7 @@ impl LlmConfig {
             prose: true,
             temperature: 0.0,
             seed: 0,
+            worked_examples: true,
         }
     }
 
