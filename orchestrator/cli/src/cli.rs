@@ -13,10 +13,9 @@ use cb_core::Answer;
 use cb_core::journal::{self, Journal};
 use cb_core::orchestrator::{Embedded, OrchestratorArgs, RunOutcome};
 use cb_core::runs::{MemoryStore, RunContext, RunStore};
-use cb_planner::{MrioVocabulary, PlanContext};
+use cb_planner::PlanContext;
 use cb_protocol::format::{format_quantity, uncertainty_text};
 use cb_server::{RunService, ServiceConfig};
-use cb_trade::analysis::MrioLabels;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -207,19 +206,6 @@ fn probe(url: &str, timeout: Duration, out: &mut dyn Write) -> Result<()> {
     }
 }
 
-/// The labels of an MRIO file, as the planner reads them.
-pub(crate) fn mrio_vocabulary(path: &Path) -> Result<MrioVocabulary> {
-    let labels =
-        MrioLabels::read(path).with_context(|| format!("cannot read the MRIO {}", path.display()))?;
-    Ok(MrioVocabulary {
-        path: path.display().to_string(),
-        name: labels.name,
-        regions: labels.regions,
-        sectors: labels.sectors,
-        stressors: labels.stressors,
-    })
-}
-
 fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     if is_certainty_follow_up(&args.question) {
         return certainty_report(&args, out);
@@ -230,7 +216,7 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
     };
     if let Some(path) = &args.mrio {
         let pb = spinner(&format!("reading labels of {}", path.display()));
-        context.mrio = Some(mrio_vocabulary(path)?);
+        context.mrio = Some(crate::plan::mrio_vocabulary(path)?);
         pb.finish_and_clear();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

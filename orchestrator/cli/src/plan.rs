@@ -2,12 +2,14 @@
 //! becomes and measure a planner (`bench/planner.py` drives `--jsonl`).
 
 use std::io::{BufRead, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use cb_planner::MrioVocabulary;
 use cb_planner::openai::TokenBudget;
 use cb_planner::{PlanContext, PlanningAttempt};
+use cb_trade::analysis::MrioLabels;
 use clap::Args;
 use serde::Deserialize;
 use serde_json::json;
@@ -47,11 +49,7 @@ struct Line {
 
 pub fn run(args: PlanArgs, out: &mut dyn Write) -> Result<()> {
     let planner = args.llm.planner()?;
-    let mrio = args
-        .mrio
-        .as_deref()
-        .map(crate::cli::mrio_vocabulary)
-        .transpose()?;
+    let mrio = args.mrio.as_deref().map(mrio_vocabulary).transpose()?;
     let lci = args.lci.as_ref().map(|p| p.display().to_string());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -114,4 +112,17 @@ pub fn run(args: PlanArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
     }
     Ok(())
+}
+
+/// The labels of an MRIO file, as the planner reads them.
+pub(crate) fn mrio_vocabulary(path: &Path) -> Result<MrioVocabulary> {
+    let labels =
+        MrioLabels::read(path).with_context(|| format!("cannot read the MRIO {}", path.display()))?;
+    Ok(MrioVocabulary {
+        path: path.display().to_string(),
+        name: labels.name,
+        regions: labels.regions,
+        sectors: labels.sectors,
+        stressors: labels.stressors,
+    })
 }
