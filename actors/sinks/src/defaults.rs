@@ -112,6 +112,9 @@ fn num(s: &str) -> f64 {
 /// Stand classes of 2019 Refinement Table 4.9.
 pub const STANDS: [&str; 3] = ["primary", "secondary >20 years", "secondary <=20 years"];
 
+/// The stand class a forest account looks growth up for when none is given.
+pub const DEFAULT_STAND: &str = "secondary >20 years";
+
 /// Above-ground biomass growth `G_W` of a natural forest (t d.m./ha/yr): 2019 Refinement Table
 /// 4.9 (Requena Suarez et al. 2019), with its standard deviation.
 pub fn growth(zone: &str, continent: &str, stand: &str) -> Result<DefaultValue, SinksError> {

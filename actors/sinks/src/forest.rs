@@ -185,7 +185,7 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
                         .into(),
                 ));
             };
-            let stand = inp.stand.as_deref().unwrap_or("secondary >20 years");
+            let stand = inp.stand.as_deref().unwrap_or(defaults::DEFAULT_STAND);
             if !defaults::STANDS.contains(&stand) {
                 return Err(SinksError::Invalid(format!(
                     "unknown stand class {stand:?}; one of: {}",

@@ -583,7 +583,7 @@ fn number_before(question: &str, words: &[&str]) -> Option<f64> {
         let at = lower.find(w)?;
         let head = lower[..at].trim_end();
         let token = head.rsplit(char::is_whitespace).next()?;
-        number_at(token)
+        mentions::parse_number(token)
     })
 }
 
@@ -596,13 +596,8 @@ fn number_after(question: &str, words: &[&str]) -> Option<f64> {
             .split(|c: char| c.is_whitespace() || c == ':' || c == '=')
             .filter(|t| !t.is_empty())
             .take(3)
-            .find_map(|t| number_at(t.trim_end_matches([',', '.', ')', '?', ';'])))
+            .find_map(|t| mentions::parse_number(t.trim_end_matches([',', '.', ')', '?', ';'])))
     })
-}
-
-/// A number written with thousands separators or decimals ("10,000", "1.9", "9,5") at `w`.
-fn number_at(w: &str) -> Option<f64> {
-    mentions::parse_number(w)
 }
 
 /// Numbers of a CBAM question: tonnes ("10,000 t"), the certificate price ("at 80 EUR/t",
@@ -632,7 +627,7 @@ fn cbam_numbers(question: &str) -> CbamNumbers {
         .collect();
     let mut n = CbamNumbers::default();
     for i in 0..toks.len() {
-        let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
+        let Some(v) = mentions::parse_number(toks[i].trim_end_matches('.')) else {
             continue;
         };
         let next = toks.get(i + 1).map(|t| t.to_lowercase()).unwrap_or_default();
@@ -656,7 +651,11 @@ fn cbam_numbers(question: &str) -> CbamNumbers {
     ];
     const BEFORE: &[&str] = &["domestic", "local", "national", "inländisch", "nacional", "国内"];
     for c in re.captures_iter(question) {
-        let Some(v) = c.get(1).or(c.get(2)).and_then(|d| number_at(d.as_str())) else {
+        let Some(v) = c
+            .get(1)
+            .or(c.get(2))
+            .and_then(|d| mentions::parse_number(d.as_str()))
+        else {
             continue;
         };
         let whole = c.get(0).expect("a match");
@@ -724,7 +723,7 @@ fn forest_numbers(question: &str) -> ForestNumbers {
         w.starts_with("year") || w.starts_with("jahr") || ["an", "ans", "années", "año", "años"].contains(&w)
     };
     for i in 0..toks.len() {
-        let Some(v) = number_at(toks[i].trim_end_matches('.')) else {
+        let Some(v) = mentions::parse_number(toks[i].trim_end_matches('.')) else {
             continue;
         };
         let next = toks.get(i + 1).map(String::as_str).unwrap_or_default();
@@ -769,14 +768,10 @@ fn forest_asks(area_ha: Option<f64>, zone: Option<&str>, continent: Option<&str>
     }
 }
 
-/// Whether IPCC 2019 Table 4.9 (bundled, `data/afolu/growth_natural_forest_ipcc2019.csv`) has a
-/// default above-ground growth for this zone and continent.
+/// Whether the sinks agent has a default above-ground growth for this zone and continent: its
+/// own lookup (IPCC 2019 Table 4.9, the stand class it assumes), so the plan and the run agree.
 fn default_growth_bundled(zone: &str, continent: &str) -> bool {
-    const GROWTH_CSV: &str = include_str!("../../../data/afolu/growth_natural_forest_ipcc2019.csv");
-    GROWTH_CSV.lines().skip(1).any(|l| {
-        let mut f = l.split(',');
-        f.next() == Some(zone) && f.next() == Some(continent)
-    })
+    cb_sinks::defaults::growth(zone, continent, cb_sinks::defaults::DEFAULT_STAND).is_ok()
 }
 
 /// The bundled plant a question is about ("an EAF steel plant", "a cement plant with carbon
@@ -924,21 +919,22 @@ fn impact_methods(norm: &str) -> Vec<(&'static str, &'static str)> {
 /// Plans a question. Places are matched against the Global Carbon Budget (always bundled) and,
 /// when an MRIO is given, against its regions.
 pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
-    // A refusal speaks the question's language (its suggestions already do).
-    plan_question(question, ctx).map_err(|e| e.in_lang(mentions::read(question.trim()).lang))
-}
-
-fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let q = question.trim();
     if q.is_empty() {
         return Err(unplannable("The question is empty."));
     }
+    // The bound comes before any reading of the question.
     if q.chars().count() > MAX_QUESTION_CHARS {
         return Err(unplannable(format!(
             "The question is longer than {MAX_QUESTION_CHARS} characters; please shorten it."
         )));
     }
     let m = mentions::read(q);
+    // A refusal speaks the question's language (its suggestions already do).
+    plan_question(q, &m, ctx).map_err(|e| e.in_lang(m.lang))
+}
+
+fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let norm = m.norm.clone();
     let places = m.places.clone();
     let year = m.years.first().copied();
@@ -955,7 +951,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
         intent_of(&norm, named)
             .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?
     };
-    let not_used = check_scope(q, &m, intent, ctx)?;
+    let not_used = check_scope(q, m, intent, ctx)?;
     let mut tasks = Vec::new();
     let mut described = String::new();
     let country_keys: Vec<String> = places.iter().map(|m| m.place.key.clone()).collect();
@@ -971,7 +967,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                  (a pymrio save folder or zip, an EXIOBASE 3 zip such as IOT_2022_ixi.zip, or a WIOD-style \
                  folder with F.csv). The bundled Global Carbon Budget has national totals only."
             ))
-            .suggest(national_asks(&m, true))
+            .suggest(national_asks(m, true))
         })
     };
     let stressor_of = |v: &MrioVocabulary| {
@@ -1016,7 +1012,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                         "A Sobol analysis takes 10 to {} base samples; the question asks for {n}.",
                         clarify::amount(MAX_SOBOL_SAMPLES as f64)
                     ))
-                    .suggest(closest_answerable(q, &m, intent)));
+                    .suggest(closest_answerable(q, m, intent)));
                 }
             };
             let bootstrap = match number_before(q, &["bootstrap"]) {
@@ -1026,7 +1022,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                     return Err(unplannable(format!(
                         "A Sobol analysis takes 10 to 10,000 bootstrap resamples; the question asks for {b}."
                     ))
-                    .suggest(closest_answerable(q, &m, intent)));
+                    .suggest(closest_answerable(q, m, intent)));
                 }
             };
             described = format!(
@@ -1152,7 +1148,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                 "USLCI"
             };
             let methods = impact_methods(&norm);
-            let eeio = eeio_comparison(q, &m)?;
+            let eeio = eeio_comparison(q, m)?;
             described = format!(
                 "life-cycle carbon footprint ({}) of {amount} {unit} of {product} in {db_name}",
                 methods
@@ -1199,7 +1195,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                      (EU) 2023/956 (countries in the EU ETS or linked to it), so no certificates are due.",
                     exempt.place.name
                 ))
-                .suggest(national_asks(&m, false)));
+                .suggest(national_asks(m, false)));
             }
             if let Some(y) = year
                 && y < 2026
@@ -1209,7 +1205,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                      period required reports only, so there is no charge to compute. Ask for 2026 or later."
                 ))
                 .suggest(origins.first().map_or_else(Vec::new, |o| {
-                    clarify::cbam(&m, &o.place.name, cbam_good(q, &m).as_deref(), Some(2026))
+                    clarify::cbam(m, &o.place.name, cbam_good(q, m).as_deref(), Some(2026))
                 })));
             }
             if origins.is_empty() {
@@ -1223,20 +1219,20 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                          Name the country the good comes from.",
                         places[0].place.name
                     ))
-                    .suggest(national_asks(&m, false))
+                    .suggest(national_asks(m, false))
                 });
             }
             let origin_name = origins[0].place.name.as_str();
-            let cn_code = cbam_good(q, &m).ok_or_else(|| {
+            let cn_code = cbam_good(q, m).ok_or_else(|| {
                 unplannable("Name the good by CN code (e.g. 7208) or by name (hot-rolled coil, cement, aluminium, ammonia, hydrogen, …).")
-                    .suggest(clarify::cbam(&m, origin_name, None, year))
+                    .suggest(clarify::cbam(m, origin_name, None, year))
             })?;
             if cn_code == "25231000" {
                 return Err(unplannable(
                     "Grey and white clinker share CN 2523 10 00 with different default values, and a CBAM task \
                      cannot yet say which is imported, so either answer could be the wrong one.",
                 )
-                .suggest(clarify::cbam(&m, origin_name, Some("25232900"), year)));
+                .suggest(clarify::cbam(m, origin_name, Some("25232900"), year)));
             }
             let CbamNumbers {
                 tonnes,
@@ -1263,7 +1259,7 @@ fn plan_question(question: &str, ctx: &PlanContext) -> Result<Plan, PlanningErro
                         )),
                         None => unplannable("Say how many tonnes, e.g. \"10,000 t\"."),
                     }
-                    .suggest(clarify::cbam(&m, origin_name, Some(&cn_code), year))
+                    .suggest(clarify::cbam(m, origin_name, Some(&cn_code), year))
                 })?;
             if actual.is_some() && origins.len() > 1 {
                 return Err(unplannable(
