@@ -392,21 +392,28 @@ fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
+    // Headings in the question's language, as the answer's text is; notes and sources as written.
+    let lang = cb_planner::mentions::read(&a.question).lang;
+    let say = |key: &str, values: &[(&str, &str)]| cb_planner::templates::say(lang, key, values);
     writeln!(out, "{}", a.text)?;
     if !a.notes.is_empty() {
-        writeln!(out, "\nNotes:")?;
+        writeln!(out, "\n{}", say("heading_notes", &[]))?;
         for n in &a.notes {
             writeln!(out, "  - {n}")?;
         }
     }
     print_findings(&a.findings, out)?;
     if !a.sources.is_empty() {
-        writeln!(out, "\nSources:")?;
+        writeln!(out, "\n{}", say("heading_sources", &[]))?;
         for s in &a.sources {
             writeln!(out, "  - {s}")?;
         }
     }
-    writeln!(out, "\nPlan ({} planner): {}", a.planner, a.intent)?;
+    writeln!(
+        out,
+        "\n{}",
+        say("heading_plan", &[("planner", &a.planner), ("intent", &a.intent)])
+    )?;
     if a.planning.iter().any(|p| p.planner != "rules") {
         writeln!(out, "LLM attempts:")?;
         for p in a.planning.iter().filter(|p| p.planner != "rules") {
@@ -418,7 +425,7 @@ fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
             )?;
         }
     }
-    writeln!(out, "Run: {}", a.run_id)?;
+    writeln!(out, "{}", say("heading_run", &[("run", &a.run_id)]))?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 
 pub mod clarify;
 pub mod context;
+pub mod frames;
 pub mod goods;
 pub mod llm;
 pub mod mentions;

@@ -84,6 +84,35 @@ ISO alpha-3 code; keep task ids short (lowercase, digits, '-' or '_'); set \"pla
     s
 }
 
+/// The question frames of `data/planner-frames.toml`, one line each: the task kinds a frame plans,
+/// the mentions it uses and its defaults, so the model plans as the rules would. A model with a
+/// short context (`--llm-no-examples`) goes without them, as it goes without worked examples.
+pub fn frames_prompt(full: bool) -> String {
+    let Ok(frames) = crate::frames::load() else {
+        return String::new();
+    };
+    if !full {
+        return String::new();
+    }
+    let mut s = String::from("Question frames (task kinds; mentions used; defaults):\n");
+    for f in &frames.frames {
+        let slots: Vec<String> = f.slots.iter().map(|x| format!("{x:?}")).collect();
+        let defaults: Vec<String> = f.defaults.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        s.push_str(&format!(
+            "- {}: {}; {}{}\n",
+            f.name.as_str(),
+            f.tasks.join(", "),
+            slots.join(", "),
+            if defaults.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", defaults.join(", "))
+            }
+        ));
+    }
+    s
+}
+
 /// What the first pass found in the question, for the prompt: the plan must use each mention.
 pub fn mentions_prompt(m: &Mentions) -> String {
     let mut parts = Vec::new();
@@ -396,8 +425,11 @@ pub async fn plan_with_llm(
 ) -> Result<Plan, String> {
     let planner = format!("llm:{}", client.config.model);
     let mentioned = mentions_prompt(&mentions::read(question));
-    let mut messages =
-        vec![json!({"role": "system", "content": format!("{}{mentioned}", system_prompt(ctx))})];
+    let mut messages = vec![json!({"role": "system", "content": format!(
+        "{}{}{mentioned}",
+        system_prompt(ctx),
+        frames_prompt(client.config.worked_examples)
+    )})];
     let shots = if client.config.worked_examples {
         few_shot()
     } else {

@@ -18,7 +18,7 @@ use crate::places::{Gazetteer, Mention as PlaceMention, is_cjk, normalise};
 const CUES_CSV: &str = include_str!("../../../data/planner-cues.csv");
 
 /// The language a question is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lang {
     En,
     Zh,
@@ -145,6 +145,21 @@ fn cues() -> &'static [Cue] {
             })
             .collect()
     })
+}
+
+/// The English glosses of every cue phrase, by language (English itself excluded): what the
+/// frames' cues can be reached by from each language.
+pub fn glosses_by_lang() -> std::collections::BTreeMap<Lang, Vec<String>> {
+    let mut by = std::collections::BTreeMap::new();
+    for lang in [Lang::Zh, Lang::Fr, Lang::De, Lang::Es] {
+        by.insert(lang, Vec::new());
+    }
+    for cue in cues() {
+        if let Some(g) = by.get_mut(&cue.lang) {
+            g.push(cue.gloss.clone());
+        }
+    }
+    by
 }
 
 const ROUTES: &[(&str, &str)] = &[

@@ -115,6 +115,11 @@ const ALIASES: &[(&str, &str)] = &[
     ("kazakh", "KAZ"),
     ("the world", "World"),
     ("world", "World"),
+    ("worldwide", "World"),
+    // "global" alone is also "global warming potential" and "global sensitivity".
+    ("global co2", "World"),
+    ("global emissions", "World"),
+    ("global carbon emissions", "World"),
 ];
 
 /// Lowercases and turns punctuation into spaces, so names match on word boundaries:

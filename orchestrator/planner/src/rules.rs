@@ -8,51 +8,23 @@ use cb_protocol::{
 
 use crate::clarify;
 use crate::context::{MrioVocabulary, PlanContext, PlanningError};
+pub use crate::frames::Intent;
+use crate::frames::{self, Condition, Frame, Frames, Slot};
 use crate::mentions::{self, Mentions, Unit, YearRange};
 use crate::places::{Mention, is_cjk, normalise, words};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
 
-/// Bounds on what a question can ask for: each is far above any real use and far below what
-/// would exhaust a server, so a larger number is refused, never silently capped. Sobol memory
-/// grows with the base samples (a million took about 1.6 GB).
-pub const MAX_SOBOL_SAMPLES: u32 = 100_000;
+// Bounds on what a question can ask for: each is far above any real use and far below what
+// would exhaust a server, so a larger number is refused, never silently capped.
+pub use crate::frames::MAX_SOBOL_SAMPLES;
 /// One import declaration's tonnes: world crude steel output is about 1.9e9 t a year.
 pub const MAX_CBAM_TONNES: f64 = 1e9;
 /// A forest's hectares: the world's forests cover about 4.1e9 ha.
 pub const MAX_FOREST_HA: f64 = 5e9;
 /// A product amount in its reference unit.
 pub const MAX_PRODUCT_AMOUNT: f64 = 1e12;
-
-/// What a question asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intent {
-    /// Supply-chain paths behind a region's demand for a product.
-    Paths,
-    /// Sectors contributing most to an account.
-    TopSectors,
-    /// Emissions embodied in trade from A to B.
-    Transfer,
-    /// Consumption-based against territorial (production-based) emissions.
-    ConsumptionVsTerritorial,
-    /// A consumption-based footprint.
-    Footprint,
-    /// A product's life-cycle carbon footprint from an inventory database.
-    ProductFootprint,
-    /// What the EU CBAM charges on an import.
-    Cbam,
-    /// What a forest or other natural sink removes (IPCC AFOLU).
-    ForestSink,
-    /// How an industrial plant can cut emissions: optimal operation and abatement measures.
-    Plant,
-    /// Global sensitivity (Sobol indices) of the standard test function.
-    Sensitivity,
-    /// The uncertainty that ecoinvent pedigree scores imply.
-    Pedigree,
-    /// A product of uncertain factors (activity × emission factor) propagated by Monte Carlo.
-    Propagation,
-}
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
     PlanningError::new(reason)
@@ -90,109 +62,12 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
     words.iter().any(|w| norm.contains(&format!(" {w} ")))
 }
 
-/// Recognises the intent from the words of the question.
-pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
-    if any(norm, &["sobol", "ishigami"]) {
-        return Some(Intent::Sensitivity);
-    }
-    if any(norm, &["pedigree"]) {
-        return Some(Intent::Pedigree);
-    }
-    if any(norm, &["cbam", "carbon border"]) {
-        return Some(Intent::Cbam);
-    }
-    let plant_verbs = [
-        "cut",
-        "reduc",
-        "optimi",
-        "schedul",
-        "least cost",
-        "abat",
-        "lower",
-        "decarboni",
-        "operat",
-        "flexib",
-        "run",
-        "simulat",
-        "measure",
-        "macc",
-        "cost curve",
-        "when should",
-        "switch",
-    ];
-    if bundled_plant(norm).is_some() && any(norm, &plant_verbs) {
-        return Some(Intent::Plant);
-    }
-    if has_word(
-        norm,
-        &[
-            "forest",
-            "forests",
-            "woodland",
-            "woodlands",
-            "rainforest",
-            "plantation",
-        ],
-    ) && any(
-        norm,
-        &[
-            "remov", "sequest", "absorb", "sink", "take up", "capture", "store", "uptake", "co2", "carbon",
-        ],
-    ) {
-        return Some(Intent::ForestSink);
-    }
-    // "Which processes dominate the footprint of …": a product's contributions, not a country's.
-    let contributions = any(norm, &["process"]) && any(norm, &["footprint", "impact", "emission"]);
-    if any(norm, &["uslci", "life cycle", "lca ", "cradle"])
-        || product_amount(norm).is_some()
-        || contributions
-    {
-        return Some(Intent::ProductFootprint);
-    }
-    if any(
-        norm,
-        &["path", "supply chain", "supply-chain", "structural", "upstream"],
-    ) {
-        return Some(Intent::Paths);
-    }
-    if any(norm, &["sector", "industr", "breakdown", "drill", "hotspot"]) {
-        return Some(Intent::TopSectors);
-    }
-    let trade_words = has_word(norm, IMPORT_WORDS)
-        || has_word(norm, EXPORT_WORDS)
-        || any(norm, &["transfer", "embod", "embed", "consumed in", "traded"])
-        || has_word(norm, &["flow", "flows"]);
-    let two_regions = has(norm, "from ") || has(norm, "between");
-    if (regions_named >= 2 && (trade_words || two_regions)) || (regions_named == 1 && trade_words) {
-        return Some(Intent::Transfer);
-    }
-    // Every bilateral flow: "embodied in trade between all regions", "bilateral flows".
-    if regions_named == 0 && trade_words && (has(norm, "between") || has(norm, "bilateral")) {
-        return Some(Intent::Transfer);
-    }
-    let consumption = any(norm, &["consum", "footprint"]);
-    let territorial = any(
-        norm,
-        &[
-            "territor",
-            "production",
-            "produced",
-            "domestic",
-            "compare",
-            "versus",
-            "vs ",
-        ],
-    );
-    if consumption && territorial {
-        return Some(Intent::ConsumptionVsTerritorial);
-    }
-    if consumption {
-        return Some(Intent::Footprint);
-    }
-    if territorial || any(norm, &["emission", "emit", "co2", "carbon", "greenhouse"]) {
-        return Some(Intent::ConsumptionVsTerritorial);
-    }
-    None
+/// Recognises the frame of a question from the triggers of `data/planner-frames.toml`.
+pub fn intent_of(frames: &Frames, norm: &str, regions_named: usize) -> Option<Intent> {
+    frames.recognise(norm, regions_named, |c| match c {
+        Condition::BundledPlant => bundled_plant(norm).is_some(),
+        Condition::ProductAmount => product_amount(norm).is_some(),
+    })
 }
 
 /// Pedigree scores assumed for every exchange of a database that carries no uncertainty (USLCI's
@@ -201,13 +76,11 @@ pub fn intent_of(norm: &str, regions_named: usize) -> Option<Intent> {
 /// --mc N --pedigree R,C,T,G,F` gives other scores.
 pub const ASSUMED_PEDIGREE: [u8; 5] = [3, 3, 3, 3, 3];
 
-/// Monte Carlo draws behind a product footprint's interval in `ask`.
-pub const FOOTPRINT_DRAWS: u32 = 1000;
-
-/// The Monte Carlo every planned footprint carries, so its answer has an interval.
-fn footprint_monte_carlo() -> FootprintMonteCarlo {
+/// The Monte Carlo every planned footprint carries, so its answer has an interval; its draws are
+/// the `product_footprint` frame's default.
+fn footprint_monte_carlo(draws: u32) -> FootprintMonteCarlo {
     FootprintMonteCarlo {
-        iterations: FOOTPRINT_DRAWS,
+        iterations: draws,
         seed: 1,
         gsd: None,
         pedigree: Some(ASSUMED_PEDIGREE),
@@ -829,14 +702,14 @@ fn abatement_target(question: &str) -> Option<f64> {
 
 /// The horizon a plant question asks about, in hours: "48 h", "72 hours", else a day, week,
 /// month or year named, else a week. `None` when the hours written are outside 1–8,784.
-fn plant_hours(question: &str, norm: &str) -> Option<u32> {
+fn plant_hours(question: &str, norm: &str, hours: frames::Setting) -> Option<u32> {
     static HOURS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = HOURS.get_or_init(|| {
         regex::Regex::new(r"(?i)(\d+)\s*(?:h\b|hours?\b|hrs?\b|小时|heures?\b|stunden\b|horas?\b)")
             .expect("the hours pattern compiles")
     });
     if let Some(c) = re.captures(question) {
-        return c[1].parse::<u32>().ok().filter(|h| (1..=8784).contains(h));
+        return c[1].parse::<f64>().ok().and_then(|h| hours.whole(Some(h)).ok());
     }
     Some(if has_word(norm, &["year", "annual", "annually", "yearly"]) {
         8760
@@ -845,7 +718,7 @@ fn plant_hours(question: &str, norm: &str) -> Option<u32> {
     } else if has_word(norm, &["day", "daily", "today", "tomorrow"]) {
         24
     } else {
-        168
+        hours.default as u32
     })
 }
 
@@ -929,12 +802,13 @@ pub fn plan_with_rules(question: &str, ctx: &PlanContext) -> Result<Plan, Planni
             "The question is longer than {MAX_QUESTION_CHARS} characters; please shorten it."
         )));
     }
+    let frames = frames::load().map_err(unplannable)?;
     let m = mentions::read(q);
     // A refusal speaks the question's language (its suggestions already do).
-    plan_question(q, &m, ctx).map_err(|e| e.in_lang(m.lang))
+    plan_question(q, &m, frames, ctx).map_err(|e| e.in_lang(m.lang))
 }
 
-fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, PlanningError> {
+fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> Result<Plan, PlanningError> {
     let norm = m.norm.clone();
     let places = m.places.clone();
     let year = m.years.first().copied();
@@ -948,10 +822,11 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
     let intent = if is_propagation(q) {
         Intent::Propagation
     } else {
-        intent_of(&norm, named)
+        intent_of(frames, &norm, named)
             .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?
     };
-    let not_used = check_scope(q, m, intent, ctx)?;
+    let frame = frames.frame(intent);
+    let not_used = check_scope(q, m, intent, frame, ctx)?;
     let mut tasks = Vec::new();
     let mut described = String::new();
     let country_keys: Vec<String> = places.iter().map(|m| m.place.key.clone()).collect();
@@ -1004,23 +879,26 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                     .into_iter()
                     .fold(None, |a: Option<f64>, n| Some(a.map_or(n, |a| a.max(n))))
             });
-            let samples = match asked {
-                None => 10_000,
-                Some(n) if n.fract() == 0.0 && (10.0..=MAX_SOBOL_SAMPLES as f64).contains(&n) => n as u32,
-                Some(n) => {
+            let setting = frame.setting("samples");
+            let samples = match setting.whole(asked) {
+                Ok(n) => n,
+                Err(n) => {
                     return Err(unplannable(format!(
-                        "A Sobol analysis takes 10 to {} base samples; the question asks for {n}.",
-                        clarify::amount(MAX_SOBOL_SAMPLES as f64)
+                        "A Sobol analysis takes {} to {} base samples; the question asks for {n}.",
+                        clarify::amount(setting.min),
+                        clarify::amount(setting.max)
                     ))
                     .suggest(closest_answerable(q, m, intent)));
                 }
             };
-            let bootstrap = match number_before(q, &["bootstrap"]) {
-                None => 200,
-                Some(b) if b.fract() == 0.0 && (10.0..=10_000.0).contains(&b) => b as u32,
-                Some(b) => {
+            let setting = frame.setting("bootstrap");
+            let bootstrap = match setting.whole(number_before(q, &["bootstrap"])) {
+                Ok(b) => b,
+                Err(b) => {
                     return Err(unplannable(format!(
-                        "A Sobol analysis takes 10 to 10,000 bootstrap resamples; the question asks for {b}."
+                        "A Sobol analysis takes {} to {} bootstrap resamples; the question asks for {b}.",
+                        clarify::amount(setting.min),
+                        clarify::amount(setting.max)
                     ))
                     .suggest(closest_answerable(q, m, intent)));
                 }
@@ -1053,12 +931,14 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                     "iteraciones",
                 ],
             );
-            let iterations = match draws {
-                None => 10_000,
-                Some(n) if n.fract() == 0.0 && (100.0..=1_000_000.0).contains(&n) => n as u32,
-                Some(n) => {
+            let setting = frame.setting("draws");
+            let iterations = match setting.whole(draws) {
+                Ok(n) => n,
+                Err(n) => {
                     return Err(unplannable(format!(
-                        "A Monte Carlo propagation takes 100 to 1,000,000 draws; the question asks for {n}."
+                        "A Monte Carlo propagation takes {} to {} draws; the question asks for {n}.",
+                        clarify::amount(setting.min),
+                        clarify::amount(setting.max)
                     )));
                 }
             };
@@ -1173,7 +1053,7 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                         amount,
                         unit: unit.clone(),
                         method: (*method).into(),
-                        monte_carlo: Some(footprint_monte_carlo()),
+                        monte_carlo: Some(footprint_monte_carlo(frame.setting("draws").default as u32)),
                         eeio_comparison: eeio.clone(),
                     }),
                 ));
@@ -1314,9 +1194,14 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                 ))
                 .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]));
             }
-            let hours = plant_hours(q, &norm).ok_or_else(|| {
-                unplannable("A plant's schedule is optimised over 1 to 8,784 hours (a leap year).")
-                    .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
+            let hours = plant_hours(q, &norm, frame.setting("hours")).ok_or_else(|| {
+                let h = frame.setting("hours");
+                unplannable(format!(
+                    "A plant's schedule is optimised over {} to {} hours.",
+                    clarify::amount(h.min),
+                    clarify::amount(h.max)
+                ))
+                .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
             })?;
             if !measures_only && target.is_none() {
                 described = format!(
@@ -1447,15 +1332,13 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                     "层",
                 ],
             )
-            .or_else(|| number_after(q, &["depth"]))
-            .map_or(Ok(5), |d| {
-                if d.fract() == 0.0 && (1.0..=12.0).contains(&d) {
-                    Ok(d as u32)
-                } else {
-                    Err(unplannable(format!(
-                        "Paths are followed 1 to 12 tiers deep; the question asks for {d}."
-                    )))
-                }
+            .or_else(|| number_after(q, &["depth"]));
+            let depth_setting = frame.setting("depth");
+            let depth = depth_setting.whole(depth).map_err(|d| {
+                unplannable(format!(
+                    "Paths are followed {} to {} tiers deep; the question asks for {d}.",
+                    depth_setting.min, depth_setting.max
+                ))
             })?;
             described =
                 format!("supply-chain paths of {stressor} behind {region}'s final demand for {sector}");
@@ -1467,7 +1350,10 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                     region,
                     sector,
                     depth,
-                    top: find_count(&norm).unwrap_or(10),
+                    top: frame
+                        .setting("top")
+                        .whole(find_count(&norm).map(f64::from))
+                        .unwrap_or(frame.setting("top").default as u32),
                     threshold: 1e-4,
                 }),
             ));
@@ -1496,7 +1382,10 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
                     stressor,
                     region,
                     account,
-                    top: find_count(&norm).unwrap_or(10),
+                    top: frame
+                        .setting("top")
+                        .whole(find_count(&norm).map(f64::from))
+                        .unwrap_or(frame.setting("top").default as u32),
                 }),
             ));
         }
@@ -1611,6 +1500,19 @@ fn plan_question(q: &str, m: &Mentions, ctx: &PlanContext) -> Result<Plan, Plann
     if !not_used.is_empty() {
         described.push_str(&format!("; not used: {}", not_used.join("; ")));
     }
+    // The frame's task kinds are data; a plan outside them is a mismatch between the file and
+    // this code, refused rather than run (the corpus test finds any).
+    if let Some(t) = tasks
+        .iter()
+        .find(|t| !frame.tasks.contains(&frames::task_kind(&t.spec)))
+    {
+        return Err(unplannable(format!(
+            "The planner's frame {:?} (data/planner-frames.toml) does not list the task kind {}; \
+             this is a fault in the planner's data, not in the question.",
+            intent.as_str(),
+            frames::task_kind(&t.spec)
+        )));
+    }
     Ok(Plan {
         question: q.to_string(),
         planner: "rules".into(),
@@ -1689,6 +1591,7 @@ fn check_scope(
     q: &str,
     m: &Mentions,
     intent: Intent,
+    frame: &Frame,
     ctx: &PlanContext,
 ) -> Result<Vec<String>, PlanningError> {
     let what = intent_name(intent);
@@ -1864,18 +1767,13 @@ fn check_scope(
             ));
         }
     }
-    // Years that only national accounts, CBAM and MRIO questions use.
-    if !matches!(
-        intent,
-        Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer | Intent::Cbam
-    ) && m.range.is_none()
-        && !m.years.is_empty()
-    {
+    // A year the frame does not take is named as not used (its slots, data/planner-frames.toml).
+    if !frame.takes(Slot::Year) && m.range.is_none() && !m.years.is_empty() {
         let years: Vec<String> = m.years.iter().map(i32::to_string).collect();
         not_used.push(format!("{} ({what} has no year)", years.join(", ")));
     }
     if let Some(p) = m.percents.first()
-        && !matches!(intent, Intent::Plant | Intent::Propagation)
+        && !frame.takes(Slot::Percent)
     {
         return Err(unplannable(format!(
             "The question gives {p} %, and {what} has no parameter that takes it, so the answer would \
@@ -1884,8 +1782,7 @@ fn check_scope(
         .suggest(closest_answerable(q, m, intent)));
     }
     if let Some(range) = m.range {
-        let national =
-            matches!(intent, Intent::ConsumptionVsTerritorial | Intent::Footprint) && !m.places.is_empty();
+        let national = frame.takes(Slot::YearRange) && !m.places.is_empty();
         if !national {
             let span = match range.to {
                 Some(to) => format!("{}–{to}", range.from),
@@ -1928,11 +1825,18 @@ fn check_scope(
             )
             .suggest(national_asks(m, false)))
         }
-        Intent::Sensitivity | Intent::Pedigree if !m.places.is_empty() => Err(unplannable(format!(
-            "The question names {}, but {what} does not depend on a place.",
-            place_names()
-        ))
-        .suggest(closest_answerable(q, m, intent))),
+        // A place that a frame without places or regions would ignore (the plant's note is above).
+        _ if intent != Intent::Plant
+            && !frame.takes(Slot::Places)
+            && !frame.takes(Slot::Region)
+            && !m.places.is_empty() =>
+        {
+            Err(unplannable(format!(
+                "The question names {}, but {what} does not depend on a place.",
+                place_names()
+            ))
+            .suggest(closest_answerable(q, m, intent)))
+        }
         _ => Ok(not_used),
     }
 }
@@ -2601,7 +2505,7 @@ mod tests {
                 amount: 1.0,
                 unit: Some("kg".into()),
                 method: "ipcc-ar6-gwp100".into(),
-                monte_carlo: Some(footprint_monte_carlo()),
+                monte_carlo: Some(footprint_monte_carlo(1000)),
                 eeio_comparison: None,
             }
         );
