@@ -3,6 +3,7 @@
 
 import './style.css';
 import { ApiError, api, onUnauthorized, setToken, token } from './api.js';
+import { localisePage } from './i18n.js';
 import { askView } from './views/ask.js';
 import { auditView } from './views/audit.js';
 import { runView } from './views/run.js';
@@ -14,6 +15,8 @@ const statusLine = document.getElementById('service-status');
 const dialog = document.getElementById('token-dialog');
 const tokenInput = document.getElementById('token-input');
 const tokenReason = document.getElementById('token-reason');
+
+localisePage();
 
 let controller = new AbortController();
 

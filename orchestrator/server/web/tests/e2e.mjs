@@ -275,6 +275,26 @@ try {
     await page.setViewportSize({ width: 1366, height: 900 });
   });
 
+  await step("the page's labels follow the browser's language", async () => {
+    for (const [locale, lang, ask, button] of [
+      ['fr-FR', 'fr', 'Poser une question', 'Demander'],
+      ['zh-CN', 'zh', '提问', '提问'],
+      ['de-DE', 'de', 'Fragen', 'Fragen'],
+    ]) {
+      const other = await browser.newContext({ locale, viewport: { width: 1366, height: 900 } });
+      try {
+        const p = await other.newPage();
+        await p.goto(`${BASE}/#/`);
+        await p.waitForSelector('#ask-button');
+        assert.equal(await p.getAttribute('html', 'lang'), lang);
+        assert.equal((await p.textContent('nav a[data-nav="ask"]')).trim(), ask);
+        assert.equal((await p.textContent('#ask-button')).trim(), button);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
   await step('the server going away is said plainly', async () => {
     expected = [/ERR_CONNECTION_REFUSED/, /Failed to load resource/];
     process.kill(Number(env('CBUTLER_SERVE_PID')), 'SIGKILL');

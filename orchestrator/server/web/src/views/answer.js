@@ -6,6 +6,7 @@ import { graphView } from '../charts/graph.js';
 import { chartsFor } from '../charts/detect.js';
 import { download, figure, toCsv } from '../charts/common.js';
 import { h } from '../dom.js';
+import { t } from '../i18n.js';
 import { numberText, quantityText, uncertaintyText } from '../format.js';
 
 export function errorBox(error) {
@@ -49,8 +50,8 @@ function answerTable(answer) {
     h(
       'div',
       { class: 'section-head' },
-      h('h3', { id: 'numbers-title' }, 'The numbers'),
-      h('button', { type: 'button', class: 'secondary small', onclick: () => download(`${answer.run_id}-numbers.csv`, 'text/csv', toCsv(csv())) }, 'Download CSV'),
+      h('h3', { id: 'numbers-title' }, t('answer.numbers')),
+      h('button', { type: 'button', class: 'secondary small', onclick: () => download(`${answer.run_id}-numbers.csv`, 'text/csv', toCsv(csv())) }, t('answer.csv')),
     ),
     h(
       'div',
@@ -59,7 +60,7 @@ function answerTable(answer) {
         'table',
         { class: 'answer-table' },
         h('caption', { class: 'visually-hidden' }, 'Every number of the answer with its unit, uncertainty and source'),
-        h('thead', {}, h('tr', {}, ['Quantity', 'Value', 'Uncertainty', 'Source', 'Method'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, [t('col.quantity'), t('col.value'), t('col.uncertainty'), t('col.source'), t('col.method')].map((c) => h('th', { scope: 'col' }, c)))),
         (body = h(
           'tbody',
           {},
@@ -87,7 +88,7 @@ function findings(answer) {
   return h(
     'section',
     { 'aria-labelledby': 'findings-title' },
-    h('h3', { id: 'findings-title' }, 'Consistency checks'),
+    h('h3', { id: 'findings-title' }, t('checks')),
     h(
       'ul',
       { class: 'findings' },
@@ -107,7 +108,7 @@ function findings(answer) {
 
 function listSection(title, items, cls) {
   if (!items?.length) return null;
-  return h('section', { class: cls }, h('h3', {}, title), h('ul', {}, items.map((t) => h('li', {}, t))));
+  return h('section', { class: cls }, h('h3', {}, title), h('ul', {}, items.map((item) => h('li', {}, item))));
 }
 
 async function saveGraph(runId, format) {
@@ -148,7 +149,7 @@ export function renderAnswer(run) {
     return h(
       'section',
       { class: 'answer failed', 'aria-labelledby': 'answer-title' },
-      h('h2', { id: 'answer-title' }, 'No answer'),
+      h('h2', { id: 'answer-title' }, t('answer.none')),
       errorBox(run.error || `The run is ${run.status}.`),
       runLinks(run.run_id),
     );
@@ -164,16 +165,16 @@ export function renderAnswer(run) {
   return h(
     'section',
     { class: 'answer', 'aria-labelledby': 'answer-title' },
-    h('h2', { id: 'answer-title' }, 'Answer'),
+    h('h2', { id: 'answer-title' }, t('answer.title')),
     h('p', { class: 'answer-text' }, answer.text),
     h('p', { class: 'muted' }, `Planned by ${answer.planner}; written by ${answer.writer}. ${answer.intent}.`),
-    listSection('Could not be answered', answer.errors, 'errors'),
+    listSection(t('errors'), answer.errors, 'errors'),
     answerTable(answer),
     findings(answer),
-    listSection('Notes', answer.notes, 'notes'),
-    listSection('Sources', answer.sources, 'sources'),
+    listSection(t('notes'), answer.notes, 'notes'),
+    listSection(t('sources'), answer.sources, 'sources'),
     runLinks(run.run_id, run.trace_id),
-    h('section', { class: 'charts', 'aria-labelledby': 'charts-title' }, h('h3', { id: 'charts-title' }, 'Charts'), graphHolder, charts),
+    h('section', { class: 'charts', 'aria-labelledby': 'charts-title' }, h('h3', { id: 'charts-title' }, t('charts')), graphHolder, charts),
   );
 }
 

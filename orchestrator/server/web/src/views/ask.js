@@ -5,6 +5,7 @@ import { api, runPath } from '../api.js';
 import { followRun } from '../events.js';
 import { EXAMPLES } from '../examples.js';
 import { h } from '../dom.js';
+import { t } from '../i18n.js';
 import { errorBox, renderAnswer } from './answer.js';
 
 const AGENT_NAMES = {
@@ -19,7 +20,7 @@ function examples(onPick) {
   return h(
     'section',
     { class: 'examples', 'aria-labelledby': 'examples-title' },
-    h('h2', { id: 'examples-title' }, 'Examples'),
+    h('h2', { id: 'examples-title' }, t('examples')),
     EXAMPLES.map((group) =>
       h(
         'div',
@@ -43,17 +44,17 @@ function planTable(planned) {
     'table',
     { class: 'plan-table' },
     h('caption', {}, `Plan (${planned.planner}): ${planned.intent}`),
-    h('thead', {}, h('tr', {}, ['Task', 'Agent', 'Depends on', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, [t('plan.task'), t('plan.agent'), t('plan.depends'), t('plan.status')].map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
-      planned.tasks.map((t) =>
+      planned.tasks.map((task) =>
         h(
           'tr',
-          { 'data-task': t.id },
-          h('th', { scope: 'row' }, t.id),
-          h('td', {}, AGENT_NAMES[t.agent] || t.agent),
-          h('td', {}, t.depends_on.length ? t.depends_on.join(', ') : '—'),
+          { 'data-task': task.id },
+          h('th', { scope: 'row' }, task.id),
+          h('td', {}, AGENT_NAMES[task.agent] || task.agent),
+          h('td', {}, task.depends_on.length ? task.depends_on.join(', ') : '—'),
           h('td', { class: 'task-status', 'data-status': 'waiting' }, 'waiting'),
         ),
       ),
@@ -69,10 +70,10 @@ function progressPanel() {
   const panel = h(
     'section',
     { class: 'progress', 'aria-labelledby': 'progress-title' },
-    h('h2', { id: 'progress-title' }, 'Progress'),
+    h('h2', { id: 'progress-title' }, t('progress')),
     connection,
     planHolder,
-    h('h3', {}, 'What happened'),
+    h('h3', {}, t('happened')),
     h('div', { 'aria-live': 'polite', 'aria-relevant': 'additions' }, timeline),
   );
   const add = (text, cls) => timeline.append(h('li', { class: cls }, text));
@@ -144,13 +145,13 @@ export function askView(main, signal, initial = {}) {
   question.value = initial.question || '';
   const mrio = h('input', { id: 'mrio', name: 'mrio', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: '/data/IOT_2022_ixi.zip' });
   const lci = h('input', { id: 'lci', name: 'lci', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'the bundled USLCI' });
-  const submit = h('button', { type: 'submit', id: 'ask-button' }, 'Ask');
+  const submit = h('button', { type: 'submit', id: 'ask-button' }, t('ask.button'));
   const formError = h('div', { class: 'form-error', 'aria-live': 'assertive' });
   const work = h('div', { class: 'work' });
   const dataFields = h(
     'details',
     { class: 'data-fields' },
-    h('summary', {}, 'Data on the server (optional)'),
+    h('summary', {}, t('ask.data')),
     h('label', { for: 'mrio' }, 'MRIO (a pymrio save, an EXIOBASE 3 zip or a WIOD-style folder, as a path on the server)'),
     mrio,
     h('label', { for: 'lci' }, 'Life-cycle inventory database (path on the server)'),
@@ -191,10 +192,10 @@ export function askView(main, signal, initial = {}) {
         }
       },
     },
-    h('h2', { id: 'ask-title' }, 'Ask a question'),
-    h('label', { for: 'question' }, 'Your question'),
+    h('h2', { id: 'ask-title' }, t('ask.title')),
+    h('label', { for: 'question' }, t('ask.question')),
     question,
-    h('p', { id: 'question-help', class: 'muted' }, 'Plain language: countries, products, amounts, years and prices as you would say them. Every number comes back with its unit, uncertainty and source.'),
+    h('p', { id: 'question-help', class: 'muted' }, t('ask.help')),
     dataFields,
     h('div', { class: 'form-actions' }, submit),
     formError,
