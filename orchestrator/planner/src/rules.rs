@@ -12,6 +12,7 @@ pub use crate::frames::Intent;
 use crate::frames::{self, Condition, Frame, Frames, Slot};
 use crate::mentions::{self, Mentions, Unit, YearRange};
 use crate::places::{Mention, is_cjk, normalise, words};
+use crate::templates::{self, say};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
@@ -823,7 +824,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
         Intent::Propagation
     } else {
         intent_of(frames, &norm, named)
-            .ok_or_else(|| unplannable(format!("I could not tell what you want to know from {q:?}.")))?
+            .ok_or_else(|| unplannable(say(m.lang, "refuse_unknown", &[("question", &format!("{q:?}"))])))?
     };
     let frame = frames.frame(intent);
     let not_used = check_scope(q, m, intent, frame, ctx)?;
@@ -1635,17 +1636,10 @@ fn check_scope(
         .iter()
         .any(|w| norm.contains(w))
     {
-        return Err(unplannable(
-            "Land-use change, soil carbon and harvested wood products are computed by `cbutler sinks \
-             luc|soil|hwp …`, but a question cannot yet ask for them.",
-        ));
+        return Err(unplannable(say(m.lang, "refuse_land_use", &[])));
     }
     if any(norm, &["per capita", "per head"]) {
-        return Err(unplannable(format!(
-            "Per-capita figures need population data, which is not bundled: {what} would be a total, \
-             not per person."
-        ))
-        .suggest(national_asks(m, true)));
+        return Err(unplannable(say(m.lang, "refuse_per_capita", &[])).suggest(national_asks(m, true)));
     }
     if any(
         norm,
@@ -1658,10 +1652,7 @@ fn check_scope(
             "price of carbon credits",
         ],
     ) {
-        return Err(unplannable(
-            "Carbon Butler does not forecast or quote prices of allowances or credits; a certificate \
-             price you give is used as given.",
-        ));
+        return Err(unplannable(say(m.lang, "refuse_prices", &[])));
     }
     if intent_is_national(intent)
         && has(norm, "mrio")
@@ -1775,11 +1766,9 @@ fn check_scope(
     if let Some(p) = m.percents.first()
         && !frame.takes(Slot::Percent)
     {
-        return Err(unplannable(format!(
-            "The question gives {p} %, and {what} has no parameter that takes it, so the answer would \
-             ignore it. Ask without it, or give the number as the quantity it stands for."
-        ))
-        .suggest(closest_answerable(q, m, intent)));
+        let pct = templates::number(m.lang, &p.to_string());
+        return Err(unplannable(say(m.lang, "refuse_percent", &[("pct", &pct)]))
+            .suggest(closest_answerable(q, m, intent)));
     }
     if let Some(range) = m.range {
         let national = frame.takes(Slot::YearRange) && !m.places.is_empty();
@@ -2027,6 +2016,25 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Point 8: a refusal's reason comes back in the question's language, from the same template
+    /// row as the English one (numbers unchanged).
+    #[test]
+    fn a_refusal_gives_its_reason_in_the_question_s_language() {
+        let ctx = PlanContext::default();
+        let reason = |q: &str| plan_with_rules(q, &ctx).unwrap_err().reason;
+        assert!(reason("What is India's per capita carbon footprint?").contains("population data"));
+        assert!(reason("印度的人均碳足迹是多少？").contains("人口数据"));
+        assert!(reason("Quelle est l'empreinte carbone par habitant de l'Inde ?").contains("par habitant"));
+        assert!(reason("Wie hoch ist der CO2-Fußabdruck Indiens pro Kopf?").contains("Bevölkerungsdaten"));
+        assert!(
+            reason("¿Cuál es la huella de carbono per cápita de la India?").contains("datos de población")
+        );
+        let en = reason("What is the weather in Lyon tomorrow?");
+        let zh = reason("今天天气怎么样？");
+        assert!(en.starts_with("I could not tell"), "{en}");
+        assert!(zh.starts_with("我无法从"), "{zh}");
     }
 
     #[test]
