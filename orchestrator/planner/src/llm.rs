@@ -88,12 +88,9 @@ ISO alpha-3 code; keep task ids short (lowercase, digits, '-' or '_'); set \"pla
 /// the mentions it uses and its defaults, so the model plans as the rules would. A model with a
 /// short context (`--llm-no-examples`) goes without them, as it goes without worked examples.
 pub fn frames_prompt(full: bool) -> String {
-    let Ok(frames) = crate::frames::load() else {
+    let (true, Ok(frames)) = (full, crate::frames::load()) else {
         return String::new();
     };
-    if !full {
-        return String::new();
-    }
     let mut s = String::from("Question frames (task kinds; mentions used; defaults):\n");
     for f in &frames.frames {
         let slots: Vec<String> = f.slots.iter().map(|x| format!("{x:?}")).collect();

@@ -850,6 +850,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
         mrio_stressor(&norm, v).ok_or_else(|| unplannable(format!("{} has no stressor accounts.", v.name)))
     };
     let source = |v: &MrioVocabulary| MrioSource { path: v.path.clone() };
+    // "top 5 sectors": the count written, else the frame's default (find_count reads only
+    // counts within the bounds).
+    let top_n = || {
+        let top = frame.setting("top");
+        top.whole(find_count(&norm).map(f64::from))
+            .unwrap_or(top.default as u32)
+    };
     let region_of = |v: &MrioVocabulary| {
         regions.first().cloned().ok_or_else(|| {
             unplannable(format!(
@@ -1351,10 +1358,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     region,
                     sector,
                     depth,
-                    top: frame
-                        .setting("top")
-                        .whole(find_count(&norm).map(f64::from))
-                        .unwrap_or(frame.setting("top").default as u32),
+                    top: top_n(),
                     threshold: 1e-4,
                 }),
             ));
@@ -1383,10 +1387,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     stressor,
                     region,
                     account,
-                    top: frame
-                        .setting("top")
-                        .whole(find_count(&norm).map(f64::from))
-                        .unwrap_or(frame.setting("top").default as u32),
+                    top: top_n(),
                 }),
             ));
         }

@@ -224,6 +224,3 @@ export function localisePage(root = document) {
   });
 }
 
-export const LANGUAGES = Object.keys(MESSAGES);
-export const KEYS = Object.keys(MESSAGES.en);
-export { MESSAGES };
