@@ -191,3 +191,53 @@ async fn a_missing_agent_or_a_failed_dependency_is_reported_not_hidden() {
     actor.stop(None);
     handle.await.unwrap();
 }
+
+/// Soil, land conversion and wood products asked in words: each planned, run by the sinks agent
+/// and answered with the hand-computed number, in the question's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn land_questions_are_answered_with_their_numbers() {
+    let cb = embedded(None).await;
+    let value = |a: &cb_core::answer::Answer, measure: &str| {
+        a.table
+            .iter()
+            .find(|r| r.measure == measure)
+            .unwrap_or_else(|| panic!("{measure} in {:?}", a.table))
+            .value
+    };
+    // 100 ha × 80 t C/ha × (0.69 − 1) / 20 years = −124 t C a year = 454.67 t CO2 emitted a year.
+    let soil = cb
+        .ask(ask(
+            "Soil carbon change when 100 ha of temperate moist grassland is converted to cropland, reference soil \
+             carbon 80 t C/ha",
+        ))
+        .await
+        .unwrap()
+        .answer;
+    assert!(soil.errors.is_empty(), "{:?}", soil.errors);
+    assert!((value(&soil, "net_co2_annual") - 124.0 * 44.0 / 12.0).abs() < 1e-6);
+    assert!(soil.text.contains("emits 454.7 t CO2 per year"), "{}", soil.text);
+    // 500 ha × 300 t d.m./ha × 0.47 = 70,500 t C = 258,500 t CO2 in the year of clearing.
+    let luc = cb
+        .ask(ask(
+            "Emissions from clearing 500 ha of tropical rainforest in Africa holding 300 t of dry matter per hectare",
+        ))
+        .await
+        .unwrap()
+        .answer;
+    assert!(luc.errors.is_empty(), "{:?}", luc.errors);
+    assert!((value(&luc, "net_co2_first_year") - 258_500.0).abs() < 1e-6);
+    assert!(luc.text.contains("in the year of conversion"), "{}", luc.text);
+    // The same wood question in German: 800 t C, half-life 35 years, after 50 years.
+    let wood = cb
+        .ask(ask(
+            "Wie viel Kohlenstoff speichern 800 t C Schnittholz nach 50 Jahren noch?",
+        ))
+        .await
+        .unwrap()
+        .answer;
+    assert!(wood.errors.is_empty(), "{:?}", wood.errors);
+    let k = std::f64::consts::LN_2 / 35.0;
+    let expected = 800.0 * (1.0 - (-k).exp()) / k * (-49.0 * k).exp();
+    assert!((value(&wood, "hwp_stock") - expected).abs() < 1e-9);
+    assert!(wood.text.contains("nach 50 Jahren noch"), "{}", wood.text);
+}

@@ -28,7 +28,7 @@ pub use lca::{EeioComparison, FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
-pub use sinks::SinksTask;
+pub use sinks::{SinksTask, SoilManagement};
 pub use trade::{AccountKind, MrioSource, TradeTask};
 pub use uncertainty::{TestFunction, UncertainFactor, UncertaintyTask};
 

@@ -3,11 +3,11 @@
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
 use cb_protocol::{
     AgentKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity, SinksTask,
-    TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
+    SoilManagement, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
 };
 
 use crate::SinksError;
-use crate::forest::{self, Account, ForestInputs};
+use crate::forest::{self, Account, FactorSpec, ForestInputs, LandUseChangeInputs, SoilFactors, SoilInputs};
 
 /// The natural sinks agent (stateless: the defaults are compiled in).
 #[derive(Default)]
@@ -101,7 +101,162 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
             }
             Ok(out)
         }
+        SinksTask::Soil {
+            area_ha,
+            climate,
+            soc_ref_t_c_per_ha,
+            before,
+            after,
+            transition_years,
+            years,
+        } => {
+            let factors = |m: &SoilManagement| SoilFactors {
+                f_lu: FactorSpec::parse(&m.land_use),
+                f_mg: FactorSpec::parse(&m.tillage),
+                f_i: FactorSpec::parse(&m.input),
+            };
+            let account = forest::soil(&SoilInputs {
+                area_ha: *area_ha,
+                soc_ref: *soc_ref_t_c_per_ha,
+                climate: climate.clone(),
+                before: factors(before),
+                after: factors(after),
+                transition_years: *transition_years,
+                years: *years,
+            })?;
+            let label = format!(
+                "{area_ha} ha of mineral soil ({climate}), {} → {}",
+                management_text(before),
+                management_text(after)
+            );
+            Ok(account_output(&account, &label, *area_ha))
+        }
+        SinksTask::LandUseChange {
+            area_ha,
+            biomass_before_t_dm_per_ha,
+            biomass_after_t_dm_per_ha,
+            carbon_fraction,
+            soc_before_t_c_per_ha,
+            soc_after_t_c_per_ha,
+            years,
+        } => {
+            let account = forest::land_use_change(&LandUseChangeInputs {
+                area_ha: *area_ha,
+                biomass_before: *biomass_before_t_dm_per_ha,
+                biomass_after: *biomass_after_t_dm_per_ha,
+                carbon_fraction: *carbon_fraction,
+                soc_before: *soc_before_t_c_per_ha,
+                soc_after: *soc_after_t_c_per_ha,
+                dom_gain_years: 20,
+                soc_years: 20,
+                years: *years,
+                ..Default::default()
+            })?;
+            let label = format!(
+                "{area_ha} ha converted ({biomass_before_t_dm_per_ha} → {biomass_after_t_dm_per_ha} t d.m./ha)"
+            );
+            let mut out = account_output(&account, &label, *area_ha);
+            // The conversion is a one-off: year 1 is not a yearly rate.
+            for q in out.quantities.iter_mut() {
+                match q.measure.as_str() {
+                    "net_co2_annual" => {
+                        q.measure = "net_co2_first_year".into();
+                        q.label = format!("Net CO2 of {label} in the year of conversion");
+                        q.quantity.unit = "t CO2".into();
+                    }
+                    "net_co2_by_pool" => {
+                        q.label = q.label.replace("per year", "in the year of conversion");
+                        q.quantity.unit = "t CO2".into();
+                    }
+                    _ => {}
+                }
+            }
+            Ok(out)
+        }
+        SinksTask::WoodProducts {
+            inflow_t_c,
+            product,
+            half_life_years,
+            years,
+        } => wood_products(*inflow_t_c, product, *half_life_years, *years),
     }
+}
+
+fn management_text(m: &SoilManagement) -> String {
+    format!("{}, {}, {} input", m.land_use, m.tillage, m.input)
+}
+
+/// One year's inflow to a harvested wood product pool decayed over `years` (Eq. 12.1): the carbon
+/// still stored, as carbon and as the CO2 kept out of the atmosphere.
+fn wood_products(
+    inflow_t_c: f64,
+    product: &str,
+    half_life: Option<f64>,
+    years: u32,
+) -> Result<TaskOutput, TaskError> {
+    let (half_life, source) = match half_life {
+        Some(h) => (h, "given in the question".to_string()),
+        None => {
+            let d = crate::defaults::hwp_half_life(product)?;
+            (d.value, d.source)
+        }
+    };
+    let mut inflows = vec![0.0; years as usize];
+    inflows[0] = inflow_t_c;
+    let path = crate::engine::hwp::simulate(0.0, &inflows, half_life);
+    let stock = path.last().map(|(s, _)| *s).unwrap_or(0.0);
+    let method =
+        format!("IPCC 2019 Vol. 4 Eq. 12.1 (first-order decay, k = ln 2 / {half_life} yr; inflow in year 1)");
+    let prov = Provenance::new("IPCC AFOLU defaults (data/afolu)", "2019 Refinement", &method)
+        .param("inflow_t_c", inflow_t_c)
+        .param("product", product)
+        .param("half_life_years", format!("{half_life} ({source})"))
+        .param("years", years)
+        .cite("IPCC 2019 Refinement, Vol. 4, ch. 12");
+    let label = format!("{inflow_t_c} t C of {product}");
+    let dims: std::collections::BTreeMap<String, String> = [
+        ("sink".to_string(), label.clone()),
+        ("years".to_string(), years.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let mut out = TaskOutput::default();
+    out.quantities.push(LabeledQuantity {
+        measure: "hwp_stock".into(),
+        label: format!("Carbon of {label} still stored after {years} years"),
+        dimensions: dims.clone(),
+        quantity: Quantity::new(stock, "t C", prov.clone()),
+    });
+    out.quantities.push(LabeledQuantity {
+        measure: "hwp_stock_co2".into(),
+        label: format!("CO2 of {label} still stored after {years} years"),
+        dimensions: dims,
+        quantity: Quantity::new(
+            -crate::engine::co2_flux_from_stock_change(stock),
+            "t CO2",
+            prov.clone(),
+        ),
+    });
+    // An independent computation of the same stock: the closed form of a pulse under Eq. 12.1.
+    let k = crate::engine::hwp::decay_constant(half_life);
+    let closed = inflow_t_c * (1.0 - (-k).exp()) / k * (-k * (years as f64 - 1.0)).exp();
+    out.findings.push(cb_protocol::Finding::new(
+        "year-by-year decay matches the closed form",
+        "the stock after stepping Eq. 12.1 each year against inflow × (1 − e^−k)/k × e^−k(n−1)",
+        &[("stepped_t_c", stock), ("closed_form_t_c", closed)],
+        "relative 1e-9",
+        (stock - closed).abs() <= 1e-9 * closed.abs().max(1.0),
+    ));
+    let id = format!("sink:hwp-{}", product.to_lowercase().replace(' ', "-"));
+    out.graph.nodes.push(GraphNode::new(
+        &id,
+        NodeKind::Sink,
+        format!("Harvested wood products: {product}"),
+    ));
+    out.notes.push(format!(
+        "Half-life {half_life} years ({source}); the inflow enters in year 1 and decays from then on."
+    ));
+    Ok(out)
 }
 
 /// A Tier 1 account as Quantities (annual and total net CO2, by pool) and a sink node.
@@ -253,5 +408,118 @@ mod tests {
         let edge = &out.graph.edges[0];
         assert_eq!((edge.from.as_str(), edge.kind), ("atmosphere", EdgeKind::Removal));
         assert!(edge.quantity.as_ref().unwrap().value > 0.0);
+    }
+
+    #[test]
+    fn soil_after_cultivation_loses_carbon_over_the_transition() {
+        // 100 ha, SOC_REF 80 t C/ha, temperate moist: native 8,000 t C → long-term cultivated
+        // (F_LU 0.69, Table 5.5) 5,520 t C; −124 t C a year for 20 years = 454.67 t CO2/yr emitted.
+        let management = |land_use: &str| SoilManagement {
+            land_use: land_use.into(),
+            tillage: "full tillage".into(),
+            input: "medium".into(),
+        };
+        let out = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::Soil {
+                area_ha: 100.0,
+                climate: "temperate/boreal moist".into(),
+                soc_ref_t_c_per_ha: 80.0,
+                before: management("native"),
+                after: management("long-term cultivated"),
+                transition_years: 20,
+                years: 20,
+            }))
+            .unwrap();
+        let annual = out
+            .quantities
+            .iter()
+            .find(|q| q.measure == "net_co2_annual")
+            .unwrap();
+        assert!(
+            (annual.quantity.value - 124.0 * 44.0 / 12.0).abs() < 1e-9,
+            "{}",
+            annual.quantity.value
+        );
+        let total = out
+            .quantities
+            .iter()
+            .find(|q| q.measure == "net_co2_total")
+            .unwrap();
+        assert!((total.quantity.value - 2480.0 * 44.0 / 12.0).abs() < 1e-6);
+        // A tillage level whose factor is not confirmed is an error naming what to pass.
+        let err = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::Soil {
+                area_ha: 100.0,
+                climate: "temperate/boreal moist".into(),
+                soc_ref_t_c_per_ha: 80.0,
+                before: management("long-term cultivated"),
+                after: SoilManagement {
+                    tillage: "no-till".into(),
+                    ..management("long-term cultivated")
+                },
+                transition_years: 20,
+                years: 20,
+            }))
+            .unwrap_err();
+        assert!(err.message.contains("F_MG"), "{}", err.message);
+    }
+
+    #[test]
+    fn clearing_emits_the_biomass_carbon_in_the_year_of_conversion() {
+        // 500 ha × 300 t d.m./ha × 0.47 t C/t d.m. = 70,500 t C = 258,500 t CO2.
+        let out = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::LandUseChange {
+                area_ha: 500.0,
+                biomass_before_t_dm_per_ha: 300.0,
+                biomass_after_t_dm_per_ha: 0.0,
+                carbon_fraction: None,
+                soc_before_t_c_per_ha: None,
+                soc_after_t_c_per_ha: None,
+                years: 1,
+            }))
+            .unwrap();
+        let first = out
+            .quantities
+            .iter()
+            .find(|q| q.measure == "net_co2_first_year")
+            .unwrap();
+        assert!(
+            (first.quantity.value - 70_500.0 * 44.0 / 12.0).abs() < 1e-6,
+            "{}",
+            first.quantity.value
+        );
+        assert!(out.quantities.iter().all(|q| q.measure != "net_co2_annual"));
+    }
+
+    #[test]
+    fn wood_products_keep_what_first_order_decay_leaves() {
+        let out = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::WoodProducts {
+                inflow_t_c: 1000.0,
+                product: "sawnwood".into(),
+                half_life_years: None,
+                years: 35,
+            }))
+            .unwrap();
+        let stock = out.quantities.iter().find(|q| q.measure == "hwp_stock").unwrap();
+        // Hand-computed: k = ln 2 / 35; 1000 × (1 − e^−k)/k × e^(−34k) = 504.98 t C.
+        let k = std::f64::consts::LN_2 / 35.0;
+        let expected = 1000.0 * (1.0 - (-k).exp()) / k * (-34.0 * k).exp();
+        assert!((stock.quantity.value - expected).abs() < 1e-9);
+        assert!(
+            (stock.quantity.value - 504.98).abs() < 0.01,
+            "{}",
+            stock.quantity.value
+        );
+        assert!(out.findings.iter().all(|f| f.passed));
+        let err = SinksAgent
+            .run(&TaskSpec::Sinks(SinksTask::WoodProducts {
+                inflow_t_c: 1.0,
+                product: "pallets".into(),
+                half_life_years: None,
+                years: 5,
+            }))
+            .unwrap_err();
+        assert!(err.message.contains("half-life"), "{}", err.message);
     }
 }

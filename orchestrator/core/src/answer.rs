@@ -271,13 +271,54 @@ fn listing(
 /// A sink's annual net CO2 in words, with its 95 % interval where known, then the pools.
 fn sink_text(qs: &[LabeledQuantity], lang: Lang) -> String {
     let mut out = String::new();
-    if let Some(q) = qs.iter().find(|q| q.measure == "net_co2_annual") {
+    // Carbon still held in wood products after some years.
+    if let (Some(c), Some(co2)) = (
+        qs.iter().find(|q| q.measure == "hwp_stock"),
+        qs.iter().find(|q| q.measure == "hwp_stock_co2"),
+    ) {
+        let dim = |k: &str| c.dimensions.get(k).cloned().unwrap_or_default();
+        out.push_str(&say(
+            lang,
+            "hwp_stored",
+            &[
+                ("label", &dim("sink")),
+                (
+                    "stock",
+                    &number(lang, &format_quantity(c.quantity.value, &c.quantity.unit)),
+                ),
+                ("years", &dim("years")),
+                (
+                    "co2",
+                    &number(lang, &format_quantity(co2.quantity.value, &co2.quantity.unit)),
+                ),
+            ],
+        ));
+        out.push('\n');
+        return out;
+    }
+    // A yearly rate, or a conversion's one-off change in its first year.
+    let (q, removes, emits) = match qs.iter().find(|q| q.measure == "net_co2_annual") {
+        Some(q) => (Some(q), "sink_removes", "sink_emits"),
+        None => (
+            qs.iter().find(|q| q.measure == "net_co2_first_year"),
+            "conversion_removes",
+            "conversion_emits",
+        ),
+    };
+    if let Some(q) = q {
         let v = q.quantity.value;
         out.push_str(&say(
             lang,
-            if v <= 0.0 { "sink_removes" } else { "sink_emits" },
+            if v <= 0.0 { removes } else { emits },
             &[
-                ("label", &q.label),
+                // A conversion's label names the land; the sentence says "in the year of conversion".
+                (
+                    "label",
+                    match q.measure.as_str() {
+                        "net_co2_first_year" => q.dimensions.get("sink").unwrap_or(&q.label),
+                        _ => &q.label,
+                    },
+                ),
                 ("amount", &number(lang, &format_quantity(v.abs(), "t CO2"))),
                 ("value", &number(lang, &format_quantity(v, &q.quantity.unit))),
                 ("interval", &number(lang, &interval_text(&q.quantity))),
@@ -285,8 +326,14 @@ fn sink_text(qs: &[LabeledQuantity], lang: Lang) -> String {
         ));
         out.push('\n');
     }
+    // Pools that do not change (a soil account has only soil) are left out of the listing.
+    let changing: Vec<LabeledQuantity> = qs
+        .iter()
+        .filter(|q| q.measure != "net_co2_by_pool" || q.quantity.value.abs() > 1e-9)
+        .cloned()
+        .collect();
     out.push_str(&listing(
-        qs,
+        &changing,
         &["net_co2_total", "net_co2_by_pool"],
         6,
         false,

@@ -41,6 +41,12 @@ pub enum Intent {
     Cbam,
     /// What a forest or other natural sink removes (IPCC AFOLU).
     ForestSink,
+    /// Mineral soil carbon after a change of land use, tillage or input.
+    SoilCarbon,
+    /// Emissions of land cleared or converted.
+    LandUseChange,
+    /// Carbon kept in harvested wood products.
+    WoodProducts,
     /// How an industrial plant can cut emissions: optimal operation and abatement measures.
     Plant,
     /// Global sensitivity (Sobol indices) of the standard test function.
@@ -52,7 +58,7 @@ pub enum Intent {
 }
 
 impl Intent {
-    pub const ALL: [Intent; 12] = [
+    pub const ALL: [Intent; 15] = [
         Intent::Paths,
         Intent::TopSectors,
         Intent::Transfer,
@@ -61,6 +67,9 @@ impl Intent {
         Intent::ProductFootprint,
         Intent::Cbam,
         Intent::ForestSink,
+        Intent::SoilCarbon,
+        Intent::LandUseChange,
+        Intent::WoodProducts,
         Intent::Plant,
         Intent::Sensitivity,
         Intent::Pedigree,
@@ -78,6 +87,9 @@ impl Intent {
             Intent::ProductFootprint => "product_footprint",
             Intent::Cbam => "cbam",
             Intent::ForestSink => "forest_sink",
+            Intent::SoilCarbon => "soil_carbon",
+            Intent::LandUseChange => "land_use_change",
+            Intent::WoodProducts => "wood_products",
             Intent::Plant => "plant",
             Intent::Sensitivity => "sensitivity",
             Intent::Pedigree => "pedigree",
@@ -111,6 +123,13 @@ pub enum Slot {
     ForestZone,
     Continent,
     Growth,
+    LandArea,
+    Climate,
+    LandUse,
+    SoilStock,
+    Biomass,
+    WoodProduct,
+    Duration,
     SampleCount,
     PedigreeScores,
     UncertainFactors,
@@ -244,6 +263,9 @@ const TASK_KINDS: &[&str] = &[
     "lca.footprint",
     "lca.cbam_cost",
     "sinks.forest",
+    "sinks.soil",
+    "sinks.land_use_change",
+    "sinks.wood_products",
     "factory.optimize",
     "factory.macc",
     "uncertainty.sobol",

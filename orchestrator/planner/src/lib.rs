@@ -12,6 +12,7 @@ pub mod clarify;
 pub mod context;
 pub mod frames;
 pub mod goods;
+pub mod land;
 pub mod llm;
 pub mod mentions;
 pub mod openai;

@@ -6,13 +6,13 @@ use cb_protocol::{
     TestFunction, TradeTask, UncertainFactor, Uncertainty, UncertaintyTask,
 };
 
-use crate::clarify;
 use crate::context::{MrioVocabulary, PlanContext, PlanningError};
 pub use crate::frames::Intent;
 use crate::frames::{self, Condition, Frame, Frames, Slot};
 use crate::mentions::{self, Mentions, Unit, YearRange};
 use crate::places::{Mention, is_cjk, normalise, words};
 use crate::templates::{self, say};
+use crate::{clarify, land};
 
 /// Longest question the planner reads.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
@@ -1314,6 +1314,15 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 }),
             ));
         }
+        Intent::SoilCarbon | Intent::LandUseChange | Intent::WoodProducts => {
+            let (task, what) = match intent {
+                Intent::SoilCarbon => land::soil(q, m)?,
+                Intent::LandUseChange => land::land_use_change(q, m)?,
+                _ => land::wood_products(q, m)?,
+            };
+            described = what;
+            tasks.push(task);
+        }
         Intent::Paths => {
             let v = need_mrio("Supply-chain path analysis")?;
             let region = region_of(v)?;
@@ -1533,6 +1542,9 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::ProductFootprint => "a product's life-cycle footprint",
         Intent::Cbam => "the EU CBAM cost of an import",
         Intent::ForestSink => "a forest's carbon balance",
+        Intent::SoilCarbon => "a soil carbon change",
+        Intent::LandUseChange => "a land conversion's emissions",
+        Intent::WoodProducts => "carbon in harvested wood products",
         Intent::Plant => "a plant's least-cost operation",
         Intent::Sensitivity => "a sensitivity analysis",
         Intent::Pedigree => "a pedigree uncertainty",
@@ -1580,7 +1592,12 @@ fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
                 .map(|s| format!("({},{},{},{},{})", s[0], s[1], s[2], s[3], s[4]))
                 .unwrap_or_else(|| "(2,3,1,4,5)".into())
         )],
-        Intent::Paths | Intent::TopSectors | Intent::Propagation => Vec::new(),
+        Intent::Paths
+        | Intent::TopSectors
+        | Intent::Propagation
+        | Intent::SoilCarbon
+        | Intent::LandUseChange
+        | Intent::WoodProducts => Vec::new(),
     }
 }
 
@@ -1599,46 +1616,8 @@ fn check_scope(
     let what = intent_name(intent);
     let mut not_used = Vec::new();
     let norm = m.norm.as_str();
-    // Questions no agent answers yet, which the words of another kind would otherwise catch:
-    // land-use change, soils and harvested wood (the sinks commands compute them; a question
-    // cannot yet ask), per-capita figures (no population is bundled), price forecasts.
-    if any(
-        norm,
-        &[
-            "clearing",
-            "deforest",
-            "land use change",
-            "land-use change",
-            "converted to",
-            "conversion of",
-            "cropland",
-            "grassland",
-            "tillage",
-            "soil carbon",
-            "soil organic",
-            "harvested wood",
-            "sawnwood",
-            "wood product",
-            "produits bois",
-            "produits du bois",
-            "bois recoltes",
-            "holzprodukt",
-            "productos de madera",
-            "defrichement",
-            "rodung",
-            "cambio de uso",
-            "changement d affectation",
-            "landnutzungsanderung",
-            "carbone du sol",
-            "bodenkohlenstoff",
-            "carbono del suelo",
-        ],
-    ) || ["土壤碳", "毁林", "土地利用变化", "木制品"]
-        .iter()
-        .any(|w| norm.contains(w))
-    {
-        return Err(unplannable(say(m.lang, "refuse_land_use", &[])));
-    }
+    // Questions no agent answers, which the words of another kind would otherwise catch:
+    // per-capita figures (no population is bundled), price forecasts.
     if any(norm, &["per capita", "per head"]) {
         return Err(unplannable(say(m.lang, "refuse_per_capita", &[])).suggest(national_asks(m, true)));
     }

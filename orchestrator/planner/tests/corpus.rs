@@ -265,8 +265,8 @@ fn failure_class_a_different_question_answered_confidently() {
 }
 
 /// The issue's second failure class: answerable questions refused. Those with a task to answer
-/// them are planned; land-use change, soils and harvested wood, which no task can ask for yet,
-/// are refused with the command that computes them.
+/// them are planned; land-use change, soils and harvested wood are planned when the question gives
+/// the numbers no confirmed default supplies, and refused with those numbers named otherwise.
 #[test]
 fn failure_class_answerable_questions_refused() {
     use Expect::*;
@@ -308,16 +308,40 @@ fn failure_class_answerable_questions_refused() {
             Plan(&[("uncertainty", "product")]),
         ),
         (
+            "Soil carbon after converting 100 ha of grassland to cropland in a temperate moist climate, with a \
+             reference soil carbon of 80 t C/ha",
+            Plan(&[("sinks", "soil")]),
+        ),
+        (
+            "How much soil carbon does 50 ha of tropical moist cropland gain over 20 years with manure, SOC_REF 65 \
+             t C/ha?",
+            Plan(&[("sinks", "soil")]),
+        ),
+        (
+            "Emissions from clearing 500 ha of tropical rainforest in Africa holding 300 t of dry matter per hectare",
+            Plan(&[("sinks", "land_use_change")]),
+        ),
+        (
+            "Carbon still stored in 1,000 t C of sawnwood after 35 years",
+            Plan(&[("sinks", "wood_products")]),
+        ),
+        // Without the numbers no confirmed default supplies, each is refused with every missing
+        // number named, never answered with a guess.
+        (
             "Soil carbon after converting 100 ha of grassland to cropland",
-            Refuse("cbutler sinks"),
+            Refuse("SOC_REF"),
         ),
         (
             "Emissions from clearing 500 ha of tropical rainforest in Africa",
-            Refuse("cbutler sinks"),
+            Refuse("biomass before conversion"),
         ),
         (
             "Carbon stored in harvested wood products after 30 years",
-            Refuse("cbutler sinks"),
+            Refuse("sawnwood, wood panels or paper"),
+        ),
+        (
+            "Switching 200 ha of temperate moist cropland to no-till, reference soil carbon 70 t C/ha",
+            Refuse("F_MG"),
         ),
     ]);
 }
