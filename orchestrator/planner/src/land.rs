@@ -12,7 +12,8 @@ use cb_protocol::{SinksTask, SoilManagement, Task, TaskSpec};
 use regex::Regex;
 
 use crate::context::PlanningError;
-use crate::mentions::{Mentions, Unit, parse_number};
+use crate::mentions::{Lang, Mentions, Unit, parse_number};
+use crate::templates::say;
 
 /// A land area's hectares: the world's land is about 1.3e10 ha.
 pub const MAX_LAND_HA: f64 = 1.5e10;
@@ -110,6 +111,13 @@ fn area(m: &Mentions) -> Option<f64> {
 
 fn unplannable(reason: impl Into<String>) -> PlanningError {
     PlanningError::new(reason)
+}
+
+/// "… needs A; B; C." in the question's language, each missing number a template key.
+fn needs(lang: Lang, head: &str, missing: &[&str]) -> PlanningError {
+    let items: Vec<String> = missing.iter().map(|k| say(lang, k, &[])).collect();
+    let sep = if lang == Lang::Zh { "；" } else { "; " };
+    unplannable(say(lang, head, &[("missing", &items.join(sep))]))
 }
 
 /// The first of `classes` whose words appear in `norm`, each with where it first appears; the
@@ -304,32 +312,19 @@ pub fn soil(q: &str, m: &Mentions) -> Result<(Task, String), PlanningError> {
     let inputs = found(norm, INPUTS);
     let mut missing = Vec::new();
     if area.is_none() {
-        missing.push("the area (e.g. \"100 ha\")".to_string());
+        missing.push("need_area");
     }
     if climate.is_none() {
-        missing.push(
-            "the climate of IPCC Table 5.5 (temperate or boreal, dry or moist; tropical dry, moist or montane)"
-                .into(),
-        );
+        missing.push("need_climate");
     }
     if soc_ref.is_none() {
-        missing.push(
-            "the reference soil carbon stock under native vegetation (SOC_REF, 0–30 cm, e.g. \"a reference soil \
-             carbon of 80 t C/ha\"): no confirmed IPCC default of Table 2.3 is bundled"
-                .into(),
-        );
+        missing.push("need_soc_ref");
     }
     if land.is_empty() && tillage.is_empty() && inputs.is_empty() {
-        missing.push(
-            "what changes: the land use (e.g. \"grassland converted to cropland\"), the tillage or the input"
-                .into(),
-        );
+        missing.push("need_change");
     }
     if !missing.is_empty() {
-        return Err(unplannable(format!(
-            "A mineral soil carbon change (IPCC Eq. 2.25) needs {}.",
-            missing.join("; ")
-        )));
+        return Err(needs(m.lang, "land_soil_needs", &missing));
     }
     let (area, climate, soc_ref) = (
         area.unwrap_or_default(),
@@ -412,20 +407,13 @@ pub fn land_use_change(q: &str, m: &Mentions) -> Result<(Task, String), Planning
     let soil = carbon_per_ha(q);
     let mut missing = Vec::new();
     if area.is_none() {
-        missing.push("the area converted (e.g. \"500 ha\")".to_string());
+        missing.push("need_area");
     }
     if biomass.is_empty() {
-        missing.push(
-            "the biomass before conversion, e.g. \"holding 300 t of dry matter per hectare\" (no confirmed IPCC \
-             default biomass stock of Table 4.7 is bundled)"
-                .into(),
-        );
+        missing.push("need_biomass");
     }
     if !missing.is_empty() {
-        return Err(unplannable(format!(
-            "The emissions of a land conversion (IPCC Eq. 2.16) need {}.",
-            missing.join("; ")
-        )));
+        return Err(needs(m.lang, "land_luc_needs", &missing));
     }
     if soil.len() == 1 {
         return Err(unplannable(
@@ -543,29 +531,20 @@ pub fn wood_products(q: &str, m: &Mentions) -> Result<(Task, String), PlanningEr
     let years = years(q);
     let mut missing = Vec::new();
     if products.len() != 1 {
-        missing.push(
-            "one product: sawnwood, wood panels or paper (the categories with IPCC default half-lives)"
-                .to_string(),
-        );
+        missing.push("need_wood_product");
     }
     if inflow.is_none() {
         missing.push(if volume.is_some() {
-            "the carbon the wood holds: a volume becomes carbon through its density and carbon fraction, and no \
-             confirmed factor per product is bundled; give t C (e.g. \"250 t C of sawnwood\") or the carbon per m³ \
-             (e.g. \"at 0.25 t C per m³\")"
-                .to_string()
+            "need_wood_carbon_volume"
         } else {
-            "the carbon entering the pool, in t C or t CO2 (e.g. \"250 t C of sawnwood\")".to_string()
+            "need_wood_carbon"
         });
     }
     if years.is_none() {
-        missing.push("after how many years (e.g. \"after 35 years\")".into());
+        missing.push("need_years");
     }
     if !missing.is_empty() {
-        return Err(unplannable(format!(
-            "Carbon kept in harvested wood products (IPCC first-order decay, Eq. 12.1) needs {}.",
-            missing.join("; ")
-        )));
+        return Err(needs(m.lang, "land_hwp_needs", &missing));
     }
     let (product, inflow, years) = (products[0].1, inflow.unwrap_or_default(), years.unwrap_or(1));
     if !(inflow > 0.0 && inflow <= 1e12) {

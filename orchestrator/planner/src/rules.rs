@@ -836,12 +836,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
         .map(|y| format!(", {y}"))
         .unwrap_or_else(|| ", latest year".into());
 
-    let need_mrio = |what: &str| -> Result<&MrioVocabulary, PlanningError> {
+    // `what` is a template key (data/answer-templates.csv) naming what needs the MRIO.
+    let need_mrio = |what: &str, values: &[(&str, &str)]| -> Result<&MrioVocabulary, PlanningError> {
         ctx.mrio.as_ref().ok_or_else(|| {
-            unplannable(format!(
-                "{what} needs a multi-regional input-output table with emission accounts: pass --mrio PATH \
-                 (a pymrio save folder or zip, an EXIOBASE 3 zip such as IOT_2022_ixi.zip, or a WIOD-style \
-                 folder with F.csv). The bundled Global Carbon Budget has national totals only."
+            unplannable(say(
+                m.lang,
+                "refuse_mrio",
+                &[("what", &say(m.lang, what, values))],
             ))
             .suggest(national_asks(m, true))
         })
@@ -1102,18 +1103,25 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\").",
                     )
                 } else {
-                    unplannable(format!(
-                        "CBAM is charged on goods imported into the EU from outside it; {} is in the EU. \
-                         Name the country the good comes from.",
-                        places[0].place.name
+                    unplannable(say(
+                        m.lang,
+                        "refuse_cbam_eu_origin",
+                        &[(
+                            "place",
+                            &templates::place(m.lang, &places[0].place.key, &places[0].place.name),
+                        )],
                     ))
                     .suggest(national_asks(m, false))
                 });
             }
             let origin_name = origins[0].place.name.as_str();
             let cn_code = cbam_good(q, m).ok_or_else(|| {
-                unplannable("Name the good by CN code (e.g. 7208) or by name (hot-rolled coil, cement, aluminium, ammonia, hydrogen, …).")
-                    .suggest(clarify::cbam(m, origin_name, None, year))
+                unplannable(say(m.lang, "refuse_cbam_good", &[])).suggest(clarify::cbam(
+                    m,
+                    origin_name,
+                    None,
+                    year,
+                ))
             })?;
             if cn_code == "25231000" {
                 return Err(unplannable(
@@ -1324,7 +1332,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             tasks.push(task);
         }
         Intent::Paths => {
-            let v = need_mrio("Supply-chain path analysis")?;
+            let v = need_mrio("what_paths", &[])?;
             let region = region_of(v)?;
             let sector = mrio_sector(&norm, v).ok_or_else(|| {
                 unplannable(format!(
@@ -1373,7 +1381,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             ));
         }
         Intent::TopSectors => {
-            let v = need_mrio("A sector breakdown")?;
+            let v = need_mrio("what_sectors", &[])?;
             let region = region_of(v)?;
             let stressor = stressor_of(v)?;
             let account = if has_word(&norm, IMPORT_WORDS) {
@@ -1424,10 +1432,11 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     }),
                 ));
             } else if !country_keys.is_empty() && asks_bilateral(&norm, country_keys.len()) {
-                need_mrio(&format!(
-                    "Carbon moving between {} and its trading partners",
-                    country_names.join(" and ")
-                ))?;
+                let names: Vec<String> = places
+                    .iter()
+                    .map(|p| templates::place(m.lang, &p.place.key, &p.place.name))
+                    .collect();
+                need_mrio("what_bilateral", &[("names", &names.join(" & "))])?;
                 return Err(unplannable(format!(
                     "Name the regions of {} between which carbon moves.",
                     ctx.mrio.as_ref().map_or("the MRIO", |v| v.name.as_str())
@@ -1439,7 +1448,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 );
                 tasks.push(national(country_keys.clone(), year));
             } else {
-                need_mrio("A transfer between regions")?;
+                need_mrio("what_transfer", &[])?;
                 return Err(unplannable("Name the regions between which carbon moves."));
             }
         }
@@ -1669,6 +1678,13 @@ fn check_scope(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let local_place_names = || {
+        m.places
+            .iter()
+            .map(|p| templates::place(m.lang, &p.place.key, &p.place.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     // "DRI" in a CBAM question is the good (direct reduced iron, CN 7203), not a route.
     let route = m
         .routes
@@ -1694,10 +1710,10 @@ fn check_scope(
             ));
         }
         suggestions.push(clarify::plant_operation(plant));
-        return Err(unplannable(format!(
-            "The question names the production route {:?}, which {what} does not model: only the factory agent \
-             models routes, one bundled plant at a time, and it cannot yet be set against {what}.",
-            route.text
+        return Err(unplannable(say(
+            m.lang,
+            "refuse_route",
+            &[("route", &format!("{:?}", route.text))],
         ))
         .suggest(suggestions));
     }
@@ -1755,13 +1771,15 @@ fn check_scope(
         if !national {
             let span = match range.to {
                 Some(to) => format!("{}–{to}", range.from),
-                None => format!("since {}", range.from),
+                None => say(m.lang, "span_since", &[("from", &range.from.to_string())]),
             };
-            return Err(unplannable(format!(
-                "The question asks over {span}, but {what} is computed for one year, so a trend cannot \
-                 be given. Ask for one year (e.g. {}), or ask for countries' national accounts, which \
-                 are bundled for every year.",
-                range.to.unwrap_or(range.from)
+            return Err(unplannable(say(
+                m.lang,
+                "refuse_range",
+                &[
+                    ("span", &span),
+                    ("year", &range.to.unwrap_or(range.from).to_string()),
+                ],
             ))
             .suggest(closest_answerable(q, m, intent))
             .suggest(national_asks(m, false)));
@@ -1774,11 +1792,10 @@ fn check_scope(
                 && !any(norm, &["useeio", "eeio"])
                 && m.places.iter().any(|p| p.place.key != "USA") =>
         {
-            Err(unplannable(format!(
-                "The question asks about {}, but the bundled inventory (USLCI) describes production in \
-                 the United States: the answer would be a US footprint. Pass --lci PATH with an \
-                 inventory for that place, or ask for the US footprint.",
-                place_names()
+            Err(unplannable(say(
+                m.lang,
+                "refuse_product_place",
+                &[("places", &local_place_names())],
             ))
             .suggest(closest_answerable(q, m, intent))
             .suggest(
@@ -2015,6 +2032,29 @@ mod tests {
         let zh = reason("今天天气怎么样？");
         assert!(en.starts_with("I could not tell"), "{en}");
         assert!(zh.starts_with("我无法从"), "{zh}");
+        // MRIO, year-range, route, EU-origin and missing-good refusals, with the place in the
+        // question's language.
+        assert!(
+            reason("Welche Sektoren tragen am meisten zu Frankreichs Fußabdruck bei?")
+                .contains("Übergeben Sie --mrio")
+        );
+        assert!(
+            reason("Coût MACF de l'acier laminé à chaud indien de 2026 à 2034").contains("une seule année")
+        );
+        assert!(reason("2026年到2030年从土耳其进口1万吨热轧卷的CBAM成本").contains("只针对一年"));
+        assert!(reason("CBAM sobre 500 t de cemento de España").contains("España está en la UE"));
+        assert!(reason("CBAM sobre acero de Brasil producido en alto horno").contains("ruta de producción"));
+        assert!(reason("中国钢铁的CBAM成本是多少？").contains("CN 编码"));
+        // Land questions name every missing number in the question's language.
+        let soil = reason("把100公顷草地改为农田，土壤碳会损失多少？");
+        assert!(
+            soil.contains("IPCC 表 5.5 的气候") && soil.contains("SOC_REF"),
+            "{soil}"
+        );
+        assert!(
+            reason("Emisiones por deforestar 300 ha de selva en la Amazonía para pastos")
+                .contains("la biomasa antes de la conversión")
+        );
     }
 
     #[test]
