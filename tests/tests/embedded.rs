@@ -241,3 +241,45 @@ async fn land_questions_are_answered_with_their_numbers() {
     assert!((value(&wood, "hwp_stock") - expected).abs() < 1e-9);
     assert!(wood.text.contains("nach 50 Jahren noch"), "{}", wood.text);
 }
+
+/// A CBAM default set against a modelled route: both tasks run, and the answer states the
+/// default (Brazil, CN 7206 10 00: 1.48 t CO2e/t, 1.628 with the 2026 mark-up, IR 2025/2621),
+/// the modelled intensity and their ratio, and that a modelled route is not a verified value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cbam_default_is_set_against_a_modelled_route() {
+    let cb = embedded(None).await;
+    let a = cb
+        .ask(ask(
+            "Is the CBAM default for Brazilian steel above what a scrap-EAF plant emits?",
+        ))
+        .await
+        .unwrap()
+        .answer;
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let row = |m: &str| {
+        a.table
+            .iter()
+            .find(|r| r.measure == m)
+            .unwrap_or_else(|| panic!("{m}"))
+    };
+    assert_eq!(row("default_value").value, 1.628);
+    assert_eq!(
+        row("default_value_direct").value + row("default_value_indirect").value,
+        1.48
+    );
+    let modelled = row("emission_intensity").value;
+    assert!(
+        modelled > 0.0 && modelled < 1.0,
+        "a scrap EAF emits well under 1 t CO2/t: {modelled}"
+    );
+    let parts = row("emission_intensity_direct").value + row("emission_intensity_indirect").value;
+    assert!((parts - modelled).abs() < 1e-9);
+    assert!(a.text.contains("1.628 t CO2e/t"), "{}", a.text);
+    assert!(a.text.contains("not a verified installation value"), "{}", a.text);
+    let ratio = format!("{:.2}", 1.628 / modelled);
+    assert!(
+        a.text.contains(ratio.trim_end_matches('0')),
+        "{ratio} in {}",
+        a.text
+    );
+}

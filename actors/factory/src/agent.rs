@@ -10,7 +10,7 @@ use cb_protocol::{
 use crate::FactoryError;
 use crate::bundled;
 use crate::engine::optimize::{Objective, optimize_against_baseline};
-use crate::engine::simulate::{Run, simulate};
+use crate::engine::simulate::{Run, baseline_schedule, simulate};
 use crate::model::Plant;
 
 /// The factory agent (stateless: plants and the profile are compiled in or read per task).
@@ -189,6 +189,7 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             );
             Ok(out)
         }
+        FactoryTask::Intensity { plant, hours } => intensity(plant, *hours),
         FactoryTask::Macc {
             plant,
             target_t_per_yr,
@@ -339,4 +340,57 @@ pub fn plant_graph(plant: &Plant, run: &Run, prov: &Provenance) -> GraphFragment
         }
     }
     g
+}
+
+/// The plant run steadily (its baseline) over `hours` of the bundled profile: t CO2 per t of the
+/// product delivered, direct (fuels and process, net of capture) and indirect (grid electricity).
+fn intensity(plant: &str, hours: u32) -> Result<TaskOutput, TaskError> {
+    let p = bundled::plant(plant)?;
+    let profile = bundled::profile().horizon(hours as usize);
+    let run = simulate(&p, &profile, &baseline_schedule(&p, hours as usize), |_, _| {})?;
+    let t = &run.totals;
+    if t.delivered_t <= 0.0 {
+        return Err(TaskError::new(
+            TaskErrorKind::InvalidInput,
+            format!("{plant} delivers no product in {hours} h, so it has no intensity"),
+        ));
+    }
+    let product = &p.demand.product;
+    let prov = Provenance::new(
+        format!("bundled plant {plant}"),
+        "data/factory (factors cited in the plant file)",
+        format!("steady baseline over {hours} h; emissions ÷ {product} delivered"),
+    )
+    .param("hours", hours)
+    .param("profile", "bundled SYNTHETIC hourly grid profile");
+    let per_t = format!("t CO2/t {product}");
+    let mut out = TaskOutput::default();
+    for (measure, what, v) in [
+        ("emission_intensity", "direct + indirect", t.emissions_t),
+        (
+            "emission_intensity_direct",
+            "direct",
+            t.emissions_t - t.indirect_co2_t,
+        ),
+        (
+            "emission_intensity_indirect",
+            "indirect (grid electricity)",
+            t.indirect_co2_t,
+        ),
+    ] {
+        let mut q = quantity(
+            measure,
+            format!("{} emission intensity, {what}", p.name),
+            plant,
+            Quantity::new(v / t.delivered_t, &per_t, prov.clone()),
+        );
+        q.dimensions.insert("product".into(), product.clone());
+        out.quantities.push(q);
+    }
+    out.notes.push(format!(
+        "{} modelled at its steady baseline over {hours} h of the bundled SYNTHETIC grid profile: a modelled route, \
+         not a verified installation value.",
+        p.name
+    ));
+    Ok(out)
 }

@@ -453,6 +453,32 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
             ));
         }
     }
+    // The default value per tonne, with the year's mark-up and its parts without it: what a
+    // modelled route or a verified value is set against.
+    for (measure, label, v) in [
+        (
+            "default_value",
+            format!("CBAM default value with the {} mark-up", c.year),
+            c.default_value_t_per_t,
+        ),
+        (
+            "default_value_direct",
+            "CBAM default value, direct, without mark-up".to_string(),
+            c.default_direct_t_per_t,
+        ),
+        (
+            "default_value_indirect",
+            "CBAM default value, indirect, without mark-up".to_string(),
+            c.default_indirect_t_per_t,
+        ),
+    ] {
+        out.quantities.push(quantity(
+            measure,
+            label,
+            &dims,
+            Quantity::new(v, "t CO2e/t", prov("default values")),
+        ));
+    }
     if let Some(s) = c.saving_eur {
         out.quantities.push(quantity(
             "cbam_saving",

@@ -45,6 +45,15 @@ pub enum FactoryTask {
         #[serde(default)]
         carbon_price: Option<f64>,
     },
+    /// The plant's emission intensity, t CO2 per t of its product (direct, grid and total), run
+    /// steadily over the first `hours` of the bundled hourly grid profile: a modelled route to set
+    /// against a default value, not a verified installation value.
+    Intensity {
+        #[schemars(length(min = 1))]
+        plant: String,
+        #[schemars(range(min = 1, max = 8784))]
+        hours: u32,
+    },
 }
 
 impl FactoryTask {
@@ -77,6 +86,12 @@ impl FactoryTask {
                             return Err((field, format!("is {g}, must be a number ≥ 1")));
                         }
                     }
+                }
+                Ok(())
+            }
+            FactoryTask::Intensity { hours, .. } => {
+                if !(1..=8784).contains(hours) {
+                    return Err(("hours", format!("is {hours}, must be between 1 and 8784")));
                 }
                 Ok(())
             }

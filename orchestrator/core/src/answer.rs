@@ -157,6 +157,101 @@ fn national_text(qs: &[LabeledQuantity], lang: Lang) -> String {
     out
 }
 
+/// A CBAM default value set against a modelled route's intensity, from the results of the two
+/// tasks (the CBAM cost and the plant's intensity), with their ratio.
+fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
+    let completed = |pick: &dyn Fn(&TaskSpec) -> bool| {
+        plan.tasks.iter().filter(|t| pick(&t.spec)).find_map(|t| {
+            results
+                .iter()
+                .find(|r| r.task_id == t.id)
+                .and_then(|r| match &r.outcome {
+                    TaskOutcome::Completed(out) => Some((t, out)),
+                    TaskOutcome::Failed(_) => None,
+                })
+        })
+    };
+    let Some((cbam, cbam_out)) = completed(&|s| matches!(s, TaskSpec::Lca(LcaTask::CbamCost { .. }))) else {
+        return String::new();
+    };
+    let Some((plant, plant_out)) =
+        completed(&|s| matches!(s, TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. })))
+    else {
+        return String::new();
+    };
+    fn value<'a>(out: &'a cb_protocol::TaskOutput, m: &str) -> Option<&'a cb_protocol::Quantity> {
+        out.quantities
+            .iter()
+            .find(|q| q.measure == m)
+            .map(|q| &q.quantity)
+    }
+    let (Some(default), Some(direct), Some(indirect), Some(modelled)) = (
+        value(cbam_out, "default_value"),
+        value(cbam_out, "default_value_direct"),
+        value(cbam_out, "default_value_indirect"),
+        value(plant_out, "emission_intensity"),
+    ) else {
+        return String::new();
+    };
+    let (
+        TaskSpec::Lca(LcaTask::CbamCost {
+            country,
+            cn_code,
+            year,
+            ..
+        }),
+        TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { plant: plant_id, .. }),
+    ) = (&cbam.spec, &plant.spec)
+    else {
+        return String::new();
+    };
+    if modelled.value <= 0.0 {
+        return String::new();
+    }
+    let origin = cb_planner::places::Gazetteer::get().resolve(country);
+    let country_name = origin.map_or(country.clone(), |p| place(lang, &p.key, &p.name));
+    let fq = |q: &cb_protocol::Quantity| number(lang, &format!("{} {}", significant(q.value), q.unit));
+    let plain = cb_protocol::Quantity::new(
+        direct.value + indirect.value,
+        &default.unit,
+        default.provenance.clone(),
+    );
+    format!(
+        "{}\n",
+        say(
+            lang,
+            "cbam_vs_route",
+            &[
+                ("good", &format!("CN {cn_code}")),
+                ("country", &country_name),
+                ("year", &year.to_string()),
+                ("default", &fq(default)),
+                ("plain", &fq(&plain)),
+                ("modelled", &fq(modelled)),
+                ("plant", plant_id),
+                (
+                    "ratio",
+                    &number(lang, &significant(default.value / modelled.value))
+                ),
+            ],
+        )
+    )
+}
+
+/// A number to four significant figures, without trailing zeros.
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// How national accounts changed between the years a plan asked for ("since 2005"): for each
 /// country, the first against the last year, from the results of separate tasks.
 fn national_trend(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
@@ -432,6 +527,20 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                             false
                         )
                     ),
+                    TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. }) => format!(
+                        "{}\n{}",
+                        say(lang, "plant_intensity", &[]),
+                        list(
+                            qs,
+                            &[
+                                "emission_intensity",
+                                "emission_intensity_direct",
+                                "emission_intensity_indirect"
+                            ],
+                            3,
+                            false
+                        )
+                    ),
                     TaskSpec::Factory(cb_protocol::FactoryTask::Macc { .. }) => format!(
                         "{}\n{}",
                         say(lang, "plant_measures", &[]),
@@ -472,6 +581,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
         }
     }
     text.push_str(&national_trend(plan, results, lang));
+    text.push_str(&default_against_route(plan, results, lang));
     if text.is_empty() {
         text = say(lang, "no_result", &[]);
     }

@@ -39,6 +39,8 @@ pub enum Intent {
     ProductFootprint,
     /// What the EU CBAM charges on an import.
     Cbam,
+    /// A CBAM default value set against a modelled production route.
+    CbamAgainstRoute,
     /// What a forest or other natural sink removes (IPCC AFOLU).
     ForestSink,
     /// Mineral soil carbon after a change of land use, tillage or input.
@@ -58,7 +60,7 @@ pub enum Intent {
 }
 
 impl Intent {
-    pub const ALL: [Intent; 15] = [
+    pub const ALL: [Intent; 16] = [
         Intent::Paths,
         Intent::TopSectors,
         Intent::Transfer,
@@ -66,6 +68,7 @@ impl Intent {
         Intent::Footprint,
         Intent::ProductFootprint,
         Intent::Cbam,
+        Intent::CbamAgainstRoute,
         Intent::ForestSink,
         Intent::SoilCarbon,
         Intent::LandUseChange,
@@ -86,6 +89,7 @@ impl Intent {
             Intent::Footprint => "footprint",
             Intent::ProductFootprint => "product_footprint",
             Intent::Cbam => "cbam",
+            Intent::CbamAgainstRoute => "cbam_against_route",
             Intent::ForestSink => "forest_sink",
             Intent::SoilCarbon => "soil_carbon",
             Intent::LandUseChange => "land_use_change",
@@ -143,6 +147,8 @@ pub enum Condition {
     BundledPlant,
     /// The question gives an amount of a product ("1 kg of …").
     ProductAmount,
+    /// The question names a production route (BF-BOF, scrap EAF, SMR, …).
+    Route,
 }
 
 /// One kind of question.
@@ -153,6 +159,10 @@ pub struct Frame {
     pub agent: AgentKind,
     /// Task kinds (`agent.op`) the frame plans.
     pub tasks: Vec<String>,
+    /// Task kinds of other agents the frame composes with its own (a CBAM default against a
+    /// plant's modelled intensity).
+    #[serde(default)]
+    pub composes: Vec<String>,
     pub slots: Vec<Slot>,
     /// Cues written alike in every language (names of methods and databases).
     #[serde(default)]
@@ -248,6 +258,7 @@ const SETTINGS: &[(Intent, &str, f64)] = &[
     (Intent::Propagation, "draws", 1_000_000.0),
     (Intent::ProductFootprint, "draws", 100_000.0),
     (Intent::Plant, "hours", 8784.0),
+    (Intent::CbamAgainstRoute, "hours", 8784.0),
     (Intent::Paths, "depth", 12.0),
     (Intent::Paths, "top", 1000.0),
     (Intent::TopSectors, "top", 1000.0),
@@ -268,6 +279,7 @@ const TASK_KINDS: &[&str] = &[
     "sinks.wood_products",
     "factory.optimize",
     "factory.macc",
+    "factory.intensity",
     "uncertainty.sobol",
     "uncertainty.pedigree",
     "uncertainty.product",
@@ -319,6 +331,9 @@ impl Frames {
             if f.tasks.is_empty() {
                 return Err(format!("{at}: tasks is empty"));
             }
+            if let Some(t) = f.composes.iter().find(|c| !f.tasks.contains(c)) {
+                return Err(format!("{at}: composes {t:?}, which is not in its tasks"));
+            }
             for t in &f.tasks {
                 if !TASK_KINDS.contains(&t.as_str()) {
                     return Err(format!(
@@ -326,7 +341,7 @@ impl Frames {
                         TASK_KINDS.join(", ")
                     ));
                 }
-                if !t.starts_with(&format!("{}.", f.agent.as_str())) {
+                if !f.composes.contains(t) && !t.starts_with(&format!("{}.", f.agent.as_str())) {
                     return Err(format!(
                         "{at}: task {t:?} is not the {} agent's",
                         f.agent.as_str()
@@ -470,6 +485,16 @@ mod tests {
                 "tasks = [\"sinks.forest\"]",
                 "tasks = [\"lca.footprint\"]",
                 "is not the sinks agent's",
+            ),
+            (
+                "composes = [\"factory.intensity\"]",
+                "composes = [\"factory.optimize\"]",
+                "which is not in its tasks",
+            ),
+            (
+                "tasks = [\"lca.cbam_cost\", \"factory.intensity\"]",
+                "tasks = [\"lca.cbam_cost\", \"factory.macc\", \"factory.intensity\"]",
+                "is not the lca agent's",
             ),
             (
                 "defaults = { samples = 10000,",

@@ -400,7 +400,11 @@ fn check_facts(spec: &TaskSpec, ctx: &PlanContext) -> Result<(), String> {
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         }
-        TaskSpec::Factory(FactoryTask::Optimize { plant, .. } | FactoryTask::Macc { plant, .. }) => {
+        TaskSpec::Factory(
+            FactoryTask::Optimize { plant, .. }
+            | FactoryTask::Macc { plant, .. }
+            | FactoryTask::Intensity { plant, .. },
+        ) => {
             if cb_factory::bundled::PLANTS.iter().any(|(id, _)| id == plant) {
                 Ok(())
             } else {

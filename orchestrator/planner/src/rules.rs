@@ -64,10 +64,11 @@ fn has_word(norm: &str, words: &[&str]) -> bool {
 }
 
 /// Recognises the frame of a question from the triggers of `data/planner-frames.toml`.
-pub fn intent_of(frames: &Frames, norm: &str, regions_named: usize) -> Option<Intent> {
+pub fn intent_of(frames: &Frames, norm: &str, regions_named: usize, routes_named: usize) -> Option<Intent> {
     frames.recognise(norm, regions_named, |c| match c {
         Condition::BundledPlant => bundled_plant(norm).is_some(),
         Condition::ProductAmount => product_amount(norm).is_some(),
+        Condition::Route => routes_named > 0,
     })
 }
 
@@ -685,6 +686,19 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
     None
 }
 
+/// The CN code of what a bundled plant makes, as the CBAM tables name goods: crude steel is
+/// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
+/// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
+fn route_good(plant: &str) -> &'static str {
+    if plant.starts_with("ammonia") {
+        "28141000"
+    } else if plant.starts_with("cement") {
+        "25232900"
+    } else {
+        "72061000"
+    }
+}
+
 /// An abatement target in tonnes of CO2 a year ("cut 30,000 t CO2 per year").
 fn abatement_target(question: &str) -> Option<f64> {
     static TARGET: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -823,7 +837,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
     let intent = if is_propagation(q) {
         Intent::Propagation
     } else {
-        intent_of(frames, &norm, named)
+        intent_of(frames, &norm, named, m.routes.len())
             .ok_or_else(|| unplannable(say(m.lang, "refuse_unknown", &[("question", &format!("{q:?}"))])))?
     };
     let frame = frames.frame(intent);
@@ -1068,7 +1082,30 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 ));
             }
         }
-        Intent::Cbam => {
+        Intent::Cbam | Intent::CbamAgainstRoute => {
+            // A default set against a modelled route: the bundled plant of the route named.
+            let named: std::collections::BTreeSet<&str> = m.routes.iter().map(|r| r.route).collect();
+            if intent == Intent::CbamAgainstRoute && named.len() > 1 {
+                let routes: Vec<&str> = m.routes.iter().map(|r| r.text.as_str()).collect();
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_routes_several",
+                    &[("routes", &routes.join(", "))],
+                )));
+            }
+            let route_plant = match intent {
+                Intent::CbamAgainstRoute => Some(bundled_plant(&norm).ok_or_else(|| {
+                    unplannable(say(
+                        m.lang,
+                        "refuse_route",
+                        &[(
+                            "route",
+                            &format!("{:?}", m.routes.first().map_or("", |r| r.text.as_str())),
+                        )],
+                    ))
+                })?),
+                _ => None,
+            };
             // CBAM is charged on goods entering the EU: the origins are the places outside it
             // ("Chinese steel imported into Germany" comes from China). Several origins are
             // compared, one task each.
@@ -1115,7 +1152,21 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 });
             }
             let origin_name = origins[0].place.name.as_str();
-            let cn_code = cbam_good(q, m).ok_or_else(|| {
+            // Against a route, a good written inside the route's name ("DRI" in "DRI-EAF") is
+            // the route, not the good.
+            let good = match route_plant {
+                Some(_) => {
+                    let mut without_route = m.clone();
+                    let routes: Vec<String> = m.routes.iter().map(|r| normalise(&r.text)).collect();
+                    without_route
+                        .goods
+                        .retain(|g| !routes.iter().any(|r| r.contains(&format!(" {} ", g.name))));
+                    cbam_good(q, &without_route)
+                }
+                None => cbam_good(q, m),
+            };
+            let cn_code = good.or_else(|| route_plant.map(|p| route_good(p).to_string()));
+            let cn_code = cn_code.ok_or_else(|| {
                 unplannable(say(m.lang, "refuse_cbam_good", &[])).suggest(clarify::cbam(
                     m,
                     origin_name,
@@ -1137,9 +1188,11 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 origin_price,
             } = cbam_numbers(q);
             let mut bad_tonnes = None;
+            // Against a route the comparison is per tonne: 1 t unless an amount is given.
             let tonnes = m
                 .first(Unit::Tonne)
                 .or(tonnes)
+                .or(route_plant.map(|_| 1.0))
                 .filter(|t| {
                     // A bound on the declaration, not a silent cap: out of range is refused below.
                     *t > 0.0 && *t <= MAX_CBAM_TONNES || {
@@ -1187,6 +1240,28 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         actual_indirect: None,
                         ets_price,
                         origin_carbon_price: origin_price,
+                    }),
+                ));
+            }
+            if let Some(plant) = route_plant {
+                let good = route_good(plant);
+                if !cn_code.starts_with(&good[..2]) {
+                    return Err(unplannable(format!(
+                        "CN {cn_code} is not what the {plant} plant makes (its product is CN {good}), so its \
+                         modelled intensity cannot be set against that good's default value."
+                    ))
+                    .suggest(clarify::cbam(m, origin_name, Some(good), Some(year))));
+                }
+                let hours = frame.setting("hours").default as u32;
+                described.push_str(&format!(
+                    ", against the bundled {plant} plant's modelled intensity (steady, {hours} h of the synthetic \
+                     grid profile; a modelled route, not a verified installation value)"
+                ));
+                tasks.push(Task::new(
+                    "route-intensity",
+                    TaskSpec::Factory(FactoryTask::Intensity {
+                        plant: plant.to_string(),
+                        hours,
                     }),
                 ));
             }
@@ -1550,6 +1625,7 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::ConsumptionVsTerritorial | Intent::Footprint => "national CO2 accounts",
         Intent::ProductFootprint => "a product's life-cycle footprint",
         Intent::Cbam => "the EU CBAM cost of an import",
+        Intent::CbamAgainstRoute => "a CBAM default against a modelled route",
         Intent::ForestSink => "a forest's carbon balance",
         Intent::SoilCarbon => "a soil carbon change",
         Intent::LandUseChange => "a land conversion's emissions",
@@ -1566,7 +1642,7 @@ fn intent_name(intent: Intent) -> &'static str {
 fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
     let year = m.range.and_then(|r| r.to).or(m.years.first().copied());
     match intent {
-        Intent::Cbam => m
+        Intent::Cbam | Intent::CbamAgainstRoute => m
             .places
             .iter()
             .find(|p| !is_eu(&p.place.key))
@@ -1692,6 +1768,7 @@ fn check_scope(
         .find(|r| !(intent == Intent::Cbam && m.goods.iter().any(|g| normalise(&r.text).trim() == g.name)));
     if let Some(route) = route
         && intent != Intent::Plant
+        && intent != Intent::CbamAgainstRoute
     {
         let plant = clarify::plant_phrase(route);
         let mut suggestions = Vec::new();
@@ -2263,7 +2340,7 @@ mod tests {
                 &["Japan's consumption-based CO2 emissions in 2015", "United States"],
             ),
             (
-                "Is the CBAM default for Brazilian steel above what a scrap-EAF plant emits?",
+                "What does CBAM charge on Brazilian steel made in a scrap-EAF plant?",
                 &["from Brazil in 2026", "a scrap EAF steel plant operate"],
             ),
         ];

@@ -238,7 +238,11 @@ fn failure_class_a_different_question_answered_confidently() {
         ),
         (
             "Is the CBAM default for Brazilian steel above what a scrap-EAF plant emits?",
-            Refuse("route"),
+            Plan(&[("lca", "cbam_cost"), ("factory", "intensity")]),
+        ),
+        (
+            "CBAM on Chinese HRC made by BF-BOF vs by EAF, 1,000 t in 2027",
+            Refuse("several production routes"),
         ),
         (
             "Cut 40 % of a cement plant's emissions by 2035 at least cost",
