@@ -76,21 +76,24 @@ fn all(re: &Regex, q: &str) -> Vec<(usize, f64)> {
         .collect()
 }
 
-/// The numbers per hectare of carbon ("80 t C/ha", "每公顷80吨碳"), in order.
-fn carbon_per_ha(q: &str) -> Vec<f64> {
-    let p = patterns();
-    let mut v = all(&p.carbon_per_ha, q);
-    v.extend(all(&p.carbon_per_ha_zh, q));
+/// The numbers one pattern pair finds, the Latin-script and the Chinese word order, in order.
+fn per_ha(q: &str, latin: &Regex, zh: &Regex) -> Vec<f64> {
+    let mut v = all(latin, q);
+    v.extend(all(zh, q));
     v.sort_by_key(|(at, _)| *at);
     v.into_iter().map(|(_, x)| x).collect()
 }
 
+/// Carbon per hectare ("80 t C/ha", "每公顷80吨碳"), in order.
+fn carbon_per_ha(q: &str) -> Vec<f64> {
+    let p = patterns();
+    per_ha(q, &p.carbon_per_ha, &p.carbon_per_ha_zh)
+}
+
+/// Biomass per hectare ("300 t of dry matter per hectare", "每公顷300吨干物质"), in order.
 fn biomass_per_ha(q: &str) -> Vec<f64> {
     let p = patterns();
-    let mut v = all(&p.biomass_per_ha, q);
-    v.extend(all(&p.biomass_per_ha_zh, q));
-    v.sort_by_key(|(at, _)| *at);
-    v.into_iter().map(|(_, x)| x).collect()
+    per_ha(q, &p.biomass_per_ha, &p.biomass_per_ha_zh)
 }
 
 /// "over 30 years", "après 35 ans", "nach 20 Jahren", "35年后".
