@@ -1116,19 +1116,23 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 .iter()
                 .find(|p| CBAM_ANNEX_III.contains(&p.place.key.as_str()))
             {
-                return Err(unplannable(format!(
-                    "Goods from {} are not subject to CBAM: it is listed in Annex III of Regulation \
-                     (EU) 2023/956 (countries in the EU ETS or linked to it), so no certificates are due.",
-                    exempt.place.name
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_cbam_annex3",
+                    &[(
+                        "place",
+                        &templates::place(m.lang, &exempt.place.key, &exempt.place.name),
+                    )],
                 ))
                 .suggest(national_asks(m, false)));
             }
             if let Some(y) = year
                 && y < 2026
             {
-                return Err(unplannable(format!(
-                    "CBAM certificates are due on imports from 1 January 2026; in {y} the transitional \
-                     period required reports only, so there is no charge to compute. Ask for 2026 or later."
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_cbam_before_2026",
+                    &[("year", &y.to_string())],
                 ))
                 .suggest(origins.first().map_or_else(Vec::new, |o| {
                     clarify::cbam(m, &o.place.name, cbam_good(q, m).as_deref(), Some(2026))
@@ -1136,9 +1140,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             }
             if origins.is_empty() {
                 return Err(if places.is_empty() {
-                    unplannable(
-                        "Name the country of origin (e.g. \"Chinese hot-rolled coil\" or \"from India\").",
-                    )
+                    unplannable(say(m.lang, "refuse_cbam_origin_missing", &[]))
                 } else {
                     unplannable(say(
                         m.lang,
@@ -2122,6 +2124,12 @@ mod tests {
         assert!(reason("CBAM sobre 500 t de cemento de España").contains("España está en la UE"));
         assert!(reason("CBAM sobre acero de Brasil producido en alto horno").contains("ruta de producción"));
         assert!(reason("中国钢铁的CBAM成本是多少？").contains("CN 编码"));
+        let annex = reason("Wie hoch sind die CBAM-Kosten für norwegisches Aluminium, 5.000 t, 2027?");
+        assert!(annex.contains("Anhang III"), "{annex}");
+        assert!(reason("MACF sur 1 000 t de ciment égyptien en 2025").contains("période transitoire"));
+        assert!(
+            reason("¿Cuánto cuesta el CBAM sobre 1.000 t de cemento en 2027?").contains("país de origen")
+        );
         // Land questions name every missing number in the question's language.
         let soil = reason("把100公顷草地改为农田，土壤碳会损失多少？");
         assert!(
