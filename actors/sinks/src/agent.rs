@@ -201,6 +201,13 @@ fn wood_products(
             (d.value, d.source)
         }
     };
+    // The protocol bounds years to 1..=1000; a task that skipped validation is refused, not indexed.
+    if !(1..=1000).contains(&years) {
+        return Err(TaskError::new(
+            TaskErrorKind::InvalidInput,
+            format!("years is {years}, must be between 1 and 1000"),
+        ));
+    }
     let mut inflows = vec![0.0; years as usize];
     inflows[0] = inflow_t_c;
     let path = crate::engine::hwp::simulate(0.0, &inflows, half_life);

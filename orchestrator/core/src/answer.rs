@@ -210,7 +210,7 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
     }
     let origin = cb_planner::places::Gazetteer::get().resolve(country);
     let country_name = origin.map_or(country.clone(), |p| place(lang, &p.key, &p.name));
-    let fq = |q: &cb_protocol::Quantity| number(lang, &format!("{} {}", significant(q.value), q.unit));
+    let fq = |q: &cb_protocol::Quantity| number(lang, &format_quantity(q.value, &q.unit));
     let plain = cb_protocol::Quantity::new(
         direct.value + indirect.value,
         &default.unit,
@@ -231,25 +231,14 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
                 ("plant", plant_id),
                 (
                     "ratio",
-                    &number(lang, &significant(default.value / modelled.value))
+                    &number(
+                        lang,
+                        &cb_protocol::format::significant(default.value / modelled.value, 4)
+                    )
                 ),
             ],
         )
     )
-}
-
-/// A number to four significant figures, without trailing zeros.
-fn significant(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
-    let text = format!("{v:.digits$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
 }
 
 /// How national accounts changed between the years a plan asked for ("since 2005"): for each
