@@ -283,3 +283,71 @@ async fn a_cbam_default_is_set_against_a_modelled_route() {
         a.text
     );
 }
+
+/// Asked in Chinese, every agent's labels and notes come back in Chinese: each label and note an
+/// agent writes is a sentence of `data/agent-text.csv` with all its values, and the answer says
+/// it in the question's language. The numbers are the agents' own either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_agent_s_labels_and_notes_follow_the_question_s_language() {
+    let cb = embedded(None).await;
+    let questions = [
+        ("中国2022年的消费排放与领土排放相比如何？", AgentKind::Trade),
+        ("从埃及进口1000吨液氨，2026年要买多少CBAM证书？", AgentKind::Lca),
+        ("USLCI中1公斤聚乙烯的碳足迹", AgentKind::Lca),
+        (
+            "非洲1万公顷热带雨林每年吸收多少二氧化碳？根茎比 0.37",
+            AgentKind::Sinks,
+        ),
+        (
+            "电弧炉钢厂在每吨80欧元碳价下如何以最低成本减排？",
+            AgentKind::Factory,
+        ),
+        ("Ishigami函数的哪些输入最重要？", AgentKind::Uncertainty),
+    ];
+    for (q, agent) in questions {
+        let a = cb.ask(ask(q)).await.unwrap().answer;
+        assert!(a.errors.is_empty(), "{q}: {:?}", a.errors);
+        let mut english_notes = Vec::new();
+        for r in &a.results {
+            assert_eq!(r.agent, agent, "{q}");
+            let TaskOutcome::Completed(out) = &r.outcome else {
+                panic!("{q}: {:?}", r.outcome)
+            };
+            for lq in &out.quantities {
+                let t = lq
+                    .label_text
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{q}: {} has no key", lq.label));
+                assert!(t.is_complete(), "{q}: label {t:?} is not in data/agent-text.csv");
+            }
+            for t in &out.note_texts {
+                assert!(t.is_complete(), "{q}: note {t:?} is not in data/agent-text.csv");
+            }
+            english_notes.extend(out.notes.iter().cloned());
+        }
+        // The table's labels are Chinese: no row reads as its English label.
+        for row in &a.table {
+            let english = a
+                .results
+                .iter()
+                .filter_map(|r| match &r.outcome {
+                    TaskOutcome::Completed(o) => Some(o),
+                    TaskOutcome::Failed(_) => None,
+                })
+                .flat_map(|o| &o.quantities)
+                .find(|lq| lq.measure == row.measure && lq.quantity.value == row.value)
+                .unwrap();
+            assert_ne!(row.label, english.label, "{q}: label left in English");
+        }
+        // A note left in English is one the agent wrote from its data (a measure's description),
+        // never one of its own sentences.
+        for note in &a.notes {
+            let keyed = a.results.iter().any(|r| match &r.outcome {
+                TaskOutcome::Completed(o) => o.note_texts.iter().any(|t| t.english() == *note),
+                TaskOutcome::Failed(_) => false,
+            });
+            assert!(!keyed, "{q}: note left in English: {note}");
+        }
+        assert!(!english_notes.is_empty() || a.notes.is_empty(), "{q}");
+    }
+}

@@ -2,6 +2,7 @@
 //! their energy and material flows out; and its actor.
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::text::Text;
 use cb_protocol::{
     AgentKind, EdgeKind, FactoryTask, GraphEdge, GraphFragment, GraphNode, LabeledQuantity, NodeKind,
     Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
@@ -42,13 +43,8 @@ impl Agent for FactoryAgent {
     }
 }
 
-fn quantity(measure: &str, label: String, plant: &str, q: Quantity) -> LabeledQuantity {
-    LabeledQuantity {
-        measure: measure.into(),
-        label,
-        dimensions: [("plant".to_string(), plant.to_string())].into_iter().collect(),
-        quantity: q,
-    }
+fn quantity(measure: &str, label: Text, plant: &str, q: Quantity) -> LabeledQuantity {
+    LabeledQuantity::new(measure, label, &[("plant", plant)], q)
 }
 
 /// Runs one factory task.
@@ -81,19 +77,21 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             .param("carbon_price_eur_per_t", carbon_price)
             .param("profile", "bundled SYNTHETIC hourly grid profile");
             let mut out = TaskOutput::default();
-            for (case, run) in [("baseline", &base), ("optimized", &best)] {
+            let hours_s = hours.to_string();
+            for (case, run) in [("case_baseline", &base), ("case_optimized", &best)] {
+                let label = |key: &str| {
+                    Text::new(key, &[("plant", &p.name), ("hours", &hours_s)])
+                        .list("case", vec![Text::new(case, &[])])
+                };
                 out.quantities.push(quantity(
                     "emissions",
-                    format!("{} emissions, {case} (direct + grid), {hours} h", p.name),
+                    label("label_plant_emissions"),
                     plant,
                     Quantity::new(run.totals.emissions_t, "t CO2", prov.clone()),
                 ));
                 out.quantities.push(quantity(
                     "cost",
-                    format!(
-                        "{} operating cost, {case}, {hours} h (without carbon price)",
-                        p.name
-                    ),
+                    label("label_plant_cost"),
                     plant,
                     Quantity::new(run.totals.cost_eur, "EUR", prov.clone()),
                 ));
@@ -101,7 +99,7 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             let carbon_cost = |r: &Run| r.totals.cost_eur + carbon_price * r.totals.emissions_t;
             out.quantities.push(quantity(
                 "emissions_cut",
-                format!("Emissions cut by rescheduling, {hours} h"),
+                Text::new("label_emissions_cut", &[("hours", &hours_s)]),
                 plant,
                 Quantity::new(
                     base.totals.emissions_t - best.totals.emissions_t,
@@ -111,19 +109,17 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             ));
             out.quantities.push(quantity(
                 "cost_saving",
-                format!("Saving in cost + carbon cost at {carbon_price} EUR/t, {hours} h"),
+                Text::new(
+                    "label_cost_saving",
+                    &[("price", &carbon_price.to_string()), ("hours", &hours_s)],
+                ),
                 plant,
                 Quantity::new(carbon_cost(&base) - carbon_cost(&best), "EUR", prov.clone()),
             ));
             match monte_carlo {
                 Some(mc) => {
-                    let c = crate::uncertainty::compare_schedules(
-                        &p,
-                        &profile,
-                        &baseline,
-                        &opt.schedule,
-                        mc,
-                    )?;
+                    let c =
+                        crate::uncertainty::compare_schedules(&p, &profile, &baseline, &opt.schedule, mc)?;
                     let interval = |s: &cb_uncertainty::engine::stats::Summary| Uncertainty::Interval {
                         low: s.p2_5,
                         high: s.p97_5,
@@ -137,28 +133,31 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                     if let Some(q) = out.quantities.iter_mut().find(|q| q.measure == "emissions_cut") {
                         q.quantity.uncertainty = interval(&c.emissions_cut);
                     }
-                    let drivers: Vec<String> = c
+                    let drivers: Vec<Text> = c
                         .emission_drivers
                         .iter()
                         .take(5)
-                        .map(|(n, r)| format!("{n} (Spearman {r:+.2})"))
+                        .map(|(n, r)| {
+                            Text::new(
+                                "driver_spearman_signed",
+                                &[("input", n), ("rho", &format!("{r:+.2}"))],
+                            )
+                        })
                         .collect();
-                    out.notes.push(format!(
-                        "Uncertainty: Monte Carlo ({} Latin hypercube draws, seed {}; emission factors lognormal \
-                         GSD {}, prices GSD {}; both schedules on the same draws, held fixed). Drivers of the \
-                         optimised emissions: {}.",
-                        mc.iterations,
-                        mc.seed,
-                        mc.factor_gsd,
-                        mc.price_gsd,
-                        drivers.join(", ")
-                    ));
+                    out.note(
+                        Text::new(
+                            "note_plant_mc",
+                            &[
+                                ("draws", &mc.iterations.to_string()),
+                                ("seed", &mc.seed.to_string()),
+                                ("factor_gsd", &mc.factor_gsd.to_string()),
+                                ("price_gsd", &mc.price_gsd.to_string()),
+                            ],
+                        )
+                        .list("drivers", drivers),
+                    );
                 }
-                None => out.notes.push(
-                    "Uncertainty not assessed: the plant's factors and prices carry no ranges; give the task a \
-                     monte_carlo (`cbutler factory optimize --mc N --factor-gsd G --price-gsd G`) to propagate them."
-                        .into(),
-                ),
+                None => out.note(Text::new("note_plant_no_mc", &[])),
             }
             out.graph = plant_graph(&p, &best, &prov);
             out.findings.push(cb_protocol::Finding::new(
@@ -169,24 +168,26 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 true,
             ));
             if kept {
-                out.notes.push(
-                    "The solver's schedule was no better than the baseline; the baseline is kept.".into(),
-                );
+                out.note(Text::new("note_baseline_kept", &[]));
             }
-            let binding: Vec<String> = opt
+            let binding: Vec<Text> = opt
                 .binding
                 .iter()
-                .map(|b| format!("{} of {} ({} h)", b.constraint, b.subject, b.hours))
+                .map(|b| {
+                    Text::new(
+                        "binding_constraint",
+                        &[
+                            ("constraint", &b.constraint),
+                            ("subject", &b.subject),
+                            ("hours", &b.hours.to_string()),
+                        ],
+                    )
+                })
                 .collect();
             if !binding.is_empty() {
-                out.notes
-                    .push(format!("Binding constraints: {}.", binding.join(", ")));
+                out.note(Text::new("note_binding", &[]).list("constraints", binding));
             }
-            out.notes.push(
-                "The hourly prices and grid intensities are a SYNTHETIC profile bundled for examples; capacities and \
-                 prices in the plant file are illustrative. Pass your own with `cbutler factory optimize --profile`."
-                    .into(),
-            );
+            out.note(Text::new("note_synthetic_profile", &[]));
             Ok(out)
         }
         FactoryTask::Intensity { plant, hours } => intensity(plant, *hours),
@@ -214,24 +215,37 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 ]
                 .into_iter()
                 .collect();
+                let potential = format!("{:.0}", pt.abatement_t_per_yr);
                 out.quantities.push(LabeledQuantity {
-                    measure: "abatement_cost".into(),
-                    label: format!("{} ({:.0} t/yr)", pt.name, pt.abatement_t_per_yr),
                     dimensions: dimensions.clone(),
-                    quantity: Quantity::new(pt.cost_eur_per_t, "EUR/t CO2", prov.clone()),
+                    ..LabeledQuantity::new(
+                        "abatement_cost",
+                        Text::new(
+                            "label_abatement_cost",
+                            &[("measure", &pt.name), ("potential", &potential)],
+                        ),
+                        &[],
+                        Quantity::new(pt.cost_eur_per_t, "EUR/t CO2", prov.clone()),
+                    )
                 });
                 out.quantities.push(LabeledQuantity {
-                    measure: "abatement_potential".into(),
-                    label: format!("{}: abatement potential", pt.name),
                     dimensions,
-                    quantity: Quantity::new(pt.abatement_t_per_yr, "t CO2/yr", prov.clone()),
+                    ..LabeledQuantity::new(
+                        "abatement_potential",
+                        Text::new("label_abatement_potential", &[("measure", &pt.name)]),
+                        &[],
+                        Quantity::new(pt.abatement_t_per_yr, "t CO2/yr", prov.clone()),
+                    )
                 });
             }
             if let Some(t) = target_t_per_yr {
                 let s = m.least_cost_set(*t)?;
                 out.quantities.push(quantity(
                     "least_cost_set_cost",
-                    format!("Least-cost set for {t:.0} t/yr: {}", s.chosen.join(", ")),
+                    Text::new(
+                        "label_least_cost_set",
+                        &[("target", &format!("{t:.0}")), ("measures", &s.chosen.join(", "))],
+                    ),
                     plant,
                     Quantity::new(s.annualised_cost_eur_per_yr, "EUR/yr", prov.clone()),
                 ));
@@ -247,12 +261,17 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                     .filter(|p| p.cost_eur_per_t <= *price)
                     .map(|p| p.abatement_t_per_yr)
                     .sum();
-                out.notes.push(if paying.is_empty() {
-                    format!("No measure costs less than the carbon price of {price} EUR/t.")
+                let price_s = price.to_string();
+                out.note(if paying.is_empty() {
+                    Text::new("note_no_measure_pays", &[("price", &price_s)])
                 } else {
-                    format!(
-                        "At {price} EUR/t, measures cheaper than the carbon price: {} ({abated:.0} t/yr before overlaps).",
-                        paying.join(", ")
+                    Text::new(
+                        "note_measures_pay",
+                        &[
+                            ("price", &price_s),
+                            ("measures", &paying.join(", ")),
+                            ("abated", &format!("{abated:.0}")),
+                        ],
                     )
                 });
             }
@@ -365,32 +384,23 @@ fn intensity(plant: &str, hours: u32) -> Result<TaskOutput, TaskError> {
     .param("profile", "bundled SYNTHETIC hourly grid profile");
     let per_t = format!("t CO2/t {product}");
     let mut out = TaskOutput::default();
-    for (measure, what, v) in [
-        ("emission_intensity", "direct + indirect", t.emissions_t),
-        (
-            "emission_intensity_direct",
-            "direct",
-            t.emissions_t - t.indirect_co2_t,
-        ),
-        (
-            "emission_intensity_indirect",
-            "indirect (grid electricity)",
-            t.indirect_co2_t,
-        ),
+    for (measure, v) in [
+        ("emission_intensity", t.emissions_t),
+        ("emission_intensity_direct", t.emissions_t - t.indirect_co2_t),
+        ("emission_intensity_indirect", t.indirect_co2_t),
     ] {
         let mut q = quantity(
             measure,
-            format!("{} emission intensity, {what}", p.name),
+            Text::new(&format!("label_{measure}"), &[("plant", &p.name)]),
             plant,
             Quantity::new(v / t.delivered_t, &per_t, prov.clone()),
         );
         q.dimensions.insert("product".into(), product.clone());
         out.quantities.push(q);
     }
-    out.notes.push(format!(
-        "{} modelled at its steady baseline over {hours} h of the bundled SYNTHETIC grid profile: a modelled route, \
-         not a verified installation value.",
-        p.name
+    out.note(Text::new(
+        "note_modelled_route",
+        &[("plant", &p.name), ("hours", &hours.to_string())],
     ));
     Ok(out)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::text::Text;
 use cb_protocol::{
     AgentKind, EdgeKind, EeioComparison, FootprintMonteCarlo, GraphEdge, GraphNode, LabeledQuantity, LcaTask,
     NodeKind, Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
@@ -77,13 +78,8 @@ impl Agent for LcaAgent {
     }
 }
 
-fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
-    LabeledQuantity {
-        measure: measure.into(),
-        label,
-        dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        quantity: q,
-    }
+fn quantity(measure: &str, label: Text, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
+    LabeledQuantity::new(measure, label, dims, q)
 }
 
 impl LcaAgent {
@@ -225,9 +221,14 @@ pub fn footprint(
     let mut out = TaskOutput::default();
     out.quantities.push(quantity(
         "footprint",
-        format!(
-            "Carbon footprint of {amount} {} of {} ({})",
-            a.unit, a.product_name, a.name
+        Text::new(
+            "label_footprint",
+            &[
+                ("amount", &amount.to_string()),
+                ("unit", &a.unit),
+                ("product", &a.product_name),
+                ("process", &a.name),
+            ],
         ),
         &[("process", &a.name), ("method", method.id)],
         Quantity::new(fp.score, &fp.unit, prov.clone()),
@@ -241,7 +242,10 @@ pub fn footprint(
         };
         out.quantities.push(quantity(
             "process_contribution",
-            format!("{name} ({share:.1}%)"),
+            Text::new(
+                "label_process_contribution",
+                &[("process", name), ("share", &format!("{share:.1}"))],
+            ),
             &[("process", name)],
             Quantity::new(*v, &fp.unit, prov.clone()),
         ));
@@ -256,16 +260,18 @@ pub fn footprint(
         kind: EdgeKind::TerritorialEmissions,
         quantity: Some(Quantity::new(fp.score, &fp.unit, prov)),
     });
-    out.notes.push(format!(
-        "{} of {} elementary flows in the inventory have no factor in {} (listed with `cbutler lca footprint --json`).",
-        fp.unmatched.len(),
-        fp.unmatched.len() + fp.by_flow.len(),
-        method.name
+    out.note(Text::new(
+        "note_unmatched_flows",
+        &[
+            ("unmatched", &fp.unmatched.len().to_string()),
+            ("flows", &(fp.unmatched.len() + fp.by_flow.len()).to_string()),
+            ("method", method.name),
+        ],
     ));
     if !fp.cut_offs.is_empty() {
-        out.notes.push(format!(
-            "{} product inputs of this system have no provider in the database (cut off).",
-            fp.cut_offs.len()
+        out.note(Text::new(
+            "note_cut_offs",
+            &[("inputs", &fp.cut_offs.len().to_string())],
         ));
     }
     out.notes.extend(fp.remarks.iter().take(5).cloned());
@@ -335,15 +341,19 @@ pub fn footprint_uncertainty(
 ) -> Result<(), TaskError> {
     let invalid =
         |e: cb_uncertainty::UncertaintyError| TaskError::new(TaskErrorKind::InvalidInput, e.to_string());
-    let (gsd, how) = match (mc.gsd, mc.pedigree) {
-        (Some(g), _) => (g, format!("lognormal GSD {g} on every exchange")),
+    let (gsd, how_text) = match (mc.gsd, mc.pedigree) {
+        (Some(g), _) => (g, Text::new("mc_gsd", &[("gsd", &g.to_string())])),
         (None, Some(scores)) => {
             let p = cb_uncertainty::engine::pedigree::pedigree(scores, 0.0).map_err(invalid)?;
             (
                 p.gsd,
-                format!(
-                    "lognormal GSD {:.4} on every exchange from pedigree scores {:?} ({})",
-                    p.gsd, p.scores, p.rule
+                Text::new(
+                    "mc_gsd_pedigree",
+                    &[
+                        ("gsd", &format!("{:.4}", p.gsd)),
+                        ("scores", &format!("{:?}", p.scores)),
+                        ("rule", p.rule),
+                    ],
                 ),
             )
         }
@@ -367,7 +377,7 @@ pub fn footprint_uncertainty(
         q.quantity
             .provenance
             .parameters
-            .insert("uncertainty".into(), how.clone());
+            .insert("uncertainty".into(), how_text.english());
     }
     // The outputs on the diagonal do not vary in the Monte Carlo: only inputs and emissions drive it.
     let elasticities: Vec<_> = model
@@ -378,38 +388,51 @@ pub fn footprint_uncertainty(
         )
         .collect();
     let total: f64 = elasticities.iter().map(|e| e.elasticity * e.elasticity).sum();
-    let drivers: Vec<String> = elasticities
+    let drivers: Vec<Text> = elasticities
         .iter()
         .take(DRIVERS)
         .map(|e| {
-            format!(
-                "{} ({:.0} % of the variance, elasticity {:+.2})",
-                model.describe(e.exchange),
-                100.0 * e.elasticity * e.elasticity / total,
-                e.elasticity
+            Text::new(
+                "driver_variance_share",
+                &[
+                    ("input", &model.describe(e.exchange)),
+                    (
+                        "share",
+                        &format!("{:.0}", 100.0 * e.elasticity * e.elasticity / total),
+                    ),
+                    ("elasticity", &format!("{:+.2}", e.elasticity)),
+                ],
             )
         })
         .collect();
-    let rule = if mc.rule.is_empty() {
-        String::new()
+    let unit = out
+        .quantities
+        .first()
+        .map(|q| q.quantity.unit.clone())
+        .unwrap_or_default();
+    let mut values = vec![
+        ("draws", r.iterations.to_string()),
+        ("seed", r.seed.to_string()),
+        ("mean", format!("{:.6e}", s.mean)),
+        ("sd", format!("{:.3e}", s.sd)),
+        ("low", format!("{:.6e}", s.p2_5)),
+        ("high", format!("{:.6e}", s.p97_5)),
+        ("unit", unit),
+    ];
+    if !mc.rule.is_empty() {
+        values.push(("rule", mc.rule.clone()));
+    }
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let key = if mc.rule.is_empty() {
+        "note_lca_mc"
     } else {
-        format!(" Rule: {}.", mc.rule)
+        "note_lca_mc_rule"
     };
-    out.notes.push(format!(
-        "Uncertainty: Monte Carlo ({} draws, seed {}; {how}): mean {:.6e}, sd {:.3e}, 95 % interval \
-         [{:.6e}, {:.6e}] {}.{rule} Drivers: {}.",
-        r.iterations,
-        r.seed,
-        s.mean,
-        s.sd,
-        s.p2_5,
-        s.p97_5,
-        out.quantities
-            .first()
-            .map(|q| q.quantity.unit.as_str())
-            .unwrap_or_default(),
-        drivers.join("; ")
-    ));
+    out.note(
+        Text::new(key, &values)
+            .list("how", vec![how_text])
+            .list("drivers", drivers),
+    );
     Ok(())
 }
 
@@ -432,22 +455,31 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
     let dims = [("country", c.country.as_str()), ("cn_code", c.cn_code.as_str())];
     for case in std::iter::once(&c.default_case).chain(c.actual_case.as_ref()) {
         let p = prov(case.basis);
+        // The basis is said in the reader's language with the label around it.
+        let label = |key: &str| {
+            let basis = if std::ptr::eq(case, &c.default_case) {
+                "basis_default"
+            } else {
+                "basis_actual"
+            };
+            Text::new(key, &[]).list("basis", vec![Text::new(basis, &[])])
+        };
         out.quantities.push(quantity(
             "embedded_emissions",
-            format!("Embedded emissions, {}", case.basis),
+            label("label_embedded_emissions"),
             &dims,
             Quantity::new(case.embedded_emissions_t, "t CO2e", p.clone()),
         ));
         out.quantities.push(quantity(
             "certificates",
-            format!("CBAM certificates, {}", case.basis),
+            label("label_certificates"),
             &dims,
             Quantity::new(case.certificates, "certificates (t CO2e)", p.clone()),
         ));
         if let Some(eur) = case.cost_eur {
             out.quantities.push(quantity(
                 "cbam_cost",
-                format!("CBAM cost, {}", case.basis),
+                label("label_cbam_cost"),
                 &dims,
                 Quantity::new(eur, "EUR", p),
             ));
@@ -455,20 +487,21 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
     }
     // The default value per tonne, with the year's mark-up and its parts without it: what a
     // modelled route or a verified value is set against.
+    let year = c.year.to_string();
     for (measure, label, v) in [
         (
             "default_value",
-            format!("CBAM default value with the {} mark-up", c.year),
+            Text::new("label_default_value", &[("year", &year)]),
             c.default_value_t_per_t,
         ),
         (
             "default_value_direct",
-            "CBAM default value, direct, without mark-up".to_string(),
+            Text::new("label_default_value_direct", &[]),
             c.default_direct_t_per_t,
         ),
         (
             "default_value_indirect",
-            "CBAM default value, indirect, without mark-up".to_string(),
+            Text::new("label_default_value_indirect", &[]),
             c.default_indirect_t_per_t,
         ),
     ] {
@@ -482,21 +515,30 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
     if let Some(s) = c.saving_eur {
         out.quantities.push(quantity(
             "cbam_saving",
-            "Saving from declaring actual emissions".into(),
+            Text::new("label_cbam_saving", &[]),
             &dims,
             Quantity::new(s, "EUR", prov("actual emissions against default values")),
         ));
     }
-    out.notes.push(format!(
-        "{} t of {} (CN {}) from {} in {}: default value {} t CO2e/t with the {:.0} % mark-up; benchmark {} t/t (route {}); CBAM factor {}.",
-        c.tonnes, c.description, c.cn_code, c.country, c.year, c.default_value_t_per_t, c.mark_up * 100.0, c.benchmark_t_per_t, c.route, c.cbam_factor
+    out.note(Text::new(
+        "note_cbam_case",
+        &[
+            ("tonnes", &c.tonnes.to_string()),
+            ("good", &c.description),
+            ("cn_code", &c.cn_code),
+            ("country", &c.country),
+            ("year", &year),
+            ("default", &c.default_value_t_per_t.to_string()),
+            ("mark_up", &format!("{:.0}", c.mark_up * 100.0)),
+            ("benchmark", &c.benchmark_t_per_t.to_string()),
+            ("route", &c.route),
+            ("factor", &c.cbam_factor.to_string()),
+        ],
     ));
-    out.notes.extend(c.notes.iter().skip(1).cloned());
-    out.notes.push(
-        "No interval: CBAM default values, mark-ups and benchmarks are fixed by the implementing regulations, \
-         and the cost follows from them and the certificate price by rule."
-            .into(),
-    );
+    for n in c.notes.iter().skip(1) {
+        out.note(n.clone());
+    }
+    out.note(Text::new("note_cbam_no_interval", &[]));
     if let Some(actual) = &c.actual_case {
         let (a, d) = (
             actual.specific_embedded_emissions_t_per_t,

@@ -419,7 +419,7 @@ pub fn run_cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
         c.benchmark_t_per_t, c.route, c.cbam_factor, c.cscf
     )?;
     for n in &c.notes {
-        writeln!(out, "  - {n}")?;
+        writeln!(out, "  - {}", n.english())?;
     }
     Ok(())
 }

@@ -105,7 +105,7 @@ fn actual_emissions_origin_price_and_the_saving() {
     let saving = c.saving_eur.unwrap();
     assert!((saving - (c.default_case.cost_eur.unwrap() - a.cost_eur.unwrap())).abs() < 1e-6);
     assert!(saving > 0.0);
-    assert!(c.notes.iter().any(|n| n.contains("Annex II")));
+    assert!(c.notes.iter().any(|n| n.english().contains("Annex II")));
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod plan;
 mod quantity;
 mod result;
 mod sinks;
+pub mod text;
 mod trade;
 mod uncertainty;
 

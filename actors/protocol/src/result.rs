@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::GraphFragment;
 use crate::plan::{AgentKind, TaskId};
 use crate::quantity::Quantity;
+use crate::text::Text;
 
 /// A quantity with what it is a quantity of.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -18,6 +19,34 @@ pub struct LabeledQuantity {
     #[serde(default)]
     pub dimensions: BTreeMap<String, String>,
     pub quantity: Quantity,
+    /// The label's sentence by key, so an answer can say it in the reader's language; `label`
+    /// is its English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_text: Option<Text>,
+}
+
+impl LabeledQuantity {
+    /// A quantity labelled by a sentence of `data/agent-text.csv`.
+    pub fn new(measure: &str, label: Text, dimensions: &[(&str, &str)], quantity: Quantity) -> Self {
+        LabeledQuantity {
+            measure: measure.to_string(),
+            label: label.english(),
+            dimensions: dimensions
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            quantity,
+            label_text: Some(label),
+        }
+    }
+
+    /// The label in `lang` (see [`Text::render`]); the English label where it has no key.
+    pub fn label_in(&self, lang: &str, value: &dyn Fn(&str) -> String) -> String {
+        match &self.label_text {
+            Some(t) => t.render(lang, value),
+            None => self.label.clone(),
+        }
+    }
 }
 
 /// What an agent produced for a task.
@@ -32,6 +61,29 @@ pub struct TaskOutput {
     /// Consistency checks made on this result.
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// The notes' sentences by key, so an answer can say them in the reader's language; `notes`
+    /// holds their English (and any note written without a key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub note_texts: Vec<Text>,
+}
+
+impl TaskOutput {
+    /// Adds a note written as a sentence of `data/agent-text.csv`.
+    pub fn note(&mut self, text: Text) {
+        self.notes.push(text.english());
+        self.note_texts.push(text);
+    }
+
+    /// The notes in `lang`; a note without a key stays as written.
+    pub fn notes_in(&self, lang: &str, value: &dyn Fn(&str) -> String) -> Vec<String> {
+        self.notes
+            .iter()
+            .map(|n| match self.note_texts.iter().find(|t| t.english() == *n) {
+                Some(t) => t.render(lang, value),
+                None => n.clone(),
+            })
+            .collect()
+    }
 }
 
 /// A consistency check: what was compared, the numbers, the tolerance, and whether it passed.

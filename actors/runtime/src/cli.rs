@@ -21,10 +21,19 @@ pub fn spinner(msg: &str) -> ProgressBar {
 
 /// The consistency findings as a "Checks:" list: pass/fail, what was compared, numbers, tolerance.
 pub fn print_findings(findings: &[cb_protocol::Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    print_findings_under("Checks:", findings, out)
+}
+
+/// [`print_findings`] under a heading of the caller's (in the question's language, say).
+pub fn print_findings_under(
+    heading: &str,
+    findings: &[cb_protocol::Finding],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if findings.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\nChecks:")?;
+    writeln!(out, "\n{heading}")?;
     for f in findings {
         let values: Vec<String> = f
             .values

@@ -1,6 +1,7 @@
 //! The sinks agent's work: a [`SinksTask`] in, Quantities and a graph fragment out; and its actor.
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::text::Text;
 use cb_protocol::{
     AgentKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity, SinksTask,
     SoilManagement, TaskError, TaskErrorKind, TaskOutput, TaskSpec, Uncertainty,
@@ -70,9 +71,13 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                 Some(z) => format!("{z} forest"),
                 None => "forest".into(),
             };
+            let area = area_ha.to_string();
             let label = match continent {
-                Some(c) => format!("{area_ha} ha of {kind} in {c}"),
-                None => format!("{area_ha} ha of {kind}"),
+                Some(c) => Text::new(
+                    "sink_forest_in",
+                    &[("area", &area), ("kind", &kind), ("continent", c)],
+                ),
+                None => Text::new("sink_forest", &[("area", &area), ("kind", &kind)]),
             };
             let mut out = account_output(&account, &label, *area_ha);
             if let Some(p) = mc {
@@ -84,20 +89,22 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                         confidence: 0.95,
                     };
                 }
-                let drivers: Vec<String> = p.rank_correlations[0]
+                let drivers: Vec<Text> = p.rank_correlations[0]
                     .iter()
-                    .map(|(n, r)| format!("{n} (Spearman ρ = {r:.2})"))
+                    .map(|(n, r)| Text::new("driver_spearman", &[("input", n), ("rho", &format!("{r:.2}"))]))
                     .collect();
-                out.notes.push(format!(
-                    "Uncertainty: Monte Carlo ({} Latin-hypercube draws; growth lognormal with the IPCC mean and SD, \
-                     carbon fraction triangular over its range): mean {:.0}, 95 % interval {:.0} to {:.0} t CO2/yr. \
-                     Drivers: {}.",
-                    p.iterations,
-                    s.mean,
-                    s.p2_5,
-                    s.p97_5,
-                    drivers.join(", ")
-                ));
+                out.note(
+                    Text::new(
+                        "note_forest_mc",
+                        &[
+                            ("draws", &p.iterations.to_string()),
+                            ("mean", &format!("{:.0}", s.mean)),
+                            ("low", &format!("{:.0}", s.p2_5)),
+                            ("high", &format!("{:.0}", s.p97_5)),
+                        ],
+                    )
+                    .list("drivers", drivers),
+                );
             }
             Ok(out)
         }
@@ -124,11 +131,12 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                 transition_years: *transition_years,
                 years: *years,
             })?;
-            let label = format!(
-                "{area_ha} ha of mineral soil ({climate}), {} → {}",
-                management_text(before),
-                management_text(after)
-            );
+            let label = Text::new(
+                "sink_soil",
+                &[("area", &area_ha.to_string()), ("climate", climate)],
+            )
+            .list("before", vec![management_text(before)])
+            .list("after", vec![management_text(after)]);
             Ok(account_output(&account, &label, *area_ha))
         }
         SinksTask::LandUseChange {
@@ -152,24 +160,34 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
                 years: *years,
                 ..Default::default()
             })?;
-            let label = format!(
-                "{area_ha} ha converted ({biomass_before_t_dm_per_ha} → {biomass_after_t_dm_per_ha} t d.m./ha)"
+            let label = Text::new(
+                "sink_conversion",
+                &[
+                    ("area", &area_ha.to_string()),
+                    ("before", &biomass_before_t_dm_per_ha.to_string()),
+                    ("after", &biomass_after_t_dm_per_ha.to_string()),
+                ],
             );
             let mut out = account_output(&account, &label, *area_ha);
             // The conversion is a one-off: year 1 is not a yearly rate.
             for q in out.quantities.iter_mut() {
-                match q.measure.as_str() {
+                let relabel = match q.measure.as_str() {
                     "net_co2_annual" => {
                         q.measure = "net_co2_first_year".into();
-                        q.label = format!("Net CO2 of {label} in the year of conversion");
-                        q.quantity.unit = "t CO2".into();
+                        Text::new("label_net_co2_first_year", &[]).list("sink", vec![label.clone()])
                     }
                     "net_co2_by_pool" => {
-                        q.label = q.label.replace("per year", "in the year of conversion");
-                        q.quantity.unit = "t CO2".into();
+                        let pool = q
+                            .dimensions
+                            .get("pool")
+                            .map_or(String::new(), |p| p.replace('_', " "));
+                        Text::new("label_net_co2_by_pool_first_year", &[("pool", &pool)])
                     }
-                    _ => {}
-                }
+                    _ => continue,
+                };
+                q.label = relabel.english();
+                q.label_text = Some(relabel);
+                q.quantity.unit = "t CO2".into();
             }
             Ok(out)
         }
@@ -182,8 +200,15 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
     }
 }
 
-fn management_text(m: &SoilManagement) -> String {
-    format!("{}, {}, {} input", m.land_use, m.tillage, m.input)
+fn management_text(m: &SoilManagement) -> Text {
+    Text::new(
+        "soil_management",
+        &[
+            ("land_use", &m.land_use),
+            ("tillage", &m.tillage),
+            ("input", &m.input),
+        ],
+    )
 }
 
 /// One year's inflow to a harvested wood product pool decayed over `years` (Eq. 12.1): the carbon
@@ -194,11 +219,19 @@ fn wood_products(
     half_life: Option<f64>,
     years: u32,
 ) -> Result<TaskOutput, TaskError> {
-    let (half_life, source) = match half_life {
-        Some(h) => (h, "given in the question".to_string()),
+    let (half_life, source, source_text) = match half_life {
+        Some(h) => (
+            h,
+            "given in the question".to_string(),
+            Text::new("hwp_half_life_given", &[]),
+        ),
         None => {
             let d = crate::defaults::hwp_half_life(product)?;
-            (d.value, d.source)
+            (
+                d.value,
+                d.source,
+                Text::new("hwp_half_life_default", &[("product", product)]),
+            )
         }
     };
     // The protocol bounds years to 1..=1000; a task that skipped validation is refused, not indexed.
@@ -220,30 +253,30 @@ fn wood_products(
         .param("half_life_years", format!("{half_life} ({source})"))
         .param("years", years)
         .cite("IPCC 2019 Refinement, Vol. 4, ch. 12");
-    let label = format!("{inflow_t_c} t C of {product}");
-    let dims: std::collections::BTreeMap<String, String> = [
-        ("sink".to_string(), label.clone()),
-        ("years".to_string(), years.to_string()),
-    ]
-    .into_iter()
-    .collect();
+    let label = Text::new(
+        "sink_hwp",
+        &[("inflow", &inflow_t_c.to_string()), ("product", product)],
+    );
+    let (sink, years_s) = (label.english(), years.to_string());
+    let dims = [("sink", sink.as_str()), ("years", years_s.as_str())];
+    let stored = |key: &str| Text::new(key, &[("years", &years_s)]).list("sink", vec![label.clone()]);
     let mut out = TaskOutput::default();
-    out.quantities.push(LabeledQuantity {
-        measure: "hwp_stock".into(),
-        label: format!("Carbon of {label} still stored after {years} years"),
-        dimensions: dims.clone(),
-        quantity: Quantity::new(stock, "t C", prov.clone()),
-    });
-    out.quantities.push(LabeledQuantity {
-        measure: "hwp_stock_co2".into(),
-        label: format!("CO2 of {label} still stored after {years} years"),
-        dimensions: dims,
-        quantity: Quantity::new(
+    out.quantities.push(LabeledQuantity::new(
+        "hwp_stock",
+        stored("label_hwp_stock"),
+        &dims,
+        Quantity::new(stock, "t C", prov.clone()),
+    ));
+    out.quantities.push(LabeledQuantity::new(
+        "hwp_stock_co2",
+        stored("label_hwp_stock_co2"),
+        &dims,
+        Quantity::new(
             -crate::engine::co2_flux_from_stock_change(stock),
             "t CO2",
             prov.clone(),
         ),
-    });
+    ));
     // An independent computation of the same stock: the closed form of a pulse under Eq. 12.1.
     let k = crate::engine::hwp::decay_constant(half_life);
     let closed = inflow_t_c * (1.0 - (-k).exp()) / k * (-k * (years as f64 - 1.0)).exp();
@@ -260,14 +293,17 @@ fn wood_products(
         NodeKind::Sink,
         format!("Harvested wood products: {product}"),
     ));
-    out.notes.push(format!(
-        "Half-life {half_life} years ({source}); the inflow enters in year 1 and decays from then on."
-    ));
+    out.note(
+        Text::new("note_hwp_half_life", &[("half_life", &half_life.to_string())])
+            .list("source", vec![source_text]),
+    );
     Ok(out)
 }
 
 /// A Tier 1 account as Quantities (annual and total net CO2, by pool) and a sink node.
-pub fn account_output(account: &Account, label: &str, area_ha: f64) -> TaskOutput {
+pub fn account_output(account: &Account, sink: &Text, area_ha: f64) -> TaskOutput {
+    let label = sink.english();
+    let label = label.as_str();
     let mut prov = Provenance::new(
         "IPCC AFOLU defaults (data/afolu)",
         "2006 Guidelines Vol. 4, 2019 Refinement",
@@ -296,20 +332,29 @@ pub fn account_output(account: &Account, label: &str, area_ha: f64) -> TaskOutpu
         d
     };
     let mut out = TaskOutput::default();
+    let of_sink =
+        |key: &str, values: &[(&str, &str)]| Text::new(key, values).list("sink", vec![sink.clone()]);
     out.quantities.push(LabeledQuantity {
-        measure: "net_co2_annual".into(),
-        label: format!("Net CO2 of {label}, per year (negative = removal)"),
         dimensions: dims(&[]),
-        quantity: annual_q.clone(),
+        ..LabeledQuantity::new(
+            "net_co2_annual",
+            of_sink("label_net_co2_annual", &[]),
+            &[],
+            annual_q.clone(),
+        )
     });
+    let total_label = match account.years.len() {
+        1 => of_sink("label_net_co2_total_1", &[]),
+        n => of_sink("label_net_co2_total", &[("years", &n.to_string())]),
+    };
     out.quantities.push(LabeledQuantity {
-        measure: "net_co2_total".into(),
-        label: match account.years.len() {
-            1 => format!("Net CO2 of {label} over 1 year"),
-            n => format!("Net CO2 of {label} over {n} years"),
-        },
         dimensions: dims(&[]),
-        quantity: Quantity::new(account.total_net_co2_t, "t CO2", prov.clone()),
+        ..LabeledQuantity::new(
+            "net_co2_total",
+            total_label,
+            &[],
+            Quantity::new(account.total_net_co2_t, "t CO2", prov.clone()),
+        )
     });
     if let Some(y) = first {
         for (pool, v) in [
@@ -320,10 +365,13 @@ pub fn account_output(account: &Account, label: &str, area_ha: f64) -> TaskOutpu
             ("soil", y.by_pool_co2_t.soil),
         ] {
             out.quantities.push(LabeledQuantity {
-                measure: "net_co2_by_pool".into(),
-                label: format!("Net CO2 per year, {}", pool.replace('_', " ")),
                 dimensions: dims(&[("pool", pool)]),
-                quantity: Quantity::new(v, "t CO2/yr", prov.clone()),
+                ..LabeledQuantity::new(
+                    "net_co2_by_pool",
+                    Text::new("label_net_co2_by_pool", &[("pool", &pool.replace('_', " "))]),
+                    &[],
+                    Quantity::new(v, "t CO2/yr", prov.clone()),
+                )
             });
         }
     }

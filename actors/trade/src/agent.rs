@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cb_protocol::text::Text;
 use cb_protocol::{
     AccountKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity, TaskError,
     TaskErrorKind, TaskOutput, TradeTask,
@@ -158,13 +159,8 @@ fn gcb_provenance(entity: &str, year: i32, series: &str) -> Provenance {
     .cite(data::gcb::CITATION)
 }
 
-fn quantity(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
-    LabeledQuantity {
-        measure: measure.to_string(),
-        label,
-        dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        quantity: q,
-    }
+fn quantity(measure: &str, label: Text, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
+    LabeledQuantity::new(measure, label, dims, q)
 }
 
 /// Territorial and consumption-based CO2 from the Global Carbon Budget, with the net transfer
@@ -239,19 +235,19 @@ pub fn national_accounts(
         );
         out.quantities.push(quantity(
             "territorial_co2",
-            format!("Territorial CO2 of {name}, {y}"),
+            Text::new("label_territorial_co2", &[("name", &name), ("year", &ys)]),
             &dims,
             t_q.clone(),
         ));
         out.quantities.push(quantity(
             "consumption_co2",
-            format!("Consumption-based CO2 of {name}, {y}"),
+            Text::new("label_consumption_co2", &[("name", &name), ("year", &ys)]),
             &dims,
             c_q.clone(),
         ));
         out.quantities.push(quantity(
             "net_transfer_co2",
-            format!("Net CO2 embodied in trade of {name}, {y} (consumption − territorial)"),
+            Text::new("label_net_transfer_co2", &[("name", &name), ("year", &ys)]),
             &dims,
             net_q.clone(),
         ));
@@ -283,16 +279,8 @@ pub fn national_accounts(
             }),
         });
     }
-    out.notes.push(
-        "Global Carbon Budget figures: fossil CO2 (and cement) only; land-use change is not included. \
-         Consumption-based figures are GCB's own MRIO-based estimates."
-            .into(),
-    );
-    out.notes.push(
-        "Uncertainty not assessed: the Global Carbon Budget's country series are published without an \
-         uncertainty per country and year, and Carbon Butler does not invent one."
-            .into(),
-    );
+    out.note(Text::new("note_gcb_scope", &[]));
+    out.note(Text::new("note_gcb_uncertainty", &[]));
     Ok(out)
 }
 
@@ -377,31 +365,19 @@ pub fn mrio_accounts(
         let mut node = GraphNode::new(region_node(region), NodeKind::Region, region);
         for &k in &ks {
             let st = &a.stressors[k];
-            for (measure, m, method, what) in [
+            for (measure, m, method) in [
                 (
                     "D_cba_reg",
                     &acc.d_cba_reg,
                     "D_cba_reg = Σ_s (S·L·Ŷ)[·,(r,s)] + F_Y_reg (pymrio)",
-                    "Consumption-based",
                 ),
                 (
                     "D_pba_reg",
                     &acc.d_pba_reg,
                     "D_pba_reg = Σ_{i∈r} S·diag(x) + F_Y_reg (pymrio)",
-                    "Production-based",
                 ),
-                (
-                    "D_imp_reg",
-                    &acc.d_imp_reg,
-                    "D_imp_reg = Σ_{p≠r} E[p,r] (pymrio)",
-                    "Import-based",
-                ),
-                (
-                    "D_exp_reg",
-                    &acc.d_exp_reg,
-                    "D_exp_reg = Σ_{q≠r} E[r,q] (pymrio)",
-                    "Export-based",
-                ),
+                ("D_imp_reg", &acc.d_imp_reg, "D_imp_reg = Σ_{p≠r} E[p,r] (pymrio)"),
+                ("D_exp_reg", &acc.d_exp_reg, "D_exp_reg = Σ_{q≠r} E[r,q] (pymrio)"),
             ] {
                 let q = Quantity::new(
                     m[(k, r)],
@@ -414,7 +390,10 @@ pub fn mrio_accounts(
                     .insert(format!("{measure}:{}", st.name), q.clone());
                 out.quantities.push(quantity(
                     measure,
-                    format!("{what} {} of {region}", st.name),
+                    Text::new(
+                        &format!("label_{measure}"),
+                        &[("stressor", &st.name), ("region", region)],
+                    ),
                     &[("region", region), ("stressor", &st.name)],
                     q,
                 ));
@@ -422,15 +401,11 @@ pub fn mrio_accounts(
         }
         out.graph.nodes.push(node);
     }
-    out.notes.push(format!(
-        "Checked for every stressor and region: cba − pba = imp − exp (relative tolerance {:e}).",
-        crate::analysis::IDENTITY_TOLERANCE
+    out.note(Text::new(
+        "note_identity_checked",
+        &[("tolerance", &format!("{:e}", crate::analysis::IDENTITY_TOLERANCE))],
     ));
-    out.notes.push(
-        "Uncertainty not assessed: the MRIO carries no uncertainty of its entries; `cbutler mrio accounts --mc N \
-         --gsd G` propagates an assumed lognormal GSD through Z, Y and F."
-            .into(),
-    );
+    out.note(Text::new("note_mrio_uncertainty", &[]));
     Ok(out)
 }
 
@@ -486,17 +461,14 @@ pub fn gcb_consumption_check(
         return;
     }
     let Some(year) = year.or_else(|| year_in_name(a)) else {
-        out.notes.push(
-            "Not compared with the Global Carbon Budget: the MRIO's year is unknown (give the task a year)."
-                .into(),
-        );
+        out.note(Text::new("note_gcb_no_year", &[]));
         return;
     };
     let units: Option<Vec<f64>> = co2.iter().map(|&k| tonnes_per(&a.stressors[k].unit)).collect();
     let Some(units) = units else {
-        out.notes.push(format!(
-            "Not compared with the Global Carbon Budget: the CO2 unit {:?} is not a mass unit Carbon Butler converts.",
-            a.stressors[co2[0]].unit
+        out.note(Text::new(
+            "note_gcb_unit",
+            &[("unit", &format!("{:?}", a.stressors[co2[0]].unit))],
         ));
         return;
     };
@@ -517,10 +489,7 @@ pub fn gcb_consumption_check(
         compared.push((region.clone(), mrio, published));
     }
     if compared.is_empty() {
-        out.notes.push(format!(
-            "Not compared with the Global Carbon Budget: no region of the MRIO is a country with GCB \
-             consumption-based CO2 for {year} (regions must be ISO 3166 alpha-3 codes)."
-        ));
+        out.note(Text::new("note_gcb_no_country", &[("year", &year.to_string())]));
         return;
     }
     let deviation = |(_, m, g): &(String, f64, f64)| {
@@ -592,9 +561,13 @@ pub fn transfers(
             );
             out.quantities.push(quantity(
                 "embodied_in_trade",
-                format!(
-                    "{} emitted in {} for final demand in {}",
-                    st.name, regions[p], regions[r]
+                Text::new(
+                    "label_embodied_in_trade",
+                    &[
+                        ("stressor", &st.name),
+                        ("producer", &regions[p]),
+                        ("consumer", &regions[r]),
+                    ],
                 ),
                 &[
                     ("producer", &regions[p]),
@@ -621,9 +594,9 @@ pub fn transfers(
         );
         out.quantities.push(quantity(
             "net_transfer",
-            format!(
-                "Net {} embodied in trade of {} (imports − exports)",
-                st.name, regions[r]
+            Text::new(
+                "label_net_transfer",
+                &[("stressor", &st.name), ("region", &regions[r])],
             ),
             &[("region", &regions[r]), ("stressor", &st.name)],
             q.clone(),
@@ -678,12 +651,16 @@ pub fn top_sectors(
         let rank_s = (rank + 1).to_string();
         out.quantities.push(quantity(
             account.symbol(),
-            format!(
-                "{} {} of {region_name}: {sector} (#{}, {:.1}%)",
-                account.symbol(),
-                st.name,
-                rank + 1,
-                share * 100.0
+            Text::new(
+                "label_top_sector",
+                &[
+                    ("account", account.symbol()),
+                    ("stressor", &st.name),
+                    ("region", region_name),
+                    ("sector", sector),
+                    ("rank", &rank_s),
+                    ("share", &format!("{:.1}", share * 100.0)),
+                ],
             ),
             &[
                 ("region", region_name),
@@ -705,12 +682,15 @@ pub fn top_sectors(
             quantity: None,
         });
     }
-    out.notes.push(format!(
-        "{} of {region_name} for {}: {} in all, over {} sectors.",
-        account.symbol(),
-        st.label,
-        total,
-        a.blocks.n_sectors
+    out.note(Text::new(
+        "note_top_sectors_total",
+        &[
+            ("account", account.symbol()),
+            ("region", region_name),
+            ("stressor", &st.label),
+            ("total", &total.to_string()),
+            ("sectors", &a.blocks.n_sectors.to_string()),
+        ],
     ));
     Ok(out)
 }
@@ -748,9 +728,13 @@ pub fn supply_chain_paths(
     );
     out.quantities.push(quantity(
         "footprint",
-        format!(
-            "{} footprint of {region_name}'s final demand for {sector_name}",
-            st.name
+        Text::new(
+            "label_path_footprint",
+            &[
+                ("stressor", &st.name),
+                ("region", region_name),
+                ("sector", sector_name),
+            ],
         ),
         &[
             ("region", region_name),
@@ -775,7 +759,14 @@ pub fn supply_chain_paths(
         let depth_s = (path.nodes.len() - 1).to_string();
         out.quantities.push(quantity(
             "path",
-            format!("#{} ({:.2}%): {}", rank + 1, share * 100.0, names.join(" ← ")),
+            Text::new(
+                "label_path",
+                &[
+                    ("rank", &rank_s),
+                    ("share", &format!("{:.2}", share * 100.0)),
+                    ("path", &names.join(" ← ")),
+                ],
+            ),
             &[("rank", &rank_s), ("depth", &depth_s), ("stressor", &st.name)],
             q.clone(),
         ));
@@ -808,20 +799,22 @@ pub fn supply_chain_paths(
         }
     }
     let covered: f64 = res.paths.iter().map(|p| p.value).sum();
-    out.notes.push(format!(
-        "{} paths cover {:.1}% of the footprint; {} nodes of the path tree visited{}.",
-        res.paths.len(),
-        if res.total != 0.0 {
-            covered / res.total * 100.0
-        } else {
-            0.0
-        },
-        res.visited,
+    let covered_pct = if res.total != 0.0 {
+        covered / res.total * 100.0
+    } else {
+        0.0
+    };
+    out.note(Text::new(
         if res.truncated {
-            " (visit limit reached: raise the threshold for a complete search)"
+            "note_paths_truncated"
         } else {
-            ""
-        }
+            "note_paths"
+        },
+        &[
+            ("paths", &res.paths.len().to_string()),
+            ("share", &format!("{covered_pct:.1}")),
+            ("visited", &res.visited.to_string()),
+        ],
     ));
     Ok(out)
 }

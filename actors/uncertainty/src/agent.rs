@@ -6,6 +6,7 @@
 //! of the standard test function.
 
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
+use cb_protocol::text::Text;
 use cb_protocol::{
     AgentKind, Finding, LabeledQuantity, Provenance, Quantity, TaskError, TaskErrorKind, TaskOutput,
     TaskSpec, TestFunction, UncertainFactor, Uncertainty, UncertaintyTask,
@@ -52,13 +53,8 @@ fn provenance(method: &str) -> Provenance {
     Provenance::new(DATASET, env!("CARGO_PKG_VERSION"), method)
 }
 
-fn labeled(measure: &str, label: String, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
-    LabeledQuantity {
-        measure: measure.into(),
-        label,
-        dimensions: dims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        quantity: q,
-    }
+fn labeled(measure: &str, label: Text, dims: &[(&str, &str)], q: Quantity) -> LabeledQuantity {
+    LabeledQuantity::new(measure, label, dims, q)
 }
 
 /// Runs one uncertainty task.
@@ -86,13 +82,18 @@ pub fn run_uncertainty(task: &UncertaintyTask) -> Result<TaskOutput, TaskError> 
             let mut out = TaskOutput::default();
             out.quantities.push(labeled(
                 "pedigree_gsd",
-                format!("Geometric standard deviation from pedigree scores {scores_text}"),
+                Text::new("label_pedigree_gsd", &[("scores", &scores_text)]),
                 &[("scores", &scores_text)],
                 q,
             ));
-            out.notes.push(format!(
-                "σ² = {:.6} (basic {} + additional {:?}); 95 % of values lie within ×/÷ {:.4} of the median.",
-                p.variance, p.basic_variance, p.additional, p.gsd_squared
+            out.note(Text::new(
+                "note_pedigree",
+                &[
+                    ("variance", &format!("{:.6}", p.variance)),
+                    ("basic", &p.basic_variance.to_string()),
+                    ("additional", &format!("{:?}", p.additional)),
+                    ("gsd2", &format!("{:.4}", p.gsd_squared)),
+                ],
             ));
             Ok(out)
         }
@@ -149,7 +150,7 @@ fn ishigami_sobol(samples: usize, seed: u64, bootstrap: usize) -> Result<TaskOut
             });
             out.quantities.push(labeled(
                 measure,
-                format!("{what} Sobol index of {name} (Ishigami, a = 7, b = 0.1)"),
+                Text::new(&format!("label_{measure}"), &[("input", name)]),
                 &[("input", name)],
                 q,
             ));
@@ -167,9 +168,13 @@ fn ishigami_sobol(samples: usize, seed: u64, bootstrap: usize) -> Result<TaskOut
             ));
         }
     }
-    out.notes.push(format!(
-        "{} evaluations of the Ishigami function ({} base samples, Latin hypercube), {} bootstrap resamples.",
-        s.evaluations, s.samples, s.bootstrap
+    out.note(Text::new(
+        "note_sobol",
+        &[
+            ("evaluations", &s.evaluations.to_string()),
+            ("samples", &s.samples.to_string()),
+            ("bootstrap", &s.bootstrap.to_string()),
+        ],
     ));
     Ok(out)
 }
@@ -261,24 +266,33 @@ fn product(
     let mut out = TaskOutput::default();
     out.quantities.push(labeled(
         "product",
-        format!("Product of {}", described.join(" × ")),
+        Text::new("label_product", &[("factors", &described.join(" × "))]),
         &[],
         q,
     ));
-    let drivers: Vec<String> = p.rank_correlations[0]
+    let drivers: Vec<Text> = p.rank_correlations[0]
         .iter()
-        .map(|(n, r)| format!("{n} (Spearman {r:+.2})"))
+        .map(|(n, r)| {
+            Text::new(
+                "driver_spearman_signed",
+                &[("input", n), ("rho", &format!("{r:+.2}"))],
+            )
+        })
         .collect();
-    out.notes.push(format!(
-        "Uncertainty: Monte Carlo ({} Latin hypercube draws, seed {seed}): mean {:.6e}, sd {:.3e}, 95 % \
-         interval [{:.6e}, {:.6e}]. Drivers: {}.",
-        p.iterations,
-        s.mean,
-        s.sd,
-        s.p2_5,
-        s.p97_5,
-        drivers.join(", ")
-    ));
+    out.note(
+        Text::new(
+            "note_product_mc",
+            &[
+                ("draws", &p.iterations.to_string()),
+                ("seed", &seed.to_string()),
+                ("mean", &format!("{:.6e}", s.mean)),
+                ("sd", &format!("{:.3e}", s.sd)),
+                ("low", &format!("{:.6e}", s.p2_5)),
+                ("high", &format!("{:.6e}", s.p97_5)),
+            ],
+        )
+        .list("drivers", drivers),
+    );
     // Lognormal factors only: the product is lognormal with median Π gm and
     // ln GSD = √(Σ ln² GSD_i); the sample's median and 97.5th percentile must agree.
     let lognormal: Option<Vec<(f64, f64)>> = dists

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use cb_agent_runtime::cli::{print_findings, spinner};
+use cb_agent_runtime::cli::{print_findings_under, spinner};
 use cb_core::Answer;
 use cb_core::journal::{self, Journal};
 use cb_core::orchestrator::{Embedded, OrchestratorArgs, RunOutcome};
@@ -348,7 +348,17 @@ fn certainty_report(args: &AskArgs, out: &mut dyn Write) -> Result<()> {
         .iter()
         .map(|r| json!({"label": r.label, "value": r.value, "unit": r.unit, "uncertainty": r.uncertainty}))
         .collect();
-    let drivers: Vec<&String> = a.notes.iter().filter(|n| n.starts_with("Uncertainty:")).collect();
+    // The agents' own notes (in English, whatever language the answer was given in).
+    let drivers: Vec<&String> = a
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            cb_protocol::TaskOutcome::Completed(out) => Some(&out.notes),
+            cb_protocol::TaskOutcome::Failed(_) => None,
+        })
+        .flatten()
+        .filter(|n| n.starts_with("Uncertainty:"))
+        .collect();
     if args.json {
         let doc = json!({
             "follow_up_on": {"run_id": a.run_id, "question": a.question},
@@ -402,7 +412,7 @@ fn print_answer(a: &Answer, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  - {n}")?;
         }
     }
-    print_findings(&a.findings, out)?;
+    print_findings_under(&say("heading_checks", &[]), &a.findings, out)?;
     if !a.sources.is_empty() {
         writeln!(out, "\n{}", say("heading_sources", &[]))?;
         for s in &a.sources {

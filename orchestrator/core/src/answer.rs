@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cb_planner::mentions::Lang;
-use cb_protocol::format::{format_quantity, interval_text};
+use cb_protocol::format::{format_quantity, significant};
 
 use cb_planner::templates::{number, place, say};
 use cb_protocol::{
@@ -60,13 +60,79 @@ fn template_writer() -> String {
     "template".into()
 }
 
-fn rows(task: &str, quantities: &[LabeledQuantity]) -> Vec<AnswerRow> {
+/// A value an agent put in a sentence, as `lang` writes it: a word of the data the agents'
+/// text file translates, a place by its name in `lang`, a number with the language's decimal
+/// mark; anything else as the agent wrote it.
+fn value_in(lang: Lang, v: &str) -> String {
+    if let Some(t) = cb_protocol::text::term(lang.code(), v) {
+        return t;
+    }
+    if lang != Lang::En
+        && let Some(p) = cb_planner::places::Gazetteer::get().resolve(v)
+        && p.name == v
+    {
+        return place(lang, &p.key, &p.name);
+    }
+    number(lang, v)
+}
+
+/// A quantity's uncertainty in `lang`, as " (95 % interval a to b)"; empty when not assessed.
+fn interval_in(lang: Lang, q: &Quantity) -> String {
+    let fq = |v: f64| number(lang, &format_quantity(v, &q.unit));
+    match q.uncertainty {
+        Uncertainty::NotAssessed => String::new(),
+        Uncertainty::Interval {
+            low,
+            high,
+            confidence,
+        } => say(
+            lang,
+            "interval",
+            &[
+                ("confidence", &format!("{:.0}", confidence * 100.0)),
+                ("low", &fq(low)),
+                ("high", &fq(high)),
+            ],
+        ),
+        Uncertainty::Normal { sd } => say(lang, "interval_sd", &[("sd", &fq(sd))]),
+        Uncertainty::Lognormal { gsd } => say(
+            lang,
+            "interval_gsd",
+            &[
+                ("low", &fq(q.value / (gsd * gsd))),
+                ("high", &fq(q.value * gsd * gsd)),
+                ("gsd", &number(lang, &significant(gsd, 3))),
+            ],
+        ),
+        Uncertainty::Triangular { min, max } | Uncertainty::Uniform { min, max } => {
+            say(lang, "interval_range", &[("low", &fq(min)), ("high", &fq(max))])
+        }
+    }
+}
+
+/// A quantity's label in `lang`.
+fn label_in(q: &LabeledQuantity, lang: Lang) -> String {
+    q.label_in(lang.code(), &|v| value_in(lang, v))
+}
+
+/// What a sink's quantities are about ("1000 ha of tropical rainforest"), in `lang`.
+fn sink_in(q: &LabeledQuantity, lang: Lang) -> String {
+    q.label_text
+        .as_ref()
+        .and_then(|t| t.lists.get("sink"))
+        .and_then(|s| s.first())
+        .map(|t| t.render(lang.code(), &|v| value_in(lang, v)))
+        .or_else(|| q.dimensions.get("sink").cloned())
+        .unwrap_or_else(|| q.label.clone())
+}
+
+fn rows(task: &str, quantities: &[LabeledQuantity], lang: Lang) -> Vec<AnswerRow> {
     quantities
         .iter()
         .map(|q| AnswerRow {
             task: task.to_string(),
             measure: q.measure.clone(),
-            label: q.label.clone(),
+            label: label_in(q, lang),
             value: q.quantity.value,
             unit: q.quantity.unit.clone(),
             uncertainty: q.quantity.uncertainty.clone(),
@@ -338,15 +404,15 @@ fn listing(
     for q in items.iter().take(limit) {
         out.push_str(&format!(
             "  {}: {}{}\n",
-            q.label,
+            label_in(q, lang),
             number(lang, &format_quantity(q.quantity.value, &q.quantity.unit)),
-            number(lang, &interval_text(&q.quantity))
+            interval_in(lang, &q.quantity)
         ));
     }
     if items.len() > limit {
         out.push_str(&format!(
-            "  … and {} more (see --json or --out)\n",
-            items.len() - limit
+            "  {}\n",
+            say(lang, "and_more", &[("more", &(items.len() - limit).to_string())])
         ));
     }
     out
@@ -365,7 +431,7 @@ fn sink_text(qs: &[LabeledQuantity], lang: Lang) -> String {
             lang,
             "hwp_stored",
             &[
-                ("label", &dim("sink")),
+                ("label", &sink_in(c, lang)),
                 (
                     "stock",
                     &number(lang, &format_quantity(c.quantity.value, &c.quantity.unit)),
@@ -398,14 +464,14 @@ fn sink_text(qs: &[LabeledQuantity], lang: Lang) -> String {
                 // A conversion's label names the land; the sentence says "in the year of conversion".
                 (
                     "label",
-                    match q.measure.as_str() {
-                        "net_co2_first_year" => q.dimensions.get("sink").unwrap_or(&q.label),
-                        _ => &q.label,
+                    &match q.measure.as_str() {
+                        "net_co2_first_year" => sink_in(q, lang),
+                        _ => label_in(q, lang),
                     },
                 ),
                 ("amount", &number(lang, &format_quantity(v.abs(), "t CO2"))),
                 ("value", &number(lang, &format_quantity(v, &q.quantity.unit))),
-                ("interval", &number(lang, &interval_text(&q.quantity))),
+                ("interval", &interval_in(lang, &q.quantity)),
             ],
         ));
         out.push('\n');
@@ -447,11 +513,11 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
         match &result.outcome {
             TaskOutcome::Failed(e) => errors.push(format!("{}: {}", task.id, e.message)),
             TaskOutcome::Completed(out) => {
-                table.extend(rows(&task.id.0, &out.quantities));
+                table.extend(rows(&task.id.0, &out.quantities, lang));
                 // Tasks of one kind (a trend's two years) share their notes: each is said once.
-                for note in &out.notes {
-                    if !notes.contains(note) {
-                        notes.push(note.clone());
+                for note in out.notes_in(lang.code(), &|v| value_in(lang, v)) {
+                    if !notes.contains(&note) {
+                        notes.push(note);
                     }
                 }
                 findings.extend(out.findings.iter().cloned());
@@ -681,7 +747,25 @@ mod tests {
                 Some(en) => {
                     assert_ne!(a.text, en.text, "{lang} is not translated");
                     assert_eq!(numbers(&a.text), numbers(&en.text), "{lang}: {}", a.text);
-                    assert_eq!(a.table, en.table, "{lang}");
+                    // Every number, unit and source is the same; the labels and notes are the
+                    // agents' sentences said again in the question's language.
+                    let numbers_only = |t: &[AnswerRow]| {
+                        t.iter()
+                            .map(|r| AnswerRow {
+                                label: String::new(),
+                                ..r.clone()
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(numbers_only(&a.table), numbers_only(&en.table), "{lang}");
+                    for (row, en_row) in a.table.iter().zip(&en.table) {
+                        assert_ne!(row.label, en_row.label, "{lang}: label not translated");
+                        assert!(row.label.contains(name), "{lang}: {}", row.label);
+                    }
+                    assert_eq!(a.notes.len(), en.notes.len(), "{lang}");
+                    for (note, en_note) in a.notes.iter().zip(&en.notes) {
+                        assert_ne!(note, en_note, "{lang}: note not translated");
+                    }
                     assert_eq!(a.sources, en.sources, "{lang}");
                     if matches!(lang, "fr" | "de" | "es") {
                         assert!(a.text.contains("10,31 Gt CO2"), "{lang}: {}", a.text);

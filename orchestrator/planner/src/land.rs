@@ -372,10 +372,24 @@ pub fn soil(q: &str, m: &Mentions) -> Result<(Task, String), PlanningError> {
         tillage: mg.into(),
         input: i.into(),
     };
-    let described = format!(
-        "mineral soil carbon (0–30 cm) of {area} ha in a {climate} climate with SOC_REF {soc_ref} t C/ha, \
-         {lu_before}, {mg_before}, {i_before} input → {lu_after}, {mg_after}, {i_after} input, by IPCC Eq. 2.25 \
-         over {years} years (transition 20 years)"
+    let t = |w: &str| cb_protocol::text::term(m.lang.code(), w).unwrap_or_else(|| w.to_string());
+    let described = say(
+        m.lang,
+        "plan_soil",
+        &[
+            ("area", &area.to_string()),
+            ("climate", &t(climate)),
+            ("soc_ref", &soc_ref.to_string()),
+            (
+                "before",
+                &format!("{}, {}, {}", t(lu_before), t(mg_before), t(i_before)),
+            ),
+            (
+                "after",
+                &format!("{}, {}, {}", t(lu_after), t(mg_after), t(i_after)),
+            ),
+            ("years", &years.to_string()),
+        ],
     );
     let task = Task::new(
         "soil-carbon",
@@ -442,19 +456,28 @@ pub fn land_use_change(q: &str, m: &Mentions) -> Result<(Task, String), Planning
             "A land-use account runs 1 to 1,000 years; the question asks for {years}."
         )));
     }
-    let described = format!(
-        "CO2 of converting {area} ha from {before} to {after} t d.m./ha of biomass{} by IPCC Eq. 2.16{}, over {years} \
-         year{}",
+    let soil = match soc {
+        Some((b, a)) => say(
+            m.lang,
+            "plan_luc_soil",
+            &[("before", &b.to_string()), ("after", &a.to_string())],
+        ),
+        None => say(m.lang, "plan_luc_no_soil", &[]),
+    };
+    let described = say(
+        m.lang,
         if biomass.len() < 2 {
-            " (none left after clearing)"
+            "plan_luc_cleared"
         } else {
-            ""
+            "plan_luc"
         },
-        match soc {
-            Some((b, a)) => format!(" and soil carbon {b} → {a} t C/ha over 20 years (Eq. 2.25)"),
-            None => " (soil carbon not given, not counted)".into(),
-        },
-        if years == 1 { "" } else { "s" }
+        &[
+            ("area", &area.to_string()),
+            ("before", &before.to_string()),
+            ("after", &after.to_string()),
+            ("soil", &soil),
+            ("years", &years.to_string()),
+        ],
     );
     let task = Task::new(
         "land-use-change",
@@ -565,11 +588,28 @@ pub fn wood_products(q: &str, m: &Mentions) -> Result<(Task, String), PlanningEr
         .captures(q)
         .and_then(|c| value(&c))
         .filter(|h| *h > 0.0 && *h <= 1000.0);
-    let described = format!(
-        "carbon of {inflow} t C of {product} still stored after {years} years, by IPCC first-order decay (Eq. 12.1, \
-         half-life {})",
-        half_life.map_or("the IPCC default".to_string(), |h| format!("{h} years as given"))
-    );
+    let product_name = cb_protocol::text::term(m.lang.code(), product).unwrap_or_else(|| product.to_string());
+    let described = match half_life {
+        Some(h) => say(
+            m.lang,
+            "plan_hwp_given",
+            &[
+                ("inflow", &inflow.to_string()),
+                ("product", &product_name),
+                ("years", &years.to_string()),
+                ("half_life", &h.to_string()),
+            ],
+        ),
+        None => say(
+            m.lang,
+            "plan_hwp",
+            &[
+                ("inflow", &inflow.to_string()),
+                ("product", &product_name),
+                ("years", &years.to_string()),
+            ],
+        ),
+    };
     let task = Task::new(
         "wood-products",
         TaskSpec::Sinks(SinksTask::WoodProducts {

@@ -17,6 +17,7 @@ pub mod llm;
 pub mod mentions;
 pub mod openai;
 pub mod places;
+pub mod products;
 pub mod rules;
 pub mod templates;
 

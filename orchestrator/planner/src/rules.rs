@@ -846,9 +846,17 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
     let mut described = String::new();
     let country_keys: Vec<String> = places.iter().map(|m| m.place.key.clone()).collect();
     let country_names: Vec<String> = places.iter().map(|m| m.place.name.clone()).collect();
+    // The plan's one-line restatement is in the question's language (data/answer-templates.csv).
+    let names_in_lang = places
+        .iter()
+        .map(|p| templates::place(m.lang, &p.place.key, &p.place.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     let year_text = year
         .map(|y| format!(", {y}"))
-        .unwrap_or_else(|| ", latest year".into());
+        .unwrap_or_else(|| say(m.lang, "plan_latest_year", &[]));
+    let lang = m.lang;
+    let term = |w: &str| cb_protocol::text::term(lang.code(), w).unwrap_or_else(|| w.to_string());
 
     // `what` is a template key (data/answer-templates.csv) naming what needs the MRIO.
     let need_mrio = |what: &str, values: &[(&str, &str)]| -> Result<&MrioVocabulary, PlanningError> {
@@ -926,9 +934,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     .suggest(closest_answerable(q, m, intent)));
                 }
             };
-            described = format!(
-                "Sobol first-order and total indices of the Ishigami function from {samples} base samples, \
-                 with {bootstrap} bootstrap resamples"
+            described = say(
+                m.lang,
+                "plan_sobol",
+                &[
+                    ("samples", &samples.to_string()),
+                    ("bootstrap", &bootstrap.to_string()),
+                ],
             );
             tasks.push(Task::new(
                 "sobol",
@@ -965,13 +977,20 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     )));
                 }
             };
-            described = format!(
-                "the product {} propagated by Monte Carlo ({iterations} draws)",
-                factors
-                    .iter()
-                    .map(|f| format!("{} {} {}", f.name, f.value, f.unit).trim().to_string())
-                    .collect::<Vec<_>>()
-                    .join(" × ")
+            described = say(
+                m.lang,
+                "plan_propagation",
+                &[
+                    (
+                        "factors",
+                        &factors
+                            .iter()
+                            .map(|f| format!("{} {} {}", f.name, f.value, f.unit).trim().to_string())
+                            .collect::<Vec<_>>()
+                            .join(" × "),
+                    ),
+                    ("draws", &iterations.to_string()),
+                ],
             );
             tasks.push(Task::new(
                 "propagation",
@@ -1006,8 +1025,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     "A basic variance of ln x is between 0 and 10; the question gives {basic_variance}."
                 )));
             }
-            described = format!(
-                "the uncertainty implied by pedigree scores {scores:?} with basic variance {basic_variance}"
+            described = say(
+                m.lang,
+                "plan_pedigree",
+                &[
+                    ("scores", &format!("{scores:?}")),
+                    ("variance", &basic_variance.to_string()),
+                ],
             );
             tasks.push(Task::new(
                 "pedigree",
@@ -1044,6 +1068,8 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     "Name the product, e.g. \"the carbon footprint of 1 kg of diesel in USLCI\".",
                 ));
             }
+            // The inventory's names are English: "聚乙烯" is asked as "polyethylene".
+            let product = crate::products::in_english(&product).map_or(product, str::to_string);
             let database = ctx.lci.clone().unwrap_or_else(|| "uslci".into());
             let db_name = if ctx.lci.is_some() {
                 database.as_str()
@@ -1052,13 +1078,19 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             };
             let methods = impact_methods(&norm);
             let eeio = eeio_comparison(q, m)?;
-            described = format!(
-                "life-cycle carbon footprint ({}) of {amount} {unit} of {product} in {db_name}",
-                methods
-                    .iter()
-                    .map(|(_, n)| *n)
-                    .collect::<Vec<_>>()
-                    .join(" against ")
+            described = say(
+                m.lang,
+                "plan_footprint",
+                &[
+                    (
+                        "methods",
+                        &methods.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(" / "),
+                    ),
+                    ("amount", &amount.to_string()),
+                    ("unit", &unit),
+                    ("product", &product),
+                    ("database", db_name),
+                ],
             );
             let unit = (!unit.is_empty()).then(|| if unit == "tkm" { "t*km".to_string() } else { unit });
             for (method, _) in &methods {
@@ -1219,10 +1251,19 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 ));
             }
             let year = year.unwrap_or(2026);
-            let names: Vec<&str> = origins.iter().map(|o| o.place.name.as_str()).collect();
-            described = format!(
-                "EU CBAM on {tonnes} t of CN {cn_code} from {} in {year}",
-                names.join(" and from ")
+            let names: Vec<String> = origins
+                .iter()
+                .map(|o| templates::place(m.lang, &o.place.key, &o.place.name))
+                .collect();
+            described = say(
+                m.lang,
+                "plan_cbam",
+                &[
+                    ("tonnes", &tonnes.to_string()),
+                    ("cn_code", &cn_code),
+                    ("origins", &names.join(", ")),
+                    ("year", &year.to_string()),
+                ],
             );
             for origin in &origins {
                 let country = origin.place.iso2.clone().unwrap_or(origin.place.key.clone());
@@ -1255,9 +1296,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     .suggest(clarify::cbam(m, origin_name, Some(good), Some(year))));
                 }
                 let hours = frame.setting("hours").default as u32;
-                described.push_str(&format!(
-                    ", against the bundled {plant} plant's modelled intensity (steady, {hours} h of the synthetic \
-                     grid profile; a modelled route, not a verified installation value)"
+                described.push_str(&say(
+                    m.lang,
+                    "plan_cbam_route",
+                    &[("plant", plant), ("hours", &hours.to_string())],
                 ));
                 tasks.push(Task::new(
                     "route-intensity",
@@ -1297,8 +1339,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
             })?;
             if !measures_only && target.is_none() {
-                described = format!(
-                    "least-cost operation of the bundled {plant} plant over {hours} h at {carbon_price} EUR/t CO2"
+                described = say(
+                    m.lang,
+                    "plan_plant",
+                    &[
+                        ("plant", plant),
+                        ("hours", &hours.to_string()),
+                        ("price", &carbon_price.to_string()),
+                    ],
                 );
                 tasks.push(Task::new(
                     "plant-operation",
@@ -1312,13 +1360,15 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             }
             if has_measures {
                 if !described.is_empty() {
-                    described.push_str(", and ");
+                    described.push_str("; ");
                 }
                 described.push_str(&match target {
-                    Some(t) => format!(
-                        "the least-cost measures of the bundled {plant} plant to abate {t} t CO2 a year"
+                    Some(t) => say(
+                        m.lang,
+                        "plan_measures_target",
+                        &[("plant", plant), ("target", &t.to_string())],
                     ),
-                    None => format!("the abatement measures of the bundled {plant} plant, cheapest first"),
+                    None => say(m.lang, "plan_measures", &[("plant", plant)]),
                 });
                 tasks.push(Task::new(
                     "plant-measures",
@@ -1374,16 +1424,24 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 .suggest(forest_asks(Some(area_ha), None, None).into_iter().skip(1)));
             }
             let years = years.unwrap_or(1);
-            described = format!(
-                "annual net CO2 of {area_ha} ha of {}{} by the IPCC gain-loss method",
-                zone.map(|z| if z.contains("forest") || z.contains("system") {
-                    z.to_string()
-                } else {
-                    format!("{z} forest")
+            let kind = zone
+                .map(|z| {
+                    if z.contains("forest") || z.contains("system") {
+                        z.to_string()
+                    } else {
+                        format!("{z} forest")
+                    }
                 })
-                .unwrap_or_else(|| "forest".into()),
-                continent.map(|c| format!(" in {c}")).unwrap_or_default()
-            );
+                .unwrap_or_else(|| "forest".into());
+            let area = area_ha.to_string();
+            described = match continent {
+                Some(c) => say(
+                    m.lang,
+                    "plan_forest_in",
+                    &[("area", &area), ("kind", &term(&kind)), ("continent", &term(c))],
+                ),
+                None => say(m.lang, "plan_forest", &[("area", &area), ("kind", &term(&kind))]),
+            };
             tasks.push(Task::new(
                 "forest-sink",
                 TaskSpec::Sinks(SinksTask::Forest {
@@ -1442,8 +1500,11 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     depth_setting.min, depth_setting.max
                 ))
             })?;
-            described =
-                format!("supply-chain paths of {stressor} behind {region}'s final demand for {sector}");
+            described = say(
+                m.lang,
+                "plan_paths",
+                &[("stressor", &stressor), ("region", &region), ("sector", &sector)],
+            );
             tasks.push(Task::new(
                 "supply-chain-paths",
                 TaskSpec::Trade(TradeTask::SupplyChainPaths {
@@ -1470,9 +1531,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             } else {
                 AccountKind::Consumption
             };
-            described = format!(
-                "sectors contributing most to {region}'s {} ({stressor})",
-                account.symbol()
+            described = say(
+                m.lang,
+                "plan_top_sectors",
+                &[
+                    ("region", &region),
+                    ("account", account.symbol()),
+                    ("stressor", &stressor),
+                ],
             );
             tasks.push(Task::new(
                 "top-sectors",
@@ -1494,10 +1560,15 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             {
                 let stressor = stressor_of(v)?;
                 let (from, to) = transfer_direction(&norm, &region_mentions);
-                described = format!(
-                    "{stressor} embodied in trade from {} to {}",
-                    from.as_deref().unwrap_or("every region"),
-                    to.as_deref().unwrap_or("every region")
+                let every = say(m.lang, "plan_every_region", &[]);
+                described = say(
+                    m.lang,
+                    "plan_transfers",
+                    &[
+                        ("stressor", &stressor),
+                        ("from", from.as_deref().unwrap_or(&every)),
+                        ("to", to.as_deref().unwrap_or(&every)),
+                    ],
                 );
                 tasks.push(Task::new(
                     "transfers",
@@ -1519,9 +1590,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     ctx.mrio.as_ref().map_or("the MRIO", |v| v.name.as_str())
                 )));
             } else if !country_keys.is_empty() {
-                described = format!(
-                    "net CO2 embodied in trade of {}{year_text} (national totals; bilateral flows need --mrio)",
-                    country_names.join(" and ")
+                described = say(
+                    m.lang,
+                    "plan_national_transfer",
+                    &[("names", &names_in_lang), ("year", &year_text)],
                 );
                 tasks.push(national(country_keys.clone(), year));
             } else {
@@ -1530,11 +1602,15 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             }
         }
         Intent::ConsumptionVsTerritorial | Intent::Footprint => {
-            let what = if intent == Intent::Footprint {
-                "consumption-based CO2 (carbon footprint)"
-            } else {
-                "consumption-based versus territorial CO2"
-            };
+            let what = say(
+                m.lang,
+                if intent == Intent::Footprint {
+                    "plan_what_footprint"
+                } else {
+                    "plan_what_cvt"
+                },
+                &[],
+            );
             if !country_keys.is_empty() {
                 match m.range {
                     // A trend: the accounts at both ends, compared in the answer.
@@ -1547,7 +1623,16 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                                     country_names.join(", ")
                                 ))
                             })?;
-                        described = format!("{what} of {}, {from} against {to}", country_names.join(", "));
+                        described = say(
+                            m.lang,
+                            "plan_national_trend",
+                            &[
+                                ("what", &what),
+                                ("names", &names_in_lang),
+                                ("from", &from.to_string()),
+                                ("to", &to.to_string()),
+                            ],
+                        );
                         for y in [from, to] {
                             let mut task = national(country_keys.clone(), Some(y));
                             task.id = cb_protocol::TaskId::new(format!("national-accounts-{y}"));
@@ -1555,7 +1640,11 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         }
                     }
                     None => {
-                        described = format!("{what} of {}{year_text}", country_names.join(", "));
+                        described = say(
+                            m.lang,
+                            "plan_national",
+                            &[("what", &what), ("names", &names_in_lang), ("year", &year_text)],
+                        );
                         tasks.push(national(country_keys.clone(), year));
                     }
                 }
@@ -1568,14 +1657,18 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 if !regions.is_empty() || all || country_keys.is_empty() {
                     let stressor = mrio_stressor(&norm, v);
                     let scope = if regions.is_empty() {
-                        "all regions".to_string()
+                        say(m.lang, "plan_all_regions", &[])
                     } else {
                         regions.join(", ")
                     };
                     if !described.is_empty() {
                         described.push_str("; ");
                     }
-                    described.push_str(&format!("regional accounts of {scope} in {}", v.name));
+                    described.push_str(&say(
+                        m.lang,
+                        "plan_mrio_accounts",
+                        &[("scope", &scope), ("mrio", &v.name)],
+                    ));
                     tasks.push(Task::new(
                         "mrio-accounts",
                         TaskSpec::Trade(TradeTask::MrioAccounts {
@@ -1595,7 +1688,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
         }
     }
     if !not_used.is_empty() {
-        described.push_str(&format!("; not used: {}", not_used.join("; ")));
+        described.push_str(&say(m.lang, "plan_not_used", &[("items", &not_used.join("; "))]));
     }
     // The frame's task kinds are data; a plan outside them is a mismatch between the file and
     // this code, refused rather than run (the corpus test finds any).
@@ -1618,24 +1711,25 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
     })
 }
 
-/// What a plan for `intent` can be asked for, as the answer's first line will restate it.
+/// The template key (data/answer-templates.csv) naming what a plan for `intent` answers, as the
+/// plan's restatement and its refusals say it.
 fn intent_name(intent: Intent) -> &'static str {
     match intent {
-        Intent::Paths => "a supply-chain path analysis",
-        Intent::TopSectors => "a sector breakdown",
-        Intent::Transfer => "carbon embodied in trade",
-        Intent::ConsumptionVsTerritorial | Intent::Footprint => "national CO2 accounts",
-        Intent::ProductFootprint => "a product's life-cycle footprint",
-        Intent::Cbam => "the EU CBAM cost of an import",
-        Intent::CbamAgainstRoute => "a CBAM default against a modelled route",
-        Intent::ForestSink => "a forest's carbon balance",
-        Intent::SoilCarbon => "a soil carbon change",
-        Intent::LandUseChange => "a land conversion's emissions",
-        Intent::WoodProducts => "carbon in harvested wood products",
-        Intent::Plant => "a plant's least-cost operation",
-        Intent::Sensitivity => "a sensitivity analysis",
-        Intent::Pedigree => "a pedigree uncertainty",
-        Intent::Propagation => "an uncertainty propagation",
+        Intent::Paths => "kind_paths",
+        Intent::TopSectors => "kind_top_sectors",
+        Intent::Transfer => "kind_transfer",
+        Intent::ConsumptionVsTerritorial | Intent::Footprint => "kind_national",
+        Intent::ProductFootprint => "kind_footprint",
+        Intent::Cbam => "kind_cbam",
+        Intent::CbamAgainstRoute => "kind_cbam_route",
+        Intent::ForestSink => "kind_forest",
+        Intent::SoilCarbon => "kind_soil",
+        Intent::LandUseChange => "kind_luc",
+        Intent::WoodProducts => "kind_hwp",
+        Intent::Plant => "kind_plant",
+        Intent::Sensitivity => "kind_sobol",
+        Intent::Pedigree => "kind_pedigree",
+        Intent::Propagation => "kind_propagation",
     }
 }
 
@@ -1700,7 +1794,7 @@ fn check_scope(
     frame: &Frame,
     ctx: &PlanContext,
 ) -> Result<Vec<String>, PlanningError> {
-    let what = intent_name(intent);
+    let what = say(m.lang, intent_name(intent), &[]);
     let mut not_used = Vec::new();
     let norm = m.norm.as_str();
     // Questions no agent answers, which the words of another kind would otherwise catch:
@@ -1827,16 +1921,17 @@ fn check_scope(
             .suggest(closest_answerable(q, m, intent)));
         }
         if !m.places.is_empty() {
-            not_used.push(format!(
-                "{} (the bundled plants run on generic electricity and fuel data, not on a country's grid)",
-                place_names()
-            ));
+            not_used.push(say(m.lang, "not_used_plant_place", &[("places", &place_names())]));
         }
     }
     // A year the frame does not take is named as not used (its slots, data/planner-frames.toml).
     if !frame.takes(Slot::Year) && m.range.is_none() && !m.years.is_empty() {
         let years: Vec<String> = m.years.iter().map(i32::to_string).collect();
-        not_used.push(format!("{} ({what} has no year)", years.join(", ")));
+        not_used.push(say(
+            m.lang,
+            "not_used_year",
+            &[("years", &years.join(", ")), ("what", &what)],
+        ));
     }
     if let Some(p) = m.percents.first()
         && !frame.takes(Slot::Percent)
@@ -1896,9 +1991,10 @@ fn check_scope(
             && !frame.takes(Slot::Region)
             && !m.places.is_empty() =>
         {
-            Err(unplannable(format!(
-                "The question names {}, but {what} does not depend on a place.",
-                place_names()
+            Err(unplannable(say(
+                m.lang,
+                "refuse_place_unused",
+                &[("places", &place_names()), ("what", &what)],
             ))
             .suggest(closest_answerable(q, m, intent)))
         }

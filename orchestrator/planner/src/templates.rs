@@ -1,8 +1,8 @@
 //! Sentences in the question's language: `data/answer-templates.csv` holds each sentence of the
 //! answers and of the questions a refusal offers in English, Chinese, French, German and
 //! Spanish with the same `{placeholders}` (`templates_are_complete` checks). Numbers keep their
-//! value and unit in every language and take the language's decimal mark; labels and notes
-//! written by the agents stay in English.
+//! value and unit in every language and take the language's decimal mark. The agents' own labels
+//! and notes are in `data/agent-text.csv` (`cb_protocol::text`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -5,6 +5,12 @@
 
 pub mod data;
 
+use cb_protocol::text::Text;
+
+fn english<S: serde::Serializer>(notes: &[Text], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(notes.iter().map(Text::english))
+}
+
 /// Why a CBAM calculation cannot be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CbamError {
@@ -210,7 +216,10 @@ pub struct CbamCost {
     pub actual_case: Option<CostCase>,
     /// Money saved by declaring actual emissions instead of default values.
     pub saving_eur: Option<f64>,
-    pub notes: Vec<String>,
+    /// What a reader needs besides the numbers, as sentences of `data/agent-text.csv` (written
+    /// out in English in JSON).
+    #[serde(serialize_with = "english")]
+    pub notes: Vec<Text>,
     pub sources: Vec<&'static str>,
 }
 
@@ -256,21 +265,22 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
         ))
     })?;
     let cscf = q.cscf.unwrap_or(1.0);
-    let mut notes = vec![format!(
-        "Default value {} t CO2e/t for {} from {} (CN {}), including the {:.0} % mark-up for {}.",
-        default_see,
-        dv.description,
-        country,
-        dv.cn_code,
-        mark_up * 100.0,
-        q.year
+    let mut notes = vec![Text::new(
+        "note_cbam_default",
+        &[
+            ("default", &default_see.to_string()),
+            ("good", &dv.description),
+            ("country", &country),
+            ("cn_code", &dv.cn_code),
+            ("mark_up", &format!("{:.0}", mark_up * 100.0)),
+            ("year", &q.year.to_string()),
+        ],
     )];
     if q.cscf.is_none() {
-        notes.push("Cross-sectoral correction factor taken as 1 (none): pass --cscf when the year's value is published.".into());
+        notes.push(Text::new("note_cbam_cscf", &[]));
     }
     if q.ets_price.is_none() {
-        notes
-            .push("No certificate price given (--ets-price): certificates are computed, cost is not.".into());
+        notes.push(Text::new("note_cbam_no_price", &[]));
     }
     let faa = free_allocation_adjustment(q.year, cscf, bm.value, q.tonnes);
     let case = |basis: &'static str, see: f64, reduction: f64| {
@@ -288,21 +298,14 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
     };
     let default_case = case("default values (with mark-up)", default_see, 0.0);
     if q.origin_carbon_price.is_some() && q.actual_direct.is_none() {
-        notes.push(
-            "A carbon price paid at origin is deducted only with actual emissions (Reg. 2023/956 Art. 9(1)); \
-             default carbon prices are not yet published."
-                .into(),
-        );
+        notes.push(Text::new("note_cbam_origin_price_default", &[]));
     }
     let actual_case = match q.actual_direct {
         Some(direct) => {
             let indirect = q.actual_indirect.unwrap_or(0.0);
             let see = if direct_only(&dv.sector) {
                 if q.actual_indirect.is_some_and(|v| v > 0.0) {
-                    notes.push(format!(
-                        "{} is an Annex II good: only direct emissions count; the indirect value given is not used.",
-                        dv.sector
-                    ));
+                    notes.push(Text::new("note_cbam_annex_ii", &[("sector", &dv.sector)]));
                 }
                 direct
             } else {
@@ -312,18 +315,12 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             let reduction = match (q.origin_carbon_price, q.ets_price) {
                 (Some(p), Some(ets)) => origin_price_reduction(p, embedded, ets),
                 (Some(_), None) => {
-                    notes.push(
-                        "The origin carbon price needs --ets-price to be converted into certificates.".into(),
-                    );
+                    notes.push(Text::new("note_cbam_origin_price_needs_ets", &[]));
                     0.0
                 }
                 _ => 0.0,
             };
-            notes.push(
-                "The actual-emissions case uses the benchmark of column B: column A (BM*, for actual data) is not \
-                 bundled yet."
-                    .into(),
-            );
+            notes.push(Text::new("note_cbam_benchmark_column", &[]));
             Some(case("actual emissions", see, reduction))
         }
         None => None,
@@ -332,11 +329,7 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
         .as_ref()
         .and_then(|a| Some(default_case.cost_eur? - a.cost_eur?));
     if q.tonnes < 50.0 && !dv.sector.eq_ignore_ascii_case("hydrogen") {
-        notes.push(
-            "Imports of up to 50 t a year per importer (all goods together, except electricity and hydrogen) are \
-             exempt (Art. 2a)."
-                .into(),
-        );
+        notes.push(Text::new("note_cbam_de_minimis", &[]));
     }
     Ok(CbamCost {
         country,
