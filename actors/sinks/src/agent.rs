@@ -401,10 +401,19 @@ pub fn account_output(account: &Account, sink: &Text, area_ha: f64) -> TaskOutpu
             residual <= 1e-9 * y.net_c_t.abs().max(1.0),
         ));
     }
-    out.notes.extend(account.assumptions.iter().cloned());
+    for a in &account.assumptions {
+        out.note(a.clone());
+    }
     for (k, p) in &account.parameters {
-        out.notes
-            .push(format!("{k} = {} {} — {}", p.value, p.unit, p.source));
+        out.note(Text::new(
+            "note_parameter",
+            &[
+                ("name", k),
+                ("value", &p.value.to_string()),
+                ("unit", p.unit),
+                ("source", &p.source),
+            ],
+        ));
     }
     out
 }

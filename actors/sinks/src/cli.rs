@@ -334,7 +334,7 @@ fn print_account(account: &Account, label: &str, json: bool, out: &mut dyn Write
         writeln!(out, "  {k} = {} {} — {}", v.value, v.unit, v.source)?;
     }
     for a in &account.assumptions {
-        writeln!(out, "Assumption: {a}")?;
+        writeln!(out, "Assumption: {}", a.english())?;
     }
     Ok(())
 }

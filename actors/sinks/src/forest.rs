@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use cb_protocol::text::Text;
+
 use crate::SinksError;
 use crate::defaults::{self, DefaultValue};
 use crate::engine::{self, CO2_PER_C, uncertainty};
@@ -121,7 +123,13 @@ pub struct Account {
     pub annual_net_co2_interval_t: Option<(f64, f64)>,
     pub years: Vec<AccountYear>,
     pub parameters: BTreeMap<&'static str, Parameter>,
-    pub assumptions: Vec<String>,
+    /// What the method assumes, as sentences of `data/agent-text.csv` (English in JSON).
+    #[serde(serialize_with = "english")]
+    pub assumptions: Vec<Text>,
+}
+
+fn english<S: serde::Serializer>(texts: &[Text], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(texts.iter().map(Text::english))
 }
 
 fn check_area(area: f64) -> Result<(), SinksError> {
@@ -292,10 +300,8 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
     }
     let mut non_co2 = BTreeMap::new();
     let mut assumptions = vec![
-        "Tier 1: dead wood and litter stocks are in equilibrium (ΔC_DOM = 0) and mineral soil carbon \
-         is unchanged under forest land remaining forest land (2006 IPCC Guidelines Vol. 4, §4.2)"
-            .to_string(),
-        "removals are negative by the inventory sign convention; CO2 = −ΔC × 44/12".to_string(),
+        Text::new("assume_forest_tier1", &[]),
+        Text::new("assume_sign_convention", &[]),
     ];
     if let Some((a, m_b, c_f, vegetation)) = &inp.fire {
         check_area(*a)?;
@@ -311,11 +317,7 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
                 Parameter::from_default(g_ef, "g/kg d.m."),
             );
         }
-        assumptions.push(
-            "fire: the carbon of the biomass burnt (A × M_B × C_f × CF) is a biomass loss; CH4 and N2O by \
-             Eq. 2.27 are reported apart, in tonnes of gas"
-                .into(),
-        );
+        assumptions.push(Text::new("assume_fire", &[]));
     }
     let loss_total: f64 = losses.values().sum();
     let net = engine::gain_loss(gain, &losses.values().copied().collect::<Vec<_>>());
@@ -508,9 +510,9 @@ pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
         }),
         years,
         parameters: params,
-        assumptions: vec![format!(
-            "the change is linear over the {}-year transition and zero afterwards; mineral soils, 0–30 cm",
-            inp.transition_years
+        assumptions: vec![Text::new(
+            "assume_soil_linear",
+            &[("years", &inp.transition_years.to_string())],
         )],
     })
 }
@@ -633,17 +635,14 @@ pub fn land_use_change(inp: &LandUseChangeInputs) -> Result<Account, SinksError>
     let mut parameters = BTreeMap::new();
     parameters.insert("carbon_fraction_cf", cf);
     Ok(Account {
-        method: "IPCC 2006 Vol. 4 Eqs. 2.16 (conversion), 2.23 (dead organic matter), 2.9 (growth), 2.25 (soil)"
-            .into(),
+        method:
+            "IPCC 2006 Vol. 4 Eqs. 2.16 (conversion), 2.23 (dead organic matter), 2.9 (growth), 2.25 (soil)"
+                .into(),
         total_net_co2_t: total,
         annual_net_co2_interval_t: None,
         years,
         parameters,
-        assumptions: vec![
-            "Tier 1: biomass and dead organic matter lost at conversion are emitted in the year of \
-             conversion; gains of dead organic matter and soil changes are linear over their transition periods"
-                .into(),
-        ],
+        assumptions: vec![Text::new("assume_conversion_tier1", &[])],
     })
 }
 

@@ -52,7 +52,7 @@ pub struct PlanContext {
 /// A question the planner cannot turn into a plan: why, the answerable questions closest to it
 /// (built from the user's own words), and what Carbon Butler can answer in general.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{reason}{}\n\n{}", suggestions_text(*lang, suggestions), CAPABILITIES)]
+#[error("{reason}{}\n\n{}", suggestions_text(*lang, suggestions), capabilities(*lang))]
 pub struct PlanningError {
     pub reason: String,
     /// Two or three questions that can be answered, made from the question's own place, good,
@@ -98,19 +98,9 @@ fn suggestions_text(lang: Lang, suggestions: &[String]) -> String {
     text
 }
 
-/// What Carbon Butler can answer today, shown when a question cannot be planned.
-pub const CAPABILITIES: &str = "\
-Carbon Butler can answer, for example:
-  • consumption versus territorial CO2 of a country or group (Global Carbon Budget 2024, bundled):
-      \"How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?\"
-      \"What is the carbon footprint of the EU27 in 2020?\"
-  • with an MRIO (--mrio PATH: a pymrio save, an EXIOBASE 3 zip, or a WIOD-style folder with emissions):
-      \"How much CO2 embodied in reg1's exports is consumed in reg2?\"        (transfer from A to B)
-      \"Which sectors contribute most to reg3's consumption-based emissions?\" (top sectors)
-      \"What are the main supply-chain paths of reg2's food consumption?\"     (structural paths)
-      \"Compare consumption-based and production-based CO2 of all regions\"   (accounts)
-  • uncertainty:
-      \"Which inputs of the Ishigami function matter most?\"                    (Sobol indices)
-      \"What uncertainty do pedigree scores (2,3,1,4,5) imply?\"              (pedigree matrix)
-      \"How certain is that?\"                                               (intervals and drivers of the last answer)
-Name places by English name, ISO code (CHN, DE) or common alias (the US, Britain, EU27).";
+/// What Carbon Butler can answer today, shown when a question cannot be planned, in `lang`
+/// (`capabilities` in data/answer-templates.csv; the example questions stay as they can be
+/// typed, the words around them are translated).
+pub fn capabilities(lang: Lang) -> String {
+    crate::templates::say(lang, "capabilities", &[])
+}

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use cb_protocol::Plan;
 
-pub use context::{CAPABILITIES, MrioVocabulary, PlanContext, PlanningAttempt, PlanningError};
+pub use context::{MrioVocabulary, PlanContext, PlanningAttempt, PlanningError, capabilities};
 pub use rules::{plan, plan_with_rules};
 
 use crate::openai::{LlmClient, TokenBudget};

@@ -914,10 +914,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let samples = match setting.whole(asked) {
                 Ok(n) => n,
                 Err(n) => {
-                    return Err(unplannable(format!(
-                        "A Sobol analysis takes {} to {} base samples; the question asks for {n}.",
-                        clarify::amount(setting.min),
-                        clarify::amount(setting.max)
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_sobol_samples",
+                        &[
+                            ("min", &clarify::amount(setting.min)),
+                            ("max", &clarify::amount(setting.max)),
+                            ("asked", &n.to_string()),
+                        ],
                     ))
                     .suggest(closest_answerable(q, m, intent)));
                 }
@@ -926,10 +930,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let bootstrap = match setting.whole(number_before(q, &["bootstrap"])) {
                 Ok(b) => b,
                 Err(b) => {
-                    return Err(unplannable(format!(
-                        "A Sobol analysis takes {} to {} bootstrap resamples; the question asks for {b}.",
-                        clarify::amount(setting.min),
-                        clarify::amount(setting.max)
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_sobol_bootstrap",
+                        &[
+                            ("min", &clarify::amount(setting.min)),
+                            ("max", &clarify::amount(setting.max)),
+                            ("asked", &b.to_string()),
+                        ],
                     ))
                     .suggest(closest_answerable(q, m, intent)));
                 }
@@ -970,10 +978,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let iterations = match setting.whole(draws) {
                 Ok(n) => n,
                 Err(n) => {
-                    return Err(unplannable(format!(
-                        "A Monte Carlo propagation takes {} to {} draws; the question asks for {n}.",
-                        clarify::amount(setting.min),
-                        clarify::amount(setting.max)
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_draws",
+                        &[
+                            ("min", &clarify::amount(setting.min)),
+                            ("max", &clarify::amount(setting.max)),
+                            ("asked", &n.to_string()),
+                        ],
                     )));
                 }
             };
@@ -1003,12 +1015,8 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             ));
         }
         Intent::Pedigree => {
-            let scores = pedigree_scores(q).ok_or_else(|| {
-                unplannable(
-                    "Give five pedigree scores 1–5 (reliability, completeness, temporal, geographical, \
-                     further technological correlation), e.g. \"pedigree (2,3,1,4,5)\".",
-                )
-            })?;
+            let scores =
+                pedigree_scores(q).ok_or_else(|| unplannable(say(m.lang, "refuse_pedigree_scores", &[])))?;
             let basic_variance = number_after(
                 q,
                 &[
@@ -1021,8 +1029,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             )
             .unwrap_or(0.0);
             if !(0.0..=10.0).contains(&basic_variance) {
-                return Err(unplannable(format!(
-                    "A basic variance of ln x is between 0 and 10; the question gives {basic_variance}."
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_basic_variance",
+                    &[("asked", &basic_variance.to_string())],
                 )));
             }
             described = say(
@@ -1050,8 +1060,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 _ => (amount, unit),
             };
             if !(amount > 0.0 && amount.is_finite() && amount <= MAX_PRODUCT_AMOUNT) {
-                return Err(unplannable(format!(
-                    "The amount {amount} must be more than 0 and at most {MAX_PRODUCT_AMOUNT:e}."
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_product_amount",
+                    &[
+                        ("amount", &amount.to_string()),
+                        ("max", &format!("{MAX_PRODUCT_AMOUNT:e}")),
+                    ],
                 )));
             }
             let product = if product.is_empty() {
@@ -1064,9 +1079,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 product
             };
             if product.is_empty() {
-                return Err(unplannable(
-                    "Name the product, e.g. \"the carbon footprint of 1 kg of diesel in USLCI\".",
-                ));
+                return Err(unplannable(say(m.lang, "refuse_product_name", &[])));
             }
             // The inventory's names are English: "聚乙烯" is asked as "polyethylene".
             let product = crate::products::in_english(&product).map_or(product, str::to_string);
@@ -1209,11 +1222,14 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 ))
             })?;
             if cn_code == "25231000" {
-                return Err(unplannable(
-                    "Grey and white clinker share CN 2523 10 00 with different default values, and a CBAM task \
-                     cannot yet say which is imported, so either answer could be the wrong one.",
-                )
-                .suggest(clarify::cbam(m, origin_name, Some("25232900"), year)));
+                return Err(
+                    unplannable(say(m.lang, "refuse_clinker", &[])).suggest(clarify::cbam(
+                        m,
+                        origin_name,
+                        Some("25232900"),
+                        year,
+                    )),
+                );
             }
             let CbamNumbers {
                 tonnes,
@@ -1236,19 +1252,20 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 })
                 .ok_or_else(|| {
                     match bad_tonnes {
-                        Some(t) => unplannable(format!(
-                            "{t} t cannot be declared: give more than 0 and at most {} t.",
-                            clarify::amount(MAX_CBAM_TONNES)
+                        Some(t) => unplannable(say(
+                            m.lang,
+                            "refuse_cbam_tonnes",
+                            &[
+                                ("tonnes", &t.to_string()),
+                                ("max", &clarify::amount(MAX_CBAM_TONNES)),
+                            ],
                         )),
-                        None => unplannable("Say how many tonnes, e.g. \"10,000 t\"."),
+                        None => unplannable(say(m.lang, "refuse_cbam_no_tonnes", &[])),
                     }
                     .suggest(clarify::cbam(m, origin_name, Some(&cn_code), year))
                 })?;
             if actual.is_some() && origins.len() > 1 {
-                return Err(unplannable(
-                    "Verified emissions were given for one installation, but several countries of origin \
-                     are named: ask about the country that installation is in.",
-                ));
+                return Err(unplannable(say(m.lang, "refuse_cbam_actual_several", &[])));
             }
             let year = year.unwrap_or(2026);
             let names: Vec<String> = origins
@@ -1289,9 +1306,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             if let Some(plant) = route_plant {
                 let good = route_good(plant);
                 if !cn_code.starts_with(&good[..2]) {
-                    return Err(unplannable(format!(
-                        "CN {cn_code} is not what the {plant} plant makes (its product is CN {good}), so its \
-                         modelled intensity cannot be set against that good's default value."
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_route_good",
+                        &[("cn_code", &cn_code), ("plant", plant), ("good", good)],
                     ))
                     .suggest(clarify::cbam(m, origin_name, Some(good), Some(year))));
                 }
@@ -1323,18 +1341,17 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     &["operat", "schedul", "run", "simulat", "hour", "optimi", "flexib"],
                 );
             if (measures_only || target.is_some()) && !has_measures {
-                return Err(unplannable(format!(
-                    "No abatement measures are bundled for the {plant} plant, so its abatement curve cannot \
-                     be drawn: give yours with `cbutler factory macc --measures FILE`."
-                ))
-                .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]));
+                return Err(
+                    unplannable(say(m.lang, "refuse_no_measures", &[("plant", plant)]))
+                        .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]),
+                );
             }
             let hours = plant_hours(q, &norm, frame.setting("hours")).ok_or_else(|| {
                 let h = frame.setting("hours");
-                unplannable(format!(
-                    "A plant's schedule is optimised over {} to {} hours.",
-                    clarify::amount(h.min),
-                    clarify::amount(h.max)
+                unplannable(say(
+                    m.lang,
+                    "refuse_plant_hours",
+                    &[("min", &clarify::amount(h.min)), ("max", &clarify::amount(h.max))],
                 ))
                 .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
             })?;
@@ -1395,31 +1412,47 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 .or(area);
             let (zone, continent) = forest_zone_continent(&norm);
             let area_ha = area.ok_or_else(|| {
-                unplannable("Say how large the forest is, e.g. \"10,000 ha of temperate forest in Europe\".")
+                unplannable(say(m.lang, "refuse_forest_area_missing", &[]))
                     .suggest(forest_asks(None, zone, continent))
             })?;
             if !(area_ha > 0.0 && area_ha <= MAX_FOREST_HA) {
-                return Err(unplannable(format!(
-                    "A forest of {area_ha} ha cannot be accounted: give more than 0 and at most {} ha.",
-                    clarify::amount(MAX_FOREST_HA)
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_forest_area",
+                    &[
+                        ("area", &area_ha.to_string()),
+                        ("max", &clarify::amount(MAX_FOREST_HA)),
+                    ],
                 ))
                 .suggest(forest_asks(None, zone, continent)));
             }
             if growth.is_none() && (zone.is_none() || continent.is_none()) {
-                return Err(unplannable(
-                    "Name the forest's ecological zone and continent (e.g. \"tropical rainforest in Africa\"), \
-                     or its growth (e.g. \"growing 5 t of dry matter per hectare per year\").",
-                )
-                .suggest(forest_asks(Some(area_ha), zone, continent)));
+                return Err(
+                    unplannable(say(m.lang, "refuse_forest_zone", &[])).suggest(forest_asks(
+                        Some(area_ha),
+                        zone,
+                        continent,
+                    )),
+                );
             }
             if growth.is_none()
                 && let (Some(z), Some(c)) = (zone, continent)
                 && !default_growth_bundled(z, c)
             {
-                return Err(unplannable(format!(
-                    "No IPCC default above-ground growth for {z} forest in {c} is bundled (the confirmed \
-                     rows of the 2019 Table 4.9 are tropical): give the forest's growth, e.g. \"growing 4 t \
-                     of dry matter per hectare per year\"."
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_forest_growth",
+                    &[
+                        (
+                            "zone",
+                            &term(&if z.contains("forest") || z.contains("system") {
+                                z.to_string()
+                            } else {
+                                format!("{z} forest")
+                            }),
+                        ),
+                        ("continent", &term(c)),
+                    ],
                 ))
                 .suggest(forest_asks(Some(area_ha), None, None).into_iter().skip(1)));
             }
@@ -1681,9 +1714,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 }
             }
             if tasks.is_empty() {
-                return Err(unplannable(
-                    "Name a country or group (e.g. China, the US, EU27), or pass --mrio PATH to ask about an MRIO's regions.",
-                ));
+                return Err(unplannable(say(m.lang, "refuse_name_country", &[])));
             }
         }
     }
@@ -1893,14 +1924,17 @@ fn check_scope(
     if intent == Intent::Plant {
         let plants: std::collections::BTreeSet<&str> = m.routes.iter().map(|r| r.route).collect();
         if plants.len() > 1 && !(plants.len() == 2 && plants.contains("carbon capture")) {
-            return Err(unplannable(format!(
-                "The question names several routes ({}); the factory agent models one bundled plant per \
-                 question.",
-                m.routes
-                    .iter()
-                    .map(|r| r.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            return Err(unplannable(say(
+                m.lang,
+                "refuse_plant_routes",
+                &[(
+                    "routes",
+                    &m.routes
+                        .iter()
+                        .map(|r| r.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )],
             ))
             .suggest(
                 m.routes
@@ -1913,10 +1947,10 @@ fn check_scope(
             &["halve", "halving", "by half", "halbier", "de moitie", "la mitad"],
         ) || norm.contains("减半");
         if let Some(p) = m.percents.first().copied().or(halve.then_some(50.0)) {
-            return Err(unplannable(format!(
-                "A cut of {p} % needs the plant's baseline emissions to become a target in t CO2 per year, \
-                 which a question cannot yet set. Ask for its abatement curve (measures, cheapest first), \
-                 or name the target in t CO2 per year."
+            return Err(unplannable(say(
+                m.lang,
+                "refuse_plant_percent",
+                &[("percent", &templates::number(m.lang, &p.to_string()))],
             ))
             .suggest(closest_answerable(q, m, intent)));
         }
@@ -2041,22 +2075,28 @@ fn national_years_available(m: &Mentions) -> Result<(), PlanningError> {
     for p in &m.places {
         let Some(e) = gcb.find(&p.place.key) else { continue };
         let (Some((first, _)), Some(last)) = (gcb.consumption_years(e), gcb.latest_common_year(e)) else {
-            return Err(unplannable(format!(
-                "The Global Carbon Budget 2024 has territorial CO2 for {} but no consumption-based \
-                 account, so the two cannot be compared.",
-                p.place.name
+            return Err(unplannable(say(
+                m.lang,
+                "refuse_gcb_no_consumption",
+                &[("name", &templates::place(m.lang, &p.place.key, &p.place.name))],
             )));
         };
         if let Some(y) = years.iter().find(|y| **y < first || **y > last) {
             let why = if *y > last {
-                "a later year would be a forecast, which is not an account"
+                "why_forecast"
             } else {
-                "consumption-based accounts start then"
+                "why_consumption_start"
             };
-            return Err(unplannable(format!(
-                "The Global Carbon Budget 2024 has both accounts for {} from {first} to {last}, not for {y} \
-                 ({why}).",
-                p.place.name
+            return Err(unplannable(say(
+                m.lang,
+                "refuse_gcb_years",
+                &[
+                    ("name", &templates::place(m.lang, &p.place.key, &p.place.name)),
+                    ("first", &first.to_string()),
+                    ("last", &last.to_string()),
+                    ("year", &y.to_string()),
+                    ("why", &say(m.lang, why, &[])),
+                ],
             ))
             .suggest([clarify::national(m.lang, p, Some(last))]));
         }
@@ -2236,6 +2276,39 @@ mod tests {
             reason("Emisiones por deforestar 300 ha de selva en la Amazonía para pastos")
                 .contains("la biomasa antes de la conversión")
         );
+        // Bounds, missing numbers and data limits, in the question's language with its numbers.
+        let growth = reason("Combien de CO2 absorbent 10 000 ha de forêt tempérée en Europe par an ?");
+        assert!(growth.contains("forêt tempérée en Europe"), "{growth}");
+        let years = reason("印度2030年的消费排放与领土排放相比如何？");
+        assert!(
+            years.contains("印度 1990 至 2022 年") && years.contains("预测"),
+            "{years}"
+        );
+        assert!(reason("¿Cuánto CO2 absorbe un bosque en África?").contains("tamaño tiene el bosque"));
+        assert!(reason("Empreinte carbone de 0 kg de polyéthylène selon l'USLCI").contains("La quantité 0"));
+        assert!(reason("2027年从中国进口0吨热轧卷的CBAM成本").contains("无法申报"));
+    }
+
+    /// Every example question the capability list shows, in every language, can be planned
+    /// (with an MRIO given, which the MRIO ones need; "How certain is that?" is the command
+    /// line's follow-up).
+    #[test]
+    fn every_example_of_the_capability_list_plans() {
+        let with_mrio = PlanContext {
+            mrio: Some(vocab()),
+            ..Default::default()
+        };
+        use crate::mentions::Lang;
+        for lang in [Lang::En, Lang::Zh, Lang::Fr, Lang::De, Lang::Es] {
+            let text = crate::context::capabilities(lang);
+            let examples: Vec<&str> = text.split('"').skip(1).step_by(2).collect();
+            assert!(examples.len() >= 9, "{lang:?}: {examples:?}");
+            for q in examples.into_iter().filter(|q| *q != "How certain is that?") {
+                if let Err(e) = plan_with_rules(q, &with_mrio) {
+                    panic!("{lang:?}: {q:?} does not plan: {}", e.reason);
+                }
+            }
+        }
     }
 
     #[test]
