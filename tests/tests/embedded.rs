@@ -351,3 +351,95 @@ async fn every_agent_s_labels_and_notes_follow_the_question_s_language() {
         assert!(!english_notes.is_empty() || a.notes.is_empty(), "{q}");
     }
 }
+
+/// An MRIO's footprint of a product against its life-cycle footprint: the trade agent's
+/// multiplier is pymrio's own `M` for the sector, its per-kg figure is that times the price
+/// written, and the answer sets it against the LCA agent's footprint with their ratio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mrio_footprint_is_set_against_a_life_cycle_footprint() {
+    let cb = embedded(None).await;
+    let vocab = MrioVocabulary {
+        path: fixture_mrio().display().to_string(),
+        name: "testmrio".into(),
+        regions: (1..=6).map(|i| format!("reg{i}")).collect(),
+        sectors: ["food", "mining", "manufactoring", "electricity"]
+            .map(String::from)
+            .to_vec(),
+        stressors: vec!["emission_type1".into(), "emission_type2".into()],
+    };
+    let outcome = cb
+        .ask(AskRequest {
+            question:
+                "Compare the MRIO footprint of reg2 manufactoring (emission_type1) with the LCA footprint \
+                       of 1 kg of polyethylene in USLCI at 1,500 USD/t"
+                    .into(),
+            context: PlanContext {
+                mrio: Some(vocab),
+                lci: None,
+            },
+        })
+        .await
+        .unwrap();
+    let a = &outcome.answer;
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    // pymrio's M for emission_type1, reg2|manufactoring (expected/emissions_M.csv).
+    let expected = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../actors/trade/tests/fixtures/pymrio-test/expected/emissions_M.csv"),
+    )
+    .unwrap();
+    let header: Vec<&str> = expected.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = expected
+        .lines()
+        .find(|l| l.starts_with("emission_type1"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let col = header.iter().position(|h| *h == "reg2|manufactoring").unwrap();
+    let pymrio_m: f64 = row[col].parse().unwrap();
+    let m = a.table.iter().find(|r| r.measure == "multiplier").unwrap();
+    assert!(
+        (m.value - pymrio_m).abs() <= 1e-9 * pymrio_m.abs(),
+        "{} vs {pymrio_m}",
+        m.value
+    );
+    assert_eq!(m.unit, "kg/Mill USD");
+    // 1,500 USD/t is 1.5 USD/kg, and the MRIO counts millions of USD.
+    let per_kg = a.table.iter().find(|r| r.measure == "multiplier_per_kg").unwrap();
+    let want = pymrio_m * 1.5 / 1e6;
+    assert!(
+        (per_kg.value - want).abs() <= 1e-12 * want.abs().max(1e-30),
+        "{} vs {want}",
+        per_kg.value
+    );
+    let lca = a.table.iter().find(|r| r.measure == "footprint").unwrap();
+    assert!(lca.value > 0.0);
+    assert!(a.text.contains("MRIO ÷ LCA"), "{}", a.text);
+    // A price in another currency is not converted: the answer says so and gives no per-kg figure.
+    let eur = cb
+        .ask(AskRequest {
+            question:
+                "Compare the MRIO footprint of reg2 manufactoring (emission_type1) with the LCA footprint \
+                       of 1 kg of polyethylene in USLCI at 1,500 EUR/t"
+                    .into(),
+            context: PlanContext {
+                mrio: Some(MrioVocabulary {
+                    path: fixture_mrio().display().to_string(),
+                    name: "testmrio".into(),
+                    regions: (1..=6).map(|i| format!("reg{i}")).collect(),
+                    sectors: vec!["manufactoring".into()],
+                    stressors: vec!["emission_type1".into()],
+                }),
+                lci: None,
+            },
+        })
+        .await
+        .unwrap()
+        .answer;
+    assert!(eur.table.iter().all(|r| r.measure != "multiplier_per_kg"));
+    assert!(
+        eur.notes.iter().any(|n| n.contains("no exchange rate")),
+        "{:?}",
+        eur.notes
+    );
+}

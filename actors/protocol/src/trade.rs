@@ -97,6 +97,29 @@ pub enum TradeTask {
         #[schemars(range(min = 0.0, max = 1.0))]
         threshold: f64,
     },
+    /// The multiplier of one region's sector (pymrio `M = S·L`): the stressor emitted along the
+    /// whole supply chain per unit of that sector's final demand, in the MRIO's money; with a
+    /// product price, also per kg of the product, so it can be set against a life-cycle footprint.
+    Multiplier {
+        mrio: MrioSource,
+        stressor: String,
+        region: String,
+        sector: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        price: Option<ProductPrice>,
+    },
+}
+
+/// What one unit of a product costs, to turn a monetary multiplier into one per kg.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProductPrice {
+    #[schemars(range(min = 0.0))]
+    pub amount: f64,
+    /// ISO 4217 code: EUR, USD, CNY, ...
+    #[schemars(length(min = 3, max = 3))]
+    pub currency: String,
+    /// The unit priced: `t` or `kg`.
+    pub per: String,
 }
 
 impl TradeTask {
@@ -178,6 +201,36 @@ impl TradeTask {
                 in_range("top", *top, 1, 1000)?;
                 if !(0.0..=1.0).contains(threshold) {
                     return Err(("threshold", format!("is {threshold}, must be between 0 and 1")));
+                }
+                Ok(())
+            }
+            TradeTask::Multiplier {
+                mrio,
+                stressor,
+                region,
+                sector,
+                price,
+            } => {
+                non_empty("mrio.path", &mrio.path)?;
+                non_empty("stressor", stressor)?;
+                non_empty("region", region)?;
+                non_empty("sector", sector)?;
+                if let Some(p) = price {
+                    if !(p.amount > 0.0 && p.amount.is_finite() && p.amount <= 1e12) {
+                        return Err((
+                            "price.amount",
+                            format!("is {}, must be above 0 and at most 1e12", p.amount),
+                        ));
+                    }
+                    if !(p.currency.len() == 3 && p.currency.chars().all(|c| c.is_ascii_uppercase())) {
+                        return Err((
+                            "price.currency",
+                            format!("is {:?}, must be an ISO 4217 code", p.currency),
+                        ));
+                    }
+                    if !matches!(p.per.as_str(), "t" | "kg") {
+                        return Err(("price.per", format!("is {:?}, must be t or kg", p.per)));
+                    }
                 }
                 Ok(())
             }

@@ -144,6 +144,16 @@ impl TradeAgent {
                     },
                 )
             }
+            TradeTask::Multiplier {
+                mrio,
+                stressor,
+                region,
+                sector,
+                price,
+            } => {
+                let a = self.analysis(&mrio.path)?;
+                multiplier(&a, stressor, region, sector, price.as_ref())
+            }
         }
     }
 }
@@ -426,6 +436,109 @@ fn tonnes_per(unit: &str) -> Option<f64> {
         "Gt" | "Pg" => Some(1e9),
         _ => None,
     }
+}
+
+/// A monetary unit as MRIOs write it ("Mill USD", "M.EUR", "EUR"): its currency code and how
+/// many currency units one unit is.
+fn money_unit(unit: &str) -> Option<(String, f64)> {
+    let mut currency = None;
+    let mut scale = 1.0;
+    for t in unit
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
+        match t.to_ascii_lowercase().as_str() {
+            "m" | "mill" | "million" | "millions" | "mio" | "mn" => scale = 1e6,
+            "k" | "thousand" | "thousands" | "tsd" => scale = 1e3,
+            "bn" | "billion" | "billions" | "mrd" => scale = 1e9,
+            _ if t.len() == 3 && t.chars().all(|c| c.is_ascii_uppercase()) => currency = Some(t.to_string()),
+            _ => return None,
+        }
+    }
+    currency.map(|c| (c, scale))
+}
+
+/// The multiplier `M[k, (r,s)] = (S·L)[k, (r,s)]` of one region's sector, and, with the product's
+/// price in the MRIO's currency, the same per kg of the product:
+/// `M × price per kg ÷ units of money per MRIO unit`, converted to kg of the stressor.
+pub fn multiplier(
+    a: &MrioAnalysis,
+    stressor: &str,
+    region: &str,
+    sector: &str,
+    price: Option<&cb_protocol::ProductPrice>,
+) -> Result<TaskOutput, TaskError> {
+    let k = a.stressor_index(stressor)?;
+    let r = a.region_index(region)?;
+    let s = a.sector_index(sector)?;
+    let st = &a.stressors[k];
+    let m_row = engine::calc_m(a.s.subrows(k, 1).to_owned().as_ref(), &a.leontief);
+    let value = m_row[(0, r * a.blocks.n_sectors + s)];
+    let money = a.meta.monetary_unit.clone();
+    let per = money.clone().unwrap_or_else(|| "unit of output".into());
+    let (region_name, sector_name) = (&a.meta.regions[r], &a.meta.sectors[s]);
+    let prov = mrio_provenance(a, "M = S·L (pymrio calc_M)")
+        .param("region", region_name)
+        .param("sector", sector_name)
+        .param("stressor", &st.label);
+    let dims = [
+        ("region", region_name.as_str()),
+        ("sector", sector_name.as_str()),
+        ("stressor", st.name.as_str()),
+    ];
+    let mut out = TaskOutput::default();
+    out.quantities.push(quantity(
+        "multiplier",
+        Text::new(
+            "label_multiplier",
+            &[
+                ("stressor", &st.name),
+                ("region", region_name),
+                ("sector", sector_name),
+            ],
+        ),
+        &dims,
+        Quantity::new(value, format!("{}/{per}", unit_of(a, k)), prov.clone()),
+    ));
+    let Some(p) = price else {
+        return Ok(out);
+    };
+    let stressor_kg = tonnes_per(&st.unit).map(|t| t * 1000.0);
+    let money = money.as_deref().and_then(money_unit);
+    match (stressor_kg, money) {
+        (Some(kg), Some((currency, scale))) if currency == p.currency => {
+            let price_per_kg = if p.per == "t" { p.amount / 1000.0 } else { p.amount };
+            let per_kg = value * price_per_kg / scale * kg;
+            let unit = format!("kg {}/kg", st.name);
+            out.quantities.push(quantity(
+                "multiplier_per_kg",
+                Text::new(
+                    "label_multiplier_per_kg",
+                    &[
+                        ("stressor", &st.name),
+                        ("region", region_name),
+                        ("sector", sector_name),
+                        ("price", &format!("{} {}/{}", p.amount, p.currency, p.per)),
+                    ],
+                ),
+                &dims,
+                Quantity::new(
+                    per_kg,
+                    unit,
+                    prov.param("price", format!("{} {}/{}", p.amount, p.currency, p.per))
+                        .param("equation", "M × price per kg ÷ money per MRIO unit"),
+                ),
+            ));
+            out.note(Text::new("note_multiplier_price", &[]));
+        }
+        (None, _) => out.note(Text::new("note_multiplier_no_mass", &[("unit", &st.unit)])),
+        (_, Some((currency, _))) => out.note(Text::new(
+            "note_multiplier_currency",
+            &[("currency", &currency), ("asked", &p.currency)],
+        )),
+        (_, None) => out.note(Text::new("note_multiplier_no_money", &[("unit", &per)])),
+    }
+    Ok(out)
 }
 
 /// The year an MRIO describes, from its name, version or source (the first plausible year).

@@ -225,32 +225,104 @@ fn national_text(qs: &[LabeledQuantity], lang: Lang) -> String {
 
 /// A CBAM default value set against a modelled route's intensity, from the results of the two
 /// tasks (the CBAM cost and the plant's intensity), with their ratio.
-fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
-    let completed = |pick: &dyn Fn(&TaskSpec) -> bool| {
-        plan.tasks.iter().filter(|t| pick(&t.spec)).find_map(|t| {
-            results
-                .iter()
-                .find(|r| r.task_id == t.id)
-                .and_then(|r| match &r.outcome {
-                    TaskOutcome::Completed(out) => Some((t, out)),
-                    TaskOutcome::Failed(_) => None,
-                })
-        })
-    };
-    let Some((cbam, cbam_out)) = completed(&|s| matches!(s, TaskSpec::Lca(LcaTask::CbamCost { .. }))) else {
+/// The first task of the plan that `pick` chooses and that completed, with its output.
+fn completed<'a>(
+    plan: &'a Plan,
+    results: &'a [TaskResult],
+    pick: &dyn Fn(&TaskSpec) -> bool,
+) -> Option<(&'a cb_protocol::Task, &'a cb_protocol::TaskOutput)> {
+    plan.tasks.iter().filter(|t| pick(&t.spec)).find_map(|t| {
+        results
+            .iter()
+            .find(|r| r.task_id == t.id)
+            .and_then(|r| match &r.outcome {
+                TaskOutcome::Completed(out) => Some((t, out)),
+                TaskOutcome::Failed(_) => None,
+            })
+    })
+}
+
+/// The quantity of measure `m` in `out`.
+fn value<'a>(out: &'a cb_protocol::TaskOutput, m: &str) -> Option<&'a Quantity> {
+    out.quantities
+        .iter()
+        .find(|q| q.measure == m)
+        .map(|q| &q.quantity)
+}
+
+/// An MRIO's footprint of a product against its life-cycle footprint, both per kg: the
+/// sector's multiplier times the product's price against the LCA footprint of the amount
+/// asked, and their ratio.
+fn mrio_against_lca(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
+    let (Some((mrio, mrio_out)), Some((lca, lca_out))) = (
+        completed(plan, results, &|s| {
+            matches!(s, TaskSpec::Trade(TradeTask::Multiplier { .. }))
+        }),
+        completed(plan, results, &|s| {
+            matches!(s, TaskSpec::Lca(LcaTask::Footprint { .. }))
+        }),
+    ) else {
         return String::new();
     };
-    let Some((plant, plant_out)) =
-        completed(&|s| matches!(s, TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. })))
+    let (
+        TaskSpec::Trade(TradeTask::Multiplier { region, sector, .. }),
+        TaskSpec::Lca(LcaTask::Footprint {
+            product,
+            amount,
+            unit,
+            ..
+        }),
+    ) = (&mrio.spec, &lca.spec)
     else {
         return String::new();
     };
-    fn value<'a>(out: &'a cb_protocol::TaskOutput, m: &str) -> Option<&'a cb_protocol::Quantity> {
-        out.quantities
-            .iter()
-            .find(|q| q.measure == m)
-            .map(|q| &q.quantity)
+    let (Some(per_kg), Some(footprint)) = (value(mrio_out, "multiplier_per_kg"), value(lca_out, "footprint"))
+    else {
+        return String::new();
+    };
+    // The life-cycle footprint is for the amount asked, in kg (the planner asks tonnes in kg).
+    if unit.as_deref().is_some_and(|u| u != "kg") || *amount <= 0.0 || footprint.value == 0.0 {
+        return String::new();
     }
+    let lca_unit = format!("{}/kg", footprint.unit);
+    let lca_per_kg = footprint.value / amount;
+    format!(
+        "{}\n",
+        say(
+            lang,
+            "mrio_vs_lca",
+            &[
+                (
+                    "mrio",
+                    &number(lang, &format_quantity(per_kg.value, &per_kg.unit))
+                ),
+                ("region", region),
+                ("sector", sector),
+                ("lca", &number(lang, &format_quantity(lca_per_kg, &lca_unit))),
+                ("product", product),
+                (
+                    "ratio",
+                    &number(
+                        lang,
+                        &cb_protocol::format::significant(per_kg.value / lca_per_kg, 3)
+                    )
+                ),
+            ],
+        )
+    )
+}
+
+fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
+    let Some((cbam, cbam_out)) = completed(plan, results, &|s| {
+        matches!(s, TaskSpec::Lca(LcaTask::CbamCost { .. }))
+    }) else {
+        return String::new();
+    };
+    let Some((plant, plant_out)) = completed(plan, results, &|s| {
+        matches!(s, TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. }))
+    }) else {
+        return String::new();
+    };
     let (Some(default), Some(direct), Some(indirect), Some(modelled)) = (
         value(cbam_out, "default_value"),
         value(cbam_out, "default_value_direct"),
@@ -276,8 +348,8 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
     }
     let origin = cb_planner::places::Gazetteer::get().resolve(country);
     let country_name = origin.map_or(country.clone(), |p| place(lang, &p.key, &p.name));
-    let fq = |q: &cb_protocol::Quantity| number(lang, &format_quantity(q.value, &q.unit));
-    let plain = cb_protocol::Quantity::new(
+    let fq = |q: &Quantity| number(lang, &format_quantity(q.value, &q.unit));
+    let plain = Quantity::new(
         direct.value + indirect.value,
         &default.unit,
         default.provenance.clone(),
@@ -623,6 +695,11 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         TradeTask::TopSectors { .. } => {
                             format!("{}\n{}", say(lang, "top_sectors", &[]), list(qs, &[], 50, false))
                         }
+                        TradeTask::Multiplier { .. } => format!(
+                            "{}\n{}",
+                            say(lang, "multiplier", &[]),
+                            list(qs, &["multiplier", "multiplier_per_kg"], 2, false)
+                        ),
                         TradeTask::SupplyChainPaths { .. } => format!(
                             "{}\n{}\n{}",
                             list(qs, &["footprint"], 1, false).trim_end(),
@@ -637,6 +714,7 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
     }
     text.push_str(&national_trend(plan, results, lang));
     text.push_str(&default_against_route(plan, results, lang));
+    text.push_str(&mrio_against_lca(plan, results, lang));
     if text.is_empty() {
         text = say(lang, "no_result", &[]);
     }

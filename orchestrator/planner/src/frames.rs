@@ -37,6 +37,9 @@ pub enum Intent {
     Footprint,
     /// A product's life-cycle carbon footprint from an inventory database.
     ProductFootprint,
+    /// A product's footprint by an MRIO (its sector's multiplier × its price) against its
+    /// life-cycle footprint.
+    MrioAgainstLca,
     /// What the EU CBAM charges on an import.
     Cbam,
     /// A CBAM default value set against a modelled production route.
@@ -60,13 +63,14 @@ pub enum Intent {
 }
 
 impl Intent {
-    pub const ALL: [Intent; 16] = [
+    pub const ALL: [Intent; 17] = [
         Intent::Paths,
         Intent::TopSectors,
         Intent::Transfer,
         Intent::ConsumptionVsTerritorial,
         Intent::Footprint,
         Intent::ProductFootprint,
+        Intent::MrioAgainstLca,
         Intent::Cbam,
         Intent::CbamAgainstRoute,
         Intent::ForestSink,
@@ -88,6 +92,7 @@ impl Intent {
             Intent::ConsumptionVsTerritorial => "consumption_vs_territorial",
             Intent::Footprint => "footprint",
             Intent::ProductFootprint => "product_footprint",
+            Intent::MrioAgainstLca => "mrio_against_lca",
             Intent::Cbam => "cbam",
             Intent::CbamAgainstRoute => "cbam_against_route",
             Intent::ForestSink => "forest_sink",
@@ -257,6 +262,7 @@ const SETTINGS: &[(Intent, &str, f64)] = &[
     (Intent::Sensitivity, "bootstrap", 10_000.0),
     (Intent::Propagation, "draws", 1_000_000.0),
     (Intent::ProductFootprint, "draws", 100_000.0),
+    (Intent::MrioAgainstLca, "draws", 100_000.0),
     (Intent::Plant, "hours", 8784.0),
     (Intent::CbamAgainstRoute, "hours", 8784.0),
     (Intent::Paths, "depth", 12.0),
@@ -271,6 +277,7 @@ const TASK_KINDS: &[&str] = &[
     "trade.transfers",
     "trade.top_sectors",
     "trade.supply_chain_paths",
+    "trade.multiplier",
     "lca.footprint",
     "lca.cbam_cost",
     "sinks.forest",

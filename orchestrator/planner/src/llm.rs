@@ -189,9 +189,9 @@ pub fn check_coverage(plan: &Plan, m: &Mentions) -> Result<(), String> {
                 match t {
                     TradeTask::MrioAccounts { regions, .. } => labels.extend(regions.iter().cloned()),
                     TradeTask::Transfers { from, to, .. } => labels.extend(from.iter().chain(to).cloned()),
-                    TradeTask::TopSectors { region, .. } | TradeTask::SupplyChainPaths { region, .. } => {
-                        labels.push(region.clone())
-                    }
+                    TradeTask::TopSectors { region, .. }
+                    | TradeTask::SupplyChainPaths { region, .. }
+                    | TradeTask::Multiplier { region, .. } => labels.push(region.clone()),
                     TradeTask::NationalAccounts { .. } => {}
                 }
             }
@@ -371,13 +371,22 @@ fn check_facts(spec: &TaskSpec, ctx: &PlanContext) -> Result<(), String> {
             known("stressor", stressor, &m.stressors)?;
             known("region", region, &m.regions)
         }
-        TaskSpec::Trade(TradeTask::SupplyChainPaths {
-            mrio,
-            stressor,
-            region,
-            sector,
-            ..
-        }) => {
+        TaskSpec::Trade(
+            TradeTask::SupplyChainPaths {
+                mrio,
+                stressor,
+                region,
+                sector,
+                ..
+            }
+            | TradeTask::Multiplier {
+                mrio,
+                stressor,
+                region,
+                sector,
+                ..
+            },
+        ) => {
             let m = mrio_given(&mrio.path)?;
             known("stressor", stressor, &m.stressors)?;
             known("region", region, &m.regions)?;

@@ -305,6 +305,51 @@ fn cbam_good(question: &str, m: &Mentions) -> Option<String> {
 /// "… compared with the USEEIO import factor of BEA sector 331313 from China at 2.5 USD/kg": the
 /// EEIO comparison a footprint question asks for, `None` when it asks for none, a refusal naming
 /// what is missing when it asks for one incompletely.
+/// A product's price as written ("1,200 USD/t", "€950 per tonne", "每吨8000元"): amount,
+/// ISO 4217 currency and the unit priced (`t` or `kg`).
+pub fn product_price(q: &str) -> Option<cb_protocol::ProductPrice> {
+    static RE: std::sync::OnceLock<[regex::Regex; 2]> = std::sync::OnceLock::new();
+    let [after, chinese] = RE.get_or_init(|| {
+        [
+            regex::Regex::new(
+                r"(?i)(?:(€|\$|£|us\$)\s*(\d[\d,.\x{a0}\x{202f} ]*\d|\d)|(\d[\d,.\x{a0}\x{202f} ]*\d|\d)\s*(eur|euros?|€|usd|us\$|\$|dollars?|cny|rmb|yuan|元|gbp|£))\s*(?:/|per\s+|par\s+|pro\s+|por\s+|je\s+)\s*(tonnes?|tons?|t|kg|吨|公斤)\b",
+            )
+            .expect("the price pattern compiles"),
+            regex::Regex::new(r"每(吨|公斤)\s*(\d+(?:\.\d+)?)\s*(欧元|美元|元)").expect("the price pattern compiles"),
+        ]
+    });
+    let currency = |c: &str| match c.to_lowercase().as_str() {
+        "€" | "eur" | "euro" | "euros" | "欧元" => Some("EUR"),
+        "$" | "us$" | "usd" | "dollar" | "dollars" | "美元" => Some("USD"),
+        "cny" | "rmb" | "yuan" | "元" => Some("CNY"),
+        "£" | "gbp" => Some("GBP"),
+        _ => None,
+    };
+    let per = |u: &str| {
+        if matches!(u.to_lowercase().as_str(), "kg" | "公斤") {
+            "kg"
+        } else {
+            "t"
+        }
+    };
+    let (amount, cur, unit) = if let Some(c) = chinese.captures(q) {
+        (mentions::parse_number(&c[2])?, currency(&c[3])?, per(&c[1]))
+    } else {
+        let c = after.captures(q)?;
+        let (cur, num) = match (c.get(1), c.get(2), c.get(3), c.get(4)) {
+            (Some(cur), Some(num), _, _) => (cur.as_str(), num.as_str()),
+            (_, _, Some(num), Some(cur)) => (cur.as_str(), num.as_str()),
+            _ => return None,
+        };
+        (mentions::parse_number(num.trim())?, currency(cur)?, per(&c[5]))
+    };
+    (amount > 0.0 && amount.is_finite()).then(|| cb_protocol::ProductPrice {
+        amount,
+        currency: cur.to_string(),
+        per: unit.to_string(),
+    })
+}
+
 fn eeio_comparison(q: &str, m: &Mentions) -> Result<Option<cb_protocol::EeioComparison>, PlanningError> {
     if !any(&m.norm, &["useeio", "eeio"]) {
         return Ok(None);
@@ -1051,7 +1096,26 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 }),
             ));
         }
-        Intent::ProductFootprint => {
+        Intent::ProductFootprint | Intent::MrioAgainstLca => {
+            // The MRIO side first: without the MRIO, its region, sector and a price, the
+            // comparison cannot be made and the footprint alone would answer another question.
+            let multiplier = if intent == Intent::MrioAgainstLca {
+                let v = need_mrio("what_mrio_lca", &[])?;
+                let region = region_of(v)?;
+                let sector = mrio_sector(&norm, v).ok_or_else(|| {
+                    unplannable(say(
+                        m.lang,
+                        "refuse_mrio_sector",
+                        &[("mrio", &v.name), ("sectors", &v.sectors.join(", "))],
+                    ))
+                })?;
+                let stressor = stressor_of(v)?;
+                let price =
+                    product_price(q).ok_or_else(|| unplannable(say(m.lang, "refuse_mrio_lca_price", &[])))?;
+                Some((source(v), v.name.clone(), stressor, region, sector, price))
+            } else {
+                None
+            };
             let (amount, unit, product) = product_amount(q).unwrap_or((1.0, String::new(), String::new()));
             // Inventories give materials per kg: tonnes and grams are asked for in kg.
             let (amount, unit) = match unit.as_str() {
@@ -1123,6 +1187,32 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         method: (*method).into(),
                         monte_carlo: Some(footprint_monte_carlo(frame.setting("draws").default as u32)),
                         eeio_comparison: eeio.clone(),
+                    }),
+                ));
+            }
+            if let Some((mrio, mrio_name, stressor, region, sector, price)) = multiplier {
+                described.push_str(&say(
+                    m.lang,
+                    "plan_mrio_lca",
+                    &[
+                        ("mrio", &mrio_name),
+                        ("region", &region),
+                        ("sector", &sector),
+                        ("stressor", &stressor),
+                        (
+                            "price",
+                            &format!("{} {}/{}", price.amount, price.currency, price.per),
+                        ),
+                    ],
+                ));
+                tasks.push(Task::new(
+                    "mrio-multiplier",
+                    TaskSpec::Trade(TradeTask::Multiplier {
+                        mrio,
+                        stressor,
+                        region,
+                        sector,
+                        price: Some(price),
                     }),
                 ));
             }
@@ -1751,6 +1841,7 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::Transfer => "kind_transfer",
         Intent::ConsumptionVsTerritorial | Intent::Footprint => "kind_national",
         Intent::ProductFootprint => "kind_footprint",
+        Intent::MrioAgainstLca => "kind_mrio_lca",
         Intent::Cbam => "kind_cbam",
         Intent::CbamAgainstRoute => "kind_cbam_route",
         Intent::ForestSink => "kind_forest",
@@ -1793,7 +1884,7 @@ fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
                 .or(m.first(Unit::SquareKilometre).map(|km2| km2 * 100.0));
             forest_asks(area, zone, continent)
         }
-        Intent::ProductFootprint => product_amount(q)
+        Intent::ProductFootprint | Intent::MrioAgainstLca => product_amount(q)
             .map(|(amount, unit, product)| vec![clarify::product(&clarify::amount(amount), &unit, &product)])
             .unwrap_or_default(),
         Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer => national_asks(m, true),
@@ -2287,6 +2378,62 @@ mod tests {
         assert!(reason("¿Cuánto CO2 absorbe un bosque en África?").contains("tamaño tiene el bosque"));
         assert!(reason("Empreinte carbone de 0 kg de polyéthylène selon l'USLCI").contains("La quantité 0"));
         assert!(reason("2027年从中国进口0吨热轧卷的CBAM成本").contains("无法申报"));
+    }
+
+    /// An MRIO footprint against a life-cycle footprint: the product's footprint and the MRIO
+    /// sector's multiplier with the price written; without the price or the MRIO, a refusal
+    /// that says which, never the footprint alone.
+    #[test]
+    fn an_mrio_footprint_is_set_against_a_life_cycle_footprint() {
+        let ctx = PlanContext {
+            mrio: Some(vocab()),
+            ..Default::default()
+        };
+        let q = "Compare the MRIO footprint of reg2 manufactoring with the LCA footprint of 1 kg of polyethylene \
+                 in USLCI at 1,500 USD/t";
+        let plan = plan_with_rules(q, &ctx).unwrap();
+        plan.validate().unwrap();
+        let kinds: Vec<String> = plan.tasks.iter().map(|t| frames::task_kind(&t.spec)).collect();
+        assert_eq!(kinds, ["lca.footprint", "trade.multiplier"], "{plan:?}");
+        match &plan.tasks[1].spec {
+            TaskSpec::Trade(TradeTask::Multiplier {
+                region,
+                sector,
+                price: Some(p),
+                ..
+            }) => {
+                assert_eq!((region.as_str(), sector.as_str()), ("reg2", "manufactoring"));
+                assert_eq!(
+                    (p.amount, p.currency.as_str(), p.per.as_str()),
+                    (1500.0, "USD", "t")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let no_price = plan_with_rules(
+            "Compare the MRIO footprint of reg2 manufactoring with the LCA footprint of 1 kg of polyethylene in USLCI",
+            &ctx,
+        )
+        .unwrap_err();
+        assert!(no_price.reason.contains("price"), "{}", no_price.reason);
+        let no_mrio = plan_with_rules(q, &PlanContext::default()).unwrap_err();
+        assert!(no_mrio.reason.contains("--mrio"), "{}", no_mrio.reason);
+        let zh = plan_with_rules(
+            "比较reg2 manufactoring的MRIO足迹与USLCI中1公斤聚乙烯的LCA足迹，每吨1500美元",
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(zh.tasks.len(), 2, "{zh:?}");
+        assert_eq!(
+            product_price("8000 元/吨"),
+            Some(cb_protocol::ProductPrice {
+                amount: 8000.0,
+                currency: "CNY".into(),
+                per: "t".into()
+            })
+        );
+        assert_eq!(product_price("€950 per tonne").map(|p| p.amount), Some(950.0));
+        assert_eq!(product_price("1.200 EUR pro t").map(|p| p.amount), Some(1200.0));
     }
 
     /// Every example question the capability list shows, in every language, can be planned
