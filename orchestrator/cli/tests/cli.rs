@@ -957,13 +957,24 @@ fn ask_about_forest_sinks() {
     // the same forest with a growth.
     let err = cb.fails(&[
         "ask",
-        "How much CO2 do 10,000 ha of temperate forest in Europe remove per year?",
+        "How much CO2 do 10,000 ha of temperate forest in Europe with a root-to-shoot ratio of 0.29 remove per year?",
     ]);
     assert!(
         err.contains("No IPCC default above-ground growth for temperate forest")
-            && err.contains("10,000 ha of forest growing"),
+            && err.contains("10,000 ha of forest growing 5 t of dry matter per hectare per year with a root-to-shoot ratio of 0.29"),
         "{err}"
     );
+    // No root-to-shoot ratio ships that a question can reach: without the question's own, the
+    // refusal says what to add and offers no number of its own.
+    let err = cb.fails(&[
+        "ask",
+        "How much CO2 do 10,000 ha of tropical rainforest in Africa remove per year?",
+    ]);
+    assert!(
+        err.contains("root-to-shoot ratio") && err.contains("Table 4.4"),
+        "{err}"
+    );
+    assert!(!err.contains("You could ask instead"), "{err}");
 }
 
 #[test]

@@ -152,7 +152,12 @@ pub fn plant_measures(plant: &str) -> String {
 
 /// A forest's carbon balance with the question's area (or 1,000 ha), zone and continent where
 /// named, else with each of the two ways the rules accept: a zone and continent, or a growth.
-pub fn forest(area_ha: Option<f64>, zone: Option<&str>, continent: Option<&str>) -> Vec<String> {
+pub fn forest(
+    area_ha: Option<f64>,
+    zone: Option<&str>,
+    continent: Option<&str>,
+    root_shoot: f64,
+) -> Vec<String> {
     let area = amount(area_ha.filter(|a| *a > 0.0 && a.is_finite()).unwrap_or(1000.0));
     let forest = |z: &str| {
         if z.contains("forest") || z.contains("system") {
@@ -163,15 +168,19 @@ pub fn forest(area_ha: Option<f64>, zone: Option<&str>, continent: Option<&str>)
     };
     match (zone, continent) {
         (Some(z), Some(c)) => vec![format!(
-            "How much CO2 does {area} ha of {} in {c} remove each year?",
+            "How much CO2 does {area} ha of {} in {c} with a root-to-shoot ratio of {root_shoot} remove each year?",
             forest(z)
         )],
         // A zone without a continent, or the reverse: the one pair whose default growth is
         // surely bundled, and the growth the user can give instead.
         _ => vec![
-            format!("How much CO2 does {area} ha of tropical rainforest in Africa remove each year?"),
             format!(
-                "How much CO2 does {area} ha of forest growing 5 t of dry matter per hectare per year remove?"
+                "How much CO2 does {area} ha of tropical rainforest in Africa with a root-to-shoot ratio of \
+                 {root_shoot} remove each year?"
+            ),
+            format!(
+                "How much CO2 does {area} ha of forest growing 5 t of dry matter per hectare per year with a \
+                 root-to-shoot ratio of {root_shoot} remove?"
             ),
         ],
     }

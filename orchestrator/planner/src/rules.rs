@@ -621,11 +621,33 @@ struct CbamNumbers {
 /// above-ground growth ("growing 5 t …"), root-to-shoot ratio ("root-to-shoot ratio of 0.37"),
 /// and years ("over 10 years").
 fn forest_numbers(question: &str) -> ForestNumbers {
-    let toks: Vec<String> = question
+    // Chinese writes numbers against words ("根冠比0.37"): space them apart first.
+    let mut spaced = String::with_capacity(question.len() + 16);
+    let mut last_cjk = None;
+    for c in question.chars() {
+        // Full-width punctuation separates as a space does.
+        if matches!(c, '（' | '）' | '，' | '？' | '。' | '：' | '、' | '；') {
+            spaced.push(' ');
+            last_cjk = None;
+            continue;
+        }
+        let cjk = is_cjk(c.encode_utf8(&mut [0; 4]));
+        if last_cjk.is_some_and(|l| l != cjk) && (c.is_alphanumeric() || c == '.') {
+            spaced.push(' ');
+        }
+        last_cjk = (c.is_alphanumeric() || c == '.').then_some(cjk);
+        spaced.push(c);
+    }
+    let toks: Vec<String> = spaced
         .split_whitespace()
         .map(|t| {
-            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ',' | ':'))
-                .to_lowercase()
+            t.trim_matches(|c: char| {
+                matches!(
+                    c,
+                    '?' | '!' | ';' | '(' | ')' | ',' | ':' | '（' | '）' | '，' | '？' | '。' | '：'
+                )
+            })
+            .to_lowercase()
         })
         .collect();
     let mut n = ForestNumbers::default();
@@ -636,8 +658,10 @@ fn forest_numbers(question: &str) -> ForestNumbers {
         "croissance",
         "crecimiento",
         "grows",
+        "生长",
+        "生长量",
     ];
-    const SHOOT: &[&str] = &["shoot", "tallo", "tiges", "spross", "根茎比"];
+    const SHOOT: &[&str] = &["shoot", "tallo", "tiges", "spross", "根茎比", "根冠比"];
     const OVER: &[&str] = &["over", "for", "next", "über", "sur", "pendant", "durante", "en"];
     let is_years = |w: &str| {
         w.starts_with("year") || w.starts_with("jahr") || ["an", "ans", "années", "año", "años"].contains(&w)
@@ -681,10 +705,20 @@ struct ForestNumbers {
 
 /// Forest questions to offer: with the question's zone and continent only where their default
 /// growth is bundled, so the suggestion is answerable.
-fn forest_asks(area_ha: Option<f64>, zone: Option<&str>, continent: Option<&str>) -> Vec<String> {
+/// The forest questions to offer: none without the question's own root-to-shoot ratio, which no
+/// bundled default supplies (offering a ratio would put a number in the user's mouth).
+fn forest_asks(
+    area_ha: Option<f64>,
+    zone: Option<&str>,
+    continent: Option<&str>,
+    root_shoot: Option<f64>,
+) -> Vec<String> {
+    let Some(r) = root_shoot else {
+        return Vec::new();
+    };
     match (zone, continent) {
-        (Some(z), Some(c)) if default_growth_bundled(z, c) => clarify::forest(area_ha, zone, continent),
-        _ => clarify::forest(area_ha, None, None),
+        (Some(z), Some(c)) if default_growth_bundled(z, c) => clarify::forest(area_ha, zone, continent, r),
+        _ => clarify::forest(area_ha, None, None, r),
     }
 }
 
@@ -1503,7 +1537,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let (zone, continent) = forest_zone_continent(&norm);
             let area_ha = area.ok_or_else(|| {
                 unplannable(say(m.lang, "refuse_forest_area_missing", &[]))
-                    .suggest(forest_asks(None, zone, continent))
+                    .suggest(forest_asks(None, zone, continent, root_shoot))
             })?;
             if !(area_ha > 0.0 && area_ha <= MAX_FOREST_HA) {
                 return Err(unplannable(say(
@@ -1514,7 +1548,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         ("max", &clarify::amount(MAX_FOREST_HA)),
                     ],
                 ))
-                .suggest(forest_asks(None, zone, continent)));
+                .suggest(forest_asks(None, zone, continent, root_shoot)));
             }
             if growth.is_none() && (zone.is_none() || continent.is_none()) {
                 return Err(
@@ -1522,6 +1556,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         Some(area_ha),
                         zone,
                         continent,
+                        root_shoot,
                     )),
                 );
             }
@@ -1544,7 +1579,17 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         ("continent", &term(c)),
                     ],
                 ))
-                .suggest(forest_asks(Some(area_ha), None, None).into_iter().skip(1)));
+                .suggest(
+                    forest_asks(Some(area_ha), None, None, root_shoot)
+                        .into_iter()
+                        .skip(1),
+                ));
+            }
+            // No root-to-shoot ratio is bundled that a question could reach (IPCC 2006 Table 4.4
+            // needs the forest type and its above-ground biomass, and only the rows confirmed
+            // from two sources ship): without the question's own ratio the run could only fail.
+            if root_shoot.is_none() {
+                return Err(unplannable(say(m.lang, "refuse_forest_root_shoot", &[])));
             }
             let years = years.unwrap_or(1);
             let kind = zone
@@ -1882,7 +1927,7 @@ fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
             let area = m
                 .first(Unit::Hectare)
                 .or(m.first(Unit::SquareKilometre).map(|km2| km2 * 100.0));
-            forest_asks(area, zone, continent)
+            forest_asks(area, zone, continent, forest_numbers(q).root_shoot)
         }
         Intent::ProductFootprint | Intent::MrioAgainstLca => product_amount(q)
             .map(|(amount, unit, product)| vec![clarify::product(&clarify::amount(amount), &unit, &product)])
@@ -2649,9 +2694,9 @@ mod tests {
                 ],
             ),
             (
-                "How much carbon do 4,000 ha of forest store?",
+                "How much carbon do 4,000 ha of forest with a root-to-shoot ratio of 0.3 store?",
                 &[
-                    "4,000 ha of tropical rainforest in Africa",
+                    "4,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.3",
                     "4,000 ha of forest growing 5 t",
                 ],
             ),
@@ -2816,8 +2861,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.reason.contains("growth"), "{}", e.reason);
-        let plan = plan_with_rules(
+        // No root-to-shoot ratio ships that a question can reach: the question's own is needed,
+        // and no number is offered in its place.
+        let e = plan_with_rules(
             "How much CO2 do 10,000 ha of tropical rainforest in Africa remove per year?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.contains("root-to-shoot ratio") && e.reason.contains("Table 4.4"),
+            "{}",
+            e.reason
+        );
+        assert!(e.suggestions.is_empty(), "{:?}", e.suggestions);
+        let plan = plan_with_rules(
+            "How much CO2 do 10,000 ha of tropical rainforest in Africa with a root-to-shoot ratio of 0.37 remove per year?",
             &PlanContext::default(),
         )
         .unwrap();

@@ -364,7 +364,7 @@ fn failure_class_languages() {
             Plan(&[("lca", "cbam_cost")]),
         ),
         (
-            "Wie viel CO2 binden 2.000 ha tropischer Regenwald in Afrika pro Jahr?",
+            "Wie viel CO2 binden 2.000 ha tropischer Regenwald in Afrika mit einem Wurzel-Spross-Verhältnis von 0,37 pro Jahr?",
             Plan(&[("sinks", "forest")]),
         ),
         (
