@@ -15,6 +15,17 @@ fn fixture_mrio() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../actors/trade/tests/fixtures/pymrio-test/input")
 }
 
+/// The fixture MRIO's labels as the planner sees them, with the sectors and stressors named.
+fn fixture_vocab(sectors: &[&str], stressors: &[&str]) -> MrioVocabulary {
+    MrioVocabulary {
+        path: fixture_mrio().display().to_string(),
+        name: "testmrio".into(),
+        regions: (1..=6).map(|i| format!("reg{i}")).collect(),
+        sectors: sectors.iter().map(|s| s.to_string()).collect(),
+        stressors: stressors.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
 async fn embedded(journal: Option<Journal>) -> Embedded {
     Embedded::start(OrchestratorArgs {
         journal,
@@ -358,28 +369,22 @@ async fn every_agent_s_labels_and_notes_follow_the_question_s_language() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mrio_footprint_is_set_against_a_life_cycle_footprint() {
     let cb = embedded(None).await;
-    let vocab = MrioVocabulary {
-        path: fixture_mrio().display().to_string(),
-        name: "testmrio".into(),
-        regions: (1..=6).map(|i| format!("reg{i}")).collect(),
-        sectors: ["food", "mining", "manufactoring", "electricity"]
-            .map(String::from)
-            .to_vec(),
-        stressors: vec!["emission_type1".into(), "emission_type2".into()],
+    let vocab = fixture_vocab(
+        &["food", "mining", "manufactoring", "electricity"],
+        &["emission_type1", "emission_type2"],
+    );
+    // The same question priced in the MRIO's currency (USD) and in another (EUR).
+    let at = |currency: &str, vocab: MrioVocabulary| AskRequest {
+        question: format!(
+            "Compare the MRIO footprint of reg2 manufactoring (emission_type1) with the LCA footprint of 1 kg \
+             of polyethylene in USLCI at 1,500 {currency}/t"
+        ),
+        context: PlanContext {
+            mrio: Some(vocab),
+            lci: None,
+        },
     };
-    let outcome = cb
-        .ask(AskRequest {
-            question:
-                "Compare the MRIO footprint of reg2 manufactoring (emission_type1) with the LCA footprint \
-                       of 1 kg of polyethylene in USLCI at 1,500 USD/t"
-                    .into(),
-            context: PlanContext {
-                mrio: Some(vocab),
-                lci: None,
-            },
-        })
-        .await
-        .unwrap();
+    let outcome = cb.ask(at("USD", vocab)).await.unwrap();
     let a = &outcome.answer;
     assert!(a.errors.is_empty(), "{:?}", a.errors);
     // pymrio's M for emission_type1, reg2|manufactoring (expected/emissions_M.csv).
@@ -417,22 +422,7 @@ async fn an_mrio_footprint_is_set_against_a_life_cycle_footprint() {
     assert!(a.text.contains("MRIO ÷ LCA"), "{}", a.text);
     // A price in another currency is not converted: the answer says so and gives no per-kg figure.
     let eur = cb
-        .ask(AskRequest {
-            question:
-                "Compare the MRIO footprint of reg2 manufactoring (emission_type1) with the LCA footprint \
-                       of 1 kg of polyethylene in USLCI at 1,500 EUR/t"
-                    .into(),
-            context: PlanContext {
-                mrio: Some(MrioVocabulary {
-                    path: fixture_mrio().display().to_string(),
-                    name: "testmrio".into(),
-                    regions: (1..=6).map(|i| format!("reg{i}")).collect(),
-                    sectors: vec!["manufactoring".into()],
-                    stressors: vec!["emission_type1".into()],
-                }),
-                lci: None,
-            },
-        })
+        .ask(at("EUR", fixture_vocab(&["manufactoring"], &["emission_type1"])))
         .await
         .unwrap()
         .answer;

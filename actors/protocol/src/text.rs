@@ -17,14 +17,49 @@ pub const LANGS: [&str; 5] = ["en", "zh", "fr", "de", "es"];
 
 fn table() -> &'static HashMap<String, [String; 5]> {
     static T: OnceLock<HashMap<String, [String; 5]>> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut rdr = csv::Reader::from_reader(AGENT_TEXT_CSV.as_bytes());
-        rdr.records()
-            .flatten()
-            .filter(|r| r.len() == 6)
-            .map(|r| (r[0].to_string(), std::array::from_fn(|i| r[i + 1].to_string())))
-            .collect()
-    })
+    T.get_or_init(|| five_language_table(AGENT_TEXT_CSV))
+}
+
+/// A file of sentences as `key,en,zh,fr,de,es` rows (this one, and the answers' own templates in
+/// the planner), by key.
+pub fn five_language_table(csv_text: &str) -> HashMap<String, [String; 5]> {
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    rdr.records()
+        .flatten()
+        .filter(|r| r.len() == 6)
+        .map(|r| (r[0].to_string(), std::array::from_fn(|i| r[i + 1].to_string())))
+        .collect()
+}
+
+/// What is wrong with such a file, naming the row: a header other than `key,en,zh,fr,de,es`, a
+/// repeated key, an empty sentence, or a language whose placeholders differ from the English.
+pub fn check_five_language_csv(csv_text: &str) -> Result<(), String> {
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    let header = rdr.headers().map_err(|e| e.to_string())?;
+    if header != vec!["key", "en", "zh", "fr", "de", "es"] {
+        return Err(format!("the header is {header:?}, not key,en,zh,fr,de,es"));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let rec = rec.map_err(|e| format!("row {row}: {e}"))?;
+        if !keys.insert(rec[0].to_string()) {
+            return Err(format!("row {row}: key {} repeated", &rec[0]));
+        }
+        let english = placeholders(&rec[1]);
+        for col in 2..6 {
+            if rec[col].trim().is_empty() {
+                return Err(format!("row {row} ({}) column {col} is empty", &rec[0]));
+            }
+            if placeholders(&rec[col]) != english {
+                return Err(format!(
+                    "row {row} ({}) column {col}: placeholders differ from English",
+                    &rec[0]
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A sentence by key with its values, e.g. `label_footprint` with `amount`, `unit`, `product`.
@@ -121,29 +156,12 @@ mod tests {
 
     #[test]
     fn every_sentence_has_five_languages_with_the_same_placeholders() {
-        let mut rdr = csv::Reader::from_reader(AGENT_TEXT_CSV.as_bytes());
-        assert_eq!(rdr.headers().unwrap(), vec!["key", "en", "zh", "fr", "de", "es"]);
-        let mut keys = std::collections::BTreeSet::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.unwrap_or_else(|e| panic!("row {}: {e}", i + 2));
-            assert!(
-                keys.insert(rec[0].to_string()),
-                "row {}: key {} repeated",
-                i + 2,
-                &rec[0]
-            );
-            let english = placeholders(&rec[1]);
-            for col in 2..6 {
-                assert!(!rec[col].trim().is_empty(), "row {} column {col} is empty", i + 2);
-                assert_eq!(
-                    placeholders(&rec[col]),
-                    english,
-                    "row {} ({}) column {col}: placeholders differ from English",
-                    i + 2,
-                    &rec[0]
-                );
-            }
-        }
+        check_five_language_csv(AGENT_TEXT_CSV).unwrap();
+        // The check can fail: a placeholder missing in one language, a repeated key.
+        let bad = "key,en,zh,fr,de,es\nk,a {x},b,c {x},d {x},e {x}\n";
+        assert!(check_five_language_csv(bad).unwrap_err().contains("column 2"));
+        let twice = "key,en,zh,fr,de,es\nk,a,b,c,d,e\nk,a,b,c,d,e\n";
+        assert!(check_five_language_csv(twice).unwrap_err().contains("repeated"));
     }
 
     #[test]

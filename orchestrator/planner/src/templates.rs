@@ -14,14 +14,7 @@ const LANGS: [Lang; 5] = [Lang::En, Lang::Zh, Lang::Fr, Lang::De, Lang::Es];
 
 fn templates() -> &'static HashMap<String, [String; 5]> {
     static T: OnceLock<HashMap<String, [String; 5]>> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut rdr = csv::Reader::from_reader(TEMPLATES_CSV.as_bytes());
-        rdr.records()
-            .flatten()
-            .filter(|r| r.len() == 6)
-            .map(|r| (r[0].to_string(), std::array::from_fn(|i| r[i + 1].to_string())))
-            .collect()
-    })
+    T.get_or_init(|| cb_protocol::text::five_language_table(TEMPLATES_CSV))
 }
 
 /// The sentence `key` in `lang` with its placeholders filled. A key missing from the file is a
@@ -67,34 +60,9 @@ pub fn place(lang: Lang, key: &str, name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn placeholders(s: &str) -> Vec<String> {
-        let mut out: Vec<String> = s
-            .split('{')
-            .skip(1)
-            .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
-            .collect();
-        out.sort();
-        out
-    }
-
     #[test]
     fn templates_are_complete() {
-        let mut rdr = csv::Reader::from_reader(TEMPLATES_CSV.as_bytes());
-        assert_eq!(rdr.headers().unwrap(), vec!["key", "en", "zh", "fr", "de", "es"]);
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.unwrap_or_else(|e| panic!("row {}: {e}", i + 2));
-            let english = placeholders(&rec[1]);
-            for col in 2..6 {
-                assert!(!rec[col].trim().is_empty(), "row {} column {col} is empty", i + 2);
-                assert_eq!(
-                    placeholders(&rec[col]),
-                    english,
-                    "row {} ({}) column {col}: placeholders differ from English",
-                    i + 2,
-                    &rec[0]
-                );
-            }
-        }
+        cb_protocol::text::check_five_language_csv(TEMPLATES_CSV).unwrap();
     }
 
     #[test]
