@@ -147,3 +147,49 @@ fn bad_queries_get_clear_errors() {
         .to_string();
     assert!(err.contains("definitive period"), "{err}");
 }
+
+/// Where a country's value is blank or the country is not listed, the row for other countries
+/// and territories applies (IR 2025/2621 Annex I), and the answer says so; EU members and the
+/// Annex III countries are not subject to CBAM at all (Reg. 2023/956 Art. 2).
+#[test]
+fn other_countries_values_apply_where_a_country_has_none() {
+    let t = CbamTables::bundled();
+    // Chinese DRI (CN 7203 10 00), blank for China: 1.325 t/t × 1.10 for 2026 = 1.4575 t/t.
+    let c = cost(t, &query("China", "72031000", 1000.0, 2026)).unwrap();
+    assert!(
+        (c.default_value_t_per_t - 1.4575).abs() < 1e-9,
+        "{}",
+        c.default_value_t_per_t
+    );
+    assert_eq!(c.country, "China");
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.english().contains("other countries and territories"))
+    );
+    // Certificates: (1.4575 − benchmark 0.397 × CBAM factor 0.975 for 2026) × 1,000 t, the
+    // issue's "about 1,071".
+    let want = (1.4575 - 0.397 * 0.975) * 1000.0;
+    assert!(
+        (c.default_case.certificates - want).abs() < 1e-6,
+        "{} vs {want}",
+        c.default_case.certificates
+    );
+    // Türkiye's grey cement is blank in the table; an ISO code reaches the same row.
+    let tr = cost(t, &query("TUR", "25232900", 1000.0, 2026)).unwrap();
+    assert!(
+        (tr.default_value_t_per_t - 1.584).abs() < 1e-9,
+        "{}",
+        tr.default_value_t_per_t
+    );
+    // A listed country with its own value keeps it (no fallback note).
+    let cn = cost(t, &query("China", "7208", 1000.0, 2027)).unwrap();
+    assert!(!cn.notes.iter().any(|n| n.english().contains("other countries")));
+    // Not subject to CBAM: a member state and an Annex III country, each with its reason.
+    let err = cost(t, &query("France", "7601", 1.0, 2027))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("member of the EU"), "{err}");
+    let err = cost(t, &query("NO", "7601", 1.0, 2027)).unwrap_err().to_string();
+    assert!(err.contains("Annex III"), "{err}");
+}

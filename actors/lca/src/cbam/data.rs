@@ -63,6 +63,38 @@ pub struct CbamTables {
     pub rejected: Vec<RejectedRow>,
     pub benchmarks: Vec<Benchmark>,
     iso: HashMap<String, String>,
+    /// Every country the table lists, with values or without (a blank row still names it).
+    countries: Vec<String>,
+}
+
+/// The rows that apply where a country's value is blank or the country is not listed
+/// (IR 2025/2621 Annex I, "Other countries and territories"; the Commission's file cuts the name).
+pub const OTHER_COUNTRIES: &str = "_Other Countries and Territorie";
+
+/// Member states (ISO 3166 alpha-2) and the Annex III countries of Reg. 2023/956 (Iceland,
+/// Liechtenstein, Norway, Switzerland): goods from them are not subject to CBAM (Art. 2(4)).
+const EU_MEMBERS: [&str; 27] = [
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+];
+const ANNEX_III: [&str; 4] = ["IS", "LI", "NO", "CH"];
+
+/// The countries the default-values file names in its first column, in file order.
+fn listed_countries(text: &str) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut out: Vec<String> = Vec::new();
+    for rec in rdr.records().flatten() {
+        let country = rec.get(0).unwrap_or("").trim();
+        let cn = rec.get(2).unwrap_or("").trim();
+        if !country.is_empty() && !cn.is_empty() && out.last().is_none_or(|l| l != country) {
+            out.push(country.to_string());
+        }
+    }
+    out.dedup();
+    out
 }
 
 fn number(cell: &str) -> Result<Option<f64>, String> {
@@ -213,11 +245,13 @@ impl CbamTables {
             let benchmarks =
                 parse_benchmarks(BENCHMARKS_CSV).expect("the bundled benchmarks are checked by tests");
             let iso = rdr_codes();
+            let countries = listed_countries(DEFAULTS_CSV);
             CbamTables {
                 defaults,
                 rejected,
                 benchmarks,
                 iso,
+                countries,
             }
         })
     }
@@ -225,23 +259,53 @@ impl CbamTables {
     /// The country as the default-values table names it, from a name or an ISO code.
     pub fn country(&self, query: &str) -> Result<String, CbamError> {
         let q = query.trim();
-        let known = |name: &str| self.defaults.iter().any(|d| d.country.eq_ignore_ascii_case(name));
-        if let Some(d) = self.defaults.iter().find(|d| d.country.eq_ignore_ascii_case(q)) {
-            return Ok(d.country.clone());
-        }
-        if let Some(names) = self.iso.get(&q.to_uppercase()) {
-            for n in names.split('|') {
-                if let Some(d) = self.defaults.iter().find(|d| d.country.eq_ignore_ascii_case(n)) {
-                    return Ok(d.country.clone());
-                }
+        // The ISO names of the query, whether it is a code or one of the names.
+        let iso_names: Option<&String> = self.iso.get(&q.to_uppercase()).or_else(|| {
+            self.iso
+                .values()
+                .find(|v| v.split('|').any(|n| n.eq_ignore_ascii_case(q)))
+        });
+        let iso2 = iso_names.and_then(|names| {
+            self.iso
+                .iter()
+                .find(|(code, v)| code.len() == 2 && *v == names)
+                .map(|(code, _)| code.as_str())
+        });
+        if let Some(code) = iso2 {
+            let name = iso_names.and_then(|n| n.split('|').next()).unwrap_or(q);
+            if EU_MEMBERS.contains(&code) {
+                return Err(CbamError::Invalid(format!(
+                    "{name} is a member of the EU: goods from it are not imported into the customs territory \
+                     and CBAM does not apply (Reg. 2023/956 Art. 2)"
+                )));
+            }
+            if ANNEX_III.contains(&code) {
+                return Err(CbamError::Invalid(format!(
+                    "{name} is an Annex III country of Reg. 2023/956 (it applies the EU ETS or one linked to \
+                     it): goods originating there are not subject to CBAM (Art. 2(4))"
+                )));
             }
         }
-        if known(q) {
-            return Ok(q.to_string());
+        let listed = |name: &str| {
+            self.countries
+                .iter()
+                .find(|c| c.as_str() != OTHER_COUNTRIES && c.eq_ignore_ascii_case(name))
+                .cloned()
+        };
+        if let Some(c) = listed(q) {
+            return Ok(c);
+        }
+        if let Some(names) = iso_names {
+            if let Some(c) = names.split('|').find_map(listed) {
+                return Ok(c);
+            }
+            // A country the Commission's table does not list: the values for other countries
+            // and territories apply to it (`default_value` falls back to them).
+            return Ok(names.split('|').next().unwrap_or(q).to_string());
         }
         Err(CbamError::NotFound(format!(
-            "{q:?} is not a country in the CBAM default values (use an English name such as \"China\" or an ISO code \
-             such as CN or CHN; values for \"other countries and territories\" (Annex IV) are not bundled)"
+            "{q:?} is not a country Carbon Butler knows (use an English name such as \"China\" or an ISO code \
+             such as CN or CHN)"
         )))
     }
 
@@ -254,11 +318,17 @@ impl CbamTables {
             .iter()
             .filter(|d| d.country == country && (cn.starts_with(&d.cn_code) || d.cn_code.starts_with(&cn)))
             .collect();
+        let rejected = self
+            .rejected
+            .iter()
+            .find(|r| r.country == country && r.cn_code == cn);
+        // A blank value, or a country the table does not list: the other countries' row applies
+        // (IR 2025/2621 Annex I). A malformed row is an error, never a silent fallback.
+        if rows.is_empty() && rejected.is_none() && country != OTHER_COUNTRIES {
+            return self.default_value(OTHER_COUNTRIES, cn_code);
+        }
         if rows.is_empty()
-            && let Some(r) = self
-                .rejected
-                .iter()
-                .find(|r| r.country == country && r.cn_code == cn)
+            && let Some(r) = rejected
         {
             return Err(CbamError::Invalid(format!(
                 "the default value for {country}, CN {cn} ({}) is unusable: line {} of the Commission file is \
@@ -292,9 +362,8 @@ impl CbamTables {
             Some(d) => Ok(d),
             None if rows.len() == 1 => Ok(rows[0]),
             None if rows.is_empty() => Err(CbamError::NotFound(format!(
-                "no CBAM default value for CN {cn} from {country}: the Commission's table has none for this good and \
-                 country (is {cn} a CBAM good? where a country has no value, the Annex IV values for \"other \
-                 countries and territories\" apply; they are not bundled)"
+                "no CBAM default value for CN {cn}: neither the country's row nor the row for other countries \
+                 and territories has one (is {cn} a CBAM good?)"
             ))),
             None => Err(CbamError::Invalid(format!(
                 "CN {cn} covers several goods with different default values for {country}: {}; give the full code",

@@ -276,6 +276,9 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             ("year", &q.year.to_string()),
         ],
     )];
+    if dv.country == data::OTHER_COUNTRIES {
+        notes.push(Text::new("note_cbam_other_countries", &[("country", &country)]));
+    }
     if q.cscf.is_none() {
         notes.push(Text::new("note_cbam_cscf", &[]));
     }
