@@ -335,6 +335,14 @@ fn mask(text: &mut String, range: Range<usize>) {
     text.replace_range(range, &masked);
 }
 
+/// Whether the words after a direct-reduction match name the iron it makes (the CBAM good).
+fn names_the_iron(after: &str) -> bool {
+    let next = after.trim_start_matches([' ', '-']).to_lowercase();
+    ["iron", "铁", "eisen", "fer ", "hierro"]
+        .iter()
+        .any(|w| next.starts_with(w))
+}
+
 /// Reads a question's mentions.
 pub fn read(question: &str) -> Mentions {
     let p = patterns();
@@ -344,6 +352,11 @@ pub fn read(question: &str) -> Mentions {
     for (re, route) in &p.routes {
         for m in re.find_iter(question) {
             if taken.iter().any(|t| t.start < m.end() && m.start() < t.end) {
+                continue;
+            }
+            // "Direct reduced iron", "直接还原铁", "direkt reduziertes Eisen": the good of CN 7203,
+            // which the CBAM goods name, not the production route.
+            if *route == "DRI-EAF" && names_the_iron(&question[m.end()..]) {
                 continue;
             }
             taken.push(m.range());
