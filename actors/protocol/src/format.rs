@@ -3,6 +3,7 @@
 //! the same wherever it is shown.
 
 use crate::quantity::{Quantity, Uncertainty};
+use crate::text::Text;
 
 /// Formats a quantity for reading: tonnes scaled to kt, Mt or Gt; other units with four
 /// significant digits.
@@ -46,27 +47,38 @@ pub fn interval_text(q: &Quantity) -> String {
 
 /// The uncertainty of `value` in words, `None` when it has not been assessed.
 pub fn uncertainty_text(v: f64, u: &str, uncertainty: &Uncertainty) -> Option<String> {
+    uncertainty_sentence(v, u, uncertainty).map(|t| t.english())
+}
+
+/// The uncertainty of `value` as a sentence of `data/agent-text.csv`, so an answer can say it in
+/// the reader's language; `None` when it has not been assessed.
+pub fn uncertainty_sentence(v: f64, u: &str, uncertainty: &Uncertainty) -> Option<Text> {
+    let q = |x: f64| format_quantity(x, u);
     Some(match *uncertainty {
         Uncertainty::NotAssessed => return None,
         Uncertainty::Interval {
             low,
             high,
             confidence,
-        } => format!(
-            "{:.0} % interval {} to {}",
-            confidence * 100.0,
-            format_quantity(low, u),
-            format_quantity(high, u)
+        } => Text::new(
+            "uncertainty_interval",
+            &[
+                ("confidence", &format!("{:.0}", confidence * 100.0)),
+                ("low", &q(low)),
+                ("high", &q(high)),
+            ],
         ),
-        Uncertainty::Normal { sd } => format!("± {} standard deviation", format_quantity(sd, u)),
-        Uncertainty::Lognormal { gsd } => format!(
-            "95 % interval {} to {}, GSD {}",
-            format_quantity(v / (gsd * gsd), u),
-            format_quantity(v * gsd * gsd, u),
-            significant(gsd, 3)
+        Uncertainty::Normal { sd } => Text::new("uncertainty_sd", &[("sd", &q(sd))]),
+        Uncertainty::Lognormal { gsd } => Text::new(
+            "uncertainty_gsd",
+            &[
+                ("low", &q(v / (gsd * gsd))),
+                ("high", &q(v * gsd * gsd)),
+                ("gsd", &significant(gsd, 3)),
+            ],
         ),
         Uncertainty::Triangular { min, max } | Uncertainty::Uniform { min, max } => {
-            format!("range {} to {}", format_quantity(min, u), format_quantity(max, u))
+            Text::new("uncertainty_range", &[("low", &q(min)), ("high", &q(max))])
         }
     })
 }

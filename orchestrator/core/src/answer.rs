@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cb_planner::mentions::Lang;
-use cb_protocol::format::{format_quantity, significant};
+use cb_protocol::format::format_quantity;
 
 use cb_planner::templates::{number, place, say};
 use cb_protocol::{
@@ -78,36 +78,15 @@ fn value_in(lang: Lang, v: &str) -> String {
 
 /// A quantity's uncertainty in `lang`, as " (95 % interval a to b)"; empty when not assessed.
 fn interval_in(lang: Lang, q: &Quantity) -> String {
-    let fq = |v: f64| number(lang, &format_quantity(v, &q.unit));
-    match q.uncertainty {
-        Uncertainty::NotAssessed => String::new(),
-        Uncertainty::Interval {
-            low,
-            high,
-            confidence,
-        } => say(
-            lang,
-            "interval",
-            &[
-                ("confidence", &format!("{:.0}", confidence * 100.0)),
-                ("low", &fq(low)),
-                ("high", &fq(high)),
-            ],
-        ),
-        Uncertainty::Normal { sd } => say(lang, "interval_sd", &[("sd", &fq(sd))]),
-        Uncertainty::Lognormal { gsd } => say(
-            lang,
-            "interval_gsd",
-            &[
-                ("low", &fq(q.value / (gsd * gsd))),
-                ("high", &fq(q.value * gsd * gsd)),
-                ("gsd", &number(lang, &significant(gsd, 3))),
-            ],
-        ),
-        Uncertainty::Triangular { min, max } | Uncertainty::Uniform { min, max } => {
-            say(lang, "interval_range", &[("low", &fq(min)), ("high", &fq(max))])
-        }
-    }
+    cb_protocol::format::uncertainty_sentence(q.value, &q.unit, &q.uncertainty)
+        .map(|t| {
+            say(
+                lang,
+                "in_brackets",
+                &[("text", &t.render(lang.code(), &|v| number(lang, v)))],
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// A quantity's label in `lang`.

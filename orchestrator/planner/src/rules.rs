@@ -525,17 +525,7 @@ fn number_after(question: &str, words: &[&str]) -> Option<f64> {
 /// the country of origin ("pays 8 EUR/t at home"), which Art. 9 deducts.
 fn cbam_numbers(question: &str) -> CbamNumbers {
     // Chinese writes numbers against words ("排放0.75吨/吨"): space them apart first.
-    let mut spaced = String::with_capacity(question.len() + 16);
-    let mut last_cjk = None;
-    for c in question.chars() {
-        let cjk = is_cjk(c.encode_utf8(&mut [0; 4]));
-        if last_cjk.is_some_and(|l| l != cjk) && c.is_alphanumeric() {
-            spaced.push(' ');
-        }
-        last_cjk = c.is_alphanumeric().then_some(cjk);
-        spaced.push(c);
-    }
-    let toks: Vec<String> = spaced
+    let toks: Vec<String> = spaced_cjk(question)
         .replace('€', " € ")
         .replace("吨/吨", " t/t ")
         .replace("t/t", " t/t ")
@@ -620,12 +610,12 @@ struct CbamNumbers {
 /// Numbers of a forest question: area in hectares ("10,000 ha", "5 000 hectares", "20 km²"),
 /// above-ground growth ("growing 5 t …"), root-to-shoot ratio ("root-to-shoot ratio of 0.37"),
 /// and years ("over 10 years").
-fn forest_numbers(question: &str) -> ForestNumbers {
-    // Chinese writes numbers against words ("根冠比0.37"): space them apart first.
-    let mut spaced = String::with_capacity(question.len() + 16);
+/// `text` with a space wherever Chinese meets Latin letters or digits ("排放0.75吨" → "排放 0.75 吨")
+/// and in place of full-width punctuation, so numbers become words of their own.
+fn spaced_cjk(text: &str) -> String {
+    let mut spaced = String::with_capacity(text.len() + 16);
     let mut last_cjk = None;
-    for c in question.chars() {
-        // Full-width punctuation separates as a space does.
+    for c in text.chars() {
         if matches!(c, '（' | '）' | '，' | '？' | '。' | '：' | '、' | '；') {
             spaced.push(' ');
             last_cjk = None;
@@ -638,16 +628,16 @@ fn forest_numbers(question: &str) -> ForestNumbers {
         last_cjk = (c.is_alphanumeric() || c == '.').then_some(cjk);
         spaced.push(c);
     }
-    let toks: Vec<String> = spaced
+    spaced
+}
+
+fn forest_numbers(question: &str) -> ForestNumbers {
+    // Chinese writes numbers against words ("根冠比0.37"): space them apart first.
+    let toks: Vec<String> = spaced_cjk(question)
         .split_whitespace()
         .map(|t| {
-            t.trim_matches(|c: char| {
-                matches!(
-                    c,
-                    '?' | '!' | ';' | '(' | ')' | ',' | ':' | '（' | '）' | '，' | '？' | '。' | '：'
-                )
-            })
-            .to_lowercase()
+            t.trim_matches(|c: char| matches!(c, '?' | '!' | ';' | '(' | ')' | ',' | ':'))
+                .to_lowercase()
         })
         .collect();
     let mut n = ForestNumbers::default();
