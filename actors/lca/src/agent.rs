@@ -145,8 +145,10 @@ impl LcaAgent {
             LcaTask::CbamCost {
                 country,
                 cn_code,
+                variant,
                 tonnes,
                 year,
+                quarter,
                 actual_direct,
                 actual_indirect,
                 ets_price,
@@ -154,8 +156,10 @@ impl LcaAgent {
             } => cbam_cost(&CostQuery {
                 country: country.clone(),
                 cn_code: cn_code.clone(),
+                variant: variant.clone(),
                 tonnes: *tonnes,
                 year: *year,
+                quarter: *quarter,
                 actual_direct: *actual_direct,
                 actual_indirect: *actual_indirect,
                 ets_price: *ets_price,
@@ -475,6 +479,12 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
             label("label_certificates"),
             &dims,
             Quantity::new(case.certificates, "certificates (t CO2e)", p.clone()),
+        ));
+        out.quantities.push(quantity(
+            "certificates_to_surrender",
+            label("label_certificates_whole"),
+            &dims,
+            Quantity::new(case.certificates_whole as f64, "certificates", p.clone()),
         ));
         if let Some(eur) = case.cost_eur {
             out.quantities.push(quantity(

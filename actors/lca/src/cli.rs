@@ -27,6 +27,13 @@ pub struct CostArgs {
     /// CN code of the good (e.g. 7208 or 72082700).
     #[arg(long = "cn-code")]
     cn_code: String,
+    /// Which of the goods sharing the code: grey or white (cement clinker 2523 10 00, hydraulic
+    /// cements 2523 90 00).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Quarter of import (1–4): selects the Commission's published certificate price for 2026.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4))]
+    quarter: Option<u8>,
     /// Tonnes imported.
     #[arg(long)]
     tonnes: f64,
@@ -39,7 +46,7 @@ pub struct CostArgs {
     /// Actual indirect specific embedded emissions, t CO2e per t.
     #[arg(long)]
     actual_indirect: Option<f64>,
-    /// CBAM certificate price, EUR per t CO2e (no price is bundled).
+    /// CBAM certificate price, EUR per t CO2e; overrides the published price of the quarter.
     #[arg(long)]
     ets_price: Option<f64>,
     /// Carbon price effectively paid in the country of origin, EUR per t CO2e.
@@ -357,8 +364,10 @@ pub fn run_cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
         &crate::cbam::CostQuery {
             country: args.country,
             cn_code: args.cn_code,
+            variant: args.variant,
             tonnes: args.tonnes,
             year: args.year,
+            quarter: args.quarter,
             actual_direct: args.actual_direct,
             actual_indirect: args.actual_indirect,
             ets_price: args.ets_price,
@@ -377,6 +386,7 @@ pub fn run_cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
                 json!(used.free_allocation_adjustment_t),
             ),
             ("certificates", json!(used.certificates)),
+            ("certificates_whole", json!(used.certificates_whole)),
             ("cost_eur", json!(used.cost_eur)),
         ];
         if let Some(map) = doc.as_object_mut() {
@@ -395,12 +405,13 @@ pub fn run_cbam(command: CbamCommand, out: &mut dyn Write) -> Result<()> {
     let show = |case: &crate::cbam::CostCase, out: &mut dyn Write| -> std::io::Result<()> {
         writeln!(
             out,
-            "  {}: {:.5} t CO2e/t → embedded {}, free-allocation adjustment {}, certificates {:.1}{}",
+            "  {}: {:.5} t CO2e/t → embedded {}, free-allocation adjustment {}, certificates {:.3} ({} to surrender){}",
             case.basis,
             case.specific_embedded_emissions_t_per_t,
             format_quantity(case.embedded_emissions_t, "t CO2e"),
             format_quantity(case.free_allocation_adjustment_t, "t CO2e"),
             case.certificates,
+            case.certificates_whole,
             case.cost_eur
                 .map(|e| format!(", cost {e:.0} EUR"))
                 .unwrap_or_default()

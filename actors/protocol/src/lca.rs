@@ -70,10 +70,17 @@ pub enum LcaTask {
         /// CN code of the good.
         #[schemars(length(min = 4, max = 10))]
         cn_code: String,
+        /// Which of the goods sharing the code: `grey` or `white` (clinker, hydraulic cements).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        variant: Option<String>,
         #[schemars(range(min = 0.0))]
         tonnes: f64,
         #[schemars(range(min = 2026, max = 2100))]
         year: i32,
+        /// Quarter of import (1–4): selects the published certificate price of 2026.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(range(min = 1, max = 4))]
+        quarter: Option<u8>,
         #[serde(default)]
         actual_direct: Option<f64>,
         #[serde(default)]
@@ -149,9 +156,21 @@ impl LcaTask {
                 tonnes,
                 year,
                 cn_code,
+                variant,
+                quarter,
                 ..
             } => {
                 positive("tonnes", *tonnes)?;
+                if let Some(k) = quarter
+                    && !(1..=4).contains(k)
+                {
+                    return Err(("quarter", format!("is {k}, must be 1 to 4")));
+                }
+                if let Some(v) = variant
+                    && !(v.len() <= 16 && v.chars().all(char::is_alphabetic))
+                {
+                    return Err(("variant", format!("{v:?} is not a word such as grey or white")));
+                }
                 if !(2026..=2100).contains(year) {
                     return Err(("year", format!("is {year}, must be between 2026 and 2100")));
                 }

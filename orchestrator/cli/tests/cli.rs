@@ -655,6 +655,43 @@ fn cbam_cost_default_and_actual() {
         "2027",
     ]);
     assert!(err.contains("no CBAM default value for CN 0101"), "{err}");
+    // White clinker in the first quarter of 2026: the Commission's published price applies.
+    let w = cb.json(&[
+        "cbam",
+        "cost",
+        "--country",
+        "Vietnam",
+        "--cn-code",
+        "2523 10 00",
+        "--variant",
+        "white",
+        "--tonnes",
+        "1000",
+        "--year",
+        "2026",
+        "--quarter",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(w["description"], "White clinker");
+    assert_eq!(w["ets_price_eur"], 75.36);
+    let whole = w["certificates_whole"].as_f64().unwrap();
+    assert!((w["cost_eur"].as_f64().unwrap() - whole * 75.36).abs() < 1e-6);
+    let err = cb.fails(&[
+        "cbam",
+        "cost",
+        "--country",
+        "Vietnam",
+        "--cn-code",
+        "25231000",
+        "--tonnes",
+        "1000",
+        "--year",
+        "2026",
+        "--quarter",
+        "5",
+    ]);
+    assert!(err.contains("5 is not in 1..=4"), "{err}");
 }
 
 #[test]
@@ -666,9 +703,10 @@ fn ask_about_cbam_and_product_footprints() {
         "--json",
     ]);
     let cost = table_row(&a, "cbam_cost").clone();
-    let expected = (3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0) * 80.0;
+    // Whole certificates are paid for: the obligation rounded up.
+    let expected = (3.824271f64 * 10_000.0 - 0.95 * 1.370 * 10_000.0).ceil() * 80.0;
     assert!(
-        (cost["value"].as_f64().unwrap() - expected).abs() < 1e-3,
+        (cost["value"].as_f64().unwrap() - expected).abs() < 1e-6,
         "{cost}"
     );
     assert_eq!(cost["unit"], "EUR");

@@ -610,7 +610,13 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                             ),
                             list(
                                 qs,
-                                &["embedded_emissions", "certificates", "cbam_cost", "cbam_saving"],
+                                &[
+                                    "embedded_emissions",
+                                    "certificates",
+                                    "certificates_to_surrender",
+                                    "cbam_cost",
+                                    "cbam_saving"
+                                ],
                                 12,
                                 false
                             )

@@ -73,13 +73,6 @@ fn goods_of_family(norm: &str) -> Vec<&'static str> {
 /// amount and year, or the defaults `ask` states (1,000 t, 2026).
 pub fn cbam(m: &Mentions, origin: &str, cn_code: Option<&str>, year: Option<i32>) -> Vec<String> {
     let lang = m.lang;
-    let tonnes = amount_in(
-        lang,
-        m.first(Unit::Tonne)
-            .filter(|t| *t > 0.0 && *t <= 1e9)
-            .unwrap_or(1000.0),
-    );
-    let year = year.unwrap_or(2026).to_string();
     let goods: Vec<String> = match cn_code {
         Some(cn) => vec![format!("CN {cn}")],
         // Outside English the code alone names the good: "CN 7208" reads the same everywhere.
@@ -92,23 +85,42 @@ pub fn cbam(m: &Mentions, origin: &str, cn_code: Option<&str>, year: Option<i32>
             .collect(),
         None => goods_of_family(&m.norm).into_iter().map(String::from).collect(),
     };
+    goods.iter().map(|g| cbam_ask(m, origin, g, year)).collect()
+}
+
+/// One CBAM question: the tonnes the question gave (1,000 t if none), the good, the origin and
+/// the year (2026 if none).
+fn cbam_ask(m: &Mentions, origin: &str, good: &str, year: Option<i32>) -> String {
+    let lang = m.lang;
+    let tonnes = amount_in(
+        lang,
+        m.first(Unit::Tonne)
+            .filter(|t| *t > 0.0 && *t <= 1e9)
+            .unwrap_or(1000.0),
+    );
+    let year = year.unwrap_or(2026).to_string();
     let origin = crate::places::Gazetteer::get()
         .resolve(origin)
         .map_or(origin.to_string(), |p| place(lang, &p.key, &p.name));
-    goods
+    say(
+        lang,
+        "ask_cbam",
+        &[
+            ("tonnes", &tonnes),
+            ("good", good),
+            ("origin", &origin),
+            ("year", &year),
+        ],
+    )
+}
+
+/// The CBAM question again for a good of a code that grey and white goods share, once for each.
+pub fn cbam_shades(m: &Mentions, origin: &str, cn_code: &str, year: Option<i32>) -> Vec<String> {
+    let code = format!("CN {cn_code}");
+    ["good_grey", "good_white"]
         .iter()
-        .map(|g| {
-            say(
-                lang,
-                "ask_cbam",
-                &[
-                    ("tonnes", &tonnes),
-                    ("good", g),
-                    ("origin", &origin),
-                    ("year", &year),
-                ],
-            )
-        })
+        .map(|key| say(m.lang, key, &[("good", &code)]))
+        .map(|good| cbam_ask(m, origin, &good, year))
         .collect()
 }
 

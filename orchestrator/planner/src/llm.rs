@@ -598,8 +598,10 @@ mod tests {
             TaskSpec::Lca(LcaTask::CbamCost {
                 country: "IN".into(),
                 cn_code: "7213".into(),
+                variant: None,
                 tonnes: 1000.0,
                 year: 2026,
+                quarter: None,
                 actual_direct: None,
                 actual_indirect: None,
                 ets_price: None,

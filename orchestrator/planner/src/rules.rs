@@ -599,6 +599,56 @@ fn cbam_numbers(question: &str) -> CbamNumbers {
     n
 }
 
+/// Grey or white, where a question names the shade of clinker or cement, in five languages.
+fn cement_shade(question: &str) -> Option<&'static str> {
+    let q = question.to_lowercase();
+    let words: Vec<&str> = q.split(|c: char| !c.is_alphanumeric()).collect();
+    let names = |latin: &[&str], cjk: &[&str]| {
+        latin.iter().any(|w| words.contains(w)) || cjk.iter().any(|w| q.contains(w))
+    };
+    let grey = names(
+        &[
+            "grey", "gray", "gris", "grise", "grau", "graue", "grauer", "grauen", "grauem",
+        ],
+        &["灰色", "灰水泥", "灰熟料"],
+    );
+    let white = names(
+        &[
+            "white", "blanc", "blanche", "blanco", "weiß", "weiss", "weiße", "weißer", "weißen", "weißem",
+        ],
+        &["白色", "白水泥", "白熟料"],
+    );
+    match (grey, white) {
+        (true, false) => Some("grey"),
+        (false, true) => Some("white"),
+        _ => None,
+    }
+}
+
+/// The quarter of import a question names ("Q1", "second quarter", "第三季度", "4e trimestre",
+/// "im ersten Quartal", "primer trimestre"); 2026 certificate prices are set per quarter.
+fn import_quarter(question: &str) -> Option<u8> {
+    static QUARTER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = QUARTER.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)\bq([1-4])\b|\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter|第([一二三四1-4])季度|\b(premier|1er|deuxième|2e|troisième|3e|quatrième|4e)\s+trimestre|\b(erste[nms]?|zweite[nms]?|dritte[nms]?|vierte[nms]?|[1-4]\.)\s*quartal|\b(primer|segundo|tercer|cuarto)\s+trimestre",
+        )
+        .expect("the quarter pattern compiles")
+    });
+    let c = re.captures(question)?;
+    let word = (1..=6).find_map(|k| c.get(k))?.as_str().to_lowercase();
+    let first = |prefixes: &[&str]| prefixes.iter().any(|p| word.starts_with(p));
+    Some(if first(&["1", "first", "一", "premier", "erste", "primer"]) {
+        1
+    } else if first(&["2", "second", "二", "deux", "zweite", "segundo"]) {
+        2
+    } else if first(&["3", "third", "三", "trois", "dritte", "tercer"]) {
+        3
+    } else {
+        4
+    })
+}
+
 #[derive(Default)]
 struct CbamNumbers {
     tonnes: Option<f64>,
@@ -1335,22 +1385,26 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     year,
                 ))
             })?;
-            if cn_code == "25231000" {
-                return Err(
-                    unplannable(say(m.lang, "refuse_clinker", &[])).suggest(clarify::cbam(
-                        m,
-                        origin_name,
-                        Some("25232900"),
-                        year,
-                    )),
-                );
-            }
+            // Grey and white clinker (and hydraulic cements) share a code with different
+            // default values: the question says which, or it is asked.
+            let shared_code = matches!(cn_code.as_str(), "25231000" | "25239000");
+            let variant = match cement_shade(q) {
+                Some(shade) if shared_code => Some(shade.to_string()),
+                None if shared_code => {
+                    return Err(
+                        unplannable(say(m.lang, "refuse_clinker", &[("cn_code", &cn_code)]))
+                            .suggest(clarify::cbam_shades(m, origin_name, &cn_code, year)),
+                    );
+                }
+                _ => None,
+            };
             let CbamNumbers {
                 tonnes,
                 ets_price,
                 actual,
                 origin_price,
             } = cbam_numbers(q);
+            let quarter = import_quarter(q);
             let mut bad_tonnes = None;
             // Against a route the comparison is per tonne: 1 t unless an amount is given.
             let tonnes = m
@@ -1408,8 +1462,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     TaskSpec::Lca(LcaTask::CbamCost {
                         country,
                         cn_code: cn_code.clone(),
+                        variant: variant.clone(),
                         tonnes,
                         year,
+                        quarter,
                         actual_direct: actual,
                         actual_indirect: None,
                         ets_price,
@@ -2931,8 +2987,10 @@ mod tests {
             &LcaTask::CbamCost {
                 country: "CN".into(),
                 cn_code: "7208".into(),
+                variant: None,
                 tonnes: 10_000.0,
                 year: 2027,
+                quarter: None,
                 actual_direct: None,
                 actual_indirect: None,
                 ets_price: None,
@@ -2965,6 +3023,59 @@ mod tests {
         let err =
             plan_with_rules("What will CBAM cost on Chinese steel?", &PlanContext::default()).unwrap_err();
         assert!(err.to_string().contains("CN code"), "{err}");
+    }
+
+    #[test]
+    fn clinker_shade_and_import_quarter_are_read_in_five_languages() {
+        for (q, shade, quarter) in [
+            (
+                "CBAM on 1000 t of white clinker from Vietnam in Q1 2026",
+                Some("white"),
+                Some(1),
+            ),
+            (
+                "CBAM on 1000 t of grey clinker from Vietnam in the second quarter of 2026",
+                Some("grey"),
+                Some(2),
+            ),
+            ("2026年第三季度从越南进口1000吨灰色熟料", Some("grey"), Some(3)),
+            (
+                "1 000 t de clinker blanc du Vietnam au 4e trimestre 2026",
+                Some("white"),
+                Some(4),
+            ),
+            (
+                "1000 t grauer Klinker aus Vietnam im ersten Quartal 2026",
+                Some("grey"),
+                Some(1),
+            ),
+            (
+                "1000 t de clínker blanco de Vietnam en el tercer trimestre de 2026",
+                Some("white"),
+                Some(3),
+            ),
+            ("1000 t of clinker from Vietnam in 2026", None, None),
+            ("grey and white clinker", None, None),
+        ] {
+            assert_eq!((cement_shade(q), import_quarter(q)), (shade, quarter), "{q}");
+        }
+        let plan = plan_with_rules(
+            "What does CBAM charge on 1000 t of white clinker from Vietnam in Q1 2026?",
+            &PlanContext::default(),
+        )
+        .unwrap();
+        match lca(&plan) {
+            LcaTask::CbamCost { variant, quarter, .. } => {
+                assert_eq!((variant.as_deref(), *quarter), (Some("white"), Some(1)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = plan_with_rules(
+            "What does CBAM charge on 1000 t of clinker from Vietnam in 2026?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("grey or white"), "{err}");
     }
 
     #[test]

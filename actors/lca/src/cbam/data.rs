@@ -15,6 +15,59 @@ use super::{CbamError, default_mark_up};
 const DEFAULTS_CSV: &str = include_str!("../../../../data/cbam/cbam_default_values_definitive_v20260204.csv");
 const BENCHMARKS_CSV: &str = include_str!("../../../../data/cbam/cbam_benchmarks.csv");
 const ISO3166_CSV: &str = include_str!("../../../../data/iso3166-1.csv");
+const PRICES_CSV: &str = include_str!("../../../../data/cbam/certificate-prices.csv");
+
+/// A certificate price the Commission has published: for 2026 one per quarter of import, the
+/// weighted average of EU ETS auction prices of the quarter (Reg. 2023/956 Art. 21(1a), IR (EU)
+/// 2025/2548). Only prices confirmed in two sources are bundled (`data/cbam/certificate-prices.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CertificatePrice {
+    pub year: i32,
+    pub quarter: u8,
+    pub eur_per_t: f64,
+    /// Date of publication (ISO 8601).
+    pub published: String,
+    pub source: String,
+}
+
+/// The bundled published certificate prices.
+pub fn certificate_prices() -> &'static [CertificatePrice] {
+    static P: OnceLock<Vec<CertificatePrice>> = OnceLock::new();
+    P.get_or_init(|| parse_prices(PRICES_CSV).expect("the bundled certificate prices are checked by tests"))
+}
+
+/// The published certificate price for imports in a quarter, if the Commission has published it
+/// and it is bundled.
+pub fn certificate_price(year: i32, quarter: u8) -> Option<&'static CertificatePrice> {
+    certificate_prices()
+        .iter()
+        .find(|p| p.year == year && p.quarter == quarter)
+}
+
+/// Parses the certificate-price table, checking every row (quarter 1–4, price positive, date).
+pub fn parse_prices(text: &str) -> Result<Vec<CertificatePrice>, CbamError> {
+    let mut out = Vec::new();
+    for (i, row) in csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .enumerate()
+    {
+        let p: CertificatePrice =
+            row.map_err(|e| CbamError::Invalid(format!("certificate-prices.csv row {}: {e}", i + 2)))?;
+        let date_ok = p.published.len() == 10
+            && p.published.as_bytes()[4] == b'-'
+            && p.published.as_bytes()[7] == b'-'
+            && p.published.replace('-', "").chars().all(|c| c.is_ascii_digit());
+        let valid = (1..=4).contains(&p.quarter) && p.eur_per_t > 0.0 && p.eur_per_t.is_finite() && date_ok;
+        if !valid {
+            return Err(CbamError::Invalid(format!(
+                "certificate-prices.csv row {}: quarter 1–4, a positive price and a date YYYY-MM-DD are needed",
+                i + 2
+            )));
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
 
 pub const DEFAULTS_SOURCE: &str = "CBAM default values, Implementing Regulation (EU) 2025/2621 Annex I (Commission workbook \
      \"DVs as adopted_v20260204\"; before the correction by IR (EU) 2026/1740)";
@@ -47,13 +100,43 @@ pub struct RejectedRow {
     pub reason: String,
 }
 
-/// A benchmark value (column B) for a CN code and route mark.
+/// A benchmark value (column B) for a CN code, production route and production years.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Benchmark {
     pub cn_code: String,
     pub value: f64,
-    /// `(A)`, `(C)`, `(1)` … or empty.
-    pub mark: String,
+    /// Production route the value belongs to: `(A)`, `(C)`, `(F)` … or empty (any route).
+    pub route: String,
+    /// Production-year column: `(1)` for 2026–2027, `(2)` from 2028 (IR 2025/2620 Annex pt 5.3);
+    /// `None` where the value holds for every year.
+    pub period: Option<u8>,
+}
+
+/// The benchmark column of a production year: `(1)` 2026–2027, `(2)` from 2028 (IR 2025/2620
+/// Annex pt 5.3; the `(2)` values are given for 2028–2030 and nothing later is published).
+pub fn benchmark_period(year: i32) -> u8 {
+    if year <= 2027 { 1 } else { 2 }
+}
+
+/// Splits a benchmark mark such as `(F)(1)`, `(A)` or `(2)` into its route and its period.
+fn split_mark(mark: &str) -> Result<(String, Option<u8>), String> {
+    let mut route = String::new();
+    let mut period = None;
+    let mut rest = mark.trim();
+    while !rest.is_empty() {
+        let Some(end) = rest.strip_prefix('(').and_then(|r| r.find(')')) else {
+            return Err(format!("{mark:?} is not a route or year mark such as (F)(1)"));
+        };
+        let inner = &rest[1..=end];
+        match inner {
+            "1" => period = Some(1),
+            "2" => period = Some(2),
+            r if r.len() == 1 && r.chars().all(|c| c.is_ascii_uppercase()) => route = format!("({r})"),
+            _ => return Err(format!("{mark:?} is not a route or year mark such as (F)(1)")),
+        }
+        rest = rest[end + 2..].trim_start();
+    }
+    Ok((route, period))
 }
 
 /// The bundled tables.
@@ -227,10 +310,13 @@ pub fn parse_benchmarks(text: &str) -> Result<Vec<Benchmark>, CbamError> {
         let v = number(num)
             .map_err(|e| CbamError::Invalid(format!("cbam_benchmarks.csv line {}: {e}", i + 1)))?
             .ok_or_else(|| CbamError::Invalid(format!("cbam_benchmarks.csv line {}: empty value", i + 1)))?;
+        let (route, period) = split_mark(mark)
+            .map_err(|e| CbamError::Invalid(format!("cbam_benchmarks.csv line {}: {e}", i + 1)))?;
         out.push(Benchmark {
             cn_code: cn.to_string(),
             value: v,
-            mark: mark.to_string(),
+            route,
+            period,
         });
     }
     Ok(out)
@@ -312,6 +398,18 @@ impl CbamTables {
     /// The default value for a country and CN code: the row with the longest CN code that is a
     /// prefix of the code asked (`7208` serves `72082700`), or the code's own rows.
     pub fn default_value(&self, country: &str, cn_code: &str) -> Result<&DefaultValue, CbamError> {
+        self.default_value_of(country, cn_code, None)
+    }
+
+    /// As [`CbamTables::default_value`], choosing among goods that share a code (grey and white
+    /// clinker, 2523 10 00; grey and white hydraulic cements, 2523 90 00) by a word of their
+    /// description, e.g. `grey` or `white`.
+    pub fn default_value_of(
+        &self,
+        country: &str,
+        cn_code: &str,
+        variant: Option<&str>,
+    ) -> Result<&DefaultValue, CbamError> {
         let cn = normalise_cn(cn_code)?;
         let rows: Vec<&DefaultValue> = self
             .defaults
@@ -325,7 +423,7 @@ impl CbamTables {
         // A blank value, or a country the table does not list: the other countries' row applies
         // (IR 2025/2621 Annex I). A malformed row is an error, never a silent fallback.
         if rows.is_empty() && rejected.is_none() && country != OTHER_COUNTRIES {
-            return self.default_value(OTHER_COUNTRIES, cn_code);
+            return self.default_value_of(OTHER_COUNTRIES, cn_code, variant);
         }
         if rows.is_empty()
             && let Some(r) = rejected
@@ -341,15 +439,38 @@ impl CbamTables {
             .filter(|d| cn.starts_with(&d.cn_code))
             .map(|d| d.cn_code.len())
             .max();
-        let candidates: Vec<&DefaultValue> = rows
+        let mut candidates: Vec<&DefaultValue> = rows
             .iter()
             .copied()
             .filter(|d| Some(d.cn_code.len()) == longest && cn.starts_with(&d.cn_code))
             .collect();
-        // Several goods under one code (white and grey clinker) with different values: ambiguous.
+        if let Some(v) = variant.map(str::trim).filter(|v| !v.is_empty()) {
+            let words = |d: &DefaultValue| {
+                d.description
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w.eq_ignore_ascii_case(v) || (v.eq_ignore_ascii_case("gray") && w == "Grey"))
+            };
+            if candidates.len() > 1 || candidates.first().is_some_and(|d| !words(d)) {
+                let chosen: Vec<&DefaultValue> = candidates.iter().copied().filter(|d| words(d)).collect();
+                if chosen.is_empty() {
+                    return Err(CbamError::Invalid(format!(
+                        "CN {cn} from {country} has no good called {v:?}: the table lists {}",
+                        candidates
+                            .iter()
+                            .map(|d| d.description.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )));
+                }
+                candidates = chosen;
+            }
+        }
+        // Several goods under one code (white and grey clinker) with different values: the
+        // importer says which (`variant`), never a guess.
         if candidates.len() > 1 && candidates.iter().any(|d| d.total != candidates[0].total) {
             return Err(CbamError::Invalid(format!(
-                "CN {cn} covers several goods from {country} with different default values: {}",
+                "CN {cn} covers several goods from {country} with different default values: {}; say which \
+                 (grey or white)",
                 candidates
                     .iter()
                     .map(|d| format!("{} ({} t/t)", d.description, d.total))
@@ -379,19 +500,23 @@ impl CbamTables {
         }
     }
 
-    /// The CBAM benchmark (column B) for a CN code and route: the highest value among the rows of
-    /// that code and route (IR 2025/2620 Annex pt 5.1 takes the highest where several apply).
-    pub fn benchmark(&self, cn_code: &str, route: &str) -> Option<&Benchmark> {
+    /// The CBAM benchmark (column B) for a CN code, the production route of the default value
+    /// used and the production year: the rows of that route (or of no route) in the year's column
+    /// (`(1)` or `(2)`, or rows without a column). Where several remain — the default value names
+    /// no route and the code has several — the highest applies (IR 2025/2620 Annex pt 5.1).
+    pub fn benchmark(&self, cn_code: &str, route: &str, year: i32) -> Option<&Benchmark> {
         let cn = normalise_cn(cn_code).ok()?;
+        let period = benchmark_period(year);
         let of_code: Vec<&Benchmark> = self
             .benchmarks
             .iter()
             .filter(|b| b.cn_code.starts_with(&cn) || cn.starts_with(&b.cn_code))
+            .filter(|b| b.period.is_none_or(|p| p == period))
             .collect();
         let with_route: Vec<&Benchmark> = of_code
             .iter()
             .copied()
-            .filter(|b| b.mark.is_empty() || route.is_empty() || b.mark == route)
+            .filter(|b| b.route.is_empty() || route.is_empty() || b.route == route)
             .collect();
         let pool = if with_route.is_empty() {
             of_code
@@ -414,15 +539,49 @@ fn rdr_codes() -> HashMap<String, String> {
         iso.insert(rec[0].to_string(), joined.clone());
         iso.insert(rec[1].to_string(), joined);
     }
-    // Names the Commission uses that ISO writes differently.
+    // Names the Commission's file uses that ISO writes differently (its cells are cut at 31
+    // characters), and names people use for them.
     for (code, name) in [
-        ("TR", "Türkiye"),
-        ("TUR", "Türkiye"),
-        ("KR", "Korea, Republic of"),
-        ("KOR", "Korea, Republic of"),
+        ("TR", "Türkiye|Turkey"),
+        ("KR", "South Korea"),
+        ("RU", "Russia"),
+        ("MM", "Myanmar_Burma|Burma"),
+        ("BN", "Brunei"),
+        (
+            "CD",
+            "Democratic Republic of the Cong|DR Congo|DRC|Congo-Kinshasa",
+        ),
+        ("CG", "Congo-Brazzaville"),
+        ("VN", "Vietnam"),
+        ("IR", "Iran"),
+        ("SY", "Syria"),
+        ("LA", "Laos"),
+        ("MD", "Moldova"),
+        ("TW", "Taiwan"),
+        ("TZ", "Tanzania"),
+        ("VE", "Venezuela"),
+        ("BO", "Bolivia"),
+        ("KP", "North Korea"),
     ] {
-        iso.entry(code.to_string())
-            .and_modify(|n| n.push_str(&format!("|{name}")));
+        let Some(names) = iso.get(code).cloned() else {
+            continue;
+        };
+        let extra: Vec<&str> = name
+            .split('|')
+            .filter(|n| !names.split('|').any(|m| m.eq_ignore_ascii_case(n)))
+            .collect();
+        if extra.is_empty() {
+            continue;
+        }
+        let joined = format!("{names}|{}", extra.join("|"));
+        let alpha3: Vec<String> = iso
+            .iter()
+            .filter(|(k, v)| **v == names && k.len() == 3)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in alpha3.into_iter().chain([code.to_string()]) {
+            iso.insert(k, joined.clone());
+        }
     }
     iso
 }

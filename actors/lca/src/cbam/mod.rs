@@ -89,15 +89,35 @@ pub fn default_mark_up(sector: &str, year: i32) -> f64 {
     }
 }
 
-/// Whether only direct emissions count for a sector (Reg. 2023/956 Annex II: iron and steel,
-/// aluminium, hydrogen; and electricity).
-pub fn direct_only(sector: &str) -> bool {
-    let s = sector.to_lowercase();
-    s.contains("iron")
-        || s.contains("steel")
-        || s.contains("aluminium")
-        || s.contains("hydrogen")
-        || s.contains("electricity")
+/// Whether only direct emissions count for a good (Reg. 2023/956 Art. 7(1) and Annex II, as
+/// amended by Reg. 2025/2083): iron and steel of Chapter 72 and headings 7301–7311, 7318 and
+/// 7326, aluminium (Chapter 76), hydrogen (2804 10 00) and electricity (2716). Agglomerated iron
+/// ore (2601 12 00) is an iron and steel good of Annex I but not of Annex II: its indirect
+/// emissions count, as do those of cement and fertilisers.
+pub fn direct_only(cn_code: &str) -> bool {
+    let cn: String = cn_code.chars().filter(char::is_ascii_digit).collect();
+    ["72", "73", "76", "280410", "2716"]
+        .iter()
+        .any(|p| cn.starts_with(p))
+}
+
+/// Whether the 50 t de-minimis threshold can apply to a good: never to electricity or hydrogen
+/// (Reg. 2023/956 Art. 2a(4) as inserted by Reg. 2025/2083).
+pub fn de_minimis_applies(cn_code: &str) -> bool {
+    let cn: String = cn_code.chars().filter(char::is_ascii_digit).collect();
+    !(cn.starts_with("2716") || cn.starts_with("280410"))
+}
+
+/// The de-minimis threshold: net mass per importer and calendar year that does not exceed it is
+/// exempt (Reg. 2023/956 Art. 2a(1), Annex VII), in tonnes.
+pub const DE_MINIMIS_TONNES: f64 = 50.0;
+
+/// Certificates are surrendered whole: the exact obligation rounded up, so that the whole of it
+/// is covered (the rules round period totals to full tonnes without naming the method, IR
+/// 2025/2547 Annex II pt A.1(8)).
+pub fn whole_certificates(exact: f64) -> u64 {
+    // 1e-9 absorbs floating-point residue of products such as 0.975 × 1.4 × 1000.
+    (exact - 1e-9).ceil().max(0.0) as u64
 }
 
 /// Free-allocation adjustment (IR 2025/2620 Annex): `FAA = CBAM_y × CSCF_y × BM × Q`, in t CO2e.
@@ -106,17 +126,25 @@ pub fn free_allocation_adjustment(year: i32, cscf: f64, benchmark: f64, tonnes: 
 }
 
 /// Certificates to surrender for an import: `max(0, Q × SEE − FAA − reduction)`, where the
-/// reduction for a carbon price effectively paid in the country of origin (Art. 9, only with
-/// actual emissions) is `price_paid × embedded_emissions / certificate_price` certificates.
+/// reduction is for a carbon price effectively paid in the country of origin (Art. 9, only with
+/// actual emissions).
 pub fn certificates(embedded: f64, faa: f64, origin_reduction: f64) -> f64 {
     (embedded - faa - origin_reduction).max(0.0)
 }
 
-/// Certificates that a carbon price paid at origin (EUR/t CO2e, on the embedded emissions)
-/// offsets at the CBAM certificate price.
-pub fn origin_price_reduction(origin_price: f64, embedded: f64, certificate_price: f64) -> f64 {
+/// Certificates that a carbon price paid at origin offsets (Reg. 2023/956 Art. 9(1)):
+/// `price_paid × emissions_priced / certificate_price`, where `emissions_priced` are the
+/// embedded emissions the price was paid on — the direct emissions released during production
+/// (Art. 3(29)), net of any rebate or free allocation at origin — and never more than the
+/// certificates otherwise due.
+pub fn origin_price_reduction(
+    origin_price: f64,
+    emissions_priced: f64,
+    certificate_price: f64,
+    due_before_reduction: f64,
+) -> f64 {
     if certificate_price > 0.0 {
-        (origin_price * embedded / certificate_price).min(embedded)
+        (origin_price * emissions_priced / certificate_price).min(due_before_reduction.max(0.0))
     } else {
         0.0
     }
@@ -160,23 +188,36 @@ mod tests {
         assert_eq!(default_mark_up("Iron and steel", 2027), 0.20);
         assert_eq!(default_mark_up("Cement", 2031), 0.30);
         assert_eq!(default_mark_up("Fertilisers", 2028), 0.01);
-        assert!(direct_only("Iron and steel") && !direct_only("Cement"));
+        assert!(direct_only("72081000") && direct_only("7601") && direct_only("28041000"));
+        assert!(!direct_only("26011200") && !direct_only("25231000") && !direct_only("28141000"));
+        assert!(
+            de_minimis_applies("72081000")
+                && !de_minimis_applies("28041000")
+                && !de_minimis_applies("27160000")
+        );
+        assert_eq!(whole_certificates(1070.425), 1071);
+        assert_eq!(whole_certificates(975.0000000001), 975);
+        assert_eq!(whole_certificates(0.0), 0);
     }
 }
 
 /// What an importer asks: the good, its origin, how much and when, and optionally actual
 /// (verified) emissions and prices.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CostQuery {
     pub country: String,
     pub cn_code: String,
+    /// Which of the goods sharing a code, by a word of its description (`grey`, `white`).
+    pub variant: Option<String>,
     pub tonnes: f64,
     pub year: i32,
+    /// Quarter of import (1–4): selects the Commission's certificate price for 2026.
+    pub quarter: Option<u8>,
     pub actual_direct: Option<f64>,
     pub actual_indirect: Option<f64>,
-    /// CBAM certificate price (EUR per t CO2e); no price is bundled.
+    /// CBAM certificate price (EUR per t CO2e); overrides the published price of the quarter.
     pub ets_price: Option<f64>,
-    /// Carbon price effectively paid in the country of origin (EUR per t CO2e).
+    /// Carbon price effectively paid in the country of origin (EUR per t CO2e), net of rebates.
     pub origin_carbon_price: Option<f64>,
     /// Cross-sectoral correction factor of the year; 1 (none) unless given.
     pub cscf: Option<f64>,
@@ -190,7 +231,11 @@ pub struct CostCase {
     pub embedded_emissions_t: f64,
     pub free_allocation_adjustment_t: f64,
     pub origin_price_reduction_certificates: f64,
+    /// The obligation as computed, in t CO2e.
     pub certificates: f64,
+    /// Whole certificates to surrender ([`whole_certificates`]).
+    pub certificates_whole: u64,
+    /// Cost of the whole certificates at the certificate price.
     pub cost_eur: Option<f64>,
 }
 
@@ -209,9 +254,17 @@ pub struct CbamCost {
     pub mark_up: f64,
     pub route: String,
     pub benchmark_t_per_t: f64,
+    /// Production-year column of the benchmark: 1 (2026–2027) or 2 (from 2028); `None` where
+    /// the benchmark has one value for every year.
+    pub benchmark_period: Option<u8>,
     pub cbam_factor: f64,
     pub cscf: f64,
     pub ets_price_eur: Option<f64>,
+    /// Where the certificate price came from: the caller, or the Commission's published price.
+    pub ets_price_source: Option<String>,
+    /// The tonnage does not exceed the 50 t de-minimis threshold and the good can be exempt:
+    /// nothing is due if these are all of the importer's CBAM goods of the year.
+    pub within_de_minimis: bool,
     pub default_case: CostCase,
     pub actual_case: Option<CostCase>,
     /// Money saved by declaring actual emissions instead of default values.
@@ -221,6 +274,12 @@ pub struct CbamCost {
     #[serde(serialize_with = "english")]
     pub notes: Vec<Text>,
     pub sources: Vec<&'static str>,
+}
+
+fn round5(v: f64) -> String {
+    // IR 2025/2547 Annex II pt A.1(6): at most five decimals; trailing zeros say nothing.
+    let s = format!("{v:.5}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Computes embedded emissions, the free-allocation adjustment, certificates and cost of an
@@ -238,6 +297,11 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             q.year
         )));
     }
+    if let Some(k) = q.quarter
+        && !(1..=4).contains(&k)
+    {
+        return Err(CbamError::Invalid(format!("quarter must be 1 to 4, got {k}")));
+    }
     for (name, v) in [
         ("actual direct emissions", q.actual_direct),
         ("actual indirect emissions", q.actual_indirect),
@@ -253,12 +317,25 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             )));
         }
     }
+    if q.cscf.is_some_and(|c| c > 1.0) {
+        return Err(CbamError::Invalid(format!(
+            "the cross-sectoral correction factor is at most 1, got {}",
+            q.cscf.unwrap_or_default()
+        )));
+    }
+    if q.actual_indirect.is_some() && q.actual_direct.is_none() {
+        return Err(CbamError::Invalid(
+            "actual indirect emissions were given without actual direct emissions: give both, or neither to \
+             use default values"
+                .into(),
+        ));
+    }
     let country = tables.country(&q.country)?;
-    let dv = tables.default_value(&country, &q.cn_code)?;
+    let dv = tables.default_value_of(&country, &q.cn_code, q.variant.as_deref())?;
     let mark_up = default_mark_up(&dv.sector, q.year);
     let column = (q.year.min(2028) - 2026) as usize;
     let default_see = dv.with_mark_up[column].unwrap_or(dv.total * (1.0 + mark_up));
-    let bm = tables.benchmark(&dv.cn_code, &dv.route).ok_or_else(|| {
+    let bm = tables.benchmark(&dv.cn_code, &dv.route, q.year).ok_or_else(|| {
         CbamError::NotFound(format!(
             "no CBAM benchmark for CN {} (route {:?})",
             dv.cn_code, dv.route
@@ -279,16 +356,69 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
     if dv.country == data::OTHER_COUNTRIES {
         notes.push(Text::new("note_cbam_other_countries", &[("country", &country)]));
     }
+    let route = if bm.route.is_empty() {
+        "–"
+    } else {
+        bm.route.as_str()
+    };
+    notes.push(match bm.period {
+        Some(p) => Text::new(
+            "note_cbam_benchmark_period",
+            &[
+                ("benchmark", &bm.value.to_string()),
+                ("route", route),
+                ("column", &format!("({p})")),
+                ("years", if p == 1 { "2026–2027" } else { "2028–2030" }),
+            ],
+        ),
+        None => Text::new(
+            "note_cbam_benchmark",
+            &[("benchmark", &bm.value.to_string()), ("route", route)],
+        ),
+    });
+    if q.year > 2030 && q.year < 2034 && bm.period.is_some() {
+        notes.push(Text::new(
+            "note_cbam_benchmark_after_2030",
+            &[("year", &q.year.to_string())],
+        ));
+    }
     if q.cscf.is_none() {
         notes.push(Text::new("note_cbam_cscf", &[]));
     }
-    if q.ets_price.is_none() {
-        notes.push(Text::new("note_cbam_no_price", &[]));
-    }
+    // The certificate price: the caller's, else the Commission's published price of the quarter.
+    let published = q.quarter.and_then(|k| data::certificate_price(q.year, k));
+    let (ets_price, ets_price_source) = match (q.ets_price, published) {
+        (Some(p), _) => {
+            notes.push(Text::new("note_cbam_price_given", &[("price", &p.to_string())]));
+            (Some(p), Some("given by the caller (--ets-price)".to_string()))
+        }
+        (None, Some(p)) => {
+            notes.push(Text::new(
+                "note_cbam_price_published",
+                &[
+                    ("price", &p.eur_per_t.to_string()),
+                    ("quarter", &p.quarter.to_string()),
+                    ("year", &p.year.to_string()),
+                    ("published", &p.published),
+                ],
+            ));
+            (Some(p.eur_per_t), Some(p.source.clone()))
+        }
+        (None, None) => {
+            let known = data::certificate_prices()
+                .iter()
+                .map(|p| format!("Q{} {}: {} EUR", p.quarter, p.year, p.eur_per_t))
+                .collect::<Vec<_>>()
+                .join("; ");
+            notes.push(Text::new("note_cbam_no_price", &[("published", &known)]));
+            (None, None)
+        }
+    };
     let faa = free_allocation_adjustment(q.year, cscf, bm.value, q.tonnes);
     let case = |basis: &'static str, see: f64, reduction: f64| {
         let embedded = see * q.tonnes;
         let certs = certificates(embedded, faa, reduction);
+        let whole = whole_certificates(certs);
         CostCase {
             basis,
             specific_embedded_emissions_t_per_t: see,
@@ -296,7 +426,8 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             free_allocation_adjustment_t: faa,
             origin_price_reduction_certificates: reduction,
             certificates: certs,
-            cost_eur: q.ets_price.map(|p| certs * p),
+            certificates_whole: whole,
+            cost_eur: ets_price.map(|p| whole as f64 * p),
         }
     };
     let default_case = case("default values (with mark-up)", default_see, 0.0);
@@ -305,18 +436,35 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
     }
     let actual_case = match q.actual_direct {
         Some(direct) => {
-            let indirect = q.actual_indirect.unwrap_or(0.0);
-            let see = if direct_only(&dv.sector) {
+            let see = if direct_only(&dv.cn_code) {
                 if q.actual_indirect.is_some_and(|v| v > 0.0) {
                     notes.push(Text::new("note_cbam_annex_ii", &[("sector", &dv.sector)]));
                 }
                 direct
             } else {
-                direct + indirect
+                match q.actual_indirect {
+                    Some(indirect) => direct + indirect,
+                    None => {
+                        // Indirect emissions count for this good and none were declared: the
+                        // default indirect part applies, not zero.
+                        notes.push(Text::new(
+                            "note_cbam_default_indirect",
+                            &[("indirect", &dv.indirect.to_string()), ("country", &country)],
+                        ));
+                        direct + dv.indirect
+                    }
+                }
             };
             let embedded = see * q.tonnes;
-            let reduction = match (q.origin_carbon_price, q.ets_price) {
-                (Some(p), Some(ets)) => origin_price_reduction(p, embedded, ets),
+            let reduction = match (q.origin_carbon_price, ets_price) {
+                (Some(p), Some(ets)) => {
+                    let priced = direct * q.tonnes;
+                    notes.push(Text::new(
+                        "note_cbam_art9_base",
+                        &[("priced", &round5(priced)), ("price", &p.to_string())],
+                    ));
+                    origin_price_reduction(p, priced, ets, embedded - faa)
+                }
                 (Some(_), None) => {
                     notes.push(Text::new("note_cbam_origin_price_needs_ets", &[]));
                     0.0
@@ -331,8 +479,21 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
     let saving_eur = actual_case
         .as_ref()
         .and_then(|a| Some(default_case.cost_eur? - a.cost_eur?));
-    if q.tonnes < 50.0 && !dv.sector.eq_ignore_ascii_case("hydrogen") {
-        notes.push(Text::new("note_cbam_de_minimis", &[]));
+    notes.push(Text::new(
+        "note_cbam_whole",
+        &[
+            ("exact", &round5(default_case.certificates)),
+            ("whole", &default_case.certificates_whole.to_string()),
+        ],
+    ));
+    let within_de_minimis = q.tonnes <= DE_MINIMIS_TONNES && de_minimis_applies(&dv.cn_code);
+    if within_de_minimis {
+        notes.push(Text::new(
+            "note_cbam_de_minimis",
+            &[("tonnes", &q.tonnes.to_string())],
+        ));
+    } else if q.tonnes <= DE_MINIMIS_TONNES {
+        notes.push(Text::new("note_cbam_never_exempt", &[("good", &dv.description)]));
     }
     Ok(CbamCost {
         country,
@@ -347,9 +508,12 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
         mark_up,
         route: dv.route.clone(),
         benchmark_t_per_t: bm.value,
+        benchmark_period: bm.period,
         cbam_factor: cbam_factor(q.year),
         cscf,
-        ets_price_eur: q.ets_price,
+        ets_price_eur: ets_price,
+        ets_price_source,
+        within_de_minimis,
         default_case,
         actual_case,
         saving_eur,
@@ -358,7 +522,7 @@ pub fn cost(tables: &data::CbamTables, q: &CostQuery) -> Result<CbamCost, CbamEr
             data::DEFAULTS_SOURCE,
             data::BENCHMARKS_SOURCE,
             "CBAM factor: Directive 2003/87/EC Art. 10a(1a) as amended by Directive (EU) 2023/959",
-            "Certificates and Art. 9 deduction: Regulation (EU) 2023/956 as amended by Regulation (EU) 2025/2083",
+            "Certificates, de minimis and Art. 9 deduction: Regulation (EU) 2023/956 as amended by Regulation (EU) 2025/2083",
         ],
     })
 }
