@@ -131,3 +131,42 @@ fn no_comparison_without_a_year_or_a_known_unit() {
     let out = gcb_check(autarkic_mrio(1.0, 1.0, "barrels", "synthetic MRIO"), Some(2019));
     assert!(out.notes[0].contains("\"barrels\""), "{:?}", out.notes);
 }
+
+/// The accounts' checks compare two computations: D_pba from F = S·diag(x) and D_cba from
+/// M = S·L against the sums of the bilateral matrix E = S·X_reg. Each passes on pymrio's test
+/// system and fails when the bilateral matrix's X_reg or the output x is corrupted.
+#[test]
+fn the_accounts_checks_fail_on_a_corrupted_bilateral_matrix_or_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pymrio-test/input");
+    let mrio = load_mrio(&path).unwrap();
+    let a = MrioAnalysis::new(mrio.clone(), &mut |_| {}).unwrap();
+    let out = mrio_accounts(&a, None, &[]).unwrap();
+    let pba = "D_pba: F against the bilateral matrix";
+    let cba = "D_cba: S·L·Y against the bilateral matrix";
+    for check in [pba, cba] {
+        let f = finding(&out.findings, check);
+        assert!(f.passed, "{f:?}");
+        assert!(f.values["relative_to_largest_account"] < 1e-9, "{f:?}");
+    }
+    // One entry of X_reg = L·Y_agg 1 % off: both sums of E move, neither independent account.
+    let mut corrupted = MrioAnalysis::new(mrio.clone(), &mut |_| {}).unwrap();
+    let (i, r) = (0..corrupted.x_reg.nrows())
+        .flat_map(|i| (0..corrupted.x_reg.ncols()).map(move |r| (i, r)))
+        .max_by(|p, q| corrupted.x_reg[*p].total_cmp(&corrupted.x_reg[*q]))
+        .unwrap();
+    corrupted.x_reg[(i, r)] *= 1.01;
+    let out = mrio_accounts(&corrupted, None, &[]).unwrap();
+    for check in [pba, cba] {
+        let f = finding(&out.findings, check);
+        assert!(!f.passed, "{f:?}");
+    }
+    // The output x 1 % off for one industry: D_pba from F moves, the bilateral matrix does not.
+    let mut corrupted = MrioAnalysis::new(mrio, &mut |_| {}).unwrap();
+    let big = (0..corrupted.x.nrows())
+        .max_by(|p, q| corrupted.x[*p].total_cmp(&corrupted.x[*q]))
+        .unwrap();
+    corrupted.x[big] *= 1.01;
+    let out = mrio_accounts(&corrupted, None, &[]).unwrap();
+    assert!(!finding(&out.findings, pba).passed);
+    assert!(finding(&out.findings, cba).passed);
+}

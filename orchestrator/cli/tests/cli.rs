@@ -1363,7 +1363,7 @@ fn answers_carry_consistency_findings() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["check"] == "cba − pba = imp − exp" && f["passed"] == true),
+            .any(|f| f["check"] == "D_cba: S·L·Y against the bilateral matrix" && f["passed"] == true),
         "{}",
         v["findings"]
     );

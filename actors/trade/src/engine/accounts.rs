@@ -196,6 +196,55 @@ pub fn calc_regional_accounts(
     acc
 }
 
+/// Production-based accounts by region from the stressors directly, apart from the bilateral
+/// matrix: `D_pba_reg[k, r] = Σ_{i ∈ r} F[k, i] + F_Y_reg[k, r]`, `F = S·diag(x)` with `x` the
+/// total output as given (or computed from the flows).
+pub fn calc_d_pba_reg_from_f(
+    s: MatRef<'_, f64>,
+    x: ColRef<'_, f64>,
+    f_y_reg: Option<MatRef<'_, f64>>,
+    blocks: Blocks,
+) -> Mat<f64> {
+    let mut out = sum_by_region(calc_f(s, x).as_ref(), blocks);
+    if let Some(fy) = f_y_reg {
+        out += fy;
+    }
+    out
+}
+
+/// Consumption-based accounts by region from the multipliers, apart from the bilateral matrix:
+/// `D_cba_reg[k, r] = Σ_s (S·L·Ŷ)[k, (r, s)] + F_Y_reg[k, r]`, `M = S·L` from transposed solves
+/// where the bilateral matrix uses `X_reg = L·Y_agg` from forward solves.
+pub fn calc_d_cba_reg_from_m(
+    m: MatRef<'_, f64>,
+    y_agg: MatRef<'_, f64>,
+    f_y_reg: Option<MatRef<'_, f64>>,
+    blocks: Blocks,
+) -> Mat<f64> {
+    let mut out = sum_by_region(calc_d_cba(m, y_agg, blocks).as_ref(), blocks);
+    if let Some(fy) = f_y_reg {
+        out += fy;
+    }
+    out
+}
+
+/// The largest absolute difference between two accounts of the same shape, and that difference
+/// relative to the largest account of either (0 where both are zero; NaN where either holds NaN).
+pub fn largest_difference(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> (f64, f64) {
+    let (mut worst, mut scale) = (0.0f64, 0.0f64);
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            let d = (a[(i, j)] - b[(i, j)]).abs();
+            if d.is_nan() {
+                return (f64::NAN, f64::NAN);
+            }
+            worst = worst.max(d);
+            scale = scale.max(a[(i, j)].abs()).max(b[(i, j)].abs());
+        }
+    }
+    (worst, if scale > 0.0 { worst / scale } else { 0.0 })
+}
+
 /// Regional accounts from per-sector accounts, exactly as pymrio forms them:
 /// `D_cba_reg = Σ_{s} D_cba[·, (r, s)] + F_Y_reg`, `D_pba_reg = Σ_{i ∈ r} D_pba + F_Y_reg`,
 /// `D_imp_reg`, `D_exp_reg` the plain regional sums.
