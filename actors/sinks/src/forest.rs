@@ -403,7 +403,7 @@ pub struct SoilFactors {
 }
 
 /// A factor as a Table 5.5 level (e.g. `long-term cultivated`) or an explicit value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FactorSpec {
     Level(String),
     Value(f64),
@@ -432,6 +432,35 @@ impl FactorSpec {
     }
 }
 
+/// Relative uncertainty of a soil stock change by IPCC Approach 1 (2006 Vol. 1 Eqs. 3.1–3.2).
+/// The factors' uncertainties are uncertainties of the stocks, not of their change: a factor at
+/// the same level before and after multiplies both stocks alike (Eq. 3.1 on the change), and the
+/// factors that differ enter through the difference of their products (Eq. 3.2), where the
+/// stocks' uncertainties add in absolute terms against the smaller difference. `None` when
+/// nothing changes (no change, no interval).
+pub fn soc_change_uncertainty(
+    before_spec: [&FactorSpec; 3],
+    after_spec: [&FactorSpec; 3],
+    before: &[Parameter; 3],
+    after: &[Parameter; 3],
+) -> Option<f64> {
+    let rel = |p: &Parameter| p.relative_uncertainty.unwrap_or(0.0);
+    let mut shared = Vec::new();
+    let (mut pb, mut pa, mut ub, mut ua) = (1.0, 1.0, Vec::new(), Vec::new());
+    for k in 0..3 {
+        if before_spec[k] == after_spec[k] {
+            shared.push(rel(&after[k]));
+        } else {
+            pb *= before[k].value;
+            pa *= after[k].value;
+            ub.push(rel(&before[k]));
+            ua.push(rel(&after[k]));
+        }
+    }
+    let difference = uncertainty::sum(&[(pa, uncertainty::product(&ua)), (-pb, uncertainty::product(&ub))])?;
+    Some(uncertainty::product(&[uncertainty::product(&shared), difference]))
+}
+
 /// Mineral soil organic carbon: `SOC = SOC_REF × F_LU × F_MG × F_I × A` before and after; the
 /// change is spread evenly over the transition period (Eq. 2.25).
 pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
@@ -444,27 +473,30 @@ pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
         ));
     }
     let mut params = BTreeMap::new();
-    let mut stock = |f: &SoilFactors, tag: &'static str| -> Result<(f64, f64), SinksError> {
+    let mut factors = |f: &SoilFactors, tag: &'static str| -> Result<[Parameter; 3], SinksError> {
         let lu = f.f_lu.resolve("F_LU", &inp.climate)?;
         let mg = f.f_mg.resolve("F_MG", &inp.climate)?;
         let fi = f.f_i.resolve("F_I", &inp.climate)?;
-        let s = engine::soc_stock(inp.soc_ref, lu.value, mg.value, fi.value, inp.area_ha);
-        let u = [&lu, &mg, &fi]
-            .iter()
-            .filter_map(|p| p.relative_uncertainty)
-            .collect::<Vec<_>>();
-        let u = uncertainty::product(&u);
         let names: [&'static str; 3] = match tag {
             "before" => ["f_lu_before", "f_mg_before", "f_i_before"],
             _ => ["f_lu_after", "f_mg_after", "f_i_after"],
         };
-        params.insert(names[0], lu);
-        params.insert(names[1], mg);
-        params.insert(names[2], fi);
-        Ok((s, u))
+        params.insert(names[0], lu.clone());
+        params.insert(names[1], mg.clone());
+        params.insert(names[2], fi.clone());
+        Ok([lu, mg, fi])
     };
-    let (before, _) = stock(&inp.before, "before")?;
-    let (after, u_after) = stock(&inp.after, "after")?;
+    let fb = factors(&inp.before, "before")?;
+    let fa = factors(&inp.after, "after")?;
+    let stock =
+        |f: &[Parameter; 3]| engine::soc_stock(inp.soc_ref, f[0].value, f[1].value, f[2].value, inp.area_ha);
+    let (before, after) = (stock(&fb), stock(&fa));
+    let u_change = soc_change_uncertainty(
+        [&inp.before.f_lu, &inp.before.f_mg, &inp.before.f_i],
+        [&inp.after.f_lu, &inp.after.f_mg, &inp.after.f_i],
+        &fb,
+        &fa,
+    );
     params.insert("soc_ref", Parameter::given(inp.soc_ref, "t C/ha"));
     let annual = engine::soc_change(before, after, inp.transition_years as f64);
     let years: Vec<AccountYear> = (1..=inp.years)
@@ -502,10 +534,10 @@ pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
             inp.transition_years
         ),
         total_net_co2_t: total,
-        annual_net_co2_interval_t: (u_after > 0.0).then(|| {
+        annual_net_co2_interval_t: u_change.filter(|u| *u > 0.0).map(|u| {
             (
-                annual_co2 - u_after * annual_co2.abs(),
-                annual_co2 + u_after * annual_co2.abs(),
+                annual_co2 - u * annual_co2.abs(),
+                annual_co2 + u * annual_co2.abs(),
             )
         }),
         years,
@@ -744,6 +776,24 @@ mod tests {
             acc.years[0].net_c_t
         );
         assert_eq!(acc.years[24].net_c_t, 0.0);
+        // The interval is on the stocks (Approach 1): F_MG is shared and multiplies the change;
+        // F_LU and F_I differ, so their uncertainties enter through 1 − 0.69 × 0.92 = 0.3652,
+        // far wider than the after-stock's own relative uncertainty.
+        let p = |name: &str| acc.parameters[name].clone();
+        let u = |name: &str| p(name).relative_uncertainty.unwrap_or(0.0);
+        let pa = p("f_lu_after").value * p("f_i_after").value;
+        let u_after = (u("f_lu_after").powi(2) + u("f_i_after").powi(2)).sqrt();
+        let u_before = (u("f_lu_before").powi(2) + u("f_i_before").powi(2)).sqrt();
+        let diff = ((u_after * pa).powi(2) + u_before.powi(2)).sqrt() / (1.0 - pa);
+        let want = (u("f_mg_after").powi(2) + diff.powi(2)).sqrt();
+        let (low, high) = acc.annual_net_co2_interval_t.unwrap();
+        let annual = acc.years[0].net_co2_t;
+        assert!(
+            ((high - low) / 2.0 - want * annual.abs()).abs() < 1e-6,
+            "{low} {high} {want}"
+        );
+        let stock_u = (u("f_lu_after").powi(2) + u("f_mg_after").powi(2) + u("f_i_after").powi(2)).sqrt();
+        assert!(want > stock_u, "{want} vs {stock_u}");
         let luc = land_use_change(&LandUseChangeInputs {
             area_ha: 10.0,
             biomass_before: 300.0,
