@@ -160,7 +160,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                     "{}",
                     serde_json::to_string_pretty(&json!({
                         "plant": plant.name, "hours": n, "totals": run.totals,
-                        "balances": "closed every hour (mass and energy)", "series": run.hours,
+                        "balances": "mass closed every hour; each store over the run against what was made, used and delivered", "series": run.hours,
                     }))?
                 )?;
                 return Ok(());
@@ -168,7 +168,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
             let t = &run.totals;
             writeln!(
                 out,
-                "{} over {n} h (steady baseline; balances checked every hour):",
+                "{} over {n} h (steady baseline; mass balances checked every hour):",
                 plant.name
             )?;
             writeln!(
