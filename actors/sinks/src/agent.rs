@@ -389,17 +389,8 @@ pub fn account_output(account: &Account, sink: &Text, area_ha: f64) -> TaskOutpu
         kind: EdgeKind::Removal,
         quantity: Some(Quantity::new(-annual, "t CO2/yr", prov)),
     });
-    if let Some(y) = first {
-        let p = &y.by_pool_c_t;
-        let sum = p.above_ground_biomass + p.below_ground_biomass + p.dead_wood + p.litter + p.soil;
-        let residual = (sum - y.net_c_t).abs();
-        out.findings.push(cb_protocol::Finding::new(
-            "pools add up to the net change",
-            "the sum of the five pools' carbon stock changes against the net stock change, year 1",
-            &[("sum_of_pools_t_c", sum), ("net_t_c", y.net_c_t)],
-            "relative 1e-9",
-            residual <= 1e-9 * y.net_c_t.abs().max(1.0),
-        ));
+    if let Some(y) = first.filter(|_| account.pools_computed_apart) {
+        out.findings.push(pools_finding(y));
     }
     for a in &account.assumptions {
         out.note(a.clone());
@@ -416,6 +407,23 @@ pub fn account_output(account: &Account, sink: &Text, area_ha: f64) -> TaskOutpu
         ));
     }
     out
+}
+
+/// The pools' changes, each computed from the inputs, summed against the net change from the
+/// total gain and losses.
+pub fn pools_finding(y: &crate::forest::AccountYear) -> cb_protocol::Finding {
+    let p = &y.by_pool_c_t;
+    let sum = p.above_ground_biomass + p.below_ground_biomass + p.dead_wood + p.litter + p.soil;
+    let residual = (sum - y.net_c_t).abs();
+    cb_protocol::Finding::new(
+        "pools add up to the net change",
+        "the five pools' carbon stock changes, each from the inputs (gain and every loss split into above- \
+         and below-ground by whether it carries the root-to-shoot term), summed, against the net change \
+         from the total gain and losses (Eqs. 2.7, 2.11), year 1",
+        &[("sum_of_pools_t_c", sum), ("net_t_c", y.net_c_t)],
+        "relative 1e-9",
+        residual <= 1e-9 * y.net_c_t.abs().max(1.0),
+    )
 }
 
 #[cfg(test)]

@@ -122,6 +122,11 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annual_net_co2_interval_t: Option<(f64, f64)>,
     pub years: Vec<AccountYear>,
+    /// Whether the pools were computed pool by pool from the inputs, apart from the net change
+    /// (the gain-loss method), so that their sum is a check on the net; elsewhere the pools are
+    /// the net's own parts.
+    #[serde(skip)]
+    pub pools_computed_apart: bool,
     pub parameters: BTreeMap<&'static str, Parameter>,
     /// What the method assumes, as sentences of `data/agent-text.csv` (English in JSON).
     #[serde(serialize_with = "english")]
@@ -258,6 +263,13 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
     let g_total = engine::total_growth_tier1(g_w.value, r.value);
     let gain = engine::biomass_gain(inp.area_ha, g_total, cf.value);
     let mut losses: BTreeMap<&'static str, f64> = BTreeMap::new();
+    // The same gains and losses pool by pool, from the inputs rather than from the totals: the
+    // roots grow and go with whole trees (the (1 + R) terms of Eqs. 2.9–2.14), not with parts
+    // of trees or the fuel a fire burns.
+    let (mut above, mut below) = (
+        inp.area_ha * g_w.value * cf.value,
+        inp.area_ha * g_w.value * r.value * cf.value,
+    );
     if let Some(h) = inp.removals_m3 {
         check_non_negative("wood removals", h)?;
         let b = bcef_r.as_ref().map(|p| p.value).unwrap_or_default();
@@ -265,6 +277,8 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
             "wood_removals",
             engine::loss_wood_removals(h, b, r.value, cf.value),
         );
+        above -= h * b * cf.value;
+        below -= h * b * r.value * cf.value;
     }
     if inp.fuelwood_trees_m3.is_some() || inp.fuelwood_parts_m3.is_some() {
         let trees = inp.fuelwood_trees_m3.unwrap_or(0.0);
@@ -285,6 +299,8 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
             "fuelwood",
             engine::loss_fuelwood(trees, parts, b, r.value, d, cf.value),
         );
+        above -= (trees * b + parts * d) * cf.value;
+        below -= trees * b * r.value * cf.value;
         if parts > 0.0 {
             params.insert("wood_density", Parameter::given(d, "t d.m./m³"));
         }
@@ -297,6 +313,8 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
             "disturbance",
             engine::loss_disturbance(a, b_w, r.value, cf.value, fd),
         );
+        above -= a * b_w * cf.value * fd;
+        below -= a * b_w * r.value * cf.value * fd;
     }
     let mut non_co2 = BTreeMap::new();
     let mut assumptions = vec![
@@ -309,6 +327,7 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
         check_share("the combustion factor C_f", *c_f)?;
         // The carbon of the biomass burnt is a disturbance loss; CH4 and N2O come on top (Eq. 2.27).
         losses.insert("fire", a * m_b * c_f * cf.value);
+        above -= a * m_b * c_f * cf.value;
         for (gas, key) in [("CH4", "fire_ch4"), ("N2O", "fire_n2o")] {
             let g_ef = defaults::fire_emission_factor(vegetation, gas)?;
             non_co2.insert(key, engine::fire_emission(*a, *m_b, *c_f, g_ef.value));
@@ -321,7 +340,7 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
     }
     let loss_total: f64 = losses.values().sum();
     let net = engine::gain_loss(gain, &losses.values().copied().collect::<Vec<_>>());
-    let (ag, bg) = pool_split(net, r.value);
+    let (ag, bg) = (above, below);
     let pools_c = PoolChange {
         above_ground_biomass: ag,
         below_ground_biomass: bg,
@@ -370,6 +389,7 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
         })
         .collect();
     Ok(Account {
+        pools_computed_apart: true,
         method: "IPCC 2006 Vol. 4 gain-loss, Eqs. 2.7, 2.9–2.14 (Tier 1)".into(),
         total_net_co2_t: net_co2 * inp.years as f64,
         annual_net_co2_interval_t: interval,
@@ -529,6 +549,7 @@ pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
     let total: f64 = years.iter().map(|y| y.net_co2_t).sum();
     let annual_co2 = engine::co2_flux_from_stock_change(annual);
     Ok(Account {
+        pools_computed_apart: false,
         method: format!(
             "IPCC 2006 Vol. 4 Eq. 2.25: SOC = SOC_REF × F_LU × F_MG × F_I × A; ΔC = (SOC_after − SOC_before) / {} years",
             inp.transition_years
@@ -667,6 +688,7 @@ pub fn land_use_change(inp: &LandUseChangeInputs) -> Result<Account, SinksError>
     let mut parameters = BTreeMap::new();
     parameters.insert("carbon_fraction_cf", cf);
     Ok(Account {
+        pools_computed_apart: false,
         method:
             "IPCC 2006 Vol. 4 Eqs. 2.16 (conversion), 2.23 (dead organic matter), 2.9 (growth), 2.25 (soil)"
                 .into(),
