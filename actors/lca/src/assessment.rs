@@ -300,10 +300,16 @@ impl Model {
     }
 
     /// The characterisation vector of a method over this database's elementary flows.
-    /// The final demand `f`: `amount` of activity `j`'s product, nothing else.
+    /// The final demand `f`: `amount` of activity `j`'s product, nothing else. A treatment whose
+    /// reference product is negative (EcoSpold2) is asked for as that much waste treated, so the
+    /// demand takes the reference's sign and its burdens come out positive.
     pub fn demand(&self, j: usize, amount: f64) -> Vec<f64> {
         let mut f = vec![0.0; self.db.activities.len()];
-        f[j] = amount;
+        f[j] = if self.db.activities[j].output < 0.0 {
+            -amount
+        } else {
+            amount
+        };
         f
     }
 

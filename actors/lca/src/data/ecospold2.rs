@@ -305,7 +305,9 @@ pub fn load(path: &Path, options: &ImportOptions) -> Result<Database, LciError> 
             product_id: r.id.clone(),
             product_name: r.name.clone(),
             unit,
-            output: output.abs(),
+            // A treatment activity's reference product is negative (EcoSpold2): it keeps its
+            // sign, so the negative waste inputs sent to it give it a positive supply.
+            output,
         });
         kept.push(d);
     }

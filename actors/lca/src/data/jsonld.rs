@@ -37,6 +37,9 @@ struct ProcessJ {
     exchanges: Vec<ExchangeJ>,
     #[serde(default)]
     allocation_factors: Vec<AllocationJ>,
+    /// `PHYSICAL_ALLOCATION`, `ECONOMIC_ALLOCATION`, `CAUSAL_ALLOCATION` or `NO_ALLOCATION`.
+    #[serde(default)]
+    default_allocation_method: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +60,8 @@ struct ExchangeJ {
     default_provider: Option<Ref>,
     #[serde(default, alias = "isAvoidedProduct")]
     avoided_product: bool,
+    #[serde(default)]
+    internal_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +73,38 @@ struct AllocationJ {
     product: Option<Ref>,
     #[serde(default)]
     value: f64,
+    /// The exchange a causal factor applies to.
+    #[serde(default)]
+    exchange: Option<ExchangeRefJ>,
+}
+
+/// The share of a multi-output process's exchanges that its reference product carries: one
+/// factor for all (physical or economic allocation), or causal factors exchange by exchange.
+struct Share {
+    default: f64,
+    per_exchange: HashMap<i64, f64>,
+}
+
+impl Share {
+    fn whole() -> Share {
+        Share {
+            default: 1.0,
+            per_exchange: HashMap::new(),
+        }
+    }
+
+    fn of(&self, ex: &ExchangeJ) -> f64 {
+        ex.internal_id
+            .and_then(|id| self.per_exchange.get(&id).copied())
+            .unwrap_or(self.default)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExchangeRefJ {
+    #[serde(default)]
+    internal_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -463,7 +500,7 @@ fn build(
     };
     let mut problems: Vec<String> = Vec::new();
     let mut multi: Vec<String> = Vec::new();
-    let mut allocation: Vec<f64> = Vec::new();
+    let mut allocation: Vec<Share> = Vec::new();
     let mut producers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for p in &processes {
         let reference: Vec<&ExchangeJ> = p.exchanges.iter().filter(|e| e.quantitative_reference).collect();
@@ -493,30 +530,56 @@ fn build(
                     .is_some_and(|f| !is_elementary(f) && !is_waste(f))
             })
             .collect();
-        let mut share = 1.0;
+        let mut share = Share::whole();
         if !co_products.is_empty() {
             match options.multi_output {
                 MultiOutput::Error => multi.push(p.name.clone()),
                 MultiOutput::AllocateOrReference => {
-                    let physical = p.allocation_factors.iter().find(|a| {
-                        a.allocation_type.as_deref() == Some("PHYSICAL_ALLOCATION")
+                    // The process's own default method (openLCA's `defaultAllocationMethod`);
+                    // physical where it names none.
+                    let method = p
+                        .default_allocation_method
+                        .as_deref()
+                        .unwrap_or("PHYSICAL_ALLOCATION");
+                    let of_ref = |a: &&AllocationJ| {
+                        a.allocation_type.as_deref() == Some(method)
                             && a.product.as_ref().is_some_and(|r| r.id == refx.flow.id)
-                    });
-                    match physical {
-                        Some(a) => {
-                            share = a.value;
-                            db.remarks.push(remark(db.activities.len(), format!(
-                                "{:?}: {} co-product(s); physical allocation factor {} applied to the reference product",
-                                p.name,
-                                co_products.len(),
-                                a.value
-                            )));
-                        }
-                        None => db.remarks.push(remark(db.activities.len(), format!(
-                            "{:?}: {} co-product(s) and no physical allocation factor: all burdens on the reference product",
+                    };
+                    let factors: Vec<&AllocationJ> = p.allocation_factors.iter().filter(of_ref).collect();
+                    let per_exchange: HashMap<i64, f64> = factors
+                        .iter()
+                        .filter_map(|a| Some((a.exchange.as_ref()?.internal_id?, a.value)))
+                        .collect();
+                    let whole = factors.iter().find(|a| a.exchange.is_none()).map(|a| a.value);
+                    if method == "CAUSAL_ALLOCATION" && !per_exchange.is_empty() {
+                        share = Share {
+                            default: whole.unwrap_or(1.0),
+                            per_exchange,
+                        };
+                        db.remarks.push(remark(db.activities.len(), format!(
+                            "{:?}: {} co-product(s); causal allocation factors (the process's default method) applied exchange by exchange",
                             p.name,
                             co_products.len()
-                        ))),
+                        )));
+                    } else if let Some(v) = whole.or_else(|| factors.first().map(|a| a.value)) {
+                        share = Share {
+                            default: v,
+                            per_exchange: HashMap::new(),
+                        };
+                        db.remarks.push(remark(db.activities.len(), format!(
+                            "{:?}: {} co-product(s); {} factor {} (the process's default method) applied to the reference product",
+                            p.name,
+                            co_products.len(),
+                            method.to_lowercase().replace('_', " "),
+                            v
+                        )));
+                    } else {
+                        db.remarks.push(remark(db.activities.len(), format!(
+                            "{:?}: {} co-product(s) and no {} factor: all burdens on the reference product",
+                            p.name,
+                            co_products.len(),
+                            method.to_lowercase().replace('_', " ")
+                        )));
                     }
                 }
             }
@@ -531,8 +594,9 @@ fn build(
             product_id: refx.flow.id.clone(),
             product_name: flow.name.trim().to_string(),
             unit,
-            // A treated waste is an input of its treatment process; the treatment service is its output.
-            output: output.abs(),
+            // A treated waste is an input of its treatment process, the treatment service its
+            // output: both with the amount as written, so a negative reference keeps its sign.
+            output,
         });
         allocation.push(share);
     }
@@ -568,7 +632,7 @@ fn build(
         }
         let j = active;
         active += 1;
-        let share = allocation[j];
+        let share = &allocation[j];
         db.technosphere.push((j, j, db.activities[j].output));
         for ex in p.exchanges.iter().filter(|e| !e.quantitative_reference) {
             let flow = flows.get(&ex.flow.id).ok_or_else(|| {
@@ -578,7 +642,7 @@ fn build(
                 ))
             })?;
             if is_elementary(flow) {
-                let amount = convert(p, ex, flow)? * share;
+                let amount = convert(p, ex, flow)? * share.of(ex);
                 let row = *elementary.entry(flow.id.clone()).or_insert_with(|| {
                     db.elementary_flows.push(ElementaryFlow {
                         id: flow.id.clone(),
@@ -593,11 +657,15 @@ fn build(
                 continue;
             }
             // A product input, or a waste output sent to treatment: consumes a provider's output.
+            // An avoided product (an input flagged `avoidedProduct`) or avoided waste (an output
+            // so flagged) is the same link with the opposite sign: a credit.
             let consumes = (ex.input && !is_waste(flow)) || (!ex.input && is_waste(flow));
             if !consumes {
                 continue; // co-products (handled above) and non-reference waste inputs
             }
-            let amount = convert(p, ex, flow)?.abs() * share;
+            let sign = if ex.avoided_product { -1.0 } else { 1.0 };
+            // Amounts keep the sign they are written with: a negative input is a negative use.
+            let amount = sign * convert(p, ex, flow)? * share.of(ex);
             let provider = ex
                 .default_provider
                 .as_ref()
