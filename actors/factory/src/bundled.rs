@@ -39,11 +39,18 @@ pub const PLANTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Bundled measures by plant id.
-pub const MEASURES: &[(&str, &str)] = &[(
-    "scrap-eaf",
-    include_str!("../../../data/factory/measures/scrap-eaf.toml"),
-)];
+/// Bundled measures by plant id: SYNTHETIC, illustrative numbers (see each file's description).
+/// No measures ship for the DRI, BF-BOF or ammonia plants.
+pub const MEASURES: &[(&str, &str)] = &[
+    (
+        "scrap-eaf",
+        include_str!("../../../data/factory/measures/scrap-eaf.toml"),
+    ),
+    (
+        "cement",
+        include_str!("../../../data/factory/measures/cement.toml"),
+    ),
+];
 
 /// The bundled hourly profile: SYNTHETIC (see the file's header).
 pub const PROFILE_CSV: &str = include_str!("../../../data/factory/grid-profile-synthetic.csv");
@@ -113,6 +120,17 @@ mod tests {
         }
         for (id, _) in MEASURES {
             measures(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert!(
+                PLANTS.iter().any(|(p, _)| p == id),
+                "{id}: measures for a plant not bundled"
+            );
+        }
+        // Every measures file in data/ is bundled: none is left unread.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/factory/measures");
+        for f in std::fs::read_dir(dir).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().to_string();
+            let id = name.trim_end_matches(".toml");
+            assert!(MEASURES.iter().any(|(m, _)| *m == id), "{name} is not bundled");
         }
         assert!(
             plant("no-such-plant")
