@@ -53,15 +53,16 @@ pub const SCHEDULE_TOLERANCE: f64 = 1e-6;
 
 /// The optimiser's own objective (HiGHS's value, or the coefficient sum where the baseline was
 /// kept) against the chosen schedule re-run through the hourly simulator, which recomputes
-/// every balance, cost and emission from the plant file: `cost + carbon price × (direct + grid
-/// CO2)`. Two computations apart, so a schedule the LP did not cost as simulated fails.
+/// every balance, cost and emission from the plant file: [`carbon_cost`]. Two computations
+/// apart, so a schedule the LP did not cost as simulated fails.
 pub fn schedule_check(
     lp_objective: f64,
     simulated: &Run,
     carbon_price: f64,
+    on_grid: bool,
     kept: bool,
 ) -> cb_protocol::Finding {
-    let resimulated = simulated.totals.cost_eur + carbon_price * simulated.totals.emissions_t;
+    let resimulated = carbon_cost(simulated, carbon_price, on_grid);
     let scale = lp_objective.abs().max(resimulated.abs()).max(1.0);
     let relative = (lp_objective - resimulated).abs() / scale;
     cb_protocol::Finding::new(
@@ -69,7 +70,7 @@ pub fn schedule_check(
         if kept {
             "objective of the kept baseline from the LP's cost coefficients against the same schedule re-simulated hour by hour"
         } else {
-            "HiGHS's objective value against the optimal schedule re-simulated hour by hour (cost + carbon price × direct and grid CO2)"
+            "HiGHS's objective value against the optimal schedule re-simulated hour by hour (cost + carbon price × the CO2 it is charged on)"
         },
         &[
             ("optimiser_objective_eur", lp_objective),
@@ -81,6 +82,17 @@ pub fn schedule_check(
     )
 }
 
+/// A run's cost with the carbon price: on direct emissions, and on grid emissions unless the
+/// power price already carries the carbon cost (`on_grid` false).
+pub fn carbon_cost(run: &Run, carbon_price: f64, on_grid: bool) -> f64 {
+    let priced = if on_grid {
+        run.totals.emissions_t
+    } else {
+        run.totals.direct_co2_t
+    };
+    run.totals.cost_eur + carbon_price * priced
+}
+
 /// Runs one factory task.
 pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
     match task {
@@ -89,12 +101,22 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             hours,
             carbon_price,
             monte_carlo,
+            carbon_price_on_grid,
+            profile: profile_id,
         } => {
             let p = bundled::plant(plant)?;
-            let profile = bundled::profile().horizon(*hours as usize);
+            let profile_id = profile_id.as_deref().unwrap_or("synthetic");
+            if !bundled::PROFILES.iter().any(|(id, _)| *id == profile_id) {
+                return Err(TaskError::new(
+                    TaskErrorKind::InvalidInput,
+                    format!("{profile_id:?} is not a bundled profile"),
+                ));
+            }
+            let profile = bundled::profile_named(profile_id)?.horizon(*hours as usize);
+            let on_grid = *carbon_price_on_grid;
             let objective = Objective::MinCost {
                 carbon_price: *carbon_price,
-                price_indirect: true,
+                price_indirect: on_grid,
             };
             let (baseline, opt, kept) = optimize_against_baseline(&p, &profile, objective)?;
             let base = simulate(&p, &profile, &baseline, |_, _| {})?;
@@ -103,13 +125,14 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 format!("bundled plant {plant}"),
                 "data/factory (factors cited in the plant file; prices illustrative)",
                 format!(
-                    "least-cost hourly schedule (HiGHS {}), cost + {carbon_price} EUR/t × (direct + grid CO2)",
-                    if opt.solver.integer_columns > 0 { "MILP" } else { "LP" }
+                    "least-cost hourly schedule (HiGHS {}), cost + {carbon_price} EUR/t × ({})",
+                    if opt.solver.integer_columns > 0 { "MILP" } else { "LP" },
+                    if on_grid { "direct + grid CO2" } else { "direct CO2; the power price carries the grid's" }
                 ),
             )
             .param("hours", hours)
             .param("carbon_price_eur_per_t", carbon_price)
-            .param("profile", "bundled SYNTHETIC hourly grid profile");
+            .param("profile", format!("bundled SYNTHETIC hourly grid profile {profile_id}"));
             let mut out = TaskOutput::default();
             let hours_s = hours.to_string();
             for (case, run) in [("case_baseline", &base), ("case_optimized", &best)] {
@@ -130,7 +153,7 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                     Quantity::new(run.totals.cost_eur, "EUR", prov.clone()),
                 ));
             }
-            let carbon_cost = |r: &Run| r.totals.cost_eur + carbon_price * r.totals.emissions_t;
+            let carbon_cost = |r: &Run| carbon_cost(r, *carbon_price, on_grid);
             out.quantities.push(quantity(
                 "emissions_cut",
                 Text::new("label_emissions_cut", &[("hours", &hours_s)]),
@@ -195,7 +218,25 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             }
             out.graph = plant_graph(&p, &best, &prov);
             out.findings
-                .push(schedule_check(opt.objective, &best, *carbon_price, kept));
+                .push(schedule_check(opt.objective, &best, *carbon_price, on_grid, kept));
+            out.note(Text::new(
+                if on_grid {
+                    "note_plant_carbon_on_grid"
+                } else {
+                    "note_plant_carbon_in_power_price"
+                },
+                &[("price", &carbon_price.to_string())],
+            ));
+            if let Some(r) = profile.price_intensity_correlation() {
+                out.note(Text::new(
+                    if r > 0.9 {
+                        "note_profile_correlated"
+                    } else {
+                        "note_profile_correlation"
+                    },
+                    &[("r", &format!("{r:.2}")), ("profile", profile_id)],
+                ));
+            }
             if kept {
                 out.note(Text::new("note_baseline_kept", &[]));
             }

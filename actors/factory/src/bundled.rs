@@ -55,6 +55,18 @@ pub const MEASURES: &[(&str, &str)] = &[
 /// The bundled hourly profile: SYNTHETIC (see the file's header).
 pub const PROFILE_CSV: &str = include_str!("../../../data/factory/grid-profile-synthetic.csv");
 
+/// The bundled hourly profiles by id, both SYNTHETIC: `synthetic` (price and grid intensity
+/// correlate at 0.98, so a least-cost schedule is also a low-carbon one) and
+/// `synthetic-decoupled` (0.60: they share the residual load but part through a gas-price shock
+/// and the coal share; see `data/factory/make_decoupled_profile.py`).
+pub const PROFILES: &[(&str, &str)] = &[
+    ("synthetic", PROFILE_CSV),
+    (
+        "synthetic-decoupled",
+        include_str!("../../../data/factory/grid-profile-synthetic-decoupled.csv"),
+    ),
+];
+
 /// A bundled file by id, else the file at that path; `parse` reads the text with its origin.
 fn bundled_or_file<T>(
     id_or_path: &str,
@@ -92,6 +104,11 @@ pub fn profile() -> Profile {
     Profile::from_csv(PROFILE_CSV, "bundled grid profile").expect("the bundled profile is checked by tests")
 }
 
+/// A bundled profile by id, or a profile CSV at that path.
+pub fn profile_named(id_or_path: &str) -> Result<Profile, FactoryError> {
+    bundled_or_file(id_or_path, PROFILES, "profile", Profile::from_csv)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +117,10 @@ mod tests {
     fn every_bundled_file_loads_and_its_baseline_balances() {
         let prof = profile().horizon(48);
         assert_eq!(profile().hours(), 8760);
+        for (id, _) in PROFILES {
+            let p = profile_named(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(p.hours(), 8760, "{id}");
+        }
         for (id, _) in PLANTS {
             let p = plant(id).unwrap_or_else(|e| panic!("{id}: {e}"));
             let run = crate::engine::simulate::simulate(

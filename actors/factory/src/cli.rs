@@ -33,10 +33,11 @@ pub struct PlantArgs {
     /// A bundled plant id (see `cbutler factory plants`) or a plant TOML file.
     #[arg(long)]
     pub plant: String,
-    /// Hourly profile CSV (hour,price_eur_per_mwh,grid_co2_t_per_mwh); default the bundled
-    /// SYNTHETIC profile.
+    /// Hourly profile: a bundled one (`synthetic`, the default, price and grid intensity
+    /// correlated at 0.98; `synthetic-decoupled`, 0.60; both SYNTHETIC) or a CSV file
+    /// (hour,price_eur_per_mwh,grid_co2_t_per_mwh).
     #[arg(long)]
-    pub profile: Option<PathBuf>,
+    pub profile: Option<String>,
     /// Hours to run (default: the whole profile; the bundled one has 8,760). A shorter profile
     /// repeats.
     #[arg(long)]
@@ -58,7 +59,8 @@ pub struct OptArgs {
     /// Carbon price, EUR per t CO2.
     #[arg(long, default_value_t = 0.0)]
     pub carbon_price: f64,
-    /// Price only direct emissions (the EU ETS scope), not the grid's.
+    /// Price only direct emissions, not the grid's: where the power price already carries the
+    /// carbon cost (EU ETS pass-through), so it is not counted twice.
     #[arg(long)]
     pub direct_only: bool,
     /// Minimise emissions instead, with the operating cost at most this (EUR).
@@ -101,10 +103,7 @@ pub struct MaccArgs {
 fn load(args: &PlantArgs) -> Result<(crate::model::Plant, Profile)> {
     let plant = bundled::plant(&args.plant)?;
     let profile = match &args.profile {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Profile::from_csv(&text, &p.display().to_string())?
-        }
+        Some(p) => bundled::profile_named(p)?,
         None => bundled::profile(),
     };
     let hours = args.hours.unwrap_or(profile.hours());

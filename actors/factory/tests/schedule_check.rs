@@ -18,6 +18,8 @@ fn every_bundled_plant_s_schedule_re_simulates_to_the_optimiser_s_objective() {
             hours: 168,
             carbon_price: 80.0,
             monte_carlo: None,
+            carbon_price_on_grid: true,
+            profile: None,
         })
         .unwrap_or_else(|e| panic!("{plant}: {e}"));
         let f = out
@@ -40,11 +42,63 @@ fn a_schedule_the_optimiser_did_not_cost_fails_the_check() {
     let (_, opt, kept) = optimize_against_baseline(&p, &profile, objective).unwrap();
     assert!(!kept, "the scrap EAF's optimum moves load to cheap hours");
     let best = simulate(&p, &profile, &opt.schedule, |_, _| {}).unwrap();
-    assert!(schedule_check(opt.objective, &best, 80.0, false).passed);
+    assert!(schedule_check(opt.objective, &best, 80.0, true, false).passed);
     // The flat baseline re-simulated against the optimum's objective: a different schedule.
     let flat = simulate(&p, &profile, &baseline_schedule(&p, 168), |_, _| {}).unwrap();
-    let f = schedule_check(opt.objective, &flat, 80.0, false);
+    let f = schedule_check(opt.objective, &flat, 80.0, true, false);
     assert!(!f.passed, "{f:?}");
     // The right schedule at another carbon price than the one optimised: fails too.
-    assert!(!schedule_check(opt.objective, &best, 90.0, false).passed);
+    assert!(!schedule_check(opt.objective, &best, 90.0, true, false).passed);
+}
+
+/// With the carbon cost left in the power price, the carbon price is charged on direct emissions
+/// only: the objective and the re-simulated cost agree on that, and the grid's emissions are not
+/// counted twice (the same schedule costed with them charged differs).
+#[test]
+fn the_carbon_price_on_grid_electricity_is_a_stated_convention() {
+    for on_grid in [true, false] {
+        let out = run_factory(&FactoryTask::Optimize {
+            plant: "scrap-eaf".into(),
+            hours: 168,
+            carbon_price: 80.0,
+            monte_carlo: None,
+            carbon_price_on_grid: on_grid,
+            profile: Some("synthetic-decoupled".into()),
+        })
+        .unwrap();
+        let f = out.findings.iter().find(|f| f.check == CHECK).unwrap();
+        assert!(f.passed, "{on_grid}: {f:?}");
+        let key = if on_grid {
+            "note_plant_carbon_on_grid"
+        } else {
+            "note_plant_carbon_in_power_price"
+        };
+        assert!(out.note_texts.iter().any(|n| n.key == key), "{on_grid}");
+        // The decoupled profile's correlation is stated.
+        assert!(out.note_texts.iter().any(|n| n.key == "note_profile_correlation"));
+    }
+    let p = bundled::plant("scrap-eaf").unwrap();
+    let profile = bundled::profile().horizon(168);
+    let direct_only = Objective::MinCost {
+        carbon_price: 80.0,
+        price_indirect: false,
+    };
+    let (_, opt, kept) = optimize_against_baseline(&p, &profile, direct_only).unwrap();
+    let best = simulate(&p, &profile, &opt.schedule, |_, _| {}).unwrap();
+    assert!(schedule_check(opt.objective, &best, 80.0, false, kept).passed);
+    assert!(!schedule_check(opt.objective, &best, 80.0, true, kept).passed);
+}
+
+#[test]
+fn the_bundled_profiles_state_their_correlation() {
+    let r = bundled::profile().price_intensity_correlation().unwrap();
+    assert!(r > 0.95, "{r}");
+    let d = bundled::profile_named("synthetic-decoupled")
+        .unwrap()
+        .price_intensity_correlation()
+        .unwrap();
+    assert!((0.4..0.8).contains(&d), "{d}");
+    // A file header says the same figure.
+    let header = bundled::PROFILES[1].1.lines().nth(2).unwrap();
+    assert!(header.contains(&format!("{d:.2}")), "{header}");
 }

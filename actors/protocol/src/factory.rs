@@ -27,12 +27,20 @@ pub enum FactoryTask {
         plant: String,
         #[schemars(range(min = 1, max = 8784))]
         hours: u32,
-        /// EUR per t CO2, on direct and grid emissions.
+        /// EUR per t CO2, on direct emissions and, unless `carbon_price_on_grid` is false, on
+        /// grid emissions.
         #[schemars(range(min = 0.0))]
         carbon_price: f64,
         /// Uncertain factors and prices propagated through both schedules.
         #[serde(default)]
         monte_carlo: Option<PlantMonteCarlo>,
+        /// Whether the carbon price is charged on grid emissions too. False where the power price
+        /// already carries the carbon cost (EU ETS pass-through), so it is not counted twice.
+        #[serde(default = "charged_on_grid")]
+        carbon_price_on_grid: bool,
+        /// Bundled hourly profile: `synthetic` (default) or `synthetic-decoupled`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
     },
     /// The marginal abatement cost curve of the plant's bundled measures, and the least-cost set
     /// for a target where one is given.
@@ -56,6 +64,13 @@ pub enum FactoryTask {
     },
 }
 
+fn charged_on_grid() -> bool {
+    true
+}
+
+/// The bundled hourly profiles a task may name.
+pub const BUNDLED_PROFILES: [&str; 2] = ["synthetic", "synthetic-decoupled"];
+
 impl FactoryTask {
     pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
         match self {
@@ -63,8 +78,18 @@ impl FactoryTask {
                 hours,
                 carbon_price,
                 monte_carlo,
+                profile,
                 ..
             } => {
+                if let Some(p) = profile
+                    && !BUNDLED_PROFILES.contains(&p.as_str())
+                {
+                    let p: String = p.chars().take(40).collect();
+                    return Err((
+                        "profile",
+                        format!("{p:?} is not a bundled profile ({})", BUNDLED_PROFILES.join(", ")),
+                    ));
+                }
                 if !(1..=8784).contains(hours) {
                     return Err(("hours", format!("is {hours}, must be between 1 and 8784")));
                 }

@@ -599,6 +599,19 @@ fn cbam_numbers(question: &str) -> CbamNumbers {
     n
 }
 
+/// Whether a plant question says the power price already carries the carbon cost, so the
+/// carbon price is not charged on grid electricity a second time.
+fn carbon_in_power_price(question: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)(power|electricity) prices? (already )?(includes?|carry|carries|contains?) (the )?(carbon|co2|ets)|ets pass-through|电价(已)?(包含|含)(了)?碳|prix de l.électricité (inclut|intègre|comprend) (déjà )?le (coût|prix) du carbone|strompreis (enthält|beinhaltet) (bereits |schon )?(den |die )?(co2|co₂)|precio de la electricidad (ya )?incluye (el )?(coste|costo|precio) del carbono",
+        )
+        .expect("the pattern compiles")
+    })
+    .is_match(question)
+}
+
 /// Grey or white, where a question names the shade of clinker or cement, in five languages.
 fn cement_shade(question: &str) -> Option<&'static str> {
     let q = question.to_lowercase();
@@ -1542,6 +1555,8 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         hours,
                         carbon_price,
                         monte_carlo: None,
+                        carbon_price_on_grid: !carbon_in_power_price(q),
+                        profile: None,
                     }),
                 ));
             }
@@ -2843,6 +2858,8 @@ mod tests {
                 hours: 168,
                 carbon_price: 80.0,
                 monte_carlo: None,
+                carbon_price_on_grid: true,
+                profile: None,
             })
         );
         assert!(matches!(
@@ -3023,6 +3040,18 @@ mod tests {
         let err =
             plan_with_rules("What will CBAM cost on Chinese steel?", &PlanContext::default()).unwrap_err();
         assert!(err.to_string().contains("CN code"), "{err}");
+    }
+
+    #[test]
+    fn a_power_price_that_carries_the_carbon_cost_is_read() {
+        for q in [
+            "How should an EAF plant run at 80 EUR/t CO2 if the power price already includes the carbon cost?",
+            "电价已包含碳成本时，电弧炉钢厂在每吨80欧元碳价下应如何运行？",
+            "Wie sollte ein Elektrostahlwerk bei 80 EUR/t CO2 laufen, wenn der Strompreis bereits den CO2-Preis enthält?",
+        ] {
+            assert!(carbon_in_power_price(q), "{q}");
+        }
+        assert!(!carbon_in_power_price("How should an EAF plant run at 80 EUR/t CO2?"));
     }
 
     #[test]
