@@ -126,13 +126,24 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 "data/factory (factors cited in the plant file; prices illustrative)",
                 format!(
                     "least-cost hourly schedule (HiGHS {}), cost + {carbon_price} EUR/t × ({})",
-                    if opt.solver.integer_columns > 0 { "MILP" } else { "LP" },
-                    if on_grid { "direct + grid CO2" } else { "direct CO2; the power price carries the grid's" }
+                    if opt.solver.integer_columns > 0 {
+                        "MILP"
+                    } else {
+                        "LP"
+                    },
+                    if on_grid {
+                        "direct + grid CO2"
+                    } else {
+                        "direct CO2; the power price carries the grid's"
+                    }
                 ),
             )
             .param("hours", hours)
             .param("carbon_price_eur_per_t", carbon_price)
-            .param("profile", format!("bundled SYNTHETIC hourly grid profile {profile_id}"));
+            .param(
+                "profile",
+                format!("bundled SYNTHETIC hourly grid profile {profile_id}"),
+            );
             let mut out = TaskOutput::default();
             let hours_s = hours.to_string();
             for (case, run) in [("case_baseline", &base), ("case_optimized", &best)] {

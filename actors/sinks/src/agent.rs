@@ -125,6 +125,7 @@ pub fn run_sinks(task: &SinksTask) -> Result<TaskOutput, TaskError> {
             let account = forest::soil(&SoilInputs {
                 area_ha: *area_ha,
                 soc_ref: *soc_ref_t_c_per_ha,
+                soc_ref_source: None,
                 climate: climate.clone(),
                 before: factors(before),
                 after: factors(after),

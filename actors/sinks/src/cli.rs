@@ -187,8 +187,17 @@ pub struct SoilArgs {
     #[arg(long)]
     pub area_ha: f64,
     /// Reference soil carbon stock under native vegetation (t C/ha, 0–30 cm).
+    #[arg(
+        long,
+        conflicts_with = "soc_ref_class",
+        required_unless_present = "soc_ref_class"
+    )]
+    pub soc_ref: Option<f64>,
+    /// SOC_REF from IPCC 2006 Table 2.3 instead: "CLIMATE,SOIL", e.g. "warm temperate moist,HAC"
+    /// (climates: boreal, cool/warm temperate dry/moist, tropical dry/moist/wet, tropical montane;
+    /// soils: HAC, LAC, sandy, spodic, volcanic, wetland).
     #[arg(long)]
-    pub soc_ref: f64,
+    pub soc_ref_class: Option<String>,
     /// Climate for Table 5.5 factors: "temperate/boreal dry", "temperate/boreal moist",
     /// "tropical dry", "tropical moist", "tropical montane".
     #[arg(long)]
@@ -561,9 +570,23 @@ pub fn run(command: SinksCommand, out: &mut dyn Write) -> Result<()> {
                     f_i: FactorSpec::parse(p[2]),
                 })
             };
+            let (soc_ref, soc_ref_source) = match (a.soc_ref, &a.soc_ref_class) {
+                (Some(v), _) => (v, None),
+                (None, Some(class)) => {
+                    let Some((climate, soil)) = class.split_once(',') else {
+                        bail!(
+                            "--soc-ref-class: write \"CLIMATE,SOIL\", e.g. \"warm temperate moist,HAC\", got {class:?}"
+                        );
+                    };
+                    let d = crate::defaults::soc_ref(climate, soil)?;
+                    (d.value, Some(d.source))
+                }
+                (None, None) => bail!("give --soc-ref or --soc-ref-class"),
+            };
             let account = forest::soil(&SoilInputs {
                 area_ha: a.area_ha,
-                soc_ref: a.soc_ref,
+                soc_ref,
+                soc_ref_source,
                 climate: a.climate.clone(),
                 before: factors(&a.before, "--before")?,
                 after: factors(&a.after, "--after")?,

@@ -15,6 +15,44 @@ const GROWTH_CSV: &str = include_str!("../../../data/afolu/growth_natural_forest
 const FIRE_CSV: &str = include_str!("../../../data/afolu/fire_emission_factors.csv");
 const SOIL_CSV: &str = include_str!("../../../data/afolu/soil_stock_change_factors.csv");
 const HWP_CSV: &str = include_str!("../../../data/afolu/hwp_half_lives.csv");
+const SOC_REF_CSV: &str = include_str!("../../../data/afolu/soc_ref.csv");
+
+/// The climate regions and soil classes of the bundled reference soil stocks.
+pub fn soc_ref_classes() -> Vec<(String, String)> {
+    records(SOC_REF_CSV)
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+}
+
+/// The reference soil organic carbon stock SOC_REF (t C/ha, 0–30 cm, native vegetation) of a
+/// climate region and soil class: IPCC 2006 Vol. 4 Table 2.3, the values on which the project's
+/// transcription and bonsai-ipcc 0.5.3 (`par_soc_ref.csv`) agree.
+pub fn soc_ref(climate: &str, soil: &str) -> Result<DefaultValue, SinksError> {
+    let (c, s) = (climate.trim().to_lowercase(), soil.trim().to_lowercase());
+    let rows = records(SOC_REF_CSV);
+    match rows
+        .iter()
+        .find(|r| r[0].to_lowercase() == c && r[1].to_lowercase() == s)
+    {
+        Some(r) => Ok(DefaultValue {
+            value: num(&r[2]),
+            sd: None,
+            range: None,
+            source: format!(
+                "IPCC 2006 Vol. 4 Table 2.3 ({}, {}); the same in bonsai-ipcc 0.5.3 par_soc_ref.csv",
+                r[0], r[1]
+            ),
+        }),
+        None => Err(SinksError::NoDefault(format!(
+            "no confirmed SOC_REF for climate {climate:?} and soil {soil:?}: pass --soc-ref; bundled: {}",
+            rows.iter()
+                .map(|r| format!("{}/{}", r[0], r[1]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
 
 /// A default value with where it comes from and, where the source gives one, its uncertainty.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

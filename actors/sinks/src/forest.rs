@@ -403,8 +403,10 @@ pub fn forest_remaining_forest(inp: &ForestInputs) -> Result<Account, SinksError
 #[derive(Debug, Clone)]
 pub struct SoilInputs {
     pub area_ha: f64,
-    /// Reference stock under native vegetation (t C/ha, 0–30 cm): no confirmed default ships.
+    /// Reference stock under native vegetation (t C/ha, 0–30 cm).
     pub soc_ref: f64,
+    /// Where SOC_REF came from when it is a bundled default (Table 2.3); `None` when given.
+    pub soc_ref_source: Option<String>,
     pub climate: String,
     /// (F_LU, F_MG, F_I) levels or values, before and after.
     pub before: SoilFactors,
@@ -517,7 +519,21 @@ pub fn soil(inp: &SoilInputs) -> Result<Account, SinksError> {
         &fb,
         &fa,
     );
-    params.insert("soc_ref", Parameter::given(inp.soc_ref, "t C/ha"));
+    params.insert(
+        "soc_ref",
+        match &inp.soc_ref_source {
+            Some(source) => Parameter::from_default(
+                defaults::DefaultValue {
+                    value: inp.soc_ref,
+                    sd: None,
+                    range: None,
+                    source: source.clone(),
+                },
+                "t C/ha",
+            ),
+            None => Parameter::given(inp.soc_ref, "t C/ha"),
+        },
+    );
     let annual = engine::soc_change(before, after, inp.transition_years as f64);
     let years: Vec<AccountYear> = (1..=inp.years)
         .map(|year| {
@@ -776,6 +792,7 @@ mod tests {
         let acc = soil(&SoilInputs {
             area_ha: 100.0,
             soc_ref: 95.0,
+            soc_ref_source: None,
             climate: "temperate/boreal moist".into(),
             before: SoilFactors {
                 f_lu: FactorSpec::parse("native"),

@@ -3051,7 +3051,9 @@ mod tests {
         ] {
             assert!(carbon_in_power_price(q), "{q}");
         }
-        assert!(!carbon_in_power_price("How should an EAF plant run at 80 EUR/t CO2?"));
+        assert!(!carbon_in_power_price(
+            "How should an EAF plant run at 80 EUR/t CO2?"
+        ));
     }
 
     #[test]
