@@ -169,6 +169,28 @@ fn a_run_log_verifies_and_every_tampering_is_named() {
         "{}",
         text(&replay)
     );
+    // A result that does not reproduce: one recorded number altered. Replay names it, counts it
+    // and fails.
+    let mut altered: Vec<String> = entries.iter().map(|l| l.to_string()).collect();
+    let at = altered
+        .iter()
+        .position(|l| l.contains("\"task_result\""))
+        .expect("a task result entry");
+    let mut entry: serde_json::Value = serde_json::from_str(&altered[at]).unwrap();
+    let number = entry
+        .pointer_mut("/body/numbers/0/value")
+        .expect("a recorded number");
+    let was = number.as_f64().unwrap();
+    *number = serde_json::json!(was * 1.01 + 1.0);
+    altered[at] = entry.to_string();
+    std::fs::write(audit_dir.join(format!("{run}.jsonl")), altered.join("\n")).unwrap();
+    let replay = cbutler(replay_home.path(), &["audit", "replay", &run]);
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
+    assert!(
+        text(&replay).contains("DIFFERS") && text(&replay).contains("2 number(s) reproduced, 1 did not"),
+        "{}",
+        text(&replay)
+    );
 }
 
 #[test]

@@ -1752,3 +1752,110 @@ fn plan_shows_the_plan_or_the_refusal_with_questions_to_ask_instead() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("line 3"), "{err}");
 }
+
+/// `sinks stock-difference` on the command line, against the Eqs. 2.5 and 2.8 by hand:
+/// C = A × V × BCEF_S × (1 + R) × CF at each inventory, ΔC = (C_t2 − C_t1) / (t2 − t1).
+#[test]
+fn sinks_stock_difference_by_hand() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "sinks",
+        "stock-difference",
+        "--area-ha",
+        "100",
+        "--volume-t1",
+        "150",
+        "--volume-t2",
+        "180",
+        "--t1",
+        "2010",
+        "--t2",
+        "2020",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+        "--json",
+    ]);
+    let c = |vol: f64| 100.0 * vol * 0.7 * 1.25 * 0.47;
+    let annual = (c(180.0) - c(150.0)) / 10.0;
+    assert!(
+        (v["stock_t1_c_t"].as_f64().unwrap() - c(150.0)).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(
+        (v["annual_change_c_t"].as_f64().unwrap() - annual).abs() < 1e-9,
+        "{v}"
+    );
+    assert!(
+        (v["net_co2_t_per_year"].as_f64().unwrap() + annual * 44.0 / 12.0).abs() < 1e-9,
+        "{v}"
+    );
+    let err = cb.fails(&[
+        "sinks",
+        "stock-difference",
+        "--area-ha",
+        "100",
+        "--volume-t1",
+        "150",
+        "--volume-t2",
+        "180",
+        "--t1",
+        "2020",
+        "--t2",
+        "2010",
+        "--bcef-s",
+        "0.7",
+        "--root-shoot",
+        "0.25",
+    ]);
+    assert!(err.contains("2010") || err.contains("t2"), "{err}");
+}
+
+/// `cbam cost --cscf`: the cross-sectoral correction factor scales the free-allocation
+/// adjustment (IR 2025/2620 Annex: CBAM_y × CSCF_y × BM × Q), and a factor above 1 is refused.
+#[test]
+fn cbam_cost_with_a_cross_sectoral_correction_factor() {
+    let cb = Cbutler::new();
+    let args = |cscf: &str| {
+        vec![
+            "cbam",
+            "cost",
+            "--country",
+            "China",
+            "--cn-code",
+            "7208",
+            "--tonnes",
+            "10000",
+            "--year",
+            "2027",
+            "--cscf",
+            cscf,
+            "--json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = |cscf: &str| {
+        let a = args(cscf);
+        cb.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let d = run("0.9");
+    let faa = 0.95 * 0.9 * 1.370 * 10_000.0;
+    assert!(
+        (d["free_allocation_adjustment_t"].as_f64().unwrap() - faa).abs() < 1e-6,
+        "{d}"
+    );
+    assert!((d["certificates"].as_f64().unwrap() - (3.824271 * 10_000.0 - faa)).abs() < 1e-6);
+    assert!(
+        !d["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("taken as 1"))
+    );
+    let a = args("1.2");
+    let err = cb.fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("at most 1"), "{err}");
+}
