@@ -178,23 +178,49 @@ fn regional_accounts_both_ways() {
 
 #[test]
 fn bilateral_transfers_add_up_to_the_regional_accounts() {
+    // The bilateral matrix E (ours) against pymrio's own regional accounts, computed by pymrio
+    // from its per-sector D_imp and D_exp (not from any bilateral matrix): imports are E's
+    // column sums off the diagonal, exports its row sums, the net transfer their difference.
     let a = analysis();
-    let acc = a.regional_accounts().unwrap();
     let k = a.stressor_index("emission_type1").unwrap();
     let e = a.embodied_trade(k);
     let net = engine::calc_net_transfers(e.as_ref());
+    let (imp, exp) = (expected("emissions_D_imp_reg"), expected("emissions_D_exp_reg"));
+    let (cba, pba) = (expected("emissions_D_cba_reg"), expected("emissions_D_pba_reg"));
+    let row = imp
+        .rows
+        .iter()
+        .position(|r| r.starts_with("emission_type1"))
+        .unwrap();
     for r in 0..a.blocks.n_regions {
+        let col = imp.cols.iter().position(|c| *c == a.meta.regions[r]).unwrap();
         let imports: f64 = (0..a.blocks.n_regions)
             .filter(|p| *p != r)
             .map(|p| e[(p, r)])
             .sum();
-        assert!((imports - acc.d_imp_reg[(k, r)]).abs() <= 1e-9 * imports.abs());
-        let expected_net = acc.d_imp_reg[(k, r)] - acc.d_exp_reg[(k, r)];
-        assert!((net[r] - expected_net).abs() <= 1e-9 * expected_net.abs().max(1.0));
-        // cba − pba = imp − exp: the net transfer is the gap between the two accounts.
-        let gap = acc.d_cba_reg[(k, r)] - acc.d_pba_reg[(k, r)];
+        let exports: f64 = (0..a.blocks.n_regions)
+            .filter(|q| *q != r)
+            .map(|q| e[(r, q)])
+            .sum();
+        let (pymrio_imp, pymrio_exp) = (imp.values[(row, col)], exp.values[(row, col)]);
         assert!(
-            (net[r] - gap).abs() <= 1e-9 * gap.abs().max(1.0),
+            (imports - pymrio_imp).abs() <= 1e-9 * pymrio_imp.abs(),
+            "region {r}: {imports} vs {pymrio_imp}"
+        );
+        assert!(
+            (exports - pymrio_exp).abs() <= 1e-9 * pymrio_exp.abs(),
+            "region {r}: {exports} vs {pymrio_exp}"
+        );
+        let pymrio_net = pymrio_imp - pymrio_exp;
+        assert!(
+            (net[r] - pymrio_net).abs() <= 1e-9 * pymrio_imp.abs().max(pymrio_exp.abs()),
+            "region {r}: {} vs {pymrio_net}",
+            net[r]
+        );
+        // pymrio's cba − pba is the same gap.
+        let gap = cba.values[(row, col)] - pba.values[(row, col)];
+        assert!(
+            (net[r] - gap).abs() <= 1e-9 * cba.values[(row, col)].abs(),
             "region {r}: {} vs {gap}",
             net[r]
         );
