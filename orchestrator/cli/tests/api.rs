@@ -121,6 +121,38 @@ async fn ask_follow_and_read_a_run() {
         );
     }
     assert!(body.contains("\"agent\":\"trade\""), "{body}");
+    // Resumed with Last-Event-ID: only the events after that one, in order, to the answer.
+    let ids: Vec<(String, String)> = body
+        .split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                    .map(str::to_string)
+            };
+            Some((field("id")?, field("event")?))
+        })
+        .collect();
+    let planned = ids
+        .iter()
+        .position(|(_, e)| e == "planned")
+        .expect("a planned event");
+    let request = Request::builder()
+        .method("GET")
+        .uri(format!("/v1/runs/{run}/events"))
+        .header("last-event-id", &ids[planned].0)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let resumed =
+        String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    let resumed_ids: Vec<&str> = resumed.lines().filter_map(|l| l.strip_prefix("id: ")).collect();
+    let expected: Vec<&str> = ids[planned + 1..].iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(resumed_ids, expected, "{resumed}");
+    assert!(!resumed.contains("event: accepted\n") && !resumed.contains("event: planned\n"));
+    assert!(resumed.contains("event: answer\n"), "{resumed}");
 
     let (status, body) = call(&app, "GET", "/v1/runs", None).await;
     assert_eq!(status, StatusCode::OK);

@@ -287,3 +287,52 @@ fn the_gate_names_what_is_wrong() {
         ("llm:m", "the question")
     );
 }
+
+/// `cbutler ask --llm-no-prose`: the LLM plans, but is never asked to write the answer; the
+/// template text stays. Without the flag the same endpoint is asked for prose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_no_prose_keeps_the_template_and_never_asks_for_prose() {
+    let (url, requests) = endpoint(Arc::new(|req: &Value, _| {
+        if is_prose(req) {
+            (Duration::ZERO, "Prose from the model.".into())
+        } else {
+            (Duration::ZERO, plan_for(&["CHN"]))
+        }
+    }))
+    .await;
+    let run = |extra: Option<&'static str>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let home = tempfile::tempdir().unwrap();
+            let mut args = vec![
+                "ask",
+                "--llm-url",
+                url.as_str(),
+                "--llm-model",
+                "scripted",
+                "--json",
+            ];
+            args.extend(extra);
+            args.push(QUESTION);
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_cbutler"))
+                .args(&args)
+                .env("CBUTLER_HOME", home.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        })
+    };
+    let a = run(Some("--llm-no-prose")).await.unwrap();
+    assert_eq!(a["writer"], "template", "{a}");
+    assert!(!requests.lock().unwrap().iter().any(is_prose));
+    assert!(
+        requests.lock().unwrap().iter().any(|r| !is_prose(r)),
+        "the LLM still plans"
+    );
+    let _ = run(None).await.unwrap();
+    assert!(
+        requests.lock().unwrap().iter().any(is_prose),
+        "without the flag prose is asked for"
+    );
+}
