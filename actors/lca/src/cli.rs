@@ -27,8 +27,8 @@ pub struct CostArgs {
     /// CN code of the good (e.g. 7208 or 72082700).
     #[arg(long = "cn-code")]
     cn_code: String,
-    /// Which of the goods sharing the code: grey or white (cement clinker 2523 10 00, hydraulic
-    /// cements 2523 90 00).
+    /// Which of the goods sharing the code: grey or white, or the route (A) or (B) (cement
+    /// clinker 2523 10 00, hydraulic cements 2523 90 00).
     #[arg(long)]
     variant: Option<String>,
     /// Quarter of import (1–4): selects the Commission's published certificate price for 2026.

@@ -329,6 +329,9 @@ fn grey_or_white_clinker_is_chosen() {
     );
     // Each with its own route's benchmark: (B) 0.859 white, (A) 0.666 grey.
     assert_eq!((white.benchmark_t_per_t, grey.benchmark_t_per_t), (0.859, 0.666));
+    // The route letter chooses as well: (B) is white clinker.
+    q.variant = Some("B".into());
+    assert_eq!(cost(t, &q).unwrap().description, "White clinker");
     q.variant = Some("pink".into());
     assert!(
         cost(t, &q)

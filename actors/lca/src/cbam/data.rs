@@ -445,10 +445,14 @@ impl CbamTables {
             .filter(|d| Some(d.cn_code.len()) == longest && cn.starts_with(&d.cn_code))
             .collect();
         if let Some(v) = variant.map(str::trim).filter(|v| !v.is_empty()) {
+            // A word of the description ("white"), or the production route the row names ("B" or
+            // "(B)": grey clinker is route (A), white (B)).
+            let route = v.trim_matches(|c| c == '(' || c == ')');
             let words = |d: &DefaultValue| {
                 d.description
                     .split(|c: char| !c.is_alphanumeric())
                     .any(|w| w.eq_ignore_ascii_case(v) || (v.eq_ignore_ascii_case("gray") && w == "Grey"))
+                    || (route.len() == 1 && d.route.eq_ignore_ascii_case(&format!("({route})")))
             };
             if candidates.len() > 1 || candidates.first().is_some_and(|d| !words(d)) {
                 let chosen: Vec<&DefaultValue> = candidates.iter().copied().filter(|d| words(d)).collect();
