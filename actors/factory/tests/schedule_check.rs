@@ -10,18 +10,22 @@ use cb_protocol::FactoryTask;
 
 const CHECK: &str = "optimiser objective against the re-simulated schedule";
 
+/// A week of a bundled plant at 80 EUR/t.
+fn week(plant: &str, on_grid: bool, profile: Option<&str>) -> FactoryTask {
+    FactoryTask::Optimize {
+        plant: plant.to_string(),
+        hours: 168,
+        carbon_price: 80.0,
+        monte_carlo: None,
+        carbon_price_on_grid: on_grid,
+        profile: profile.map(str::to_string),
+    }
+}
+
 #[test]
 fn every_bundled_plant_s_schedule_re_simulates_to_the_optimiser_s_objective() {
     for (plant, _) in bundled::PLANTS {
-        let out = run_factory(&FactoryTask::Optimize {
-            plant: plant.to_string(),
-            hours: 168,
-            carbon_price: 80.0,
-            monte_carlo: None,
-            carbon_price_on_grid: true,
-            profile: None,
-        })
-        .unwrap_or_else(|e| panic!("{plant}: {e}"));
+        let out = run_factory(&week(plant, true, None)).unwrap_or_else(|e| panic!("{plant}: {e}"));
         let f = out
             .findings
             .iter()
@@ -57,15 +61,7 @@ fn a_schedule_the_optimiser_did_not_cost_fails_the_check() {
 #[test]
 fn the_carbon_price_on_grid_electricity_is_a_stated_convention() {
     for on_grid in [true, false] {
-        let out = run_factory(&FactoryTask::Optimize {
-            plant: "scrap-eaf".into(),
-            hours: 168,
-            carbon_price: 80.0,
-            monte_carlo: None,
-            carbon_price_on_grid: on_grid,
-            profile: Some("synthetic-decoupled".into()),
-        })
-        .unwrap();
+        let out = run_factory(&week("scrap-eaf", on_grid, Some("synthetic-decoupled"))).unwrap();
         let f = out.findings.iter().find(|f| f.check == CHECK).unwrap();
         assert!(f.passed, "{on_grid}: {f:?}");
         let key = if on_grid {

@@ -614,24 +614,40 @@ fn lca_bad_input() {
     assert!(err.contains("/nonexistent/db.zip"), "{err}");
 }
 
-#[test]
-fn cbam_cost_default_and_actual() {
-    let cb = Cbutler::new();
-    let d = cb.json(&[
+/// `cbutler cbam cost` with a country, CN code, tonnes and year, then `extra`.
+fn cbam_cost_args<'a>(
+    country: &'a str,
+    cn: &'a str,
+    tonnes: &'a str,
+    year: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
         "cbam",
         "cost",
         "--country",
-        "China",
+        country,
         "--cn-code",
-        "7208",
+        cn,
         "--tonnes",
-        "10000",
+        tonnes,
         "--year",
+        year,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn cbam_cost_default_and_actual() {
+    let cb = Cbutler::new();
+    let d = cb.json(&cbam_cost_args(
+        "China",
+        "7208",
+        "10000",
         "2027",
-        "--ets-price",
-        "80",
-        "--json",
-    ]);
+        &["--ets-price", "80", "--json"],
+    ));
     for key in [
         "embedded_emissions_t",
         "default_value_t_per_t",
@@ -643,89 +659,40 @@ fn cbam_cost_default_and_actual() {
     }
     let expected_certs = 3.824271 * 10_000.0 - 0.95 * 1.370 * 10_000.0;
     assert!((d["certificates"].as_f64().unwrap() - expected_certs).abs() < 1e-6);
-    let a = cb.json(&[
-        "cbam",
-        "cost",
-        "--country",
+    let a = cb.json(&cbam_cost_args(
         "CN",
-        "--cn-code",
         "7208",
-        "--tonnes",
         "10000",
-        "--year",
         "2027",
-        "--ets-price",
-        "80",
-        "--actual-direct",
-        "1.9",
-        "--json",
-    ]);
+        &["--ets-price", "80", "--actual-direct", "1.9", "--json"],
+    ));
     assert_eq!(a["basis"], "actual emissions");
     assert!((a["embedded_emissions_t"].as_f64().unwrap() - 19_000.0).abs() < 1e-9);
     assert!(a["default_case"]["cost_eur"].as_f64().unwrap() > a["cost_eur"].as_f64().unwrap());
     assert!(a["saving_eur"].as_f64().unwrap() > 1.5e6);
-    let err = cb.fails(&[
-        "cbam",
-        "cost",
-        "--country",
-        "Atlantis",
-        "--cn-code",
-        "7208",
-        "--tonnes",
-        "1",
-        "--year",
-        "2027",
-    ]);
+    let err = cb.fails(&cbam_cost_args("Atlantis", "7208", "1", "2027", &[]));
     assert!(err.contains("not a country"), "{err}");
-    let err = cb.fails(&[
-        "cbam",
-        "cost",
-        "--country",
-        "China",
-        "--cn-code",
-        "0101",
-        "--tonnes",
-        "1",
-        "--year",
-        "2027",
-    ]);
+    let err = cb.fails(&cbam_cost_args("China", "0101", "1", "2027", &[]));
     assert!(err.contains("no CBAM default value for CN 0101"), "{err}");
     // White clinker in the first quarter of 2026: the Commission's published price applies.
-    let w = cb.json(&[
-        "cbam",
-        "cost",
-        "--country",
+    let w = cb.json(&cbam_cost_args(
         "Vietnam",
-        "--cn-code",
         "2523 10 00",
-        "--variant",
-        "white",
-        "--tonnes",
         "1000",
-        "--year",
         "2026",
-        "--quarter",
-        "1",
-        "--json",
-    ]);
+        &["--variant", "white", "--quarter", "1", "--json"],
+    ));
     assert_eq!(w["description"], "White clinker");
     assert_eq!(w["ets_price_eur"], 75.36);
     let whole = w["certificates_whole"].as_f64().unwrap();
     assert!((w["cost_eur"].as_f64().unwrap() - whole * 75.36).abs() < 1e-6);
-    let err = cb.fails(&[
-        "cbam",
-        "cost",
-        "--country",
+    let err = cb.fails(&cbam_cost_args(
         "Vietnam",
-        "--cn-code",
         "25231000",
-        "--tonnes",
         "1000",
-        "--year",
         "2026",
-        "--quarter",
-        "5",
-    ]);
+        &["--quarter", "5"],
+    ));
     assert!(err.contains("5 is not in 1..=4"), "{err}");
 }
 
@@ -1852,31 +1819,13 @@ fn sinks_stock_difference_by_hand() {
 #[test]
 fn cbam_cost_with_a_cross_sectoral_correction_factor() {
     let cb = Cbutler::new();
-    let args = |cscf: &str| {
-        vec![
-            "cbam",
-            "cost",
-            "--country",
-            "China",
-            "--cn-code",
-            "7208",
-            "--tonnes",
-            "10000",
-            "--year",
-            "2027",
-            "--cscf",
-            cscf,
-            "--json",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>()
-    };
-    let run = |cscf: &str| {
-        let a = args(cscf);
-        cb.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let d = run("0.9");
+    let d = cb.json(&cbam_cost_args(
+        "China",
+        "7208",
+        "10000",
+        "2027",
+        &["--cscf", "0.9", "--json"],
+    ));
     let faa = 0.95 * 0.9 * 1.370 * 10_000.0;
     assert!(
         (d["free_allocation_adjustment_t"].as_f64().unwrap() - faa).abs() < 1e-6,
@@ -1890,7 +1839,12 @@ fn cbam_cost_with_a_cross_sectoral_correction_factor() {
             .iter()
             .any(|n| n.as_str().unwrap().contains("taken as 1"))
     );
-    let a = args("1.2");
-    let err = cb.fails(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = cb.fails(&cbam_cost_args(
+        "China",
+        "7208",
+        "10000",
+        "2027",
+        &["--cscf", "1.2"],
+    ));
     assert!(err.contains("at most 1"), "{err}");
 }

@@ -605,7 +605,7 @@ fn carbon_in_power_price(question: &str) -> bool {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
         regex::Regex::new(
-            r"(?i)(power|electricity) prices? (already )?(includes?|carry|carries|contains?) (the )?(carbon|co2|ets)|ets pass-through|电价(已)?(包含|含)(了)?碳|prix de l.électricité (inclut|intègre|comprend) (déjà )?le (coût|prix) du carbone|strompreis (enthält|beinhaltet) (bereits |schon )?(den |die )?(co2|co₂)|precio de la electricidad (ya )?incluye (el )?(coste|costo|precio) del carbono",
+            r"(?i)(power|electricity) prices? (already )?(includes?|carry|carries|contains?) (the )?(carbon|co2|ets)|ets pass-through|电价(已)?(包含|含)(了)?碳|prix de l.électricité (inclut|intègre|comprend) (déjà )?le (coût|prix) du carbone|strompreis (enthält|beinhaltet) (bereits |schon )?(den |die )?(co2|co₂)|strompreis (bereits |schon )?(den |die )?(co2|co₂)\S* (enthält|beinhaltet)|precio de la electricidad (ya )?incluye (el )?(coste|costo|precio) del carbono",
         )
         .expect("the pattern compiles")
     })

@@ -205,11 +205,15 @@ pub fn calc_d_pba_reg_from_f(
     f_y_reg: Option<MatRef<'_, f64>>,
     blocks: Blocks,
 ) -> Mat<f64> {
-    let mut out = sum_by_region(calc_f(s, x).as_ref(), blocks);
+    plus_final_demand(sum_by_region(calc_f(s, x).as_ref(), blocks), f_y_reg)
+}
+
+/// Adds the final-demand emissions by consuming region, where the MRIO has them.
+fn plus_final_demand(mut account: Mat<f64>, f_y_reg: Option<MatRef<'_, f64>>) -> Mat<f64> {
     if let Some(fy) = f_y_reg {
-        out += fy;
+        account += fy;
     }
-    out
+    account
 }
 
 /// Consumption-based accounts by region from the multipliers, apart from the bilateral matrix:
@@ -221,11 +225,10 @@ pub fn calc_d_cba_reg_from_m(
     f_y_reg: Option<MatRef<'_, f64>>,
     blocks: Blocks,
 ) -> Mat<f64> {
-    let mut out = sum_by_region(calc_d_cba(m, y_agg, blocks).as_ref(), blocks);
-    if let Some(fy) = f_y_reg {
-        out += fy;
-    }
-    out
+    plus_final_demand(
+        sum_by_region(calc_d_cba(m, y_agg, blocks).as_ref(), blocks),
+        f_y_reg,
+    )
 }
 
 /// The largest absolute difference between two accounts of the same shape, and that difference
