@@ -121,6 +121,9 @@ mod tests {
             let p = profile_named(id).unwrap_or_else(|e| panic!("{id}: {e}"));
             assert_eq!(p.hours(), 8760, "{id}");
         }
+        // The ids a task may name over the API are these.
+        let ids: Vec<&str> = PROFILES.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, cb_protocol::BUNDLED_PROFILES);
         for (id, _) in PLANTS {
             let p = plant(id).unwrap_or_else(|e| panic!("{id}: {e}"));
             let run = crate::engine::simulate::simulate(

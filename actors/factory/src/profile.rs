@@ -16,13 +16,9 @@ impl Profile {
     /// Pearson correlation of the hourly price and grid intensity: near 1, a schedule that cuts
     /// cost also cuts emissions whatever the carbon price; `None` where either is constant.
     pub fn price_intensity_correlation(&self) -> Option<f64> {
-        let n = self.hours() as f64;
         let (p, g) = (&self.price_eur_per_mwh, &self.grid_co2_t_per_mwh);
-        let (mp, mg) = (p.iter().sum::<f64>() / n, g.iter().sum::<f64>() / n);
-        let cov: f64 = p.iter().zip(g).map(|(a, b)| (a - mp) * (b - mg)).sum();
-        let sp = p.iter().map(|a| (a - mp).powi(2)).sum::<f64>().sqrt();
-        let sg = g.iter().map(|b| (b - mg).powi(2)).sum::<f64>().sqrt();
-        (sp > 0.0 && sg > 0.0).then(|| cov / (sp * sg))
+        let varies = |v: &[f64]| v.iter().any(|x| *x != v[0]);
+        (varies(p) && varies(g)).then(|| cb_uncertainty::engine::stats::pearson(p, g))
     }
 
     pub fn hours(&self) -> usize {

@@ -23,7 +23,7 @@ pub mod text;
 mod trade;
 mod uncertainty;
 
-pub use factory::{FactoryTask, PlantMonteCarlo};
+pub use factory::{BUNDLED_PROFILES, FactoryTask, PlantMonteCarlo};
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
 pub use lca::{EeioComparison, FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};

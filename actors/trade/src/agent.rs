@@ -351,10 +351,9 @@ pub fn mrio_accounts(
     }
     // The regional accounts are sums of the bilateral matrix E = S·X_reg; each is set against
     // a computation that does not use it, so a wrong E, x or factorisation shows.
-    let s_k = faer::Mat::from_fn(ks.len(), a.s.ncols(), |row, col| a.s[(ks[row], col)]);
-    let fy_k = faer::Mat::from_fn(ks.len(), a.f_y_reg.ncols(), |row, col| a.f_y_reg[(ks[row], col)]);
-    let bilateral =
-        |m: &faer::Mat<f64>| faer::Mat::from_fn(ks.len(), m.ncols(), |row, col| m[(ks[row], col)]);
+    // The rows of the stressors asked for.
+    let rows = |m: &faer::Mat<f64>| faer::Mat::from_fn(ks.len(), m.ncols(), |row, col| m[(ks[row], col)]);
+    let (s_k, fy_k) = (rows(&a.s), rows(&a.f_y_reg));
     let pba_f =
         crate::engine::calc_d_pba_reg_from_f(s_k.as_ref(), a.x.as_ref(), Some(fy_k.as_ref()), a.blocks);
     let m_k = crate::engine::calc_m(s_k.as_ref(), &a.leontief);
@@ -373,7 +372,7 @@ pub fn mrio_accounts(
             "production-based account from F = S·diag(x) directly against the producing region's row sums of \
              the bilateral matrix E = S·L·Y_agg, every region and stressor",
             &pba_f,
-            bilateral(&acc.d_pba_reg),
+            rows(&acc.d_pba_reg),
             pba_tolerance,
         ),
         (
@@ -381,7 +380,7 @@ pub fn mrio_accounts(
             "consumption-based account from the multipliers M = S·L (transposed solves) times final demand \
              against the consuming region's column sums of E (forward solves), every region and stressor",
             &cba_m,
-            bilateral(&acc.d_cba_reg),
+            rows(&acc.d_cba_reg),
             crate::analysis::IDENTITY_TOLERANCE,
         ),
     ] {

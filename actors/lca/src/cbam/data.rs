@@ -544,10 +544,9 @@ fn rdr_codes() -> HashMap<String, String> {
         iso.insert(rec[1].to_string(), joined);
     }
     // Names the Commission's file uses that ISO writes differently (its cells are cut at 31
-    // characters), and names people use for them.
+    // characters), and names people use for them that ISO's common names do not give.
     for (code, name) in [
-        ("TR", "Türkiye|Turkey"),
-        ("KR", "South Korea"),
+        ("TR", "Turkey"),
         ("RU", "Russia"),
         ("MM", "Myanmar_Burma|Burma"),
         ("BN", "Brunei"),
@@ -556,16 +555,6 @@ fn rdr_codes() -> HashMap<String, String> {
             "Democratic Republic of the Cong|DR Congo|DRC|Congo-Kinshasa",
         ),
         ("CG", "Congo-Brazzaville"),
-        ("VN", "Vietnam"),
-        ("IR", "Iran"),
-        ("SY", "Syria"),
-        ("LA", "Laos"),
-        ("MD", "Moldova"),
-        ("TW", "Taiwan"),
-        ("TZ", "Tanzania"),
-        ("VE", "Venezuela"),
-        ("BO", "Bolivia"),
-        ("KP", "North Korea"),
     ] {
         let Some(names) = iso.get(code).cloned() else {
             continue;
