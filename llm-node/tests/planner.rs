@@ -30,6 +30,7 @@ async fn the_planner_talks_to_the_node_and_falls_back_when_its_plan_is_rejected(
         task_timeout: Duration::from_secs(120),
         planner: Planner::Llm(Arc::new(LlmClient::new(config).unwrap())),
         token_budget: 1_000_000,
+        data_roots: None,
     })
     .await
     .unwrap();

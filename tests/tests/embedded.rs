@@ -32,6 +32,7 @@ async fn embedded(journal: Option<Journal>) -> Embedded {
         task_timeout: Duration::from_secs(120),
         planner: cb_planner::Planner::Rules,
         token_budget: 0,
+        data_roots: None,
     })
     .await
     .unwrap()

@@ -1,9 +1,9 @@
 //! The LCA agent's work: an [`LcaTask`] in, Quantities and a graph fragment out; and its actor.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use cb_agent_runtime::bounded::{DatasetCache, FileKey};
 use cb_agent_runtime::{Agent, AgentActor, wrong_agent};
 use cb_protocol::text::Text;
 use cb_protocol::{
@@ -19,7 +19,7 @@ use crate::method::ImpactMethod;
 
 /// The bundled USLCI (compiled into the binary) and the import choices documented in
 /// data/SOURCES.md.
-pub const USLCI: &str = "uslci";
+pub const USLCI: &str = cb_protocol::BUNDLED_DATABASE;
 const USLCI_TAR_GZ: &[u8] = include_bytes!("../../../data/lci/uslci_olca1_5_0_json_ld.tar.gz");
 
 fn uslci_options() -> ImportOptions {
@@ -41,7 +41,10 @@ fn uslci_options() -> ImportOptions {
 /// The LCA agent with its cache of factorised databases.
 #[derive(Default)]
 pub struct LcaAgent {
-    models: HashMap<String, Arc<Model>>,
+    /// The bundled USLCI, once factorised.
+    uslci: Option<Arc<Model>>,
+    /// Databases read from disk, a few at a time.
+    models: DatasetCache<Arc<Model>>,
 }
 
 /// The LCA agent's actor.
@@ -89,21 +92,30 @@ impl LcaAgent {
 
     /// Imports and factorises a database, or takes it from the cache.
     pub fn model(&mut self, database: &str) -> Result<Arc<Model>, TaskError> {
-        if let Some(m) = self.models.get(database) {
-            return Ok(m.clone());
-        }
-        let db = if database.eq_ignore_ascii_case(USLCI) {
-            crate::data::jsonld::load_tar_gz_bytes(
+        let invalid = |e: crate::data::LciError| TaskError::new(TaskErrorKind::InvalidInput, e.to_string());
+        if database.eq_ignore_ascii_case(USLCI) {
+            if let Some(m) = &self.uslci {
+                return Ok(m.clone());
+            }
+            let db = crate::data::jsonld::load_tar_gz_bytes(
                 "USLCI (openLCA JSON-LD 1.5)",
                 USLCI_TAR_GZ,
                 &uslci_options(),
             )
-        } else {
-            crate::data::load(Path::new(database), &ImportOptions::default())
+            .map_err(invalid)?;
+            let model = Arc::new(Model::new(db)?);
+            self.uslci = Some(model.clone());
+            return Ok(model);
         }
-        .map_err(|e| TaskError::new(TaskErrorKind::InvalidInput, e.to_string()))?;
+        let key = FileKey::of(Path::new(database)).ok();
+        if let Some(m) = key.as_ref().and_then(|k| self.models.get(k)) {
+            return Ok(m);
+        }
+        let db = crate::data::load(Path::new(database), &ImportOptions::default()).map_err(invalid)?;
         let model = Arc::new(Model::new(db)?);
-        self.models.insert(database.to_string(), model.clone());
+        if let Some(key) = key {
+            self.models.insert(key, model.clone());
+        }
         Ok(model)
     }
 

@@ -97,10 +97,14 @@ impl FactoryTask {
                     return Err(("carbon_price", format!("is {carbon_price}, must be non-negative")));
                 }
                 if let Some(mc) = monte_carlo {
-                    if !(10..=100_000).contains(&mc.iterations) {
+                    if !(10..=crate::limits::MAX_MC_ITERATIONS).contains(&mc.iterations) {
                         return Err((
                             "monte_carlo.iterations",
-                            format!("is {}, must be between 10 and 100000", mc.iterations),
+                            format!(
+                                "is {}, must be between 10 and {}",
+                                mc.iterations,
+                                crate::limits::MAX_MC_ITERATIONS
+                            ),
                         ));
                     }
                     for (field, g) in [

@@ -1,6 +1,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The inventory database compiled into every agent (USLCI); any other name is a path.
+pub const BUNDLED_DATABASE: &str = "uslci";
+
 /// Monte Carlo settings of a footprint: every technosphere input and biosphere exchange varies by
 /// a lognormal factor (geometric mean 1) whose GSD is given or follows from pedigree scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -127,10 +130,14 @@ impl LcaTask {
                     return Err(("product", "must not be empty".into()));
                 }
                 if let Some(mc) = monte_carlo {
-                    if !(10..=100_000).contains(&mc.iterations) {
+                    if !(10..=crate::limits::MAX_MC_ITERATIONS).contains(&mc.iterations) {
                         return Err((
                             "monte_carlo.iterations",
-                            format!("is {}, must be between 10 and 100000", mc.iterations),
+                            format!(
+                                "is {}, must be between 10 and {}",
+                                mc.iterations,
+                                crate::limits::MAX_MC_ITERATIONS
+                            ),
                         ));
                     }
                     match (mc.gsd, mc.pedigree) {

@@ -15,6 +15,7 @@ mod factory;
 pub mod format;
 mod graph;
 mod lca;
+pub mod limits;
 mod plan;
 mod quantity;
 mod result;
@@ -25,7 +26,7 @@ mod uncertainty;
 
 pub use factory::{BUNDLED_PROFILES, FactoryTask, PlantMonteCarlo};
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
-pub use lca::{EeioComparison, FootprintMonteCarlo, LcaTask};
+pub use lca::{BUNDLED_DATABASE, EeioComparison, FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};

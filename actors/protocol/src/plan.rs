@@ -92,6 +92,25 @@ pub enum TaskSpec {
 }
 
 impl TaskSpec {
+    /// The files on disk the task reads, by parameter name: an MRIO's path, an inventory
+    /// database other than the bundled `uslci`. A server confines these to its data roots
+    /// before an agent opens them.
+    pub fn files_mut(&mut self) -> Vec<(&'static str, &mut String)> {
+        match self {
+            TaskSpec::Trade(t) => t
+                .mrio_mut()
+                .map(|m| ("mrio.path", &mut m.path))
+                .into_iter()
+                .collect(),
+            TaskSpec::Lca(crate::lca::LcaTask::Footprint { database, .. })
+                if !database.eq_ignore_ascii_case(crate::lca::BUNDLED_DATABASE) =>
+            {
+                vec![("database", database)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     pub fn agent(&self) -> AgentKind {
         match self {
             TaskSpec::Trade(_) => AgentKind::Trade,
@@ -136,7 +155,7 @@ pub struct Plan {
     pub planner: String,
     /// The intent the planner recognised, in words (shown to the user).
     pub intent: String,
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 32))]
     pub tasks: Vec<Task>,
 }
 
@@ -145,6 +164,8 @@ pub struct Plan {
 pub enum PlanError {
     #[error("the plan has no tasks")]
     Empty,
+    #[error("the plan has {0} tasks; at most {max} are allowed", max = crate::limits::MAX_TASKS_PER_PLAN)]
+    TooManyTasks(usize),
     #[error("task id {0:?} is malformed: use 1-64 lowercase letters, digits, '-' or '_'")]
     MalformedId(String),
     #[error("task id {0:?} appears more than once")]
@@ -168,6 +189,9 @@ impl Plan {
     pub fn validate(&self) -> Result<Vec<&Task>, PlanError> {
         if self.tasks.is_empty() {
             return Err(PlanError::Empty);
+        }
+        if self.tasks.len() > crate::limits::MAX_TASKS_PER_PLAN {
+            return Err(PlanError::TooManyTasks(self.tasks.len()));
         }
         let mut graph = DiGraph::<usize, ()>::new();
         let mut by_id = HashMap::new();

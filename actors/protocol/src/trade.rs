@@ -123,6 +123,18 @@ pub struct ProductPrice {
 }
 
 impl TradeTask {
+    /// The MRIO the task reads, if any (the Global Carbon Budget is bundled).
+    pub fn mrio_mut(&mut self) -> Option<&mut MrioSource> {
+        match self {
+            TradeTask::NationalAccounts { .. } => None,
+            TradeTask::MrioAccounts { mrio, .. }
+            | TradeTask::Transfers { mrio, .. }
+            | TradeTask::TopSectors { mrio, .. }
+            | TradeTask::SupplyChainPaths { mrio, .. }
+            | TradeTask::Multiplier { mrio, .. } => Some(mrio),
+        }
+    }
+
     /// Range checks that a JSON Schema states but serde alone does not enforce.
     pub(crate) fn validate(&self) -> Result<(), (&'static str, String)> {
         fn non_empty(field: &'static str, s: &str) -> Result<(), (&'static str, String)> {

@@ -1,6 +1,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::{MAX_PRODUCT_DRAWS, MAX_SOBOL_BOOTSTRAP, MAX_SOBOL_SAMPLES, MAX_SOBOL_WORK};
+
 use crate::quantity::Uncertainty;
 
 /// A standard test function for global sensitivity methods.
@@ -32,7 +34,7 @@ pub enum UncertaintyTask {
     Sobol {
         function: TestFunction,
         /// Base samples N (the function runs N·(d + 2) times).
-        #[schemars(range(min = 10, max = 1_000_000))]
+        #[schemars(range(min = 10, max = 100_000))]
         samples: u32,
         #[serde(default)]
         seed: u64,
@@ -70,13 +72,25 @@ impl UncertaintyTask {
             UncertaintyTask::Sobol {
                 samples, bootstrap, ..
             } => {
-                if !(10..=1_000_000).contains(samples) {
-                    return Err(("samples", format!("is {samples}, must be between 10 and 1000000")));
+                if !(10..=MAX_SOBOL_SAMPLES).contains(samples) {
+                    return Err((
+                        "samples",
+                        format!("is {samples}, must be between 10 and {MAX_SOBOL_SAMPLES}"),
+                    ));
                 }
-                if !(10..=10_000).contains(bootstrap) {
+                if !(10..=MAX_SOBOL_BOOTSTRAP).contains(bootstrap) {
                     return Err((
                         "bootstrap",
-                        format!("is {bootstrap}, must be between 10 and 10000"),
+                        format!("is {bootstrap}, must be between 10 and {MAX_SOBOL_BOOTSTRAP}"),
+                    ));
+                }
+                let work = u64::from(*samples) * u64::from(*bootstrap);
+                if work > MAX_SOBOL_WORK {
+                    return Err((
+                        "bootstrap",
+                        format!(
+                            "× samples is {work}, must be at most {MAX_SOBOL_WORK} (fewer samples or resamples)"
+                        ),
                     ));
                 }
                 Ok(())
@@ -111,10 +125,10 @@ impl UncertaintyTask {
                         format!("{:?} has value {}, must be finite", f.name, f.value),
                     ));
                 }
-                if !(100..=1_000_000).contains(iterations) {
+                if !(100..=MAX_PRODUCT_DRAWS).contains(iterations) {
                     return Err((
                         "iterations",
-                        format!("is {iterations}, must be between 100 and 1000000"),
+                        format!("is {iterations}, must be between 100 and {MAX_PRODUCT_DRAWS}"),
                     ));
                 }
                 Ok(())

@@ -1,7 +1,10 @@
 //! The Plan contract: JSON round trip, the generated JSON Schema, and the checks the schema
 //! cannot express (ids, dependencies, cycles, ranges).
 
-use cb_protocol::{MrioSource, Plan, PlanError, Task, TaskId, TaskSpec, TradeTask, plan_schema};
+use cb_protocol::{
+    MrioSource, Plan, PlanError, Task, TaskId, TaskSpec, TestFunction, TradeTask, UncertaintyTask,
+    plan_schema,
+};
 
 fn national(id: &str) -> Task {
     Task::new(
@@ -129,4 +132,46 @@ fn unknown_operations_are_type_errors() {
         "tasks": [{"id": "a", "agent": "trade", "params": {"op": "launch_missiles"}}]
     });
     assert!(serde_json::from_value::<Plan>(json).is_err());
+}
+
+/// The cost caps hold for any plan, whoever wrote it.
+#[test]
+fn plans_beyond_the_cost_caps_are_invalid() {
+    use cb_protocol::limits::{MAX_SOBOL_WORK, MAX_TASKS_PER_PLAN};
+    let sobol = |id: &str, samples: u32, bootstrap: u32| {
+        Task::new(
+            id,
+            TaskSpec::Uncertainty(UncertaintyTask::Sobol {
+                function: TestFunction::Ishigami,
+                samples,
+                seed: 0,
+                bootstrap,
+            }),
+        )
+    };
+    let plan = |tasks: Vec<Task>| Plan {
+        question: "q".into(),
+        planner: "test".into(),
+        intent: "x".into(),
+        tasks,
+    };
+    assert!(plan(vec![sobol("a", 100_000, 1_000)]).validate().is_ok());
+    let e = plan(vec![sobol("a", 1_000_000, 200)])
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("samples` is 1000000, must be between 10 and 100000"),
+        "{e}"
+    );
+    let e = plan(vec![sobol("a", 100_000, 1_001)])
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&format!("must be at most {MAX_SOBOL_WORK}")), "{e}");
+    let many = (0..=MAX_TASKS_PER_PLAN)
+        .map(|i| sobol(&format!("t{i}"), 100, 100))
+        .collect();
+    let e = plan(many).validate().unwrap_err().to_string();
+    assert!(e.contains("33 tasks; at most 32"), "{e}");
 }

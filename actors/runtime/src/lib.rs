@@ -6,7 +6,9 @@
 //!
 //! It imports the protocol only, never an agent or the orchestrator's crates.
 
+pub mod bounded;
 pub mod cli;
+pub mod roots;
 
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -26,12 +28,27 @@ pub enum AgentMsg {
     Run(Task, RpcReplyPort<TaskResult>),
 }
 
-/// The actor that runs agent `A`.
-pub struct AgentActor<A>(PhantomData<fn() -> A>);
+/// The actor that runs agent `A`; a served one reads files only under its data roots.
+pub struct AgentActor<A> {
+    roots: Option<Arc<roots::DataRoots>>,
+    agent: PhantomData<fn() -> A>,
+}
 
 impl<A> AgentActor<A> {
+    /// An agent that reads any path a task names (the user's own command line).
     pub fn new() -> Self {
-        AgentActor(PhantomData)
+        AgentActor {
+            roots: None,
+            agent: PhantomData,
+        }
+    }
+
+    /// An agent that reads only below `roots` (a server's or a worker's).
+    pub fn confined(roots: Option<Arc<roots::DataRoots>>) -> Self {
+        AgentActor {
+            roots,
+            agent: PhantomData,
+        }
     }
 }
 
@@ -68,14 +85,19 @@ impl<A: Agent> Actor for AgentActor<A> {
         message: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let AgentMsg::Run(task, reply) = message;
+        let AgentMsg::Run(mut task, reply) = message;
         let agent = state.clone();
+        let confined = match &self.roots {
+            Some(roots) => roots.confine(&mut task.spec).map_err(TaskError::from),
+            None => Ok(()),
+        };
         let task_id = task.id.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let mut agent = agent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if task.agent() != A::KIND {
                 return Err(wrong_agent(A::KIND, &task.spec));
             }
+            confined?;
             agent.run(&task.spec)
         })
         .await;

@@ -3,8 +3,9 @@
 //! Synchronous and free of actors, so it runs the same in the ractor wrapper, in a worker
 //! process, or in a test. It keeps loaded MRIOs in a cache (loading EXIOBASE takes a while).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use cb_agent_runtime::bounded::{DatasetCache, FileKey};
 use std::sync::Arc;
 
 use cb_protocol::text::Text;
@@ -23,7 +24,7 @@ const MAX_PATH_VISITS: usize = 2_000_000;
 /// The trade agent with its cache of factorised MRIOs.
 #[derive(Default)]
 pub struct TradeAgent {
-    cache: HashMap<PathBuf, Arc<MrioAnalysis>>,
+    cache: DatasetCache<Arc<MrioAnalysis>>,
 }
 
 impl From<DataError> for TaskError {
@@ -70,13 +71,15 @@ impl TradeAgent {
 
     /// Loads and factorises an MRIO, or takes it from the cache.
     pub fn analysis(&mut self, path: &str) -> Result<Arc<MrioAnalysis>, TaskError> {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-        if let Some(a) = self.cache.get(&key) {
-            return Ok(a.clone());
+        let key = FileKey::of(Path::new(path)).ok();
+        if let Some(a) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            return Ok(a);
         }
         let mrio = data::load_mrio(Path::new(path))?;
         let analysis = Arc::new(MrioAnalysis::new(mrio, &mut |_| {})?);
-        self.cache.insert(key, analysis.clone());
+        if let Some(key) = key {
+            self.cache.insert(key, analysis.clone());
+        }
         Ok(analysis)
     }
 

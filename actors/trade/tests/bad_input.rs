@@ -148,6 +148,21 @@ fn negative_output_is_refused() {
     assert_mentions(&load_error(dir.path()), &["negative", "reg1|food"]);
 }
 
+/// A dataset's file that is a symlink out of its folder is not read (a served dataset could
+/// otherwise reach any file the server can).
+#[cfg(unix)]
+#[test]
+fn a_symlink_out_of_the_dataset_is_refused() {
+    let dir = copy_of_test_system();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::rename(dir.path().join("Y.txt"), outside.path().join("Y.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("Y.txt"), dir.path().join("Y.txt")).unwrap();
+    assert_mentions(
+        &load_error(dir.path()),
+        &["Y.txt", "outside the dataset's folder"],
+    );
+}
+
 #[test]
 fn missing_and_truncated_files() {
     let dir = copy_of_test_system();

@@ -68,6 +68,17 @@ pub enum AuditError {
     Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Whether `id` can be a run id: 1–96 ASCII letters, digits, `-` or `_`, starting with a letter
+/// or digit. Stores name files and keys after run ids, so anything else (a `/`, `..`, a `%2F`
+/// decoded by a router) never reaches them.
+pub fn is_run_id(id: &str) -> bool {
+    (1..=96).contains(&id.len())
+        && id.as_bytes()[0].is_ascii_alphanumeric()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Canonical JSON: object keys sorted, no whitespace, serde_json's number formatting.
 pub fn canonical(value: &Value) -> String {
     fn write(v: &Value, out: &mut String) {
@@ -432,6 +443,9 @@ impl LocalAudit {
     }
 
     pub fn append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), AuditError> {
+        if !is_run_id(&entry.run_id) {
+            return Err(AuditError::NotFound(entry.run_id.chars().take(100).collect()));
+        }
         let path = self.log_path(&entry.run_id);
         let io = |source| AuditError::Io {
             path: path.clone(),
@@ -452,6 +466,9 @@ impl LocalAudit {
     }
 
     pub fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError> {
+        if !is_run_id(run_id) {
+            return Err(AuditError::NotFound(run_id.chars().take(100).collect()));
+        }
         let path = self.log_path(run_id);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -487,6 +504,7 @@ impl LocalAudit {
                     .strip_suffix(".jsonl")
                     .map(String::from)
             })
+            .filter(|r| is_run_id(r))
             .collect();
         runs.sort_by_key(|r| std::cmp::Reverse(run_time(r)));
         Ok(runs)

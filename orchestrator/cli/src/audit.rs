@@ -45,10 +45,13 @@ pub enum AuditCommand {
         run: String,
         #[command(flatten)]
         store: StoreArgs,
-        /// The trusted public key (a file holding its 64 hex digits); without it the key
-        /// recorded in the head is used, which proves integrity but not origin.
-        #[arg(long)]
+        /// The trusted public key (a file holding its 64 hex digits). Without it, this
+        /// machine's own signing key ($CBUTLER_HOME/keys) is trusted where it exists.
+        #[arg(long, conflicts_with = "trust_log_key")]
         public_key: Option<PathBuf>,
+        /// Trust whatever key the log's head names: proves the log is intact, not who wrote it.
+        #[arg(long)]
+        trust_log_key: bool,
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +73,20 @@ pub enum AuditCommand {
     },
     /// Prints this machine's audit signing public key (creating the key if needed).
     PublicKey,
+}
+
+/// This machine's signing public key, without creating one.
+fn local_public_key() -> Result<String> {
+    let path = AuditKey::default_path(&journal::default_home());
+    if !path.is_file() {
+        bail!(
+            "no trusted key: this machine has no signing key at {}; name the signer's key with \
+             --public-key FILE (`cbutler audit public-key` prints a machine's), or pass \
+             --trust-log-key to check integrity only",
+            path.display()
+        );
+    }
+    Ok(AuditKey::load_or_create(&path)?.public_hex())
 }
 
 async fn store_of(args: &StoreArgs) -> Result<AuditStore> {
@@ -141,6 +158,7 @@ async fn run_async(command: AuditCommand, out: &mut dyn Write) -> Result<i32> {
             run,
             store,
             public_key,
+            trust_log_key,
             json,
         } => {
             let (entries, head) = load(&run, &store).await?;
@@ -148,18 +166,30 @@ async fn run_async(command: AuditCommand, out: &mut dyn Write) -> Result<i32> {
                 Some(p) => {
                     Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?)
                 }
-                None => None,
+                None if trust_log_key => None,
+                None => Some(local_public_key()?),
             };
-            let run_id = entries.first().map(|e| e.run_id.clone()).unwrap_or(run.clone());
+            // A run id names the log it must be; an exported file names its own run, which
+            // the output states.
+            let run_id = if cb_audit::is_run_id(&run) && !std::path::Path::new(&run).is_file() {
+                run.clone()
+            } else {
+                entries.first().map(|e| e.run_id.clone()).unwrap_or(run.clone())
+            };
             let v = verify(&run_id, &entries, head.as_ref(), trusted.as_deref());
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
             } else if v.intact {
                 writeln!(
                     out,
-                    "intact: {} entries, hash chain and signature valid (key {})",
+                    "intact: {} entries of run {run_id}, hash chain and signature valid (key {}{})",
                     v.entries,
-                    v.signed_by.as_deref().unwrap_or("?")
+                    v.signed_by.as_deref().unwrap_or("?"),
+                    if trust_log_key {
+                        ", the log's own: its origin is not checked"
+                    } else {
+                        ", trusted"
+                    }
                 )?;
                 if !v.complete {
                     writeln!(
@@ -251,6 +281,7 @@ async fn replay(entries: &[AuditEntry], out: &mut dyn Write) -> Result<i32> {
         task_timeout: Duration::from_secs(3600),
         planner: cb_planner::Planner::Rules,
         token_budget: 0,
+        data_roots: None,
     })
     .await?;
     let agents = embedded.agents().await?;

@@ -231,6 +231,7 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
             task_timeout: Duration::from_secs(3600),
             planner: planner.clone(),
             token_budget: args.llm.llm_token_budget,
+            data_roots: None,
         })
         .await
         .context("cannot start the orchestrator")?;
@@ -248,6 +249,7 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
                 owner: "cbutler-ask".into(),
                 lease_ttl: Duration::from_secs(3600),
                 audit: Some(crate::serve::local_audit(&home)?),
+                data_roots: None,
             },
         );
         let pb = spinner("answering");

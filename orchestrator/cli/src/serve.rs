@@ -134,6 +134,8 @@ pub struct ServeArgs {
     /// stays the operator's.
     #[arg(long, env = "CBUTLER_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    #[command(flatten)]
+    pub data: DataRootArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -164,6 +166,33 @@ pub struct WorkerArgs {
     /// and Prometheus (e.g. 0.0.0.0:9090). Off when absent.
     #[arg(long, env = "CBUTLER_HEALTH_LISTEN")]
     pub health_listen: Option<String>,
+    #[command(flatten)]
+    pub data: DataRootArgs,
+}
+
+/// Where served questions may name files.
+#[derive(Debug, Clone, Args)]
+pub struct DataRootArgs {
+    /// A folder whose MRIOs and inventory databases callers may name; repeatable (the variable
+    /// takes a colon-separated list). Any other path is refused, symlinks leaving a root
+    /// included. Default: the source checkout's bundled data folder and $CBUTLER_HOME/data.
+    #[arg(long = "data-root", env = "CBUTLER_DATA_ROOTS", value_delimiter = ':')]
+    pub data_roots: Vec<std::path::PathBuf>,
+}
+
+impl DataRootArgs {
+    /// The named roots (each must exist), or the defaults that exist.
+    pub fn roots(&self) -> Result<Arc<cb_core::DataRoots>> {
+        let roots = if self.data_roots.is_empty() {
+            let bundled = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+            let home = journal::default_home().join("data");
+            cb_core::DataRoots::new(&[], &[bundled, home])
+        } else {
+            cb_core::DataRoots::new(&self.data_roots, &[])
+        };
+        let roots = roots.map_err(anyhow::Error::msg)?;
+        Ok(Arc::new(roots))
+    }
 }
 
 /// The local decision-log store and this machine's signing key (both under `home`).
@@ -185,6 +214,14 @@ async fn side_server(flag: &str, addr: &str, what: &str, app: axum::Router) -> R
         }
     });
     Ok(())
+}
+
+fn roots_line(roots: &cb_core::DataRoots) -> String {
+    if roots.roots().is_empty() {
+        return "no data roots: questions may name no MRIO or inventory file".into();
+    }
+    let list: Vec<String> = roots.roots().iter().map(|r| r.display().to_string()).collect();
+    format!("files are read only under {}", list.join(", "))
 }
 
 fn default_name() -> String {
@@ -261,11 +298,13 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let task_timeout = Duration::from_secs(args.cluster.task_timeout);
     let home = journal::default_home();
+    let data_roots = args.data.roots()?;
     let key = AuditKey::load_or_create(&AuditKey::default_path(&home))?;
     eprintln!(
         "cbutler serve: decision logs are signed with Ed25519 key {}",
         key.public_hex()
     );
+    eprintln!("cbutler serve: {}", roots_line(&data_roots));
     let config = ServiceConfig {
         planner: planner.clone(),
         token_budget: args.llm.llm_token_budget,
@@ -274,6 +313,7 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         owner,
         lease_ttl: Duration::from_secs(args.lease),
         audit: None,
+        data_roots: Some(data_roots.clone()),
     };
     let mut embedded = None;
     let (service, workers) = match &args.redis {
@@ -305,6 +345,7 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
                 task_timeout,
                 planner,
                 token_budget: args.llm.llm_token_budget,
+                data_roots: Some(data_roots.clone()),
             })
             .await
             .context("cannot start the orchestrator")?;
@@ -362,6 +403,7 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
         concurrency: args.concurrency as usize,
         task_timeout: Duration::from_secs(args.cluster.task_timeout),
         grace: Duration::from_secs(args.grace),
+        data_roots: args.data.roots()?,
     };
     let health = WorkerHealth::new(&config.name, &config.agents);
     let result = runtime.block_on(async move {
@@ -372,11 +414,12 @@ pub fn worker(args: WorkerArgs) -> Result<()> {
             side_server("--health-listen", addr, &what, app).await?;
         }
         eprintln!(
-            "cbutler worker {}: serving {} ({} at a time each) from {}",
+            "cbutler worker {}: serving {} ({} at a time each) from {}; {}",
             config.name,
             names.join(", "),
             config.concurrency,
-            cb_cluster::redacted(&config.cluster.url)
+            cb_cluster::redacted(&config.cluster.url),
+            roots_line(&config.data_roots)
         );
         anyhow::Ok(worker::run(config, shutdown_signal(), health).await?)
     });

@@ -30,6 +30,7 @@ async fn app_with(
         task_timeout: Duration::from_secs(120),
         planner: Planner::Rules,
         token_budget: 0,
+        data_roots: None,
     })
     .await
     .unwrap();
@@ -46,6 +47,7 @@ async fn app_with(
             owner: "test".into(),
             lease_ttl: Duration::from_secs(15),
             audit,
+            data_roots: Some(test_roots()),
         },
     );
     let router = router(AppState {
@@ -54,6 +56,18 @@ async fn app_with(
         tokens,
     });
     (router, service, embedded)
+}
+
+/// The data roots the test server reads under: the repository's fixtures and bundled data.
+fn test_roots() -> Arc<cb_core::DataRoots> {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Arc::new(
+        cb_core::DataRoots::new(
+            &[repo.join("data"), repo.join("orchestrator/cli/tests/fixtures")],
+            &[],
+        )
+        .unwrap(),
+    )
 }
 
 async fn call(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, String) {

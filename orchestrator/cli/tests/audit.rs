@@ -137,6 +137,56 @@ fn a_run_log_verifies_and_every_tampering_is_named() {
     assert!(text(&v).contains("signature is not valid"), "{}", text(&v));
     std::fs::write(&head_path, serde_json::to_vec(&head).unwrap()).unwrap();
 
+    // A log copied under another run's id is not that run's log, and a log signed by another
+    // key is refused unless the user says to trust the log's own key.
+    let other = "run-1-0-0-00000000";
+    let dir = h.join("audit");
+    std::fs::copy(
+        dir.join(format!("{run}.jsonl")),
+        dir.join(format!("{other}.jsonl")),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.join(format!("{run}.head.json")),
+        dir.join(format!("{other}.head.json")),
+    )
+    .unwrap();
+    let copied = cbutler(h, &["audit", "verify", other]);
+    assert_eq!(copied.status.code(), Some(1), "{}", text(&copied));
+    assert!(
+        text(&copied).contains(&format!("belongs to run {run}, not {other}")),
+        "{}",
+        text(&copied)
+    );
+    let stranger = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(stranger.path().join("audit")).unwrap();
+    for f in [format!("{run}.jsonl"), format!("{run}.head.json")] {
+        std::fs::copy(dir.join(&f), stranger.path().join("audit").join(&f)).unwrap();
+    }
+    let no_key = cbutler(stranger.path(), &["audit", "verify", &run]);
+    assert!(!no_key.status.success());
+    assert!(text(&no_key).contains("no trusted key"), "{}", text(&no_key));
+    let own_key = cbutler(stranger.path(), &["audit", "verify", &run, "--trust-log-key"]);
+    assert!(own_key.status.success(), "{}", text(&own_key));
+    assert!(
+        text(&own_key).contains("its origin is not checked"),
+        "{}",
+        text(&own_key)
+    );
+    let wrong_key = tempfile::tempdir().unwrap();
+    cbutler(wrong_key.path(), &["audit", "public-key"]);
+    for f in [format!("{run}.jsonl"), format!("{run}.head.json")] {
+        std::fs::create_dir_all(wrong_key.path().join("audit")).unwrap();
+        std::fs::copy(dir.join(&f), wrong_key.path().join("audit").join(&f)).unwrap();
+    }
+    let foreign = cbutler(wrong_key.path(), &["audit", "verify", &run]);
+    assert_eq!(foreign.status.code(), Some(1), "{}", text(&foreign));
+    assert!(
+        text(&foreign).contains("not by the trusted key"),
+        "{}",
+        text(&foreign)
+    );
+
     // Export, verified offline; replay reproduces every number.
     let export = h.join("run.jsonl");
     assert!(

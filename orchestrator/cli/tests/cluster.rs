@@ -16,6 +16,7 @@ const REDIS: &str = "redis://127.0.0.1:6379";
 fn verify(prefix: &str, run: &str) -> (i32, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cbutler"))
         .args(["audit", "verify", run, "--redis", REDIS, "--prefix", prefix])
+        .env("CBUTLER_HOME", common::test_home())
         .output()
         .unwrap();
     let text = format!(

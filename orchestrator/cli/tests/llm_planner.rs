@@ -78,6 +78,7 @@ async fn ask_with(url: &str, configure: impl FnOnce(&mut LlmConfig), budget: u32
         task_timeout: Duration::from_secs(120),
         planner,
         token_budget: budget,
+        data_roots: None,
     })
     .await
     .unwrap();
@@ -218,6 +219,39 @@ async fn two_bad_plans_fall_back_to_the_rules() {
     // Empty prose is refused too.
     assert_eq!(got[3].2, "rejected");
     assert_eq!(a.writer, "template");
+}
+
+/// The gate holds an LLM's plan to the same cost caps as the rules: a million Sobol samples, or
+/// more tasks than a plan may have, never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_beyond_the_cost_caps_are_rejected() {
+    let (url, _) = endpoint(Arc::new(|req: &Value, n| {
+        if is_prose(req) {
+            return (Duration::ZERO, String::new());
+        }
+        let sobol = |i: usize| {
+            json!({"id": format!("t{i}"), "agent": "uncertainty",
+                "params": {"op": "sobol", "function": "ishigami", "samples": 1_000_000, "bootstrap": 200}})
+        };
+        let tasks: Vec<Value> = if n == 0 {
+            vec![sobol(0)]
+        } else {
+            (0..40).map(sobol).collect()
+        };
+        let reply = json!({"question": "q", "planner": "llm", "intent": "x", "tasks": tasks}).to_string();
+        (Duration::ZERO, reply)
+    }))
+    .await;
+    let outcome = ask_with(&url, |_| {}, 16_000).await;
+    let a = &outcome.answer;
+    let got = outcomes(&outcome);
+    assert_eq!(got[0].2, "rejected");
+    assert_eq!(got[1].2, "rejected");
+    for attempt in &a.planning[..2] {
+        let e = attempt.error.as_deref().unwrap();
+        assert!(e.contains("100000") || e.contains("32"), "{e}");
+    }
+    assert_eq!(a.plan.planner, "rules");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,6 +64,8 @@ pub struct WorkerConfig {
     pub task_timeout: Duration,
     /// On shutdown, how long running tasks may take before they are handed back.
     pub grace: Duration,
+    /// Where the agents may read files (a task naming any other path fails).
+    pub data_roots: Arc<cb_core::DataRoots>,
 }
 
 struct Ctx {
@@ -397,7 +399,7 @@ async fn process(
     ));
     let agent = match actor {
         Some(a) => a.clone(),
-        None => match cb_core::orchestrator::spawn_agent(kind).await {
+        None => match cb_core::orchestrator::spawn_agent(kind, Some(ctx.config.data_roots.clone())).await {
             Ok(a) => {
                 *actor = Some(a.clone());
                 a

@@ -17,4 +17,5 @@ pub mod prose;
 pub mod runs;
 
 pub use answer::Answer;
+pub use cb_agent_runtime::roots::DataRoots;
 pub use orchestrator::{AskError, AskRequest, Embedded, OrchestratorArgs, RunOutcome};

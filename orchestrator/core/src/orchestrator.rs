@@ -11,8 +11,10 @@
 //! `RunService` (in the server crate) both go through [`plan_question`], [`execute`] and
 //! [`finish`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use cb_agent_runtime::roots::DataRoots;
 use cb_agent_runtime::{Agent, AgentActor, AgentMsg};
 use cb_factory::agent::FactoryAgent;
 use cb_graphs::{GraphError, SupplyChainGraph};
@@ -82,6 +84,8 @@ pub struct OrchestratorArgs {
     pub planner: Planner,
     /// Input plus output tokens one run may spend on LLM calls.
     pub token_budget: u32,
+    /// Where the agents may read files; `None` for the user's own command line (any path).
+    pub data_roots: Option<Arc<DataRoots>>,
 }
 
 pub struct Orchestrator;
@@ -98,9 +102,11 @@ async fn start_agent<A: Agent>(
     agent: A,
     supervisor: ActorCell,
     agents: &AgentDirectory,
-    timeout: Duration,
+    args: &OrchestratorArgs,
 ) -> Result<ActorCell, ActorProcessingErr> {
-    let (actor, _) = Actor::spawn_linked(None, AgentActor::<A>::new(), agent, supervisor).await?;
+    let timeout = args.task_timeout;
+    let actor = AgentActor::<A>::confined(args.data_roots.clone());
+    let (actor, _) = Actor::spawn_linked(None, actor, agent, supervisor).await?;
     let cell = actor.get_cell();
     agents.register(std::sync::Arc::new(LocalAgent {
         kind: A::KIND,
@@ -111,18 +117,24 @@ async fn start_agent<A: Agent>(
 }
 
 /// Starts an unsupervised agent actor of one kind (a worker's consumer owns and restarts it).
-pub async fn spawn_agent(kind: AgentKind) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
-    async fn one<A: Agent>(agent: A) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
-        Actor::spawn(None, AgentActor::<A>::new(), agent)
+pub async fn spawn_agent(
+    kind: AgentKind,
+    roots: Option<Arc<DataRoots>>,
+) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
+    async fn one<A: Agent>(
+        agent: A,
+        roots: Option<Arc<DataRoots>>,
+    ) -> Result<ActorRef<AgentMsg>, ractor::SpawnErr> {
+        Actor::spawn(None, AgentActor::<A>::confined(roots), agent)
             .await
             .map(|(a, _)| a)
     }
     match kind {
-        AgentKind::Trade => one(TradeAgent::new()).await,
-        AgentKind::Lca => one(LcaAgent::new()).await,
-        AgentKind::Sinks => one(SinksAgent).await,
-        AgentKind::Factory => one(FactoryAgent).await,
-        AgentKind::Uncertainty => one(UncertaintyAgent).await,
+        AgentKind::Trade => one(TradeAgent::new(), roots).await,
+        AgentKind::Lca => one(LcaAgent::new(), roots).await,
+        AgentKind::Sinks => one(SinksAgent, roots).await,
+        AgentKind::Factory => one(FactoryAgent, roots).await,
+        AgentKind::Uncertainty => one(UncertaintyAgent, roots).await,
     }
 }
 
@@ -131,14 +143,14 @@ async fn start_kind(
     kind: AgentKind,
     supervisor: ActorCell,
     agents: &AgentDirectory,
-    timeout: Duration,
+    args: &OrchestratorArgs,
 ) -> Result<ActorCell, ActorProcessingErr> {
     match kind {
-        AgentKind::Trade => start_agent(TradeAgent::new(), supervisor, agents, timeout).await,
-        AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, timeout).await,
-        AgentKind::Sinks => start_agent(SinksAgent, supervisor, agents, timeout).await,
-        AgentKind::Factory => start_agent(FactoryAgent, supervisor, agents, timeout).await,
-        AgentKind::Uncertainty => start_agent(UncertaintyAgent, supervisor, agents, timeout).await,
+        AgentKind::Trade => start_agent(TradeAgent::new(), supervisor, agents, args).await,
+        AgentKind::Lca => start_agent(LcaAgent::new(), supervisor, agents, args).await,
+        AgentKind::Sinks => start_agent(SinksAgent, supervisor, agents, args).await,
+        AgentKind::Factory => start_agent(FactoryAgent, supervisor, agents, args).await,
+        AgentKind::Uncertainty => start_agent(UncertaintyAgent, supervisor, agents, args).await,
     }
 }
 
@@ -155,10 +167,7 @@ impl Actor for Orchestrator {
         let agents = AgentDirectory::default();
         let mut children = Vec::new();
         for kind in AgentKind::ALL {
-            children.push((
-                kind,
-                start_kind(kind, myself.get_cell(), &agents, args.task_timeout).await?,
-            ));
+            children.push((kind, start_kind(kind, myself.get_cell(), &agents, &args).await?));
         }
         Ok(OrchestratorState {
             agents,
@@ -216,7 +225,7 @@ impl Actor for Orchestrator {
             }
             // A failed restart leaves the old handle in place: its tasks then fail with a clear
             // "agent stopped" error instead of the orchestrator going down with it.
-            match start_kind(kind, myself.get_cell(), &state.agents, state.args.task_timeout).await {
+            match start_kind(kind, myself.get_cell(), &state.agents, &state.args).await {
                 Ok(cell) => state.children[i].1 = cell,
                 Err(e) => tracing_warn(&format!("could not restart the {kind} agent: {e}")),
             }

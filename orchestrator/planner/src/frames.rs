@@ -17,9 +17,10 @@ use crate::mentions;
 
 const FRAMES_TOML: &str = include_str!("../../../data/planner-frames.toml");
 
-/// Sobol base samples a question may ask for at most: memory grows with them (a million took
-/// about 1.6 GB). No frames file may loosen it.
-pub const MAX_SOBOL_SAMPLES: u32 = 100_000;
+/// Sobol base samples a question may ask for at most (the protocol's cap). No frames file may
+/// loosen it.
+pub use cb_protocol::limits::MAX_SOBOL_SAMPLES;
+use cb_protocol::limits::{MAX_MC_ITERATIONS, MAX_PRODUCT_DRAWS, MAX_SOBOL_BOOTSTRAP};
 
 /// What a question asks for: the frames of `data/planner-frames.toml`, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -259,9 +260,9 @@ pub struct Frames {
 /// may loosen (the bounds that keep one request's cost bounded).
 const SETTINGS: &[(Intent, &str, f64)] = &[
     (Intent::Sensitivity, "samples", MAX_SOBOL_SAMPLES as f64),
-    (Intent::Sensitivity, "bootstrap", 10_000.0),
-    (Intent::Propagation, "draws", 1_000_000.0),
-    (Intent::ProductFootprint, "draws", 100_000.0),
+    (Intent::Sensitivity, "bootstrap", MAX_SOBOL_BOOTSTRAP as f64),
+    (Intent::Propagation, "draws", MAX_PRODUCT_DRAWS as f64),
+    (Intent::ProductFootprint, "draws", MAX_MC_ITERATIONS as f64),
     (Intent::MrioAgainstLca, "draws", 100_000.0),
     (Intent::Plant, "hours", 8784.0),
     (Intent::CbamAgainstRoute, "hours", 8784.0),

@@ -1074,6 +1074,21 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     .suggest(closest_answerable(q, m, intent)));
                 }
             };
+            if u64::from(samples) * u64::from(bootstrap) > cb_protocol::limits::MAX_SOBOL_WORK {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_sobol_work",
+                    &[
+                        (
+                            "max",
+                            &clarify::amount(cb_protocol::limits::MAX_SOBOL_WORK as f64),
+                        ),
+                        ("samples", &samples.to_string()),
+                        ("bootstrap", &bootstrap.to_string()),
+                    ],
+                ))
+                .suggest(closest_answerable(q, m, intent)));
+            }
             described = say(
                 m.lang,
                 "plan_sobol",
@@ -2899,6 +2914,19 @@ mod tests {
             plan.tasks[0].spec,
             TaskSpec::Uncertainty(UncertaintyTask::Sobol { samples: 20_000, .. })
         ));
+        // Each within its bound, together beyond the work one request may cost: refused.
+        let e = plan_with_rules(
+            "Which inputs of the Ishigami function matter most? Use 100000 samples and 5000 bootstrap resamples.",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("at most 100,000,000 samples × bootstrap resamples")
+                || e.to_string()
+                    .contains("at most 100000000 samples × bootstrap resamples"),
+            "{e}"
+        );
         let plan = plan_with_rules(
             "What uncertainty do pedigree scores (2,3,1,4,5) imply?",
             &PlanContext::default(),

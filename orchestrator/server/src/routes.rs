@@ -37,6 +37,7 @@ use futures::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use cb_core::DataRoots;
 use cb_core::operations::WorkerRegistry;
 use cb_core::runs::{RunContext, RunState, StoreError};
 use cb_planner::MrioVocabulary;
@@ -251,11 +252,26 @@ fn may_read(caller: &Option<Extension<Caller>>, run: &RunState) -> bool {
     }
 }
 
-/// Reads an MRIO's labels so the planner can use its regions and sectors.
-async fn context_of(mrio: Option<String>, lci: Option<String>) -> Result<RunContext, ApiError> {
+/// Reads an MRIO's labels so the planner can use its regions and sectors. A served question's
+/// files must lie under the server's data roots; the plan then names them by canonical path.
+async fn context_of(
+    roots: Option<Arc<DataRoots>>,
+    mrio: Option<String>,
+    lci: Option<String>,
+) -> Result<RunContext, ApiError> {
+    let confine = |field: &str, path: String| -> Result<String, ApiError> {
+        match &roots {
+            Some(r) => r
+                .resolve(field, &path)
+                .map(|p| p.to_string_lossy().into_owned())
+                .map_err(|e| ApiError::bad_request(e.to_string())),
+            None => Ok(path),
+        }
+    };
     let mrio = match mrio {
         None => None,
         Some(path) => {
+            let path = confine("mrio", path)?;
             let p = PathBuf::from(&path);
             let labels = tokio::task::spawn_blocking(move || cb_trade::analysis::MrioLabels::read(&p))
                 .await
@@ -270,13 +286,19 @@ async fn context_of(mrio: Option<String>, lci: Option<String>) -> Result<RunCont
             })
         }
     };
-    if let Some(l) = &lci
-        && !std::path::Path::new(l).exists()
-    {
-        return Err(ApiError::bad_request(format!(
-            "the inventory database {l} does not exist"
-        )));
-    }
+    let lci = match lci {
+        None => None,
+        Some(l) if l.eq_ignore_ascii_case(cb_protocol::BUNDLED_DATABASE) => Some(l),
+        Some(l) => {
+            let l = confine("lci", l)?;
+            if !std::path::Path::new(&l).exists() {
+                return Err(ApiError::bad_request(format!(
+                    "the inventory database {l} does not exist"
+                )));
+            }
+            Some(l)
+        }
+    };
     Ok(RunContext { mrio, lci })
 }
 
@@ -287,7 +309,8 @@ async fn post_question(
     body: Result<Json<QuestionRequest>, JsonRejection>,
 ) -> Result<(StatusCode, HeaderMap, Json<Accepted>), ApiError> {
     let Json(request) = body?;
-    let context = context_of(request.mrio, request.lci).await?;
+    let roots = app.service.config.data_roots.clone();
+    let context = context_of(roots, request.mrio, request.lci).await?;
     let parent = cb_telemetry::extract_headers(&request_headers);
     let state = app
         .service
@@ -342,6 +365,11 @@ async fn load_run(
     caller: &Option<Extension<Caller>>,
     id: &str,
 ) -> Result<RunState, ApiError> {
+    if !cb_audit::is_run_id(id) {
+        return Err(ApiError::not_found(
+            "no such run: a run id is letters, digits, '-' and '_'",
+        ));
+    }
     app.service
         .store
         .get(id)
@@ -470,6 +498,11 @@ async fn drain_worker(State(app): State<AppState>, Path(name): Path<String>) -> 
 
 /// A run's decision log with the verification of its chain and signed head.
 async fn run_audit(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    if !cb_audit::is_run_id(&id) {
+        return Err(ApiError::not_found(
+            "no such run: a run id is letters, digits, '-' and '_'",
+        ));
+    }
     let Some((store, key)) = &app.service.config.audit else {
         return Err(ApiError::not_found("this server keeps no decision log"));
     };

@@ -38,6 +38,9 @@ pub struct ServiceConfig {
     pub lease_ttl: Duration,
     /// Where decision logs go and the key that signs them (`None`: no log).
     pub audit: Option<(AuditStore, AuditKey)>,
+    /// The folders a question's MRIO and inventory may come from; `None` (the user's own
+    /// `cbutler ask`) reads any path.
+    pub data_roots: Option<Arc<cb_core::DataRoots>>,
 }
 
 type SharedAudit = Option<Arc<tokio::sync::Mutex<RunAudit>>>;

@@ -3,22 +3,8 @@
 
 use std::collections::HashMap;
 
-/// Every file below a folder (depth first).
-pub(crate) fn files_below(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    Ok(out)
-}
+/// Every regular file below a folder, never following a symlink, bounded in depth and count.
+pub(crate) use cb_agent_runtime::bounded::files_below;
 
 /// Why a database could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -13,6 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
+use cb_agent_runtime::bounded::Inflated;
+use cb_protocol::limits::{MAX_FOLDER_ENTRIES, MAX_INFLATED_BYTES};
+
 use super::database::{
     Activity, CutOff, Database, ElementaryFlow, ImportOptions, LciError, MultiOutput, Remark,
     ambiguous_providers_error, files_below, multi_output_error,
@@ -193,15 +196,24 @@ fn read_files(path: &Path) -> Result<Vec<(String, String)>, LciError> {
             path: path.display().to_string(),
             reason: format!("not a folder or a .zip of EcoSpold2 files ({e})"),
         })?;
+        if zip.len() > MAX_FOLDER_ENTRIES {
+            return Err(LciError::Format {
+                path: path.display().to_string(),
+                reason: format!("holds {} entries, more than {MAX_FOLDER_ENTRIES}", zip.len()),
+            });
+        }
+        let mut budget = MAX_INFLATED_BYTES;
         for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(|e| LciError::Format {
+            let entry = zip.by_index(i).map_err(|e| LciError::Format {
                 path: path.display().to_string(),
                 reason: format!("unreadable zip entry {i}: {e}"),
             })?;
             let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
             if name.ends_with(".spold") {
                 let mut text = String::new();
+                let mut entry = Inflated::with_budget(entry, budget);
                 entry.read_to_string(&mut text).map_err(io)?;
+                budget -= entry.inflated();
                 out.push((name, text));
             }
         }

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
+use cb_agent_runtime::bounded::Inflated;
+use cb_protocol::limits::{MAX_FOLDER_ENTRIES, MAX_INFLATED_BYTES};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -181,6 +183,10 @@ struct CategoryJ {
 #[derive(Default)]
 struct Package {
     files: HashMap<&'static str, Vec<(String, Vec<u8>)>>,
+    /// Bytes taken out of an archive so far: all entries together stay within one budget.
+    inflated: u64,
+    /// Archive entries seen so far.
+    entries: usize,
 }
 
 const FOLDERS: [&str; 5] = [
@@ -209,11 +215,23 @@ impl Package {
 
     /// Adds an archive entry, reading it only when it is a file the package needs.
     fn add_entry(&mut self, path: &str, entry: &mut impl Read) -> std::io::Result<()> {
-        self.add(path, || {
+        self.entries += 1;
+        if self.entries > MAX_FOLDER_ENTRIES {
+            return Err(std::io::Error::other(format!(
+                "the archive holds more than {MAX_FOLDER_ENTRIES} entries"
+            )));
+        }
+        let budget = MAX_INFLATED_BYTES.saturating_sub(self.inflated);
+        let mut taken = 0;
+        let added = self.add(path, || {
             let mut v = Vec::new();
-            entry.read_to_end(&mut v)?;
-            Ok(v)
-        })
+            let mut limited = Inflated::with_budget(entry, budget);
+            let read = limited.read_to_end(&mut v);
+            taken = limited.inflated();
+            read.map(|_| v)
+        });
+        self.inflated += taken;
+        added
     }
 
     fn read(path: &Path) -> Result<Package, LciError> {
@@ -262,7 +280,7 @@ impl Package {
             reason: e.to_string(),
         };
         let mut pkg = Package::default();
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
+        let mut archive = tar::Archive::new(Inflated::new(flate2::read::GzDecoder::new(reader)));
         let entries = archive.entries().map_err(|e| LciError::Format {
             path: name.to_string(),
             reason: format!("not a readable .tar.gz ({e})"),

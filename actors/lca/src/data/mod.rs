@@ -21,12 +21,22 @@ pub use database::{
 
 /// Reads a database in either format: EcoSpold2 when the zip or folder holds `.spold` files,
 /// openLCA JSON-LD otherwise.
+/// A database of more than [`MAX_LCI_ACTIVITIES`](cb_protocol::limits::MAX_LCI_ACTIVITIES)
+/// activities is refused: its matrices would not fit one request's bounds.
 pub fn load(path: &std::path::Path, options: &ImportOptions) -> Result<Database, LciError> {
-    if holds_spold(path) {
+    let db = if holds_spold(path) {
         ecospold2::load(path, options)
     } else {
         jsonld::load(path, options)
+    }?;
+    let max = cb_protocol::limits::MAX_LCI_ACTIVITIES;
+    if db.activities.len() > max {
+        return Err(LciError::Format {
+            path: path.display().to_string(),
+            reason: format!("holds {} activities, more than {max}", db.activities.len()),
+        });
     }
+    Ok(db)
 }
 
 fn holds_spold(path: &std::path::Path) -> bool {

@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use cb_agent_runtime::bounded::Inflated;
+use cb_protocol::limits::MAX_FOLDER_ENTRIES;
 use flate2::read::GzDecoder;
 
 use super::error::DataError;
@@ -24,13 +26,24 @@ impl Source {
     pub fn open(path: &Path) -> Result<Source, DataError> {
         let meta = std::fs::metadata(path).map_err(|e| DataError::io(&path.display().to_string(), e))?;
         if meta.is_dir() {
-            return Ok(Source::Dir(path.to_path_buf()));
+            let root =
+                std::fs::canonicalize(path).map_err(|e| DataError::io(&path.display().to_string(), e))?;
+            return Ok(Source::Dir(root));
         }
         let file = File::open(path).map_err(|e| DataError::io(&path.display().to_string(), e))?;
         let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| DataError::Format {
             path: path.display().to_string(),
             reason: format!("not a folder and not a readable zip archive ({e})"),
         })?;
+        if archive.len() > MAX_FOLDER_ENTRIES {
+            return Err(DataError::Format {
+                path: path.display().to_string(),
+                reason: format!(
+                    "the zip holds {} entries, more than {MAX_FOLDER_ENTRIES}",
+                    archive.len()
+                ),
+            });
+        }
         Ok(Source::Zip {
             path: path.to_path_buf(),
             archive: Box::new(archive),
@@ -64,25 +77,17 @@ impl Source {
         }
     }
 
-    /// All file paths (relative to the root) in the source.
+    /// All file paths (relative to the root) in the source. A folder's walk never follows a
+    /// symlink and is bounded in depth and entries; one that exceeds the bounds lists nothing.
     pub fn files(&self) -> Vec<String> {
         match self {
             Source::Dir(root) => {
-                let mut out = Vec::new();
-                let mut stack = vec![root.clone()];
-                while let Some(dir) = stack.pop() {
-                    let Ok(rd) = std::fs::read_dir(&dir) else { continue };
-                    for e in rd.flatten() {
-                        let p = e.path();
-                        if p.is_dir() {
-                            stack.push(p);
-                        } else if let Ok(rel) = p.strip_prefix(root) {
-                            out.push(rel.to_string_lossy().replace('\\', "/"));
-                        }
-                    }
-                }
-                out.sort();
-                out
+                let files = cb_agent_runtime::bounded::files_below(root).unwrap_or_default();
+                files
+                    .iter()
+                    .filter_map(|p| p.strip_prefix(root).ok())
+                    .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+                    .collect()
             }
             Source::Zip { archive, prefix, .. } => {
                 let mut out: Vec<String> = archive
@@ -118,9 +123,19 @@ impl Source {
         let gz = rel.ends_with(".gz");
         match self {
             Source::Dir(p) => {
-                let file = File::open(p.join(rel)).map_err(|e| DataError::io(&name, e))?;
+                // A symlink inside the dataset may not lead out of it.
+                let path = p.join(rel);
+                if let Ok(target) = std::fs::canonicalize(&path)
+                    && !target.starts_with(&*p)
+                {
+                    return Err(DataError::Format {
+                        path: name,
+                        reason: "is a link to a file outside the dataset's folder".into(),
+                    });
+                }
+                let file = File::open(path).map_err(|e| DataError::io(&name, e))?;
                 if gz {
-                    f(&mut BufReader::new(GzDecoder::new(file)), &name)
+                    f(&mut BufReader::new(Inflated::new(GzDecoder::new(file))), &name)
                 } else {
                     f(&mut BufReader::with_capacity(1 << 20, file), &name)
                 }
@@ -137,9 +152,9 @@ impl Source {
                     },
                 })?;
                 let reader: Box<dyn Read> = if gz {
-                    Box::new(GzDecoder::new(entry))
+                    Box::new(Inflated::new(GzDecoder::new(Inflated::new(entry))))
                 } else {
-                    Box::new(entry)
+                    Box::new(Inflated::new(entry))
                 };
                 f(&mut BufReader::with_capacity(1 << 20, reader), &name)
             }

@@ -105,6 +105,13 @@ pub fn parse_labeled_matrix(
     if ncols == 0 {
         return Err(bad(1, "the header names no columns".into()));
     }
+    let max = cb_protocol::limits::MAX_MRIO_SECTORS;
+    if ncols > max {
+        return Err(bad(
+            1,
+            format!("the header names {ncols} columns, more than {max}"),
+        ));
+    }
     let mut cols: Vec<Vec<String>> = vec![Vec::with_capacity(header.len()); ncols];
     for (h, cells) in header.iter().enumerate() {
         if cells.len() != c + ncols {
@@ -136,6 +143,9 @@ pub fn parse_labeled_matrix(
                     ncols
                 ),
             ));
+        }
+        if rows.len() >= max {
+            return Err(bad(lineno, format!("more than {max} data lines")));
         }
         for (j, cell) in cells[c..].iter().enumerate() {
             let v: f64 = cell.trim().parse().map_err(|_| {

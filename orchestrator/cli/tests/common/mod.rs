@@ -74,10 +74,14 @@ impl Drop for Proc {
     }
 }
 
+/// The `CBUTLER_HOME` of every process a test starts (so they share one signing key).
+pub fn test_home() -> PathBuf {
+    std::env::temp_dir().join(format!("cbutler-test-home-{}", std::process::id()))
+}
+
 fn cbutler() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cbutler"));
-    let home = std::env::temp_dir().join(format!("cbutler-test-home-{}", std::process::id()));
-    c.env("CBUTLER_HOME", home).stdin(Stdio::null());
+    c.env("CBUTLER_HOME", test_home()).stdin(Stdio::null());
     c
 }
 

@@ -1,0 +1,175 @@
+//! The abuse suite: hostile requests against real `cbutler serve` processes (and a served
+//! agent), each asserting its bounded outcome — status, time, memory.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cb_agent_runtime::AgentMsg;
+use cb_protocol::{AgentKind, MrioSource, Task, TaskOutcome, TaskSpec, TradeTask};
+use common::*;
+use serde_json::json;
+
+fn repo() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Resident memory of a process, in MB (Linux).
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A root holding a symlink that leaves it.
+fn leaky_root() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/etc", d.path().join("leak")).unwrap();
+    std::os::unix::fs::symlink("/proc/self", d.path().join("loop")).unwrap();
+    d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_outside_the_data_roots_are_refused_alike_and_fast() {
+    let leaky = leaky_root();
+    let fixtures = repo().join("actors/trade/tests/fixtures");
+    let port = free_port();
+    let mut serve = embedded_serve(
+        port,
+        &[
+            "--data-root",
+            fixtures.to_str().unwrap(),
+            "--data-root",
+            leaky.path().to_str().unwrap(),
+        ],
+    );
+    wait_healthy(&mut serve, port).await;
+    let pid = serve.child.id();
+    let url = format!("http://127.0.0.1:{port}/v1/questions");
+    let client = http();
+    let mut messages = Vec::new();
+    for path in [
+        "/proc",
+        "/proc/self/root",
+        "/etc/passwd",
+        "../../../../etc/passwd",
+        "leak",
+        "leak/passwd",
+        "loop",
+        "/nonexistent/mrio.zip",
+        &"a/".repeat(3000),
+    ] {
+        let start = Instant::now();
+        let r = client
+            .post(&url)
+            .json(&json!({"question": QUESTION, "mrio": path}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{path} took {:?}",
+            start.elapsed()
+        );
+        let v: serde_json::Value = r.json().await.unwrap();
+        let m = v["error"]["message"].as_str().unwrap().to_string();
+        let shown: String = path.chars().take(200).collect();
+        // The same sentence whether the path exists outside the roots or not at all.
+        messages.push(m.replace(&format!("{shown:?}"), "PATH"));
+    }
+    messages.dedup();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(
+        messages[0].contains("under this server's data roots"),
+        "{}",
+        messages[0]
+    );
+    assert!(rss_mb(pid) < 400.0, "the server grew to {} MB", rss_mb(pid));
+
+    // Inside a root, by a relative or an absolute path: accepted.
+    for path in [
+        "pymrio-test/input",
+        fixtures.join("pymrio-test/input").to_str().unwrap(),
+    ] {
+        let r = client
+            .post(&url)
+            .json(&json!({"question": QUESTION, "mrio": path}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{path}: {}", r.text().await.unwrap());
+    }
+    // An inventory database outside the roots, the same way.
+    let r = client
+        .post(&url)
+        .json(&json!({"question": "What is the carbon footprint of 1 kg of polyethylene?", "lci": "/etc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("lci: \"/etc\" is not a readable file or folder"),
+        "{m}"
+    );
+
+    // Run ids never become paths.
+    for id in ["..%2F..%2Fetc%2Fpasswd", "%2E%2E", "run-1%2F..%2F..", "a.b"] {
+        for tail in ["", "/audit", "/events", "/graph"] {
+            let r = client
+                .get(format!("http://127.0.0.1:{port}/v1/runs/{id}{tail}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404, "{id}{tail}");
+        }
+    }
+    serve.term();
+}
+
+/// A served agent (as a worker runs it) refuses a task naming a file outside its roots, even
+/// when the task did not come through the API's check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_agent_reads_only_under_its_roots() {
+    let fixtures = repo().join("actors/trade/tests/fixtures");
+    let roots = Arc::new(cb_core::DataRoots::new(std::slice::from_ref(&fixtures), &[]).unwrap());
+    let agent = cb_core::orchestrator::spawn_agent(AgentKind::Trade, Some(roots))
+        .await
+        .unwrap();
+    let task = |path: &str| {
+        Task::new(
+            "t1",
+            TaskSpec::Trade(TradeTask::Transfers {
+                mrio: MrioSource { path: path.into() },
+                stressor: "emission_type1".into(),
+                from: None,
+                to: None,
+            }),
+        )
+    };
+    for (path, refused) in [
+        ("/proc", true),
+        ("../../../../etc", true),
+        ("pymrio-test/input", false),
+    ] {
+        let result = ractor::call!(agent, AgentMsg::Run, task(path)).unwrap();
+        match result.outcome {
+            TaskOutcome::Failed(e) if refused => {
+                assert!(
+                    e.message.contains("under this server's data roots"),
+                    "{path}: {}",
+                    e.message
+                )
+            }
+            TaskOutcome::Completed(_) if !refused => {}
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+}
