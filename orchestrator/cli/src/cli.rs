@@ -250,6 +250,7 @@ fn ask(args: AskArgs, out: &mut dyn Write) -> Result<()> {
                 lease_ttl: Duration::from_secs(3600),
                 audit: Some(crate::serve::local_audit(&home)?),
                 data_roots: None,
+                quotas: Default::default(),
             },
         );
         let pb = spinner("answering");

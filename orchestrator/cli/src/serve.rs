@@ -119,6 +119,13 @@ pub struct ServeArgs {
     /// Runs accepted and unfinished before new questions are refused (busy, retry after).
     #[arg(long, env = "CBUTLER_MAX_ACTIVE_RUNS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_active_runs: u64,
+    /// Runs one token (without tokens: all callers together) may have in progress on this
+    /// server at once; more get 429 with Retry-After.
+    #[arg(long, env = "CBUTLER_MAX_RUNS_PER_TOKEN", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_runs_per_token: u64,
+    /// Event streams one token may hold open on this server at once.
+    #[arg(long, env = "CBUTLER_MAX_STREAMS_PER_TOKEN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams_per_token: u64,
     /// Seconds a run's lease lasts; the runs of a server that stopped are resumed after this.
     #[arg(long, env = "CBUTLER_LEASE", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease: u64,
@@ -134,6 +141,20 @@ pub struct ServeArgs {
     /// stays the operator's.
     #[arg(long, env = "CBUTLER_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Listen beyond loopback without --auth: anyone who can reach the port may ask, read every
+    /// run and its decision log. Refused unless given.
+    #[arg(long, env = "CBUTLER_INSECURE_OPEN")]
+    pub insecure_open: bool,
+    /// Seconds a client may take to send a request's headers (and a keep-alive connection may
+    /// sit idle).
+    #[arg(long, env = "CBUTLER_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "CBUTLER_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_read_timeout: u64,
+    /// Connections open at once.
+    #[arg(long, env = "CBUTLER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_connections: u64,
     #[command(flatten)]
     pub data: DataRootArgs,
 }
@@ -278,6 +299,15 @@ fn shutdown_signal() -> watch::Receiver<bool> {
     rx
 }
 
+impl ServeArgs {
+    fn quotas(&self) -> cb_server::Quotas {
+        cb_server::Quotas {
+            runs_per_token: self.max_runs_per_token as usize,
+            streams_per_token: self.max_streams_per_token as usize,
+        }
+    }
+}
+
 pub fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(serve_async(args));
@@ -296,6 +326,15 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    if tokens.is_none() && !loopback && !args.insecure_open {
+        bail!(
+            "refusing to serve {} without tokens: anyone who reaches it could ask, and read every \
+             run and decision log. Give --auth FILE (see `cbutler token`), listen on 127.0.0.1, or \
+             pass --insecure-open",
+            args.listen
+        );
+    }
     let task_timeout = Duration::from_secs(args.cluster.task_timeout);
     let home = journal::default_home();
     let data_roots = args.data.roots()?;
@@ -314,6 +353,7 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
         lease_ttl: Duration::from_secs(args.lease),
         audit: None,
         data_roots: Some(data_roots.clone()),
+        quotas: args.quotas(),
     };
     let mut embedded = None;
     let (service, workers) = match &args.redis {
@@ -375,18 +415,19 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
     let state = AppState {
         service,
         workers,
+        loopback_hosts_only: tokens.is_none() && loopback,
         tokens,
     };
     if let Some(addr) = &args.metrics_listen {
         let app = cb_server::metrics_router(state.clone());
         side_server("--metrics-listen", addr, "cbutler serve: metrics", app).await?;
     }
-    let mut stop = shutdown_signal();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await?;
+    let limits = cb_server::listen::ConnectionLimits {
+        header_read: Duration::from_secs(args.header_read_timeout),
+        body_read: Duration::from_secs(args.body_read_timeout),
+        max_connections: args.max_connections as usize,
+    };
+    cb_server::listen::serve(listener, router(state), limits, shutdown_signal()).await?;
     if let Some(e) = embedded {
         e.shutdown().await;
     }

@@ -173,3 +173,168 @@ async fn a_served_agent_reads_only_under_its_roots() {
         }
     }
 }
+
+/// Polls a run until it has finished.
+async fn wait_done(port: u16, run: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let state = get_json(port, &format!("/v1/runs/{run}")).await;
+        if state["status"] == "done" || state["status"] == "failed" {
+            return state;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "{state:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_quotas_and_streams_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = free_port();
+    let mut serve = embedded_serve(
+        port,
+        &[
+            "--header-read-timeout",
+            "1",
+            "--max-runs-per-token",
+            "1",
+            "--max-streams-per-token",
+            "1",
+        ],
+    );
+    wait_healthy(&mut serve, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http();
+
+    // A client that never finishes its headers is cut off after the header-read timeout.
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "the connection stayed open"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+
+    // Open mode on loopback answers only requests addressed to localhost (DNS rebinding).
+    let r = client
+        .get(format!("{base}/v1/runs"))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client
+        .get(format!("{base}/v1/runs"))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // One run at a time for this (token-free) caller: a second question while the first runs
+    // is told to come back.
+    let ask = |q: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/v1/questions");
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "question": q }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = ask("Which inputs of the Ishigami function matter most? Use 100000 samples.").await;
+    assert_eq!(first.status(), 202);
+    let run = first.json::<serde_json::Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = ask("What uncertainty do pedigree scores (2,3,1,4,5) imply?").await;
+    assert_eq!(second.status(), 429, "{}", second.text().await.unwrap());
+
+    // One event stream at a time: a second is refused while the first is open.
+    let held = client
+        .get(format!("{base}/v1/runs/{run}/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 200);
+    let refused = client
+        .get(format!("{base}/v1/runs/{run}/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    drop(held);
+    let state = wait_done(port, &run).await;
+    assert_eq!(state["status"], "done", "{state:#}");
+
+    // A finished run's stream ends after its last event; from that event on it is empty and
+    // ends at once; a cursor that is not one of its events is refused.
+    let start = Instant::now();
+    let all = client
+        .get(format!("{base}/v1/runs/{run}/events"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let last = all
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .last()
+        .unwrap()
+        .to_string();
+    let tail = client
+        .get(format!("{base}/v1/runs/{run}/events"))
+        .header("last-event-id", &last)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tail.status(), 200);
+    assert!(!tail.text().await.unwrap().contains("id: "));
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+    let past = client
+        .get(format!("{base}/v1/runs/{run}/events"))
+        .header("last-event-id", "999999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 400);
+
+    // Quotas are given back: the caller may ask again.
+    let again = ask("What uncertainty do pedigree scores (2,3,1,4,5) imply?").await;
+    assert_eq!(again.status(), 202);
+    serve.term();
+}
+
+#[test]
+fn serving_beyond_loopback_without_tokens_is_refused_unless_asked_for() {
+    let port = free_port();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_cbutler"))
+        .args(["serve", "--listen", &format!("0.0.0.0:{port}")])
+        .env("CBUTLER_HOME", test_home())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = serve.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "serve kept running");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("--insecure-open") && err.contains("--auth"), "{err}");
+}

@@ -48,12 +48,14 @@ async fn app_with(
             lease_ttl: Duration::from_secs(15),
             audit,
             data_roots: Some(test_roots()),
+            quotas: Default::default(),
         },
     );
     let router = router(AppState {
         service: service.clone(),
         workers: None,
         tokens,
+        loopback_hosts_only: false,
     });
     (router, service, embedded)
 }

@@ -152,8 +152,10 @@ impl Keys {
         format!("{}:drain:{name}", self.prefix)
     }
 
-    pub fn workers_pattern(&self) -> String {
-        format!("{}:worker:*", self.prefix)
+    /// Worker names by the time (ms) of their last announcement (a sorted set): the status
+    /// route reads the live ones by score, never scanning the keyspace.
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
     }
 }
 

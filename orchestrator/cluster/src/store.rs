@@ -16,6 +16,9 @@ use cb_core::runs::{EventKind, RunBackend, RunEvent, RunState, RunSummary, Store
 
 use crate::{ClusterError, Keys, connect_retrying};
 
+/// Workers the status route lists at most.
+pub const MAX_LISTED_WORKERS: usize = 1000;
+
 /// Takes a lease if free or already ours. KEYS: lease. ARGV: owner, ttl (ms).
 const LEASE: &str = r"
 local holder = redis.call('GET', KEYS[1])
@@ -72,34 +75,37 @@ impl RedisStore {
         redis::cmd("PING").query_async::<String>(&mut con).await.is_ok()
     }
 
-    /// Names of workers that announced themselves in the last 15 s, with what they serve.
+    /// Workers that announced themselves in the last 15 s, with what they serve: at most
+    /// [`MAX_LISTED_WORKERS`], read by score from the workers' sorted set (older names are
+    /// pruned from it), never by scanning keys.
     async fn workers(&self) -> Result<Vec<serde_json::Value>, ClusterError> {
         let mut con = self.con.clone();
-        let mut names: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(self.keys.workers_pattern())
-                .arg("COUNT")
-                .arg(500)
-                .query_async(&mut con)
-                .await?;
-            names.extend(batch);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
+        let since = crate::now_ms().saturating_sub(15_000);
+        let set = self.keys.workers();
+        let (_, names): ((), Vec<String>) = redis::pipe()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&set)
+            .arg("-inf")
+            .arg(format!("({since}"))
+            .cmd("ZREVRANGEBYSCORE")
+            .arg(&set)
+            .arg("+inf")
+            .arg(since)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(MAX_LISTED_WORKERS)
+            .query_async(&mut con)
+            .await?;
+        if names.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut out = Vec::new();
-        for key in names {
-            let raw: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut con).await?;
-            if let Some(v) = raw.and_then(|r| serde_json::from_str(&r).ok()) {
-                out.push(v);
-            }
-        }
-        Ok(out)
+        let keys: Vec<String> = names.iter().map(|n| self.keys.worker(n)).collect();
+        let raw: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
+        Ok(raw
+            .into_iter()
+            .flatten()
+            .filter_map(|r| serde_json::from_str(&r).ok())
+            .collect())
     }
 
     async fn save(&self, state: &RunState) -> Result<(), ClusterError> {

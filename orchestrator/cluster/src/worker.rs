@@ -133,13 +133,21 @@ async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>, stop: Arc<
         "pid": std::process::id(),
     })
     .to_string();
+    let workers = ctx.config.cluster.keys.workers();
     loop {
         let mut con = ctx.con.clone();
-        let announced: redis::RedisResult<()> = redis::cmd("SET")
+        let announced: redis::RedisResult<()> = redis::pipe()
+            .cmd("SET")
             .arg(&key)
             .arg(&info)
             .arg("EX")
             .arg(15)
+            .ignore()
+            .cmd("ZADD")
+            .arg(&workers)
+            .arg(crate::now_ms())
+            .arg(&ctx.config.name)
+            .ignore()
             .query_async(&mut con)
             .await;
         if announced.is_ok() {
@@ -154,7 +162,16 @@ async fn announce(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>, stop: Arc<
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = stopped(&mut shutdown) => {
-                let _: redis::RedisResult<()> = redis::cmd("DEL").arg(&key).query_async(&mut con).await;
+                let _: redis::RedisResult<()> = redis::pipe()
+                    .cmd("DEL")
+                    .arg(&key)
+                    .ignore()
+                    .cmd("ZREM")
+                    .arg(&workers)
+                    .arg(&ctx.config.name)
+                    .ignore()
+                    .query_async(&mut con)
+                    .await;
                 return;
             }
         }

@@ -61,6 +61,9 @@ pub struct AppState {
     pub workers: Option<Arc<dyn WorkerRegistry>>,
     /// Bearer tokens and roles; `None` leaves the API open (a local, single-user server).
     pub tokens: Option<Arc<Tokens>>,
+    /// Open and on loopback: answer only requests addressed to a loopback name, so a web page
+    /// elsewhere cannot reach the API through DNS rebinding.
+    pub loopback_hosts_only: bool,
 }
 
 pub struct ApiError {
@@ -189,9 +192,31 @@ pub fn allowed(role: Role, method: &axum::http::Method, path: &str) -> bool {
     }
 }
 
+/// Whether a Host header names this machine's loopback (`localhost`, `127.0.0.1`, `[::1]`, any
+/// port).
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Checks the bearer token and the role before any handler runs.
 async fn authorize(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
     let Some(tokens) = &app.tokens else {
+        if app.loopback_hosts_only
+            && let Some(host) = request.headers().get(header::HOST)
+            && !is_loopback_host(host.to_str().unwrap_or(""))
+        {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "this server runs without tokens and answers only requests addressed to localhost",
+            )
+            .into_response();
+        }
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
@@ -334,6 +359,9 @@ async fn post_question(
     ))
 }
 
+/// Runs one `GET /v1/runs` returns at most.
+pub const MAX_RUNS_PAGE: usize = 100;
+
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     #[serde(default)]
@@ -348,7 +376,7 @@ async fn list_runs(
     let mut runs = app
         .service
         .store
-        .list(q.limit.unwrap_or(50).clamp(1, 1000))
+        .list(q.limit.unwrap_or(50).clamp(1, MAX_RUNS_PAGE))
         .await?;
     if let Some(Extension(c)) = &caller
         && c.role == Role::Analyst
@@ -392,15 +420,51 @@ async fn run_events(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    load_run(&app, &caller, &id).await?;
+    let run = load_run(&app, &caller, &id).await?;
     let cursor = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let store = app.service.store.clone();
-    // (cursor, finished): stop after the answer or failure has been sent.
-    let stream = futures::stream::unfold((cursor, false), move |(cursor, finished)| {
+    // A cursor must name one of the run's events; a finished run's stream after its last event
+    // is empty and ends at once, instead of holding a connection open for nothing.
+    let sent = store.events(&id, None, Duration::ZERO).await?;
+    let finished = match &cursor {
+        None => false,
+        Some(c) => {
+            let Some(at) = sent.iter().position(|e| &e.id == c) else {
+                return Err(ApiError::bad_request(format!(
+                    "Last-Event-ID {:?} is not an event of run {id}",
+                    c.chars().take(64).collect::<String>()
+                )));
+            };
+            run.status.is_final() && sent[at + 1..].is_empty()
+        }
+    };
+    let token = caller
+        .as_ref()
+        .map(|Extension(c)| c.name.clone())
+        .unwrap_or_default();
+    let slot = app
+        .service
+        .streams_by_token
+        .acquire(&token, app.service.config.quotas.streams_per_token)
+        .map_err(|held| ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                format!(
+                    "this token has {held} event streams open on this server (the limit is {})",
+                    app.service.config.quotas.streams_per_token
+                ),
+            )
+        })?;
+    // (cursor, finished): stop after the answer or failure has been sent. The quota slot lives
+    // as long as the stream.
+    let stream = futures::stream::unfold((cursor, finished), move |(cursor, finished)| {
         let (store, id) = (store.clone(), id.clone());
+        let _held = &slot;
         async move {
             if finished {
                 return None;

@@ -4,7 +4,7 @@
 //! between the steps: a resumed run never re-plans a plan it already stored, and its tasks keep
 //! their idempotency keys, so nothing runs twice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,65 @@ pub struct ServiceConfig {
     /// The folders a question's MRIO and inventory may come from; `None` (the user's own
     /// `cbutler ask`) reads any path.
     pub data_roots: Option<Arc<cb_core::DataRoots>>,
+    /// What one token (or, without tokens, everyone together) may hold open on this server.
+    pub quotas: Quotas,
+}
+
+/// Per-token limits of one server process. Without tokens every caller shares one quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Runs accepted by this server and not yet finished.
+    pub runs_per_token: usize,
+    /// Event streams open at once.
+    pub streams_per_token: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            runs_per_token: 20,
+            streams_per_token: 10,
+        }
+    }
+}
+
+/// How many of something each token holds now.
+#[derive(Default)]
+pub struct TokenCounts(Mutex<HashMap<String, usize>>);
+
+/// One held unit of a token's quota, given back when dropped (a run finished, a stream closed,
+/// a task panicked).
+pub struct QuotaSlot {
+    counts: Arc<TokenCounts>,
+    token: String,
+}
+
+impl TokenCounts {
+    /// Takes one unit for `token` if it holds fewer than `max`; the count it holds otherwise.
+    pub fn acquire(self: &Arc<Self>, token: &str, max: usize) -> Result<QuotaSlot, usize> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let held = counts.entry(token.to_string()).or_default();
+        if *held >= max {
+            return Err(*held);
+        }
+        *held += 1;
+        Ok(QuotaSlot {
+            counts: self.clone(),
+            token: token.to_string(),
+        })
+    }
+}
+
+impl Drop for QuotaSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.token) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.token);
+            }
+        }
+    }
 }
 
 type SharedAudit = Option<Arc<tokio::sync::Mutex<RunAudit>>>;
@@ -193,6 +252,10 @@ pub struct RunService {
     pub metrics: Metrics,
     /// Runs this process is driving now.
     driving: Mutex<HashSet<String>>,
+    /// Runs each token has in progress here.
+    pub runs_by_token: Arc<TokenCounts>,
+    /// Event streams each token has open here.
+    pub streams_by_token: Arc<TokenCounts>,
 }
 
 impl RunService {
@@ -209,6 +272,8 @@ impl RunService {
             config,
             metrics: Metrics::new(),
             driving: Mutex::default(),
+            runs_by_token: Arc::default(),
+            streams_by_token: Arc::default(),
         })
     }
 
@@ -257,6 +322,20 @@ impl RunService {
                 retry_after_s: 5,
             });
         }
+        let token = owner.clone().unwrap_or_default();
+        let slot = self
+            .runs_by_token
+            .acquire(&token, self.config.quotas.runs_per_token)
+            .map_err(|held| {
+                self.metrics.questions.with_label_values(&["busy"]).inc();
+                SubmitError::Busy {
+                    reason: format!(
+                        "this token has {held} runs in progress on this server (the limit is {})",
+                        self.config.quotas.runs_per_token
+                    ),
+                    retry_after_s: 5,
+                }
+            })?;
         let mut state = RunState::new(journal::new_run_id(), question.clone(), context);
         state.owner = owner;
         let run_cx = run_span(parent, &state.run_id, false);
@@ -267,18 +346,20 @@ impl RunService {
             .push_event(&state.run_id, EventKind::Accepted { question })
             .await?;
         self.metrics.questions.with_label_values(&["accepted"]).inc();
-        self.spawn_drive(state.run_id.clone(), Some(run_cx));
+        self.spawn_drive(state.run_id.clone(), Some(run_cx), Some(slot));
         Ok(state)
     }
 
     /// Starts driving a run in the background unless this process already is. `run_cx` holds the
-    /// run's span when this process accepted it; a resumed run continues its stored trace.
-    pub fn spawn_drive(self: &Arc<Self>, run_id: String, run_cx: Option<Context>) {
+    /// run's span when this process accepted it; a resumed run continues its stored trace. The
+    /// token's quota slot, if any, is given back when the drive ends.
+    pub fn spawn_drive(self: &Arc<Self>, run_id: String, run_cx: Option<Context>, slot: Option<QuotaSlot>) {
         let this = self.clone();
         tokio::spawn(async move {
             if let Err(e) = this.drive(&run_id, run_cx).await {
                 eprintln!("warning: run {run_id}: {e}");
             }
+            drop(slot);
         });
     }
 
@@ -294,7 +375,7 @@ impl RunService {
                 .unwrap_or_else(|p| p.into_inner())
                 .contains(&run_id);
             if !already {
-                self.spawn_drive(run_id, None);
+                self.spawn_drive(run_id, None, None);
                 n += 1;
             }
         }
