@@ -63,6 +63,10 @@ pub enum AuditError {
     NotFound(String),
     #[error("entry {line} of the audit log is not valid JSON: {reason}")]
     Malformed { line: usize, reason: String },
+    /// Another writer appended first (the log no longer ends where this writer's chain does) or
+    /// holds the run's lease now (a newer fencing token): this writer must stop writing.
+    #[error("the decision log of run {run_id} is written by another server now ({reason})")]
+    Fenced { run_id: String, reason: String },
     /// A store behind [`AuditBackend`] failed (Redis unreachable, …).
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),
@@ -452,6 +456,20 @@ impl LocalAudit {
             source,
         };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let held = match std::fs::read_to_string(&path) {
+            Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).count() as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(io(e)),
+        };
+        if held != entry.seq {
+            return Err(AuditError::Fenced {
+                run_id: entry.run_id.clone(),
+                reason: format!(
+                    "the log holds {held} entries, this writer's next is entry {}",
+                    entry.seq
+                ),
+            });
+        }
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -570,7 +588,14 @@ pub fn import(text: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditE
 /// implements it).
 #[async_trait::async_trait]
 pub trait AuditBackend: Send + Sync {
-    async fn append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), AuditError>;
+    /// Appends `entry` only if the log holds exactly `entry.seq` entries and, where `fence` is
+    /// given, the run's lease still carries that fencing token; otherwise [`AuditError::Fenced`].
+    async fn append(
+        &self,
+        entry: &AuditEntry,
+        head: &AuditHead,
+        fence: Option<u64>,
+    ) -> Result<(), AuditError>;
     /// The run's entries and signed head; [`AuditError::NotFound`] when it has no log.
     async fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError>;
     /// Runs with a log.
@@ -585,10 +610,17 @@ pub enum AuditStore {
 }
 
 impl AuditStore {
-    pub async fn append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), AuditError> {
+    /// Appends after the log's last entry (see [`AuditBackend::append`]); the local folder has one
+    /// writer, the process that holds it, so it checks the position only.
+    pub async fn append(
+        &self,
+        entry: &AuditEntry,
+        head: &AuditHead,
+        fence: Option<u64>,
+    ) -> Result<(), AuditError> {
         match self {
             AuditStore::Local(l) => l.append(entry, head),
-            AuditStore::Shared(b) => b.append(entry, head).await,
+            AuditStore::Shared(b) => b.append(entry, head, fence).await,
         }
     }
 
@@ -614,29 +646,102 @@ pub struct RunAudit {
     run_id: String,
     /// The run's trace id, written into every entry.
     trace_id: Option<String>,
+    /// The fencing token of this server's lease on the run, checked by the store on append.
+    fence: Option<u64>,
+    /// Whether the log's end is known (a store unreachable at open is asked again before the
+    /// first append, so a resumed run never starts a second chain).
+    loaded: bool,
     last: Option<AuditEntry>,
+    /// Entries that could not be written, recorded as a `log_gap` entry by the next append
+    /// that succeeds: the log never has a silent hole.
+    missed: Vec<Value>,
+    /// Another server writes this log now: this one writes nothing more.
+    fenced: bool,
 }
 
 impl RunAudit {
-    /// Opens a run's log, continuing after its last entry (a resumed run).
-    pub async fn open(store: AuditStore, key: AuditKey, run_id: &str, trace_id: Option<String>) -> RunAudit {
-        let last = store.load(run_id).await.ok().and_then(|(mut e, _)| e.pop());
-        RunAudit {
+    /// Opens a run's log, continuing after its last entry (a resumed run). `fence` is the
+    /// token of this server's lease on the run, if the store fences.
+    pub async fn open(
+        store: AuditStore,
+        key: AuditKey,
+        run_id: &str,
+        trace_id: Option<String>,
+        fence: Option<u64>,
+    ) -> RunAudit {
+        let mut audit = RunAudit {
             store,
             key,
             run_id: run_id.to_string(),
             trace_id,
-            last,
+            fence,
+            loaded: false,
+            last: None,
+            missed: Vec::new(),
+            fenced: false,
+        };
+        let _ = audit.load_end().await;
+        audit
+    }
+
+    /// Reads where the log ends; a log that does not exist yet starts at genesis.
+    async fn load_end(&mut self) -> Result<(), AuditError> {
+        match self.store.load(&self.run_id).await {
+            Ok((mut entries, _)) => self.last = entries.pop(),
+            Err(AuditError::NotFound(_)) => self.last = None,
+            Err(e) => return Err(e),
         }
+        self.loaded = true;
+        Ok(())
     }
 
+    /// Whether the log has no entry yet (known only once its end could be read).
     pub fn is_empty(&self) -> bool {
-        self.last.is_none()
+        self.loaded && self.last.is_none()
     }
 
-    /// Appends an entry. A log that cannot be written is reported, not fatal to the run: the
-    /// chain then ends there and `verify` shows where.
-    pub async fn record(&mut self, kind: &str, body: Value) {
+    /// Whether another server has taken over this run's log.
+    pub fn is_fenced(&self) -> bool {
+        self.fenced
+    }
+
+    /// Appends an entry, preceded by a `log_gap` entry naming any entries that could not be
+    /// written before. An entry that cannot be written now is kept for that gap entry and the
+    /// error returned; once another server writes the log, nothing more is written.
+    pub async fn record(&mut self, kind: &str, body: Value) -> Result<(), AuditError> {
+        if self.fenced {
+            return Err(AuditError::Fenced {
+                run_id: self.run_id.clone(),
+                reason: "fenced earlier".into(),
+            });
+        }
+        let result = self.try_record(kind, body.clone()).await;
+        if let Err(e) = &result {
+            if matches!(e, AuditError::Fenced { .. }) {
+                self.fenced = true;
+            } else {
+                self.missed.push(serde_json::json!({
+                    "kind": kind, "error": e.to_string(), "at_unix_ms": unix_ms(),
+                }));
+            }
+            eprintln!("warning: run {}: cannot write the decision log: {e}", self.run_id);
+        }
+        result
+    }
+
+    async fn try_record(&mut self, kind: &str, body: Value) -> Result<(), AuditError> {
+        if !self.loaded {
+            self.load_end().await?;
+        }
+        if !self.missed.is_empty() {
+            let gap = serde_json::json!({ "missed": self.missed });
+            self.append(LOG_GAP, gap).await?;
+            self.missed.clear();
+        }
+        self.append(kind, body).await
+    }
+
+    async fn append(&mut self, kind: &str, body: Value) -> Result<(), AuditError> {
         let entry = next_entry(
             &self.run_id,
             self.last.as_ref(),
@@ -645,12 +750,14 @@ impl RunAudit {
             self.trace_id.clone(),
         );
         let head = self.key.sign_head(&self.run_id, entry.seq + 1, &entry.hash);
-        match self.store.append(&entry, &head).await {
-            Ok(()) => self.last = Some(entry),
-            Err(e) => eprintln!("warning: run {}: cannot write the decision log: {e}", self.run_id),
-        }
+        self.store.append(&entry, &head, self.fence).await?;
+        self.last = Some(entry);
+        Ok(())
     }
 }
+
+/// The kind of the entry that records entries a run could not write when they happened.
+pub const LOG_GAP: &str = "log_gap";
 
 /// The body of a `task_result` entry: status, who answered on which attempt, every number with
 /// its unit, the datasets and versions, and a digest of the Quantities.
@@ -852,5 +959,91 @@ mod tests {
         let (back, back_head) = import(&export(&entries, Some(&head))).unwrap();
         assert_eq!(back, entries);
         assert!(verify("run-1", &back, back_head.as_ref(), Some(&key.public_hex())).intact);
+    }
+
+    /// A store that refuses the appends whose numbers are listed (counting from 0).
+    struct Flaky {
+        inner: LocalAudit,
+        fail: Vec<usize>,
+        calls: std::sync::Mutex<usize>,
+    }
+
+    #[async_trait::async_trait]
+    impl AuditBackend for Flaky {
+        async fn append(
+            &self,
+            entry: &AuditEntry,
+            head: &AuditHead,
+            _: Option<u64>,
+        ) -> Result<(), AuditError> {
+            let n = {
+                let mut c = self.calls.lock().unwrap();
+                *c += 1;
+                *c - 1
+            };
+            if self.fail.contains(&n) {
+                return Err(AuditError::Backend("the store is unreachable".into()));
+            }
+            self.inner.append(entry, head)
+        }
+        async fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError> {
+            self.inner.load(run_id)
+        }
+        async fn list(&self) -> Result<Vec<String>, AuditError> {
+            self.inner.list()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_that_could_not_be_written_leaves_a_recorded_gap_not_a_hole() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
+        let flaky = Flaky {
+            inner: LocalAudit::new(dir.path()),
+            fail: vec![1],
+            calls: Default::default(),
+        };
+        let store = AuditStore::Shared(std::sync::Arc::new(flaky));
+        let mut audit = RunAudit::open(store.clone(), key.clone(), "run-1", None, None).await;
+        assert!(audit.is_empty());
+        audit.record("question", json!({"question": "q"})).await.unwrap();
+        let lost = audit.record("plan", json!({"tasks": 1})).await;
+        assert!(lost.is_err());
+        audit.record("answer", json!({"text": "a"})).await.unwrap();
+        let (entries, head) = store.load("run-1").await.unwrap();
+        let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["question", LOG_GAP, "answer"]);
+        assert_eq!(entries[1].body["missed"][0]["kind"], "plan");
+        assert!(
+            entries[1].body["missed"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("unreachable")
+        );
+        let v = verify("run-1", &entries, head.as_ref(), Some(&key.public_hex()));
+        assert!(v.intact && v.complete, "{v:?}");
+    }
+
+    #[tokio::test]
+    async fn a_resumed_run_continues_its_chain_and_a_stale_writer_is_fenced() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
+        let store = AuditStore::Local(LocalAudit::new(dir.path()));
+        let mut first = RunAudit::open(store.clone(), key.clone(), "run-2", None, None).await;
+        first.record("question", json!({"question": "q"})).await.unwrap();
+        // Another server resumes the run: it continues after entry 0, not from a new genesis.
+        let mut resumed = RunAudit::open(store.clone(), key.clone(), "run-2", None, None).await;
+        assert!(!resumed.is_empty());
+        resumed.record("plan", json!({"tasks": 1})).await.unwrap();
+        // The first server, unaware, tries to write its own entry 1: refused, and it stops.
+        let stale = first.record("plan", json!({"tasks": 2})).await.unwrap_err();
+        assert!(matches!(stale, AuditError::Fenced { .. }), "{stale}");
+        assert!(first.is_fenced());
+        assert!(first.record("answer", json!({})).await.is_err());
+        resumed.record("answer", json!({"text": "a"})).await.unwrap();
+        let (entries, head) = store.load("run-2").await.unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries.iter().filter(|e| e.seq == 0).count(), 1, "one genesis");
+        assert!(verify("run-2", &entries, head.as_ref(), Some(&key.public_hex())).intact);
     }
 }

@@ -507,3 +507,75 @@ async fn an_operator_drains_a_worker_and_an_analyst_cannot() {
         .expect("the drained worker exits");
     assert!(status.success(), "{status:?}");
 }
+
+/// Two servers and one run's decision log in Redis: the lease's fencing token changes when the
+/// run changes hands, and the server that lost it can no longer append, even at the right
+/// position; the owner re-taking its own lapsed lease keeps its token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_lost_the_lease_cannot_append_to_the_log() {
+    use cb_audit::{AuditError, AuditKey, AuditStore, RunAudit};
+    use cb_core::runs::RunBackend;
+    let prefix = prefix("fence");
+    let store = std::sync::Arc::new(
+        cb_cluster::store::RedisStore::connect(REDIS, cb_cluster::Keys::new(&prefix))
+            .await
+            .unwrap(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let key = AuditKey::load_or_create(&home.path().join("k")).unwrap();
+    let audits = AuditStore::Shared(store.clone());
+    let (run, ttl) = ("run-9-0-0-00000000", Duration::from_millis(300));
+
+    let a = store
+        .take_lease(run, "server-a", ttl)
+        .await
+        .unwrap()
+        .expect("free");
+    assert_eq!(
+        store.take_lease(run, "server-b", ttl).await.unwrap(),
+        None,
+        "held by a"
+    );
+    assert_eq!(
+        store.take_lease(run, "server-a", ttl).await.unwrap(),
+        Some(a),
+        "renewed"
+    );
+    let mut log_a = RunAudit::open(audits.clone(), key.clone(), run, None, Some(a)).await;
+    log_a
+        .record("question", serde_json::json!({"question": "q"}))
+        .await
+        .unwrap();
+    tokio::time::sleep(ttl * 2).await;
+    assert_eq!(
+        store.take_lease(run, "server-a", ttl).await.unwrap(),
+        Some(a),
+        "lapsed, re-taken by a"
+    );
+    tokio::time::sleep(ttl * 2).await;
+    let b = store
+        .take_lease(run, "server-b", ttl)
+        .await
+        .unwrap()
+        .expect("lapsed");
+    assert!(b > a);
+    let mut log_b = RunAudit::open(audits.clone(), key.clone(), run, None, Some(b)).await;
+    // a's next entry would sit at the right position, but its token is stale.
+    let stale = log_a
+        .record("plan", serde_json::json!({"from": "a"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, AuditError::Fenced { .. }), "{stale}");
+    log_b
+        .record("plan", serde_json::json!({"from": "b"}))
+        .await
+        .unwrap();
+    log_b
+        .record("answer", serde_json::json!({"text": "x"}))
+        .await
+        .unwrap();
+    let (entries, head) = audits.load(run).await.unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1].body["from"], "b");
+    assert!(cb_audit::verify(run, &entries, head.as_ref(), Some(&key.public_hex())).intact);
+}

@@ -119,6 +119,16 @@ impl Keys {
         format!("{}:run:{run_id}:lease", self.prefix)
     }
 
+    /// The fencing token of a run's lease: grows each time another server takes the run.
+    pub fn run_fence(&self, run_id: &str) -> String {
+        format!("{}:run:{run_id}:fence", self.prefix)
+    }
+
+    /// Which owner the current fencing token was given to.
+    pub fn run_fence_owner(&self, run_id: &str) -> String {
+        format!("{}:run:{run_id}:fence-owner", self.prefix)
+    }
+
     /// Every run by creation time (a sorted set).
     pub fn runs(&self) -> String {
         format!("{}:runs", self.prefix)

@@ -19,14 +19,31 @@ use crate::{ClusterError, Keys, connect_retrying};
 /// Workers the status route lists at most.
 pub const MAX_LISTED_WORKERS: usize = 1000;
 
-/// Takes a lease if free or already ours. KEYS: lease. ARGV: owner, ttl (ms).
+/// Takes a lease if free or already ours, and returns its fencing token (0: held by another).
+/// The token grows only when the run changes hands: an owner re-taking its own lapsed lease,
+/// with nobody in between, keeps it. KEYS: lease, fence, fence owner. ARGV: owner, ttl (ms).
 const LEASE: &str = r"
 local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+if holder ~= false and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local fence = redis.call('GET', KEYS[2])
+if fence == false or redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  fence = redis.call('INCR', KEYS[2])
+  redis.call('SET', KEYS[3], ARGV[1])
 end
-return 0
+return tonumber(fence)
+";
+
+/// Appends one decision-log entry where the writer's chain ends, under its fencing token.
+/// KEYS: log, head, audits index, fence. ARGV: entry, head, seq, time (ms), run id, token or ''.
+const AUDIT_APPEND: &str = r"
+if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[6] then return 'fenced' end
+local held = redis.call('LLEN', KEYS[1])
+if held ~= tonumber(ARGV[3]) then return 'at ' .. held end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+return 'ok'
 ";
 
 /// How often a reader waiting for events of a run driven by another server looks again.
@@ -40,6 +57,7 @@ pub struct RedisStore {
     keys: Keys,
     con: ConnectionManager,
     lease: redis::Script,
+    audit_append: redis::Script,
     /// Wakes readers when this process adds an event; events from other servers are found by
     /// polling every [`EVENT_POLL`]. (A blocking XREAD per reader would hold up every other
     /// command on the shared connection.)
@@ -66,6 +84,7 @@ impl RedisStore {
             keys,
             con,
             lease: redis::Script::new(LEASE),
+            audit_append: redis::Script::new(AUDIT_APPEND),
             appended: Arc::default(),
         })
     }
@@ -271,30 +290,39 @@ impl RedisStore {
     }
 
     /// Appends a decision-log entry and replaces the signed head, atomically.
-    async fn audit_append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), ClusterError> {
+    async fn audit_append(
+        &self,
+        entry: &AuditEntry,
+        head: &AuditHead,
+        fence: Option<u64>,
+    ) -> Result<Result<(), String>, ClusterError> {
         let line = serde_json::to_string(entry)
             .map_err(|e| corrupt(format!("audit entry of {}", entry.run_id), e))?;
         let head =
             serde_json::to_string(head).map_err(|e| corrupt(format!("audit head of {}", entry.run_id), e))?;
         let mut con = self.con.clone();
-        redis::pipe()
-            .atomic()
-            .cmd("RPUSH")
-            .arg(self.keys.audit(&entry.run_id))
+        let outcome: String = self
+            .audit_append
+            .key(self.keys.audit(&entry.run_id))
+            .key(self.keys.audit_head(&entry.run_id))
+            .key(self.keys.audits())
+            .key(self.keys.run_fence(&entry.run_id))
             .arg(line)
-            .ignore()
-            .cmd("SET")
-            .arg(self.keys.audit_head(&entry.run_id))
             .arg(head)
-            .ignore()
-            .cmd("ZADD")
-            .arg(self.keys.audits())
+            .arg(entry.seq)
             .arg(entry.at_unix_ms)
             .arg(&entry.run_id)
-            .ignore()
-            .query_async::<()>(&mut con)
+            .arg(fence.map(|f| f.to_string()).unwrap_or_default())
+            .invoke_async(&mut con)
             .await?;
-        Ok(())
+        Ok(match outcome.as_str() {
+            "ok" => Ok(()),
+            "fenced" => Err("another server holds the run's lease now".into()),
+            at => Err(format!(
+                "the log is {at} entries, this writer's next is entry {}",
+                entry.seq
+            )),
+        })
     }
 
     /// A run's decision-log entries (as stored) and its signed head.
@@ -340,16 +368,23 @@ impl RedisStore {
             .await?)
     }
 
-    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, ClusterError> {
+    async fn take_lease(
+        &self,
+        run_id: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, ClusterError> {
         let mut con = self.con.clone();
-        let taken: i64 = self
+        let fence: u64 = self
             .lease
             .key(self.keys.run_lease(run_id))
+            .key(self.keys.run_fence(run_id))
+            .key(self.keys.run_fence_owner(run_id))
             .arg(owner)
             .arg(ttl.as_millis() as u64)
             .invoke_async(&mut con)
             .await?;
-        Ok(taken == 1)
+        Ok((fence > 0).then_some(fence))
     }
 }
 
@@ -394,7 +429,7 @@ impl RunBackend for RedisStore {
         Ok(RedisStore::active_count(self).await?)
     }
 
-    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<Option<u64>, StoreError> {
         Ok(RedisStore::take_lease(self, run_id, owner, ttl).await?)
     }
 }
@@ -420,8 +455,19 @@ fn audit_error(e: ClusterError) -> AuditError {
 
 #[async_trait::async_trait]
 impl AuditBackend for RedisStore {
-    async fn append(&self, entry: &AuditEntry, head: &AuditHead) -> Result<(), AuditError> {
-        self.audit_append(entry, head).await.map_err(audit_error)
+    async fn append(
+        &self,
+        entry: &AuditEntry,
+        head: &AuditHead,
+        fence: Option<u64>,
+    ) -> Result<(), AuditError> {
+        self.audit_append(entry, head, fence)
+            .await
+            .map_err(audit_error)?
+            .map_err(|reason| AuditError::Fenced {
+                run_id: entry.run_id.clone(),
+                reason,
+            })
     }
 
     async fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError> {

@@ -207,8 +207,9 @@ pub trait RunBackend: Send + Sync {
     /// Runs accepted and not finished.
     async fn active(&self) -> Result<Vec<String>, StoreError>;
     async fn active_count(&self) -> Result<usize, StoreError>;
-    /// Takes (or renews) the right to drive a run for `ttl`; false if another server holds it.
-    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Takes (or renews) the right to drive a run for `ttl`: its fencing token (which changes
+    /// only when another owner takes the run), or `None` if another server holds it.
+    async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<Option<u64>, StoreError>;
 }
 
 /// Where runs live.
@@ -282,10 +283,16 @@ impl RunStore {
         }
     }
 
-    /// Takes (or renews) the right to drive a run for `ttl`; false if another server holds it.
-    pub async fn take_lease(&self, run_id: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+    /// Takes (or renews) the right to drive a run for `ttl`: its fencing token, or `None` if
+    /// another server holds it. One process owns a memory store: no fence.
+    pub async fn take_lease(
+        &self,
+        run_id: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
         match self {
-            RunStore::Memory(_) => Ok(true),
+            RunStore::Memory(_) => Ok(Some(0)),
             RunStore::Shared(r) => r.take_lease(run_id, owner, ttl).await,
         }
     }

@@ -106,7 +106,9 @@ type SharedAudit = Option<Arc<tokio::sync::Mutex<RunAudit>>>;
 
 async fn record(audit: &SharedAudit, kind: &str, body: serde_json::Value) {
     if let Some(a) = audit {
-        a.lock().await.record(kind, body).await;
+        // A failure is kept for the next entry's `log_gap` (or, fenced, ends this server's
+        // writing); it is not the run's failure.
+        let _ = a.lock().await.record(kind, body).await;
     }
 }
 
@@ -457,9 +459,9 @@ impl RunService {
 
     async fn drive_leased(self: &Arc<Self>, run_id: &str, run_cx: Option<Context>) -> Result<(), StoreError> {
         let (owner, ttl) = (self.config.owner.clone(), self.config.lease_ttl);
-        if !self.store.take_lease(run_id, &owner, ttl).await? {
+        let Some(fence) = self.store.take_lease(run_id, &owner, ttl).await? else {
             return Ok(()); // another server is driving it
-        }
+        };
         let Some(mut state) = self.store.get(run_id).await? else {
             return Ok(());
         };
@@ -493,7 +495,7 @@ impl RunService {
             })
         };
         let status = self
-            .drive_traced(run_id, state)
+            .drive_traced(run_id, state, fence)
             .with_context(run_cx.clone())
             .await;
         if status == RunStatus::Failed {
@@ -506,11 +508,18 @@ impl RunService {
 
     /// The run itself, inside its span: plan (unless a plan is stored), execute, answer, with
     /// every step in the decision log. Returns the final status.
-    async fn drive_traced(self: &Arc<Self>, run_id: &str, mut state: RunState) -> RunStatus {
+    async fn drive_traced(self: &Arc<Self>, run_id: &str, mut state: RunState, fence: u64) -> RunStatus {
         let started = Instant::now();
         let audit: SharedAudit = match &self.config.audit {
             Some((store, key)) => Some(Arc::new(tokio::sync::Mutex::new(
-                RunAudit::open(store.clone(), key.clone(), run_id, state.trace_id.clone()).await,
+                RunAudit::open(
+                    store.clone(),
+                    key.clone(),
+                    run_id,
+                    state.trace_id.clone(),
+                    Some(fence),
+                )
+                .await,
             ))),
             None => None,
         };
@@ -519,7 +528,7 @@ impl RunService {
             if a.is_empty() {
                 let body = serde_json::json!({"question": state.question, "context": state.context,
                                               "server": self.config.owner});
-                a.record("question", body).await;
+                let _ = a.record("question", body).await;
             }
         }
         let plan_seen: Arc<Mutex<Option<cb_protocol::Plan>>> = Arc::new(Mutex::new(state.plan.clone()));
