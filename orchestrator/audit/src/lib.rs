@@ -333,7 +333,7 @@ pub fn verify(
         signed_by: head.map(|h| h.public_key.clone()),
         complete: entries
             .last()
-            .is_some_and(|e| e.kind == "answer" || e.kind == "run_failed"),
+            .is_some_and(|e| FINAL_KINDS.contains(&e.kind.as_str())),
         last_kind: entries.last().map(|e| e.kind.clone()),
     };
     let fail = |mut v: Verification, problem: String| {
@@ -631,12 +631,116 @@ impl AuditStore {
         }
     }
 
+    /// Runs with a log, newest first (the index of runs is not a run).
     pub async fn list(&self) -> Result<Vec<String>, AuditError> {
-        match self {
+        let mut runs = match self {
             AuditStore::Local(l) => l.list(),
             AuditStore::Shared(b) => b.list().await,
+        }?;
+        runs.retain(|r| r != INDEX_LOG);
+        Ok(runs)
+    }
+}
+
+/// The log that indexes runs: a chained, signed log like a run's, in the same store, with a
+/// `run_started` entry when a run's log begins and a `run_closed` entry (its entry count and
+/// last hash) when it ends. Deleting a run's whole log, or cutting it back to an earlier signed
+/// head, leaves the index naming what is gone ([`verify_index`]).
+pub const INDEX_LOG: &str = "audit-index";
+
+/// Appends to the index, re-reading its end when another writer appended first.
+async fn index_append(store: &AuditStore, key: &AuditKey, kind: &str, body: Value) -> Result<(), AuditError> {
+    let mut last_error = None;
+    for _ in 0..16 {
+        let last = match store.load(INDEX_LOG).await {
+            Ok((mut e, _)) => e.pop(),
+            Err(AuditError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let entry = next_entry(INDEX_LOG, last.as_ref(), kind, body.clone(), None);
+        let head = key.sign_head(INDEX_LOG, entry.seq + 1, &entry.hash);
+        match store.append(&entry, &head, None).await {
+            Ok(()) => return Ok(()),
+            Err(e @ AuditError::Fenced { .. }) => last_error = Some(e),
+            Err(e) => return Err(e),
         }
     }
+    Err(last_error.unwrap_or(AuditError::NotFound(INDEX_LOG.into())))
+}
+
+/// What [`verify_index`] found: the index's own verification and each problem with a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexVerification {
+    pub index: Verification,
+    /// Runs the index names.
+    pub runs: usize,
+    /// One line per run whose log is missing, shorter than the index recorded, not the log the
+    /// index recorded, or not in the index at all.
+    pub problems: Vec<String>,
+}
+
+impl IndexVerification {
+    pub fn intact(&self) -> bool {
+        self.index.intact && self.problems.is_empty()
+    }
+}
+
+/// Checks the index of runs (its chain and signed head, with `trusted` as for [`verify`]) and,
+/// against it, every run: each run it names still has a log, each closed run's log still holds
+/// the entry count and last hash it closed with, and every log in the store is indexed.
+pub async fn verify_index(
+    store: &AuditStore,
+    trusted: Option<&str>,
+) -> Result<IndexVerification, AuditError> {
+    let (entries, head) = store.load(INDEX_LOG).await?;
+    let index = verify(INDEX_LOG, &entries, head.as_ref(), trusted);
+    let mut problems = Vec::new();
+    let mut named: Vec<String> = Vec::new();
+    for e in &entries {
+        let Some(run) = e.body["run"].as_str() else {
+            continue;
+        };
+        if !named.iter().any(|n| n == run) {
+            named.push(run.to_string());
+        }
+        let log = match store.load(run).await {
+            Ok((log, _)) => log,
+            Err(AuditError::NotFound(_)) => {
+                if e.kind == "run_started" {
+                    problems.push(format!(
+                        "run {run}: the index names it, but its log is gone (deleted)"
+                    ));
+                }
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        if e.kind == "run_closed" {
+            let count = e.body["count"].as_u64().unwrap_or(0) as usize;
+            let hash = e.body["head_hash"].as_str().unwrap_or("");
+            if log.len() < count {
+                problems.push(format!(
+                    "run {run}: closed with {count} entries, its log now has {} (cut back)",
+                    log.len()
+                ));
+            } else if count > 0 && log[count - 1].hash != hash {
+                problems.push(format!(
+                    "run {run}: entry {} is not the one the run closed with (rewritten)",
+                    count - 1
+                ));
+            }
+        }
+    }
+    for run in store.list().await? {
+        if !named.contains(&run) {
+            problems.push(format!("run {run}: its log is not in the index"));
+        }
+    }
+    Ok(IndexVerification {
+        index,
+        runs: named.len(),
+        problems,
+    })
 }
 
 /// A run's decision log being written: appends entries in order and re-signs the head after each.
@@ -751,10 +855,33 @@ impl RunAudit {
         );
         let head = self.key.sign_head(&self.run_id, entry.seq + 1, &entry.hash);
         self.store.append(&entry, &head, self.fence).await?;
+        // The index learns when a log begins and how it ended. Its failure leaves the run's log
+        // whole; `verify_index` then reports the run as not indexed.
+        let note = if entry.seq == 0 {
+            Some(("run_started", serde_json::json!({"run": self.run_id})))
+        } else if FINAL_KINDS.contains(&kind) {
+            Some((
+                "run_closed",
+                serde_json::json!({"run": self.run_id, "count": entry.seq + 1, "head_hash": entry.hash}),
+            ))
+        } else {
+            None
+        };
+        if let Some((index_kind, body)) = note
+            && let Err(e) = index_append(&self.store, &self.key, index_kind, body).await
+        {
+            eprintln!(
+                "warning: run {}: cannot write the index of runs: {e}",
+                self.run_id
+            );
+        }
         self.last = Some(entry);
         Ok(())
     }
 }
+
+/// The kinds of entry that end a run's log.
+pub const FINAL_KINDS: [&str; 2] = ["answer", "run_failed"];
 
 /// The kind of the entry that records entries a run could not write when they happened.
 pub const LOG_GAP: &str = "log_gap";
@@ -1000,7 +1127,7 @@ mod tests {
         let key = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
         let flaky = Flaky {
             inner: LocalAudit::new(dir.path()),
-            fail: vec![1],
+            fail: vec![2], // 0 question, 1 the index's run_started, 2 plan
             calls: Default::default(),
         };
         let store = AuditStore::Shared(std::sync::Arc::new(flaky));

@@ -55,6 +55,21 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Checks the index of runs (a signed log of when each run's log began and how it ended)
+    /// and every log against it: a log deleted whole, cut back to an earlier signed head or
+    /// rewritten, and a log missing from the index, are each named; exit 1 if any.
+    VerifyIndex {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The trusted public key, as for `verify`.
+        #[arg(long, conflicts_with = "trust_log_key")]
+        public_key: Option<PathBuf>,
+        /// Trust whatever key the index's head names.
+        #[arg(long)]
+        trust_log_key: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Writes a self-contained JSON Lines file (signed head first, then every entry).
     Export {
         run: String,
@@ -73,6 +88,18 @@ pub enum AuditCommand {
     },
     /// Prints this machine's audit signing public key (creating the key if needed).
     PublicKey,
+}
+
+/// The key a log must be signed with: the named file's, none (`--trust-log-key`), or this
+/// machine's.
+fn trusted_key(public_key: Option<&std::path::Path>, trust_log_key: bool) -> Result<Option<String>> {
+    match public_key {
+        Some(p) => Ok(Some(
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )),
+        None if trust_log_key => Ok(None),
+        None => Ok(Some(local_public_key()?)),
+    }
 }
 
 /// This machine's signing public key, without creating one.
@@ -162,13 +189,7 @@ async fn run_async(command: AuditCommand, out: &mut dyn Write) -> Result<i32> {
             json,
         } => {
             let (entries, head) = load(&run, &store).await?;
-            let trusted = match &public_key {
-                Some(p) => {
-                    Some(std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?)
-                }
-                None if trust_log_key => None,
-                None => Some(local_public_key()?),
-            };
+            let trusted = trusted_key(public_key.as_deref(), trust_log_key)?;
             // A run id names the log it must be; an exported file names its own run, which
             // the output states.
             let run_id = if cb_audit::is_run_id(&run) && !std::path::Path::new(&run).is_file() {
@@ -203,6 +224,37 @@ async fn run_async(command: AuditCommand, out: &mut dyn Write) -> Result<i32> {
                 writeln!(out, "NOT intact: {}", v.problem.as_deref().unwrap_or("unknown"))?;
             }
             return Ok(if v.intact { 0 } else { 1 });
+        }
+        AuditCommand::VerifyIndex {
+            store,
+            public_key,
+            trust_log_key,
+            json,
+        } => {
+            let trusted = trusted_key(public_key.as_deref(), trust_log_key)?;
+            let store = store_of(&store).await?;
+            let v = cb_audit::verify_index(&store, trusted.as_deref()).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+            } else {
+                if v.index.intact {
+                    writeln!(
+                        out,
+                        "index intact: {} entries naming {} runs",
+                        v.index.entries, v.runs
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "index NOT intact: {}",
+                        v.index.problem.as_deref().unwrap_or("unknown")
+                    )?;
+                }
+                for p in &v.problems {
+                    writeln!(out, "{p}")?;
+                }
+            }
+            return Ok(if v.intact() { 0 } else { 1 });
         }
         AuditCommand::Export {
             run,

@@ -322,3 +322,64 @@ fn an_ask_exports_one_trace_and_its_log_names_it() {
         assert_eq!(e["trace_id"], trace.as_str(), "{e:#}");
     }
 }
+
+/// The index of runs finds what a run's own log cannot show: the whole log deleted, or cut back
+/// to an earlier head that was validly signed at the time.
+#[test]
+fn the_index_of_runs_finds_a_deleted_or_cut_back_log() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    for q in [
+        "How do China's consumption-based CO2 emissions in 2022 compare with its territorial emissions?",
+        "What uncertainty do pedigree scores (2,3,1,4,5) imply?",
+    ] {
+        let asked = cbutler(h, &["ask", q]);
+        assert!(asked.status.success(), "{}", text(&asked));
+    }
+    let ok = cbutler(h, &["audit", "verify-index"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("naming 2 runs"), "{}", text(&ok));
+    let list = String::from_utf8_lossy(&cbutler(h, &["audit", "list"]).stdout).into_owned();
+    let runs: Vec<&str> = list.lines().collect();
+    assert_eq!(runs.len(), 2, "{list}");
+    let dir = h.join("audit");
+
+    // Cut back to three entries under a head signed with the real key: the run's own check
+    // cannot tell (it reads as a run that stopped), the index can.
+    let cut = runs[0];
+    let log = std::fs::read_to_string(dir.join(format!("{cut}.jsonl"))).unwrap();
+    let kept: Vec<&str> = log.lines().take(3).collect();
+    let last: cb_audit::AuditEntry = serde_json::from_str(kept[2]).unwrap();
+    let key = AuditKey::load_or_create(&AuditKey::default_path(h)).unwrap();
+    let head = key.sign_head(cut, 3, &last.hash);
+    std::fs::write(dir.join(format!("{cut}.jsonl")), kept.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join(format!("{cut}.head.json")),
+        serde_json::to_vec(&head).unwrap(),
+    )
+    .unwrap();
+    let own = cbutler(h, &["audit", "verify", cut]);
+    assert!(
+        own.status.success() && text(&own).contains("incomplete"),
+        "{}",
+        text(&own)
+    );
+    // Delete the other run's log whole.
+    let gone = runs[1];
+    std::fs::remove_file(dir.join(format!("{gone}.jsonl"))).unwrap();
+    std::fs::remove_file(dir.join(format!("{gone}.head.json"))).unwrap();
+
+    let v = cbutler(h, &["audit", "verify-index"]);
+    assert_eq!(v.status.code(), Some(1), "{}", text(&v));
+    assert!(
+        text(&v).contains(&format!("run {cut}: closed with")),
+        "{}",
+        text(&v)
+    );
+    assert!(text(&v).contains("(cut back)"), "{}", text(&v));
+    assert!(
+        text(&v).contains(&format!("run {gone}: the index names it, but its log is gone")),
+        "{}",
+        text(&v)
+    );
+}
