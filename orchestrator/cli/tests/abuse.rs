@@ -290,7 +290,7 @@ async fn connections_quotas_and_streams_are_bounded() {
     let last = all
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
-        .last()
+        .next_back()
         .unwrap()
         .to_string();
     let tail = client
