@@ -96,6 +96,8 @@ class Cluster:
         with open(os.path.join(self.dir, "audit-ed25519.key"), "wb") as f:
             f.write(base64.b64decode(by("Secret", "-audit-key")["data"]["audit-ed25519.key"]))
         os.chmod(os.path.join(self.dir, "audit-ed25519.key"), 0o600)
+        # The bundled Redis's generated password, as the chart's Secret holds it.
+        self.redis_password = base64.b64decode(by("Secret", "-redis-auth")["data"]["password"]).decode()
 
         def literal_env(deployment):
             c = deployment["spec"]["template"]["spec"]["containers"][0]
@@ -113,7 +115,7 @@ class Cluster:
         env.update(self.config)
         env.update(base)
         # Translated to the namespaces: where Redis is, where to listen, where files are.
-        env["CBUTLER_REDIS_URL"] = f"redis://{ip_of('cb-redis')}:6379"
+        env["CBUTLER_REDIS_URL"] = f"redis://:{self.redis_password}@{ip_of('cb-redis')}:6379"
         env["CBUTLER_HOME"] = home
         env.pop("OTEL_RESOURCE_ATTRIBUTES", None)
         env.update(overrides)
@@ -168,7 +170,8 @@ class Cluster:
     def up(self):
         self.up_network()
         self.start("redis", "cb-redis", ["redis-server", "--bind", ip_of("cb-redis"), "--port", "6379", "--save", "",
-                                         "--appendonly", "no", "--protected-mode", "no"], {"PATH": os.environ["PATH"]})
+                                         "--appendonly", "no", "--protected-mode", "no",
+                                         "--requirepass", self.redis_password], {"PATH": os.environ["PATH"]})
         env = self.env_for(self.server_env, os.path.join(self.dir, "home-serve"),
                            CBUTLER_LISTEN=f"{ip_of('cb-serve')}:8080",
                            CBUTLER_METRICS_LISTEN=f"{ip_of('cb-serve')}:9090",
@@ -258,7 +261,8 @@ class Cluster:
         p.wait(timeout=30)
 
     def redis_cli(self, *args):
-        return sh("redis-cli", "-h", ip_of("cb-redis"), *args, capture_output=True, text=True).stdout
+        return sh("redis-cli", "-h", ip_of("cb-redis"), "--no-auth-warning", "-a", self.redis_password, *args,
+                  capture_output=True, text=True).stdout
 
     # ---- the test -----------------------------------------------------------------------
     def test(self):
@@ -311,10 +315,16 @@ class Cluster:
         with open(key_file, "w") as f:
             f.write(public)
         for run in runs:
-            out = sh(self.cbutler, "audit", "verify", run, "--redis", f"redis://{ip_of('cb-redis')}:6379",
+            out = sh(self.cbutler, "audit", "verify", run, "--redis",
+                     f"redis://:{self.redis_password}@{ip_of('cb-redis')}:6379",
                      "--prefix", self.prefix, "--public-key", key_file, capture_output=True, text=True, check=False)
             assert out.returncode == 0 and "intact" in out.stdout, f"{run}: {out.stdout}{out.stderr}"
         log(f"{len(runs)} decision logs verify against the chart's key {public[:16]}…")
+        out = sh(self.cbutler, "audit", "verify-index", "--redis",
+                 f"redis://:{self.redis_password}@{ip_of('cb-redis')}:6379", "--prefix", self.prefix,
+                 "--public-key", key_file, capture_output=True, text=True, check=False)
+        assert out.returncode == 0 and "index intact" in out.stdout, f"{out.stdout}{out.stderr}"
+        log("the index of runs verifies, and names every run's log")
 
         # What Prometheus scrapes: the server's metrics port (no token) and each worker's.
         metrics = self.wait_http(ip_of("cb-serve"), 9090, "/metrics", 10)

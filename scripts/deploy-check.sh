@@ -71,6 +71,14 @@ if "$helm" template x "$chart" --set redis.bundled.enabled=false >/dev/null 2>&1
     exit 1
 fi
 
+# With the signing key and the Redis password in existing Secrets, a render generates no key
+# material: two renders are identical (GitOps applying `helm template` output rotates nothing).
+pinned=(--set audit.existingSecret=cb-audit-key --set redis.bundled.auth.existingSecret=cb-redis-auth)
+if ! diff <("$helm" template x "$chart" "${pinned[@]}") <("$helm" template x "$chart" "${pinned[@]}") >/dev/null; then
+    echo "error: two renders with existing Secrets differ (key material generated)" >&2
+    exit 1
+fi
+
 echo "== the release builds the images run (deploy/Dockerfile.cbutler, deploy/Dockerfile.llm-node)" >&2
 cargo build --release --locked -p cbutler --bin cbutler
 bash scripts/libtorch.sh

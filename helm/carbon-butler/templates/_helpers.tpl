@@ -74,7 +74,20 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "cb.redisSecretName" . }}
       key: {{ .Values.redis.external.existingSecretKey }}
+{{- else if .Values.redis.bundled.auth.enabled }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "cb.redisAuthSecret" . }}
+      key: {{ .Values.redis.bundled.auth.existingSecretKey }}
+- name: CBUTLER_REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379" (include "cb.redisHost" .) | quote }}
 {{- end }}
+{{- end -}}
+
+{{/* The Secret holding the bundled Redis's password. */}}
+{{- define "cb.redisAuthSecret" -}}
+{{- default (printf "%s-redis-auth" (include "cb.fullname" .)) .Values.redis.bundled.auth.existingSecret -}}
 {{- end -}}
 
 {{- define "cb.podAnnotations" -}}

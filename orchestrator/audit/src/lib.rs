@@ -600,6 +600,10 @@ pub trait AuditBackend: Send + Sync {
     async fn load(&self, run_id: &str) -> Result<(Vec<AuditEntry>, Option<AuditHead>), AuditError>;
     /// Runs with a log.
     async fn list(&self) -> Result<Vec<String>, AuditError>;
+    /// How long a closed log is kept (`None`: for ever).
+    fn retention(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Where decision logs are kept: the local folder (embedded) or a shared backend (cluster).
@@ -696,12 +700,23 @@ pub async fn verify_index(
     let index = verify(INDEX_LOG, &entries, head.as_ref(), trusted);
     let mut problems = Vec::new();
     let mut named: Vec<String> = Vec::new();
+    // Runs whose closed log has passed its retention: gone by design, not deleted.
+    let now = unix_ms();
+    let expired: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.kind == "run_closed")
+        .filter(|e| e.body["expires_unix_ms"].as_u64().is_some_and(|t| t <= now))
+        .filter_map(|e| e.body["run"].as_str())
+        .collect();
     for e in &entries {
         let Some(run) = e.body["run"].as_str() else {
             continue;
         };
         if !named.iter().any(|n| n == run) {
             named.push(run.to_string());
+        }
+        if expired.contains(&run) {
+            continue;
         }
         let log = match store.load(run).await {
             Ok((log, _)) => log,
@@ -860,10 +875,14 @@ impl RunAudit {
         let note = if entry.seq == 0 {
             Some(("run_started", serde_json::json!({"run": self.run_id})))
         } else if FINAL_KINDS.contains(&kind) {
-            Some((
-                "run_closed",
-                serde_json::json!({"run": self.run_id, "count": entry.seq + 1, "head_hash": entry.hash}),
-            ))
+            let mut body =
+                serde_json::json!({"run": self.run_id, "count": entry.seq + 1, "head_hash": entry.hash});
+            if let AuditStore::Shared(b) = &self.store
+                && let Some(keep) = b.retention()
+            {
+                body["expires_unix_ms"] = (entry.at_unix_ms.saturating_add(keep.as_millis() as u64)).into();
+            }
+            Some(("run_closed", body))
         } else {
             None
         };

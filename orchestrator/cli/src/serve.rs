@@ -152,6 +152,14 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request's body.
     #[arg(long, env = "CBUTLER_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub body_read_timeout: u64,
+    /// Days a finished run and its events stay in Redis (0: for ever). Embedded, a server keeps
+    /// its 10,000 most recent runs in memory.
+    #[arg(long, env = "CBUTLER_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    pub retention_days: u64,
+    /// Days a closed decision log stays in Redis (0, the default: for ever). The index of runs
+    /// records each log's expiry, so an expired log is not reported as deleted.
+    #[arg(long, env = "CBUTLER_AUDIT_RETENTION_DAYS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=36_500))]
+    pub audit_retention_days: u64,
     /// Connections open at once.
     #[arg(long, env = "CBUTLER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_connections: u64,
@@ -370,7 +378,16 @@ async fn serve_async(args: ServeArgs) -> Result<()> {
                     timeout: task_timeout,
                 }));
             }
-            let store = Arc::new(RedisStore::connect(url, Keys::new(&args.cluster.prefix)).await?);
+            let days = |d: u64| (d > 0).then(|| Duration::from_secs(d * 86_400));
+            let retention = cb_cluster::store::Retention {
+                runs: days(args.retention_days),
+                audit: days(args.audit_retention_days),
+            };
+            let store = Arc::new(
+                RedisStore::connect(url, Keys::new(&args.cluster.prefix))
+                    .await?
+                    .with_retention(retention),
+            );
             let config = ServiceConfig {
                 audit: Some((AuditStore::Shared(store.clone()), key)),
                 ..config

@@ -579,3 +579,64 @@ async fn a_server_that_lost_the_lease_cannot_append_to_the_log() {
     assert_eq!(entries[1].body["from"], "b");
     assert!(cb_audit::verify(run, &entries, head.as_ref(), Some(&key.public_hex())).intact);
 }
+
+/// With retention set, a finished run, its events and its closed decision log expire from
+/// Redis, and the index of runs tells the expired log from a deleted one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_runs_and_closed_logs_expire_and_the_index_says_so() {
+    use cb_audit::{AuditKey, AuditStore, RunAudit};
+    use cb_core::runs::{EventKind, RunBackend, RunContext, RunState, RunStatus};
+    let prefix = prefix("retention");
+    let keys = cb_cluster::Keys::new(&prefix);
+    let second = Some(Duration::from_secs(1));
+    let store = std::sync::Arc::new(
+        cb_cluster::store::RedisStore::connect(REDIS, keys.clone())
+            .await
+            .unwrap()
+            .with_retention(cb_cluster::store::Retention {
+                runs: second,
+                audit: second,
+            }),
+    );
+    let run = "run-7-0-0-00000000";
+    let mut state = RunState::new(run.into(), "q".into(), RunContext::default());
+    store.save(&state).await.unwrap();
+    store
+        .push_event(run, EventKind::Accepted { question: "q".into() })
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let key = AuditKey::load_or_create(&home.path().join("k")).unwrap();
+    let audits = AuditStore::Shared(store.clone());
+    let mut log = RunAudit::open(audits.clone(), key.clone(), run, None, None).await;
+    log.record("question", serde_json::json!({"question": "q"}))
+        .await
+        .unwrap();
+    log.record("answer", serde_json::json!({"text": "a"}))
+        .await
+        .unwrap();
+    state.status = RunStatus::Done;
+    store.save(&state).await.unwrap();
+
+    let mut con = redis::Client::open(REDIS)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for k in [
+        keys.run(run),
+        keys.run_events(run),
+        keys.audit(run),
+        keys.audit_head(run),
+    ] {
+        let ttl: i64 = redis::cmd("TTL").arg(&k).query_async(&mut con).await.unwrap();
+        assert!((0..=1).contains(&ttl), "{k}: TTL {ttl}");
+    }
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert!(store.get(run).await.unwrap().is_none());
+    assert!(store.list(10).await.unwrap().iter().all(|r| r.run_id != run));
+    let v = cb_audit::verify_index(&audits, Some(&key.public_hex()))
+        .await
+        .unwrap();
+    assert!(v.intact(), "{v:?}");
+}

@@ -16,6 +16,16 @@ use cb_core::runs::{EventKind, RunBackend, RunEvent, RunState, RunSummary, Store
 
 use crate::{ClusterError, Keys, connect_retrying};
 
+/// How long finished runs and closed decision logs stay in Redis (`None`: for ever).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// A finished run's state and events.
+    pub runs: Option<Duration>,
+    /// A closed decision log (its entries and head). The index of runs records when it expires,
+    /// so `audit verify-index` tells an expired log from a deleted one.
+    pub audit: Option<Duration>,
+}
+
 /// Workers the status route lists at most.
 pub const MAX_LISTED_WORKERS: usize = 1000;
 
@@ -34,8 +44,9 @@ end
 return tonumber(fence)
 ";
 
-/// Appends one decision-log entry where the writer's chain ends, under its fencing token.
-/// KEYS: log, head, audits index, fence. ARGV: entry, head, seq, time (ms), run id, token or ''.
+/// Appends one decision-log entry where the writer's chain ends, under its fencing token; the
+/// entry that closes a log starts its retention. KEYS: log, head, audits index, fence. ARGV:
+/// entry, head, seq, time (ms), run id, token or '', seconds to keep a closed log or ''.
 const AUDIT_APPEND: &str = r"
 if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[6] then return 'fenced' end
 local held = redis.call('LLEN', KEYS[1])
@@ -43,6 +54,10 @@ if held ~= tonumber(ARGV[3]) then return 'at ' .. held end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+if ARGV[7] ~= '' then
+  redis.call('EXPIRE', KEYS[1], ARGV[7])
+  redis.call('EXPIRE', KEYS[2], ARGV[7])
+end
 return 'ok'
 ";
 
@@ -55,6 +70,7 @@ type Appended = Arc<Mutex<HashMap<String, Arc<Notify>>>>;
 #[derive(Clone)]
 pub struct RedisStore {
     keys: Keys,
+    retention: Retention,
     con: ConnectionManager,
     lease: redis::Script,
     audit_append: redis::Script,
@@ -83,10 +99,17 @@ impl RedisStore {
         Ok(RedisStore {
             keys,
             con,
+            retention: Retention::default(),
             lease: redis::Script::new(LEASE),
             audit_append: redis::Script::new(AUDIT_APPEND),
             appended: Arc::default(),
         })
+    }
+
+    /// The same store, expiring what is finished after `retention`.
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     async fn ping(&self) -> bool {
@@ -147,6 +170,25 @@ impl RedisStore {
                 .arg(&state.run_id)
                 .ignore();
             pipe.cmd("DEL").arg(self.keys.run_lease(&state.run_id)).ignore();
+            if let Some(keep) = self.retention.runs {
+                // A finished run and its events expire; the list drops what has expired as
+                // it reads.
+                let secs = keep.as_secs().max(1);
+                pipe.cmd("EXPIRE")
+                    .arg(self.keys.run(&state.run_id))
+                    .arg(secs)
+                    .ignore();
+                pipe.cmd("EXPIRE")
+                    .arg(self.keys.run_events(&state.run_id))
+                    .arg(secs)
+                    .ignore();
+                for k in [
+                    self.keys.run_fence(&state.run_id),
+                    self.keys.run_fence_owner(&state.run_id),
+                ] {
+                    pipe.cmd("EXPIRE").arg(k).arg(secs).ignore();
+                }
+            }
         } else {
             pipe.cmd("SADD")
                 .arg(self.keys.active_runs())
@@ -182,12 +224,24 @@ impl RedisStore {
         let keys: Vec<String> = ids.iter().map(|id| self.keys.run(id)).collect();
         let raws: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(&mut con).await?;
         let mut out = Vec::new();
+        let mut expired = Vec::new();
         for (id, raw) in ids.iter().zip(raws) {
-            if let Some(raw) = raw {
-                let state: RunState =
-                    serde_json::from_str(&raw).map_err(|e| corrupt(format!("run {id}"), e))?;
-                out.push(summary(&state));
+            match raw {
+                Some(raw) => {
+                    let state: RunState =
+                        serde_json::from_str(&raw).map_err(|e| corrupt(format!("run {id}"), e))?;
+                    out.push(summary(&state));
+                }
+                None => expired.push(id),
             }
+        }
+        if !expired.is_empty() {
+            // Runs past their retention leave the index too.
+            redis::cmd("ZREM")
+                .arg(self.keys.runs())
+                .arg(&expired)
+                .query_async::<()>(&mut con)
+                .await?;
         }
         Ok(out)
     }
@@ -313,6 +367,12 @@ impl RedisStore {
             .arg(entry.at_unix_ms)
             .arg(&entry.run_id)
             .arg(fence.map(|f| f.to_string()).unwrap_or_default())
+            .arg(match self.retention.audit {
+                Some(keep) if cb_audit::FINAL_KINDS.contains(&entry.kind.as_str()) => {
+                    keep.as_secs().max(1).to_string()
+                }
+                _ => String::new(),
+            })
             .invoke_async(&mut con)
             .await?;
         Ok(match outcome.as_str() {
@@ -482,5 +542,9 @@ impl AuditBackend for RedisStore {
 
     async fn list(&self) -> Result<Vec<String>, AuditError> {
         self.audit_list().await.map_err(audit_error)
+    }
+
+    fn retention(&self) -> Option<Duration> {
+        self.retention.audit
     }
 }

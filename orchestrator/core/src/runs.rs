@@ -312,6 +312,10 @@ pub struct MemoryStore {
     notify: Arc<Notify>,
 }
 
+/// Finished runs a memory store keeps; past it the oldest finished go first (a long-lived
+/// embedded server's memory stays bounded).
+pub const MAX_MEMORY_RUNS: usize = 10_000;
+
 impl MemoryStore {
     fn save(&self, state: &RunState) {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
@@ -321,6 +325,13 @@ impl MemoryStore {
             active.remove(&state.run_id);
         } else {
             active.insert(state.run_id.clone());
+        }
+        // Run ids begin with their creation time, so the map's order is oldest first.
+        while runs.len() > MAX_MEMORY_RUNS {
+            let Some(oldest) = runs.keys().find(|id| !active.contains(*id)).cloned() else {
+                break;
+            };
+            runs.remove(&oldest);
         }
     }
 
