@@ -6,20 +6,20 @@
 //! * [`models`]: one file per architecture on a shared decoder; the KV cache.
 //! * [`tokenizer`]: `tokenizer.json`, the chat template, token bytes, streaming text.
 //! * [`sampling`]: penalties, temperature, top-k/top-p, seeds, masks, logprobs.
-//! * [`grammar`]: JSON Schema → grammar → allowed-token masks.
+//! * [`structured`]: JSON Schema → llguidance → allowed-token masks, bounded per token.
 //! * [`engine`]: the continuous-batching scheduler on its own thread; [`metrics`].
 //! * [`openai`]: request and response shapes and validation; [`server`]: the axum handlers.
 //! * [`node`]: loading a checkpoint and serving it (what the `cb-llm-node` binary runs).
 
 pub mod config;
 pub mod engine;
-pub mod grammar;
 pub mod metrics;
 pub mod models;
 pub mod node;
 pub mod openai;
 pub mod sampling;
 pub mod server;
+pub mod structured;
 pub mod telemetry;
 pub mod tokenizer;
 pub mod weights;

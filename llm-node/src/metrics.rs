@@ -1,5 +1,6 @@
 //! Prometheus metrics of the node (the `prometheus` crate): requests running and waiting, prompt
-//! and generated tokens, time to first token, inter-token latency, requests by outcome.
+//! and generated tokens, time to first token, inter-token latency, structured-output mask time,
+//! requests by outcome.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
@@ -13,6 +14,7 @@ pub struct Metrics {
     generation_tokens: IntCounter,
     ttft: Histogram,
     itl: Histogram,
+    mask: Histogram,
     requests: IntCounterVec,
 }
 
@@ -58,6 +60,11 @@ impl Metrics {
                 "Time between a sequence's consecutive tokens",
                 vec![0.001, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
             ),
+            mask: histogram(
+                "llm_structured_mask_seconds",
+                "Time to compute one token's structured-output mask",
+                vec![0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1],
+            ),
             requests,
             registry,
         }
@@ -74,6 +81,10 @@ impl Metrics {
 
     pub fn generated_tokens(&self, n: usize) {
         self.generation_tokens.inc_by(n as u64);
+    }
+
+    pub fn mask_seconds(&self, seconds: f64) {
+        self.mask.observe(seconds);
     }
 
     pub fn time_to_first_token(&self, seconds: f64) {

@@ -8,10 +8,10 @@ use tch::{Device, Kind};
 use crate::LlmError;
 use crate::config::{Config, GenerationConfig};
 use crate::engine::{self, EngineConfig};
-use crate::grammar::TokenTrie;
 use crate::metrics::Metrics;
 use crate::models::CausalLm;
 use crate::server::{AppState, router};
+use crate::structured::Structured;
 use crate::tokenizer::TextCodec;
 
 /// How to run a node.
@@ -21,6 +21,8 @@ pub struct NodeOptions {
     pub device: Device,
     pub kind: Kind,
     pub api_key: Option<String>,
+    /// /metrics on a port of its own ([`load`]'s second router), not the API's.
+    pub metrics_apart: bool,
     pub max_batch: usize,
     pub max_queue: usize,
     /// Tokens per sequence; the model's max_position_embeddings when absent.
@@ -51,7 +53,8 @@ pub fn parse_dtype(s: &str) -> Result<Kind, String> {
 }
 
 /// Loads the checkpoint in `dir` and starts its engine; returns the router.
-pub fn load(dir: &Path, o: &NodeOptions) -> Result<axum::Router, LlmError> {
+/// The API's router and the metrics' router.
+pub fn load(dir: &Path, o: &NodeOptions) -> Result<(axum::Router, axum::Router), LlmError> {
     if let Device::Cuda(i) = o.device
         && !(tch::Cuda::is_available() && (i as i64) < tch::Cuda::device_count())
     {
@@ -75,12 +78,23 @@ pub fn load(dir: &Path, o: &NodeOptions) -> Result<axum::Router, LlmError> {
     eos.sort_unstable();
     eos.dedup();
     let model = CausalLm::load(dir, o.device, o.kind)?;
-    let trie = Arc::new(TokenTrie::new(codec.token_bytes()));
+    let encoder = codec.clone();
+    let structured = Arc::new(
+        Structured::from_token_bytes(
+            codec.token_bytes().to_vec(),
+            &eos,
+            Some(Arc::new(move |s: &[u8]| encoder.encode_plain(s))),
+        )
+        .map_err(|e| LlmError::Config {
+            file: dir.join("tokenizer.json").display().to_string(),
+            reason: format!("structured output cannot use this tokenizer: {e}"),
+        })?,
+    );
     let metrics = Arc::new(Metrics::new());
     let engine = engine::start(
         model,
         codec.clone(),
-        trie,
+        structured.clone(),
         eos,
         EngineConfig {
             max_batch: o.max_batch,
@@ -92,14 +106,19 @@ pub fn load(dir: &Path, o: &NodeOptions) -> Result<axum::Router, LlmError> {
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    Ok(router(Arc::new(AppState {
+    let state = Arc::new(AppState {
         engine,
         codec,
+        structured,
         model_name: o.served_model_name.clone(),
         api_key: o.api_key.clone(),
         context,
         generation,
         metrics,
         started,
-    })))
+    });
+    Ok((
+        router(state.clone(), !o.metrics_apart),
+        crate::server::metrics_router(state),
+    ))
 }

@@ -30,6 +30,9 @@ impl ApiError {
     }
 }
 
+/// Characters one stop string may have (each is searched for in the text after every token).
+pub const MAX_STOP_CHARS: usize = 128;
+
 /// `stop`: a string or a list of them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -166,8 +169,15 @@ impl Common {
             Some(Stop::One(s)) => vec![s.clone()],
             Some(Stop::Many(v)) => v.clone(),
         };
-        if stop.len() > 4 || stop.iter().any(String::is_empty) {
-            return Err(ApiError::bad("stop", "stop takes up to 4 non-empty strings"));
+        if stop.len() > 4
+            || stop
+                .iter()
+                .any(|s| s.is_empty() || s.chars().count() > MAX_STOP_CHARS)
+        {
+            return Err(ApiError::bad(
+                "stop",
+                format!("stop takes up to 4 non-empty strings of at most {MAX_STOP_CHARS} characters"),
+            ));
         }
         Ok(Checked {
             ignore_eos: self.ignore_eos,

@@ -20,17 +20,18 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::config::GenerationConfig;
 use crate::engine::{Constraint, EngineHandle, Event, FinishReason, Request as GenRequest};
-use crate::grammar::Grammar;
 use crate::metrics::Metrics;
 use crate::openai::{ApiError, ChatRequest, Checked, CompletionRequest, Usage, content_text};
 use crate::sampling::Sampled;
+use crate::structured::{Grammar, Structured};
 use crate::telemetry::CallSpan;
-use crate::tokenizer::{ChatMessage, TextCodec};
+use crate::tokenizer::{ChatMessage, TextCodec, user_text};
 
 /// What every handler shares.
 pub struct AppState {
     pub engine: EngineHandle,
     pub codec: Arc<TextCodec>,
+    pub structured: Arc<Structured>,
     pub model_name: String,
     pub api_key: Option<String>,
     pub context: usize,
@@ -60,18 +61,25 @@ fn new_id(prefix: &str) -> String {
     format!("{prefix}-{n:016x}")
 }
 
-/// The router of the node.
-pub fn router(state: Shared) -> Router {
+/// The router of the node; `/metrics` on it too unless it has a port of its own.
+pub fn router(state: Shared, with_metrics: bool) -> Router {
     let api = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/completions", post(completions))
         .route("/v1/models", get(models))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
-    Router::new()
+    let mut r = Router::new()
         .merge(api)
-        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
-        .route("/metrics", get(metrics))
-        .with_state(state)
+        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }));
+    if with_metrics {
+        r = r.route("/metrics", get(metrics));
+    }
+    r.with_state(state)
+}
+
+/// `/metrics` alone, for `--metrics-listen`.
+pub fn metrics_router(state: Shared) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 /// Bearer-token check where a key is configured (constant-time comparison).
@@ -138,7 +146,7 @@ fn check_model(state: &AppState, model: &str) -> Result<(), ApiError> {
 fn budget(state: &AppState, prompt: &str, checked: &Checked) -> Result<(Vec<u32>, usize), ApiError> {
     let ids = state
         .codec
-        .encode(prompt)
+        .encode_prompt(prompt)
         .map_err(|e| ApiError::bad("messages", e))?;
     if ids.is_empty() {
         return Err(ApiError::bad("prompt", "the prompt is empty"));
@@ -251,14 +259,14 @@ fn tool_call_schema(tools: &[Value]) -> Value {
         .map(|t| {
             let params = t["function"].get("parameters").cloned().unwrap_or(json!({"type": "object"}));
             json!({"type": "object", "properties": {"name": {"const": t["function"]["name"]}, "arguments": params},
-                   "required": ["name", "arguments"]})
+                   "required": ["name", "arguments"], "additionalProperties": false})
         })
         .collect();
     json!({"anyOf": alternatives})
 }
 
-fn compile(schema: &Value, param: &str) -> Result<Arc<Grammar>, ApiError> {
-    Grammar::from_schema(schema).map(Arc::new).map_err(|e| ApiError {
+fn compile(state: &AppState, schema: &Value, param: &str) -> Result<Arc<Grammar>, ApiError> {
+    state.structured.compile(schema).map_err(|e| ApiError {
         status: 400,
         kind: "invalid_request_error",
         code: Some("invalid_json_schema"),
@@ -362,7 +370,7 @@ async fn chat_inner(state: Shared, body: Bytes, span: &CallSpan) -> Result<Respo
                 format!("unknown role {:?}", m.role),
             ));
         }
-        let mut content = content_text(&m.content, i)?;
+        let mut content = user_text(&content_text(&m.content, i)?);
         for call in m.tool_calls.iter().flatten() {
             let f = &call["function"];
             let args: Value = f["arguments"]
@@ -371,7 +379,7 @@ async fn chat_inner(state: Shared, body: Bytes, span: &CallSpan) -> Result<Respo
                 .unwrap_or(json!({}));
             content.push_str(&format!(
                 "<tool_call>\n{}\n</tool_call>",
-                json!({"name": f["name"], "arguments": args})
+                user_text(&json!({"name": f["name"], "arguments": args}).to_string())
             ));
         }
         messages.push(ChatMessage {
@@ -392,16 +400,16 @@ async fn chat_inner(state: Shared, body: Bytes, span: &CallSpan) -> Result<Respo
         (ToolMode::Forced(tools), _) => {
             // The call's opening tag is part of the prompt; the model writes the call's JSON.
             prompt.push_str("<tool_call>\n");
-            Some(compile(&tool_call_schema(tools), "tools")?)
+            Some(compile(&state, &tool_call_schema(tools), "tools")?)
         }
         (_, Some(rf)) => match rf["type"].as_str() {
             Some("json_schema") => {
                 let schema = rf["json_schema"]
                     .get("schema")
                     .ok_or_else(|| ApiError::bad("response_format", "json_schema needs a schema"))?;
-                Some(compile(schema, "response_format")?)
+                Some(compile(&state, schema, "response_format")?)
             }
-            Some("json_object") => Some(Arc::new(Grammar::any_object())),
+            Some("json_object") => Some(state.structured.any_object()),
             Some("text") => None,
             _ => {
                 return Err(ApiError::bad(
@@ -689,8 +697,8 @@ async fn completions_inner(state: Shared, body: Bytes, span: &CallSpan) -> Resul
     span.request(&req.common);
     check_model(&state, &req.common.model)?;
     let prompt = match &req.prompt {
-        Value::String(s) => s.clone(),
-        Value::Array(a) if a.len() == 1 && a[0].is_string() => a[0].as_str().unwrap_or_default().to_string(),
+        Value::String(s) => user_text(s),
+        Value::Array(a) if a.len() == 1 && a[0].is_string() => user_text(a[0].as_str().unwrap_or_default()),
         _ => {
             return Err(ApiError::bad(
                 "prompt",

@@ -33,9 +33,9 @@ c = client.completions.create(model=model, prompt="The footprint of steel", max_
 assert c.object == "text_completion" and len(c.choices[0].logprobs.tokens) == c.usage.completion_tokens, c
 print("completions ok:", repr(c.choices[0].text))
 
-schema = {"type": "object", "properties": {"country": {"type": "string", "maxLength": 10}, "year": {"type": "integer"},
-                                           "co2_mt": {"type": "number"}, "source": {"enum": ["GCB", "EDGAR"]}},
-          "required": ["country", "year", "co2_mt", "source"]}
+schema = {"type": "object", "properties": {"country": {"type": "string", "maxLength": 10}, "year": {"type": "integer", "minimum": 1750, "maximum": 2100},
+                                           "co2_mt": {"type": "number", "minimum": 0, "maximum": 1e6}, "source": {"enum": ["GCB", "EDGAR"]}},
+          "required": ["country", "year", "co2_mt", "source"], "additionalProperties": False}
 r = client.chat.completions.create(model=model, messages=messages, max_tokens=300, seed=4,
                                    response_format={"type": "json_schema",
                                                     "json_schema": {"name": "answer", "schema": schema, "strict": True}})
@@ -45,8 +45,8 @@ print("json_schema ok:", answer)
 
 tools = [{"type": "function", "function": {"name": "national_accounts", "description": "CO2 accounts of a country",
           "parameters": {"type": "object", "properties": {"country": {"type": "string", "maxLength": 3},
-                                                          "year": {"type": "integer"}},
-                         "required": ["country", "year"]}}}]
+                                                          "year": {"type": "integer", "minimum": 1750, "maximum": 2100}},
+                         "required": ["country", "year"], "additionalProperties": False}}}]
 r = client.chat.completions.create(model=model, messages=messages, max_tokens=200, seed=2, tools=tools,
                                    tool_choice={"type": "function", "function": {"name": "national_accounts"}})
 call = r.choices[0].message.tool_calls[0]

@@ -15,7 +15,13 @@ fn the_openai_python_client_talks_to_the_node() {
         "{} is missing: run scripts/pyenv.sh (scripts/test does) to install the openai client",
         python.display()
     );
-    let node = common::start("qwen3-tiny", "tiny-qwen3", &["--api-key", "test-key"]);
+    let key_file = std::env::temp_dir().join(format!("cb-llm-key-{}", std::process::id()));
+    std::fs::write(&key_file, "test-key\n").unwrap();
+    let node = common::start(
+        "qwen3-tiny",
+        "tiny-qwen3",
+        &["--api-key-file", key_file.to_str().unwrap()],
+    );
     let port = node.port;
     let out = Command::new(&python)
         .arg(root.join("tests/openai_client.py"))

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 pub struct Node {
-    child: Child,
+    pub child: Child,
     pub port: u16,
 }
 
@@ -17,7 +17,7 @@ impl Drop for Node {
 }
 
 /// Starts the node on `fixture` (under tests/fixtures) as `served_name`, f32 on the CPU, and
-/// returns once it listens. `extra` adds flags (e.g. `--api-key`).
+/// returns once it listens. `extra` adds flags (e.g. `--api-key-file`).
 #[allow(dead_code)] // not every test binary uses both
 pub fn start(fixture: &str, served_name: &str, extra: &[&str]) -> Node {
     start_with_env(fixture, served_name, extra, &[])

@@ -1,0 +1,96 @@
+//! The node as operators run it: metrics on a port of their own, the API key from a file, and
+//! SIGTERM letting a running request finish before the process exits.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_apart_and_sigterm_drains() {
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut node = common::start(
+        "qwen2-tiny",
+        "tiny",
+        &[
+            "--metrics-listen",
+            &format!("127.0.0.1:{metrics_port}"),
+            "--drain-seconds",
+            "30",
+        ],
+    );
+    let base = format!("http://127.0.0.1:{}", node.port);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let m = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(m.status(), 200);
+    assert!(m.text().await.unwrap().contains("llm_structured_mask_seconds"));
+    let on_api = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(on_api.status(), 404, "metrics are not on the API's port");
+
+    // Stop strings are bounded.
+    let long_stop = http
+        .post(format!("{base}/v1/completions"))
+        .json(&json!({"model": "tiny", "prompt": "x", "stop": ["y".repeat(200)]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long_stop.status(), 400);
+
+    // A long answer is running when SIGTERM comes: it still completes, then the node exits.
+    let request = {
+        let http = http.clone();
+        let url = format!("{base}/v1/completions");
+        tokio::spawn(async move {
+            http.post(url)
+                .json(
+                    &json!({"model": "tiny", "prompt": "The footprint of steel", "max_tokens": 2000,
+                              "ignore_eos": true, "temperature": 0}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let pid = node.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let signalled = Instant::now();
+    assert!(
+        !request.is_finished(),
+        "the request ended before the signal: make it longer"
+    );
+    let answer = request.await.unwrap();
+    assert_eq!(answer["usage"]["completion_tokens"], 2000, "{answer}");
+    eprintln!("the request finished {:?} after SIGTERM", signalled.elapsed());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = node.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the node did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}
