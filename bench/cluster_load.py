@@ -182,10 +182,15 @@ def main():
         url = f"redis://127.0.0.1:{rport}"
         prefix = "load"
         sport = free_port()
+        # One caller without a token asks everything: its per-token quotas are raised to match,
+        # and the test MRIO's folder is a data root of the server and the workers.
+        roots = ["--data-root", os.path.dirname(MRIO)]
+        quota = ["--max-runs-per-token", str(max(1000, args.questions)),
+                 "--max-streams-per-token", str(max(1000, args.questions))]
         start([exe, "serve", "--listen", f"127.0.0.1:{sport}", "--redis", url, "--prefix", prefix,
-               "--max-active-runs", str(max(1000, args.questions))])
+               "--max-active-runs", str(max(1000, args.questions))] + quota + roots)
         for w in range(3):
-            start([exe, "worker", "--redis", url, "--prefix", prefix, "--name", f"w{w}"])
+            start([exe, "worker", "--redis", url, "--prefix", prefix, "--name", f"w{w}"] + roots)
         wait_port(sport)
         base = f"http://127.0.0.1:{sport}"
         # Warm up: each worker loads and factorises the MRIO once.
@@ -206,7 +211,7 @@ def main():
 
         cluster_seq = asyncio.run(sequential(base, args.sequential))
         eport = free_port()
-        start([exe, "serve", "--listen", f"127.0.0.1:{eport}"])
+        start([exe, "serve", "--listen", f"127.0.0.1:{eport}"] + quota + roots)
         wait_port(eport)
         ebase = f"http://127.0.0.1:{eport}"
         asyncio.run(sequential(ebase, 3))

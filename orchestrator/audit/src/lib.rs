@@ -456,6 +456,15 @@ impl LocalAudit {
             source,
         };
         std::fs::create_dir_all(&self.dir).map_err(io)?;
+        // Processes sharing a home (`serve` and `ask`, say) append one at a time: the position
+        // check and the append happen under one exclusive lock, released when `lock` closes.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(format!(".{}.lock", entry.run_id)))
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
         let held = match std::fs::read_to_string(&path) {
             Ok(t) => t.lines().filter(|l| !l.trim().is_empty()).count() as u64,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,

@@ -220,6 +220,22 @@ async fn connections_quotas_and_streams_are_bounded() {
     );
     assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
 
+    // A keep-alive connection left idle after its answer is closed after the same time.
+    let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    idle.write_all(b"GET /livez HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 1024];
+    let n = idle.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
+    let start = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut answer)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the idle connection stayed open"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+
     // Open mode on loopback answers only requests addressed to localhost (DNS rebinding).
     let r = client
         .get(format!("{base}/v1/runs"))
@@ -337,4 +353,35 @@ fn serving_beyond_loopback_without_tokens_is_refused_unless_asked_for() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("--insecure-open") && err.contains("--auth"), "{err}");
+}
+
+/// A question asking for a million Sobol samples is refused at planning, in bounded time and
+/// memory, by a real server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_costly_question_is_refused_at_planning() {
+    let port = free_port();
+    let mut serve = embedded_serve(port, &[]);
+    wait_healthy(&mut serve, port).await;
+    let pid = serve.child.id();
+    let r = http()
+        .post(format!("http://127.0.0.1:{port}/v1/questions"))
+        .json(&json!({"question": "Which inputs of the Ishigami function matter most? Use 1000000 samples."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let run = r.json::<serde_json::Value>().await.unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started = Instant::now();
+    let state = wait_done(port, &run).await;
+    assert_eq!(state["status"], "failed", "{state:#}");
+    assert!(
+        state.to_string().contains("100,000") || state.to_string().contains("100000"),
+        "{state:#}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(rss_mb(pid) < 400.0, "the server grew to {} MB", rss_mb(pid));
+    serve.term();
 }

@@ -39,8 +39,26 @@ async fn the_page_in_chromium_asks_follows_answers_charts_and_audits() {
 
     let p = prefix("web");
     let port = free_port();
-    let serve = serve(REDIS, &p, port, &["--auth", &tokens.display().to_string()]);
-    let _worker = worker(REDIS, &p, "web-worker", "trade,lca,factory", &[], &[]);
+    // The test MRIO's folder is a data root of the server and the worker.
+    let fixtures = root
+        .join("../../actors/trade/tests/fixtures")
+        .canonicalize()
+        .unwrap();
+    let fixtures = fixtures.display().to_string();
+    let serve = serve(
+        REDIS,
+        &p,
+        port,
+        &["--auth", &tokens.display().to_string(), "--data-root", &fixtures],
+    );
+    let _worker = worker(
+        REDIS,
+        &p,
+        "web-worker",
+        "trade,lca,factory",
+        &[],
+        &["--data-root", &fixtures],
+    );
     // Up, with the worker registered.
     let started = Instant::now();
     loop {
