@@ -10,50 +10,17 @@ use cb_lca::assessment::Model;
 use cb_lca::data::{ImportOptions, jsonld, load};
 use proptest::prelude::*;
 
+#[path = "../../../tests/shared/random_edits.rs"]
+mod random_edits;
+use random_edits::{apply, copy_dir, edits};
+
+/// What inserted text is made of.
+const ALPHABET: &str = r#"[{}\[\]",:0-9a-zA-Z.eE+-<>/= ]{0,12}"#;
+
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
-}
-
-#[derive(Debug, Clone)]
-enum Edit {
-    Delete(usize, usize),
-    Insert(usize, String),
-    Replace(usize, u8),
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    prop::collection::vec(
-        prop_oneof![
-            (any::<usize>(), 1..40usize).prop_map(|(at, n)| Edit::Delete(at, n)),
-            (any::<usize>(), r#"[{}\[\]",:0-9a-zA-Z.eE+-<>/= ]{0,12}"#)
-                .prop_map(|(at, s)| Edit::Insert(at, s)),
-            (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Edit::Replace(at, b)),
-        ],
-        1..8,
-    )
-}
-
-fn apply(bytes: &mut Vec<u8>, edits: &[Edit]) {
-    for e in edits {
-        match e {
-            Edit::Delete(at, n) if !bytes.is_empty() => {
-                let at = at % bytes.len();
-                let end = (at + n).min(bytes.len());
-                bytes.drain(at..end);
-            }
-            Edit::Insert(at, s) => {
-                let at = at % (bytes.len() + 1);
-                bytes.splice(at..at, s.bytes());
-            }
-            Edit::Replace(at, b) if !bytes.is_empty() => {
-                let at = at % bytes.len();
-                bytes[at] = *b;
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Every file below `dir`, relative, in a fixed order.
@@ -66,19 +33,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 /// The first few activities of the USLCI EcoSpold2 export, as (name, text).
@@ -111,7 +65,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn a_damaged_json_ld_database_imports_or_fails_cleanly(pick in any::<usize>(), changes in edits()) {
+    fn a_damaged_json_ld_database_imports_or_fails_cleanly(pick in any::<usize>(), changes in edits(ALPHABET)) {
         let src = fixture("four-process");
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&src, dir.path());
@@ -124,7 +78,7 @@ proptest! {
     }
 
     #[test]
-    fn a_damaged_ecospold2_activity_imports_or_fails_cleanly(pick in 0usize..3, changes in edits()) {
+    fn a_damaged_ecospold2_activity_imports_or_fails_cleanly(pick in 0usize..3, changes in edits(ALPHABET)) {
         let dir = tempfile::tempdir().unwrap();
         for (i, (name, text)) in some_spold().into_iter().enumerate() {
             let mut bytes = text.into_bytes();

@@ -9,61 +9,15 @@ use cb_trade::data::load_mrio;
 use cb_trade::data::table::{Layout, parse_labeled_matrix};
 use proptest::prelude::*;
 
+#[path = "../../../tests/shared/random_edits.rs"]
+mod random_edits;
+use random_edits::{apply, copy_dir, edits};
+
+/// What inserted text is made of.
+const ALPHABET: &str = "[\t\n 0-9a-zA-Z.eE+-]{0,12}";
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pymrio-test/input")
-}
-
-/// One random change to a file's bytes.
-#[derive(Debug, Clone)]
-enum Edit {
-    Delete(usize, usize),
-    Insert(usize, String),
-    Replace(usize, u8),
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    prop::collection::vec(
-        prop_oneof![
-            (any::<usize>(), 1..40usize).prop_map(|(at, n)| Edit::Delete(at, n)),
-            (any::<usize>(), "[\t\n 0-9a-zA-Z.eE+-]{0,12}").prop_map(|(at, s)| Edit::Insert(at, s)),
-            (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Edit::Replace(at, b)),
-        ],
-        1..8,
-    )
-}
-
-fn apply(bytes: &mut Vec<u8>, edits: &[Edit]) {
-    for e in edits {
-        match e {
-            Edit::Delete(at, n) if !bytes.is_empty() => {
-                let at = at % bytes.len();
-                let end = (at + n).min(bytes.len());
-                bytes.drain(at..end);
-            }
-            Edit::Insert(at, s) => {
-                let at = at % (bytes.len() + 1);
-                bytes.splice(at..at, s.bytes());
-            }
-            Edit::Replace(at, b) if !bytes.is_empty() => {
-                let at = at % bytes.len();
-                bytes[at] = *b;
-            }
-            _ => {}
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 const FILES: [&str; 6] = [
@@ -92,7 +46,7 @@ proptest! {
     }
 
     #[test]
-    fn a_damaged_real_table_parses_or_fails_cleanly(changes in edits()) {
+    fn a_damaged_real_table_parses_or_fails_cleanly(changes in edits(ALPHABET)) {
         let mut bytes = std::fs::read(fixture().join("Z.txt")).unwrap();
         apply(&mut bytes, &changes);
         let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -108,7 +62,7 @@ proptest! {
 
     /// A whole pymrio save with one file damaged loads and factorises, or fails with an error.
     #[test]
-    fn a_damaged_dataset_loads_or_fails_cleanly(file in 0..FILES.len(), changes in edits()) {
+    fn a_damaged_dataset_loads_or_fails_cleanly(file in 0..FILES.len(), changes in edits(ALPHABET)) {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&fixture(), dir.path());
         let path = dir.path().join(FILES[file]);

@@ -295,14 +295,7 @@ async fn connections_quotas_and_streams_are_bounded() {
     // A finished run's stream ends after its last event; from that event on it is empty and
     // ends at once; a cursor that is not one of its events is refused.
     let start = Instant::now();
-    let all = client
-        .get(format!("{base}/v1/runs/{run}/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let all = get_text(&format!("{base}/v1/runs/{run}/events")).await;
     let last = all
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
