@@ -613,6 +613,14 @@ pub trait AuditBackend: Send + Sync {
     fn retention(&self) -> Option<std::time::Duration> {
         None
     }
+    /// The log's last entry (`None`: no log yet), without reading the rest where the store can.
+    async fn last(&self, run_id: &str) -> Result<Option<AuditEntry>, AuditError> {
+        match self.load(run_id).await {
+            Ok((mut entries, _)) => Ok(entries.pop()),
+            Err(AuditError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Where decision logs are kept: the local folder (embedded) or a shared backend (cluster).
@@ -644,6 +652,18 @@ impl AuditStore {
         }
     }
 
+    /// The log's last entry (`None`: no log yet).
+    pub async fn last(&self, run_id: &str) -> Result<Option<AuditEntry>, AuditError> {
+        match self {
+            AuditStore::Local(l) => match l.load(run_id) {
+                Ok((mut entries, _)) => Ok(entries.pop()),
+                Err(AuditError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e),
+            },
+            AuditStore::Shared(b) => b.last(run_id).await,
+        }
+    }
+
     /// Runs with a log, newest first (the index of runs is not a run).
     pub async fn list(&self) -> Result<Vec<String>, AuditError> {
         let mut runs = match self {
@@ -665,11 +685,7 @@ pub const INDEX_LOG: &str = "audit-index";
 async fn index_append(store: &AuditStore, key: &AuditKey, kind: &str, body: Value) -> Result<(), AuditError> {
     let mut last_error = None;
     for _ in 0..16 {
-        let last = match store.load(INDEX_LOG).await {
-            Ok((mut e, _)) => e.pop(),
-            Err(AuditError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
+        let last = store.last(INDEX_LOG).await?;
         let entry = next_entry(INDEX_LOG, last.as_ref(), kind, body.clone(), None);
         let head = key.sign_head(INDEX_LOG, entry.seq + 1, &entry.hash);
         match store.append(&entry, &head, None).await {
@@ -717,6 +733,9 @@ pub async fn verify_index(
         .filter(|e| e.body["expires_unix_ms"].as_u64().is_some_and(|t| t <= now))
         .filter_map(|e| e.body["run"].as_str())
         .collect();
+    // What the index says of each run, in order: whether it started, and how it closed.
+    let mut started: Vec<&str> = Vec::new();
+    let mut closes: Vec<(&str, usize, &str)> = Vec::new();
     for e in &entries {
         let Some(run) = e.body["run"].as_str() else {
             continue;
@@ -724,13 +743,25 @@ pub async fn verify_index(
         if !named.iter().any(|n| n == run) {
             named.push(run.to_string());
         }
+        match e.kind.as_str() {
+            "run_started" => started.push(run),
+            "run_closed" => closes.push((
+                run,
+                e.body["count"].as_u64().unwrap_or(0) as usize,
+                e.body["head_hash"].as_str().unwrap_or(""),
+            )),
+            _ => {}
+        }
+    }
+    // Each run's log is read once.
+    for run in named.iter().map(String::as_str) {
         if expired.contains(&run) {
             continue;
         }
         let log = match store.load(run).await {
             Ok((log, _)) => log,
             Err(AuditError::NotFound(_)) => {
-                if e.kind == "run_started" {
+                if started.contains(&run) {
                     problems.push(format!(
                         "run {run}: the index names it, but its log is gone (deleted)"
                     ));
@@ -739,9 +770,7 @@ pub async fn verify_index(
             }
             Err(err) => return Err(err),
         };
-        if e.kind == "run_closed" {
-            let count = e.body["count"].as_u64().unwrap_or(0) as usize;
-            let hash = e.body["head_hash"].as_str().unwrap_or("");
+        for &(_, count, hash) in closes.iter().filter(|(r, _, _)| *r == run) {
             if log.len() < count {
                 problems.push(format!(
                     "run {run}: closed with {count} entries, its log now has {} (cut back)",
@@ -814,11 +843,7 @@ impl RunAudit {
 
     /// Reads where the log ends; a log that does not exist yet starts at genesis.
     async fn load_end(&mut self) -> Result<(), AuditError> {
-        match self.store.load(&self.run_id).await {
-            Ok((mut entries, _)) => self.last = entries.pop(),
-            Err(AuditError::NotFound(_)) => self.last = None,
-            Err(e) => return Err(e),
-        }
+        self.last = self.store.last(&self.run_id).await?;
         self.loaded = true;
         Ok(())
     }

@@ -547,4 +547,18 @@ impl AuditBackend for RedisStore {
     fn retention(&self) -> Option<Duration> {
         self.retention.audit
     }
+
+    async fn last(&self, run_id: &str) -> Result<Option<AuditEntry>, AuditError> {
+        let mut con = self.con.clone();
+        let line: Option<String> = redis::cmd("LINDEX")
+            .arg(self.keys.audit(run_id))
+            .arg(-1)
+            .query_async(&mut con)
+            .await
+            .map_err(|e| audit_error(e.into()))?;
+        match line {
+            None => Ok(None),
+            Some(l) => Ok(parse_lines(&l)?.pop()),
+        }
+    }
 }
