@@ -32,6 +32,8 @@ pub struct PerturbedSystem<'a> {
     c: Vec<f64>,
     /// Whether each stored entry of `A` (in storage order) is on the diagonal.
     diagonal: Vec<bool>,
+    /// How many stored entries of `A` are on the diagonal (the outputs, which stay fixed).
+    outputs: usize,
     /// Stored entries of `B` that vary (0 when the biosphere is held fixed).
     biosphere_entries: usize,
     multiplier: LognormalMultiplier,
@@ -53,9 +55,10 @@ impl<'a> PerturbedSystem<'a> {
             .map_err(|e| cb_uncertainty::UncertaintyError::Model(e.to_string()))?;
         let multiplier = LognormalMultiplier::new(gsd)?;
         let n = a.ncols();
-        let diagonal = (0..n)
+        let diagonal: Vec<bool> = (0..n)
             .flat_map(|col| a.row_idx_of_col_raw(col).iter().map(move |&row| row == col))
             .collect();
+        let outputs = diagonal.iter().filter(|&&d| d).count();
         let biosphere_entries = (0..b.ncols()).map(|col| b.row_idx_of_col_raw(col).len()).sum();
         Ok(PerturbedSystem {
             a,
@@ -65,6 +68,7 @@ impl<'a> PerturbedSystem<'a> {
             base_supply,
             c,
             diagonal,
+            outputs,
             biosphere_entries,
             multiplier,
         })
@@ -101,27 +105,37 @@ impl UncertainModel for PerturbedSystem<'_> {
         inputs: &[&[f64]],
         entries: &mut [EntryStream],
     ) -> Result<Vec<Vec<f64>>, String> {
-        let mut mult_a = Vec::with_capacity(inputs.len());
+        let mut values_a = Vec::with_capacity(inputs.len());
         let mut mult_b = Vec::with_capacity(inputs.len());
+        let mut inputs_mult = vec![0.0; self.diagonal.len() - self.outputs];
         for e in entries.iter_mut() {
-            mult_a.push(
-                self.diagonal
+            // One multiplier per input, in storage order; outputs keep their value.
+            self.multiplier.fill(e, &mut inputs_mult);
+            let mut mult = inputs_mult.iter();
+            values_a.push(
+                self.a
+                    .val()
                     .iter()
-                    .map(|&d| if d { 1.0 } else { self.multiplier.draw(e) })
+                    .zip(&self.diagonal)
+                    .map(|(v, &d)| {
+                        if d {
+                            *v
+                        } else {
+                            v * mult.next().expect("one per input")
+                        }
+                    })
                     .collect::<Vec<f64>>(),
             );
-            mult_b.push(
-                (0..self.biosphere_entries)
-                    .map(|_| self.multiplier.draw(e))
-                    .collect::<Vec<f64>>(),
-            );
+            let mut b = vec![0.0; self.biosphere_entries];
+            self.multiplier.fill(e, &mut b);
+            mult_b.push(b);
         }
-        let mults: Vec<&[f64]> = mult_a.iter().map(Vec::as_slice).collect();
+        let values: Vec<&[f64]> = values_a.iter().map(Vec::as_slice).collect();
         let solved = self
             .factor
             .solve_perturbed_many(
                 self.a,
-                &mults,
+                &values,
                 &self.demand,
                 &self.base_supply,
                 MC_TOLERANCE,

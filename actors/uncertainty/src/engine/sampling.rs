@@ -81,6 +81,21 @@ impl LognormalMultiplier {
             (self.sigma * entries.standard_normal()).exp()
         }
     }
+
+    /// Fills `out` with multipliers, one standard normal of `entries` per slot in order, for the
+    /// many entries of a matrix. The exponential is taken in single precision: each multiplier is
+    /// then within 1.2e-7 (relative) of [`Self::draw`]'s, a distortion of the distribution far
+    /// below any Monte Carlo error, and the double-precision `exp` was a fifth of a Monte Carlo
+    /// LCA draw's time.
+    pub fn fill(&self, entries: &mut EntryStream, out: &mut [f64]) {
+        if self.sigma == 0.0 {
+            out.fill(1.0);
+            return;
+        }
+        for v in out.iter_mut() {
+            *v = f64::from(((self.sigma * entries.standard_normal()) as f32).exp());
+        }
+    }
 }
 
 /// `n × d` uniforms of the design.
@@ -215,6 +230,31 @@ mod tests {
             run(1, Design::MonteCarlo),
             sample(&inputs, 2000, 43, Design::MonteCarlo, None).unwrap()
         );
+    }
+
+    #[test]
+    fn filled_multipliers_follow_the_draws_within_single_precision() {
+        let m = LognormalMultiplier::new(1.5).unwrap();
+        let mut filled = vec![0.0; 10_000];
+        m.fill(&mut EntryStream::new(9, 3), &mut filled);
+        let mut one_by_one = EntryStream::new(9, 3);
+        for v in &filled {
+            let d = m.draw(&mut one_by_one);
+            assert!((v / d - 1.0).abs() < 2e-7, "{v} vs {d}");
+        }
+        // Geometric mean 1 and the GSD's log as the standard deviation of the logs.
+        let logs: Vec<f64> = filled.iter().map(|v| v.ln()).collect();
+        let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+        let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt();
+        assert!(
+            mean.abs() < 0.02 && (sd / 1.5f64.ln() - 1.0).abs() < 0.03,
+            "{mean} {sd}"
+        );
+        let mut ones = vec![0.0; 3];
+        LognormalMultiplier::new(1.0)
+            .unwrap()
+            .fill(&mut EntryStream::new(1, 1), &mut ones);
+        assert_eq!(ones, vec![1.0; 3]);
     }
 
     #[test]
