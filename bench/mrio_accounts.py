@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
-"""Benchmark: Carbon Butler's MRIO accounts against pymrio's calc_all() on the same data.
+"""Benchmark: Carbon Butler's MRIO accounts against pymrio on the same data, at equal threads.
 
 Builds a SYNTHETIC multi-regional input-output system of EXIOBASE size (49 regions x 200
 sectors = 9,800 industries, 21 stressors, final demand 9,800 x 245), and smaller ones (50 and
 100 sectors per region), writes each as raw float64 matrices, then in one run, for each size:
 
-  * pymrio 0.7 `calc_all()` in a child process (time and peak memory),
+  * pymrio 0.7 `calc_all()` in a child process (time and peak memory);
+  * pymrio 0.7 doing only what our regional path needs, in a child process: its own iomath
+    functions calc_x, calc_A, calc_L, calc_S and calc_accounts on the final demand summed by
+    region, then the same regional sums calc_all makes. pymrio has no factorised path: its
+    accounts need L = (I - A)^-1 (a dense inverse) and the per-sector accounts, which it must form
+    where ours solves with the LU of (I - A) and sums by region;
   * `bench_accounts` (the project's engine, release build) in a child process, twice: the
     regional accounts as `cbutler mrio accounts` computes them, and `--full` which adds
     M = S*L and every per-sector account (all that calc_all computes except L itself),
 
-checks that both give the same D_cba_reg, D_pba_reg, D_imp_reg, D_exp_reg (relative 1e-8) and
-prints wall time, peak memory (max RSS of each child) and the ratios.
+each at 1 thread and at 2 threads for both sides (OpenBLAS, MKL, OpenMP and rayon pinned by
+environment); checks that all give the same D_cba_reg, D_pba_reg, D_imp_reg, D_exp_reg
+(relative 1e-8) and prints wall time, peak memory (max RSS of each child) and the ratios.
 
-Usage: python3 bench/mrio_accounts.py [--sizes 50,100,200] [--keep]
+Usage: python3 bench/mrio_accounts.py [--sizes 50,100,200] [--threads 1,2] [--keep]
 Sets up its own virtual environment (bench/out/venv) with pymrio from PyPI.
 """
 
@@ -39,8 +45,19 @@ def venv_python():
     if not os.path.exists(py):
         print("setting up", VENV, "(pymrio 0.7.0 from PyPI)", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([py, "-m", "pip", "install", "-q", "pymrio==0.7.0"], check=True)
+    have = subprocess.run([py, "-m", "pip", "freeze"], capture_output=True, text=True, check=True).stdout
+    # threadpoolctl reports the thread pools each run really had.
+    if "pymrio==0.7.0" not in have or "threadpoolctl" not in have:
+        subprocess.run([py, "-m", "pip", "install", "-q", "pymrio==0.7.0", "threadpoolctl"], check=True)
     return py
+
+
+def thread_env(threads):
+    """The environment that pins every threaded library of both sides to `threads`."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):
+        env[var] = str(threads)
+    return env
 
 
 GENERATE = r"""
@@ -89,16 +106,34 @@ Z = pd.DataFrame(load("Z", n, n), index=rows, columns=rows)
 Y = pd.DataFrame(load("Y", n, m), index=rows, columns=fd)
 F = pd.DataFrame(load("F", k, n), index=st, columns=rows)
 F_Y = pd.DataFrame(load("F_Y", k, m), index=st, columns=fd)
-io = pymrio.IOSystem(Z=Z, Y=Y)
-io.emissions = pymrio.Extension(name="emissions", F=F, F_Y=F_Y)
-t0 = time.perf_counter()
-io.calc_all()
-t = time.perf_counter() - t0
-e = io.emissions
-out = np.stack([e.D_cba_reg.values, e.D_pba_reg.values, e.D_imp_reg.values, e.D_exp_reg.values])
+if sys.argv[2] == "calc_all":
+    io = pymrio.IOSystem(Z=Z, Y=Y)
+    io.emissions = pymrio.Extension(name="emissions", F=F, F_Y=F_Y)
+    t0 = time.perf_counter()
+    io.calc_all()
+    t = time.perf_counter() - t0
+    e = io.emissions
+    reg = [e.D_cba_reg, e.D_pba_reg, e.D_imp_reg, e.D_exp_reg]
+else:
+    # Only what the regional accounts need, with pymrio's own functions.
+    from pymrio.tools import iomath
+    t0 = time.perf_counter()
+    x = iomath.calc_x(Z, Y)
+    A = iomath.calc_A(Z, x)
+    L = iomath.calc_L(A)
+    S = iomath.calc_S(F, x)
+    Y_agg = Y.T.groupby(level="region", sort=False).sum().T
+    D_cba, D_pba, D_imp, D_exp = iomath.calc_accounts(S, L, Y_agg)
+    F_Y_agg = F_Y.T.groupby(level="region", sort=False).sum().T
+    by_region = lambda D: D.T.groupby(level="region", sort=False).sum().T
+    reg = [by_region(D_cba) + F_Y_agg, by_region(D_pba) + F_Y_agg, by_region(D_imp), by_region(D_exp)]
+    t = time.perf_counter() - t0
+out = np.stack([r.values for r in reg])
 # Same layout as the Rust side: each k x R matrix column-major, one after the other.
 np.concatenate([a.ravel(order="F") for a in out]).astype("<f8").tofile(f"{d}/pymrio_reg.bin")
-print(json.dumps({"calc_all_s": t, "pymrio": pymrio.__version__, "numpy": np.__version__}))
+from threadpoolctl import threadpool_info
+print(json.dumps({"seconds": t, "pymrio": pymrio.__version__, "numpy": np.__version__,
+                  "thread_pools": sorted({(p["internal_api"], p["num_threads"]) for p in threadpool_info()})}))
 """
 
 
@@ -129,6 +164,7 @@ def gib(b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="50,100,200", help="sectors per region (49 regions each)")
+    ap.add_argument("--threads", default="1,2", help="thread counts, each used by both sides")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
@@ -137,9 +173,9 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "cb-trade", "--example", "bench_accounts"],
                    cwd=ROOT, check=True)
     ours = os.path.join(ROOT, "target", "release", "examples", "bench_accounts")
-    env_note = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")}
-    print(f"machine: {os.cpu_count()} cores; env {env_note}")
+    print(f"machine: {os.cpu_count()} cores")
     results = []
+    failed = False
     for ns in [int(s) for s in args.sizes.split(",")]:
         n = N_REGIONS * ns
         d = os.path.join(OUT, f"data-{n}")
@@ -148,33 +184,51 @@ def main():
               f"Y {n} x {N_REGIONS * N_CATEGORIES} (SYNTHETIC data) ==", flush=True)
         subprocess.run([py, "-c", GENERATE, d, str(N_REGIONS), str(ns), str(N_CATEGORIES), str(N_STRESSORS)],
                        check=True)
-        pm, pm_wall, pm_rss = measured([py, "-c", PYMRIO, d])
-        rg, rg_wall, rg_rss = measured([ours, d])
-        fu, fu_wall, fu_rss = measured([ours, d, "--full"])
-        check = subprocess.run([py, "-c", (
-            "import numpy as np,sys;d=sys.argv[1];a=np.fromfile(d+'/ours_reg.bin');b=np.fromfile(d+'/pymrio_reg.bin');"
-            "print(float(np.max(np.abs(a-b)/np.maximum(np.abs(b),1e-300))))"), d], capture_output=True, text=True, check=True)
-        worst = float(check.stdout)
-        agree = worst <= 1e-8
-        print(f"  pymrio calc_all():                 {pm['calc_all_s']:8.2f} s   peak {gib(pm_rss)}  (process {pm_wall:.1f} s)")
-        print(f"  ours, regional accounts:           {rg['compute_s']:8.2f} s   peak {gib(rg_rss)}  (process {rg_wall:.1f} s, load {rg['load_s']:.1f} s)")
-        print(f"  ours, + M and per-sector accounts: {fu['compute_s']:8.2f} s   peak {gib(fu_rss)}")
-        print(f"    steps: " + ", ".join(f"{s} {t:.2f} s" for s, t in rg["steps_s"]))
-        print(f"  ratio (pymrio / ours): regional {pm['calc_all_s'] / rg['compute_s']:.1f}x faster, "
-              f"full {pm['calc_all_s'] / fu['compute_s']:.1f}x faster; memory {rg_rss / pm_rss:.2f} / {fu_rss / pm_rss:.2f} of pymrio's")
-        print(f"  agreement of D_*_reg: worst relative difference {worst:.2e} -> {'OK' if agree else 'MISMATCH'}")
-        results.append({"n": n, "pymrio_s": pm["calc_all_s"], "pymrio_rss": pm_rss, "ours_regional_s": rg["compute_s"],
-                        "ours_regional_rss": rg_rss, "ours_full_s": fu["compute_s"], "ours_full_rss": fu_rss,
-                        "worst_rel_diff": worst, "pymrio_version": pm["pymrio"]})
+        for threads in [int(t) for t in args.threads.split(",")]:
+            env = thread_env(threads)
+            runs = {}
+            for name, cmd in (("pymrio calc_all()", [py, "-c", PYMRIO, d, "calc_all"]),
+                              ("pymrio, regional only", [py, "-c", PYMRIO, d, "regional"]),
+                              ("ours, regional accounts", [ours, d]),
+                              ("ours, + M and per-sector", [ours, d, "--full"])):
+                out, wall, rss = measured(cmd, env)
+                seconds = out.get("seconds", out.get("compute_s"))
+                # Each run's regional accounts, kept for the agreement check.
+                written = os.path.join(d, "pymrio_reg.bin" if name.startswith("pymrio") else "ours_reg.bin")
+                kept = os.path.join(d, f"reg-{len(runs)}.bin")
+                os.replace(written, kept)
+                runs[name] = {"seconds": seconds, "rss": rss, "wall": wall, "out": out, "file": kept}
+            check = subprocess.run([py, "-c", (
+                "import numpy as np,sys;b=np.fromfile(sys.argv[1]);"
+                "print(max(float(np.max(np.abs(np.fromfile(f)-b)/np.maximum(np.abs(b),1e-300))) for f in sys.argv[2:]))"),
+                runs["pymrio calc_all()"]["file"], *[r["file"] for r in runs.values()]],
+                capture_output=True, text=True, check=True)
+            worst = float(check.stdout)
+            pools = runs["pymrio calc_all()"]["out"]["thread_pools"]
+            print(f"  -- {threads} thread(s) each (pymrio's pools: {pools}; ours: rayon {threads})")
+            for name, r in runs.items():
+                print(f"  {name:26} {r['seconds']:8.2f} s   peak {gib(r['rss'])}  (process {r['wall']:.1f} s)")
+            rg = runs["ours, regional accounts"]
+            print(f"    our steps: " + ", ".join(f"{s} {t:.2f} s" for s, t in rg["out"]["steps_s"]))
+            row = {"n": n, "threads": threads, "worst_rel_diff": worst}
+            for peer in ("pymrio calc_all()", "pymrio, regional only"):
+                p = runs[peer]
+                speed, mem = p["seconds"] / rg["seconds"], rg["rss"] / p["rss"]
+                print(f"  ours (regional) vs {peer:22}: {speed:5.1f}x faster (target 5x), "
+                      f"{mem:.2f} of its memory (target <= 0.33)")
+                row[peer] = {"seconds": p["seconds"], "rss": p["rss"], "speedup": speed, "memory_fraction": mem}
+            row["ours_regional"] = {"seconds": rg["seconds"], "rss": rg["rss"]}
+            row["ours_full"] = {"seconds": runs["ours, + M and per-sector"]["seconds"],
+                                "rss": runs["ours, + M and per-sector"]["rss"]}
+            print(f"  agreement of D_*_reg (all four against calc_all): worst relative difference {worst:.2e} -> "
+                  f"{'OK' if worst <= 1e-8 else 'MISMATCH'}")
+            failed |= worst > 1e-8
+            results.append(row)
         if not args.keep:
             shutil.rmtree(d)
-        if not agree:
-            sys.exit("the two results disagree")
-    print("\nGrowth with size (compute seconds):")
-    print(f"  {'industries':>10} {'pymrio':>10} {'ours (regional)':>16} {'ours (full)':>12}")
-    for r in results:
-        print(f"  {r['n']:>10} {r['pymrio_s']:>10.2f} {r['ours_regional_s']:>16.2f} {r['ours_full_s']:>12.2f}")
     json.dump(results, open(os.path.join(OUT, "mrio_accounts.json"), "w"), indent=1)
+    if failed:
+        sys.exit("the results disagree")
 
 
 if __name__ == "__main__":
