@@ -282,11 +282,6 @@ pub fn matvec_scaled(a: SparseColMatRef<'_, usize, f64>, mult: &[f64], s: &[f64]
     y
 }
 
-/// `y = A'·s` where `A'` has the pattern of `a` and the stored values `values` (storage order).
-pub fn matvec_with_values(a: SparseColMatRef<'_, usize, f64>, values: &[f64], s: &[f64]) -> Vec<f64> {
-    matvec_compact(&CompactPattern::of(a), values, s)
-}
-
 /// A sparse pattern with 32-bit row indices: a quarter less memory traffic per matrix–vector
 /// product, which is the largest cost of a Monte Carlo draw (several products per draw).
 struct CompactPattern {
@@ -313,6 +308,7 @@ impl CompactPattern {
     }
 }
 
+/// `y = A'·s` where `A'` has the pattern `p` and the stored values `values` (storage order).
 fn matvec_compact(p: &CompactPattern, values: &[f64], s: &[f64]) -> Vec<f64> {
     let mut y = vec![0.0; p.nrows];
     for (j, sj) in s.iter().enumerate() {
