@@ -209,10 +209,16 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
             let solve_s = started.elapsed().as_secs_f64();
             let base = simulate(&plant, &profile, &baseline, |_, _| {})?;
             let best = simulate(&plant, &profile, &opt.schedule, |_, _| {})?;
-            let value = |cost: f64, em: f64| match objective {
-                Objective::MinCost { carbon_price, .. } => cost + carbon_price * em,
-                Objective::MinEmissions { .. } => em,
+            // The objective as the optimiser costed it: the carbon price on grid emissions only
+            // where it is not already in the power price (`--direct-only`).
+            let value = |run: &crate::engine::simulate::Run| match objective {
+                Objective::MinCost {
+                    carbon_price,
+                    price_indirect,
+                } => crate::agent::carbon_cost(run, carbon_price, price_indirect),
+                Objective::MinEmissions { .. } => run.totals.emissions_t,
             };
+
             let uncertainty = match a.mc {
                 Some(iterations) => {
                     if a.factor_gsd == 1.0 && a.price_gsd == 1.0 {
@@ -261,10 +267,10 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                     "objective": objective,
                     "baseline": {"emissions_t": base.totals.emissions_t, "cost_eur": base.totals.cost_eur,
                                   "direct_co2_t": base.totals.direct_co2_t, "indirect_co2_t": base.totals.indirect_co2_t,
-                                  "objective": value(base.totals.cost_eur, base.totals.emissions_t)},
+                                  "objective": value(&base)},
                     "optimized": {"emissions_t": best.totals.emissions_t, "cost_eur": best.totals.cost_eur,
                                    "direct_co2_t": best.totals.direct_co2_t, "indirect_co2_t": best.totals.indirect_co2_t,
-                                   "objective": value(best.totals.cost_eur, best.totals.emissions_t)},
+                                   "objective": value(&best)},
                     "schedule": schedule,
                     "binding_constraints": opt.binding,
                     "solver": opt.solver,

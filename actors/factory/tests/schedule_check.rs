@@ -97,4 +97,25 @@ fn the_bundled_profiles_state_their_correlation() {
     // A file header says the same figure.
     let header = bundled::PROFILES[1].1.lines().nth(2).unwrap();
     assert!(header.contains(&format!("{d:.2}")), "{header}");
+    // The answer on the default profile warns that cost alone cuts emissions there, with the
+    // figure and the other profile's name; the decoupled one only states its correlation.
+    let out = run_factory(&week("scrap-eaf", true, None)).unwrap();
+    let warning = out
+        .note_texts
+        .iter()
+        .find(|n| n.key == "note_profile_correlated")
+        .expect("the 0.98 warning");
+    let text = warning.english();
+    // The figure is the correlation over the hours run (a week here), not over the whole year.
+    let week_r = bundled::profile()
+        .horizon(168)
+        .price_intensity_correlation()
+        .unwrap();
+    assert!(week_r > 0.9, "{week_r}");
+    assert!(
+        text.contains(&format!("{week_r:.2}")) && text.contains("synthetic-decoupled"),
+        "{text}"
+    );
+    let out = run_factory(&week("scrap-eaf", true, Some("synthetic-decoupled"))).unwrap();
+    assert!(!out.note_texts.iter().any(|n| n.key == "note_profile_correlated"));
 }

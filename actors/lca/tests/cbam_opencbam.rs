@@ -76,7 +76,7 @@ fn ours(cn: &str, country: &str, mass: f64, year: i32) -> Result<f64, String> {
 /// Cases where both implement the same rule, across sectors (iron and steel, ferro-alloys,
 /// aluminium, cement, fertilisers, hydrogen, iron ore), routes, years 2026–2034 and countries
 /// whose blank values fall back to other countries and territories.
-const AGREE: [(&str, &str, f64, i32); 31] = [
+const AGREE: [(&str, &str, f64, i32); 32] = [
     ("72031000", "China", 1000.0, 2026), // DRI, China blank: other countries' row
     ("72241010", "Thailand", 1000.0, 2026), // route (H), column (1)
     ("72249002", "Thailand", 1000.0, 2029), // route (H), column (2)
@@ -108,6 +108,7 @@ const AGREE: [(&str, &str, f64, i32); 31] = [
     ("72021120", "India", 1000.0, 2027),
     ("72191100", "China", 1000.0, 2028),
     ("72254040", "South Korea", 1000.0, 2026), // route (F), the default value's own route
+    ("72083900", "Vietnam", 1000.0, 2031),     // CBAM factor 0.39; benchmark (2) kept after 2030
 ];
 
 #[test]

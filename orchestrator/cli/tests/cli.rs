@@ -9,6 +9,43 @@ fn fixture_mrio() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actors/trade/tests/fixtures/pymrio-test/input")
 }
 
+/// The emissions of stressor `row` in region `from` for final demand of region `to`, from
+/// pymrio's results for its test system (`S`, `L`) and the input `Y`, none of it computed by us.
+fn bilateral_from_pymrio_results(row: &str, from: &str, to: &str) -> f64 {
+    let l = expected_csv("L");
+    let s = expected_csv("emissions_S");
+    let labels: Vec<String> = l[0][1..].to_vec();
+    let n = labels.len();
+    let s_row: Vec<f64> = s.iter().find(|r| r[0] == row).unwrap()[1..]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let l: Vec<Vec<f64>> = l[1..]
+        .iter()
+        .map(|r| r[1..].iter().map(|v| v.parse().unwrap()).collect())
+        .collect();
+    // Y.txt: two header rows (region, category), a blank index row, then "region\tsector\tvalues".
+    let y_text = std::fs::read_to_string(fixture_mrio().join("Y.txt")).unwrap();
+    let mut lines = y_text.lines();
+    let regions: Vec<&str> = lines.next().unwrap().split('\t').skip(2).collect();
+    let mut y = vec![0.0; n];
+    for line in lines.skip(2) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let label = format!("{}|{}", cells[0], cells[1]);
+        let i = labels.iter().position(|l| *l == label).unwrap();
+        y[i] = cells[2..]
+            .iter()
+            .zip(&regions)
+            .filter(|(_, r)| **r == to)
+            .map(|(v, _)| v.parse::<f64>().unwrap())
+            .sum();
+    }
+    (0..n)
+        .filter(|&i| labels[i].starts_with(&format!("{from}|")))
+        .map(|i| s_row[i] * (0..n).map(|j| l[i][j] * y[j]).sum::<f64>())
+        .sum()
+}
+
 fn expected_csv(name: &str) -> Vec<Vec<String>> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../actors/trade/tests/fixtures/pymrio-test/expected")
@@ -193,6 +230,14 @@ fn questions_about_an_mrio() {
         "--json",
     ]);
     assert_eq!(flow["value"], t["embodied_in_trade"]["reg1"]["reg2"]);
+    // And against a computation apart from ours: pymrio's own S and L of the test system and the
+    // input Y, E(reg1 → reg2) = Σ_{i ∈ reg1} S_i · (L · y_reg2)_i.
+    let by_pymrio = bilateral_from_pymrio_results("emission_type1|air", "reg1", "reg2");
+    let ours = flow["value"].as_f64().unwrap();
+    assert!(
+        (ours - by_pymrio).abs() <= 1e-9 * by_pymrio,
+        "ask {ours} against pymrio's S·L·y {by_pymrio}"
+    );
     assert!(
         flow["label"]
             .as_str()
@@ -1836,4 +1881,93 @@ fn cbam_cost_with_a_cross_sectoral_correction_factor() {
         &["--cscf", "1.2"],
     ));
     assert!(err.contains("at most 1"), "{err}");
+}
+
+/// `factory optimize --direct-only`: the carbon price is charged on direct emissions only, and the
+/// objectives reported are the ones the optimiser minimised (the solver's own value), not the
+/// cost with the grid's carbon added back.
+#[test]
+fn factory_optimize_direct_only_prices_direct_emissions_alone() {
+    let cb = Cbutler::new();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "factory",
+            "optimize",
+            "--plant",
+            "scrap-eaf",
+            "--hours",
+            "24",
+            "--carbon-price",
+            "80",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        cb.json(&args)
+    };
+    for (extra, on_grid) in [(&[][..], true), (&["--direct-only"][..], false)] {
+        let v = run(extra);
+        assert_eq!(v["objective"]["price_indirect"].as_bool(), Some(on_grid));
+        for side in ["baseline", "optimized"] {
+            let s = &v[side];
+            let priced = if on_grid {
+                s["emissions_t"].as_f64().unwrap()
+            } else {
+                s["direct_co2_t"].as_f64().unwrap()
+            };
+            let by_hand = s["cost_eur"].as_f64().unwrap() + 80.0 * priced;
+            let reported = s["objective"].as_f64().unwrap();
+            assert!(
+                (reported - by_hand).abs() < 1e-6 * by_hand,
+                "{side} {on_grid}: {reported} vs {by_hand}"
+            );
+        }
+        let solver = v["solver"]["objective"].as_f64().unwrap();
+        let optimized = v["optimized"]["objective"].as_f64().unwrap();
+        assert!(
+            (solver - optimized).abs() < 1e-6 * optimized,
+            "{on_grid}: solver {solver}, re-simulated {optimized}"
+        );
+    }
+}
+
+/// `sinks soil --soc-ref-class`: IPCC 2006 Table 2.3's reference stock for the class (warm
+/// temperate moist, HAC: 88 t C/ha) with its sources, the same account as `--soc-ref 88`, and
+/// by hand: 100 ha × 88 × (1 − 0.69) / 20 years = 136.4 t C a year, × 44/12 t CO2.
+#[test]
+fn sinks_soil_reads_the_reference_stock_of_a_class() {
+    let cb = Cbutler::new();
+    let args = |soc: &[&str]| {
+        let mut a = vec!["sinks", "soil", "--area-ha", "100"];
+        a.extend_from_slice(soc);
+        a.extend_from_slice(&[
+            "--climate",
+            "temperate/boreal moist",
+            "--after",
+            "long-term cultivated,full tillage,medium",
+            "--json",
+        ]);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |soc: &[&str]| {
+        let a = args(soc);
+        cb.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let by_class = run(&["--soc-ref-class", "warm temperate moist,HAC"]);
+    let p = &by_class["parameters"]["soc_ref"];
+    assert_eq!(p["value"].as_f64(), Some(88.0));
+    let source = p["source"].as_str().unwrap();
+    assert!(
+        source.contains("Table 2.3") && source.contains("bonsai-ipcc"),
+        "{source}"
+    );
+    let year1 = by_class["years"][0]["net_co2_t"].as_f64().unwrap();
+    assert!((year1 - 136.4 * 44.0 / 12.0).abs() < 1e-9, "{year1}");
+    let by_value = run(&["--soc-ref", "88"]);
+    assert_eq!(by_class["total_net_co2_t"], by_value["total_net_co2_t"]);
+    let bad = args(&["--soc-ref-class", "warm temperate moist,peat"]);
+    let err = cb.fails(&bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        err.contains("no confirmed SOC_REF") && err.contains("pass --soc-ref"),
+        "{err}"
+    );
 }

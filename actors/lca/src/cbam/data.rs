@@ -434,6 +434,13 @@ impl CbamTables {
                 r.description, r.line, r.reason
             )));
         }
+        // In messages, the fallback rows are named as the regulation names them, not as the
+        // Commission's file cuts the name.
+        let country = if country == OTHER_COUNTRIES {
+            "other countries and territories (their row applies)"
+        } else {
+            country
+        };
         let longest = rows
             .iter()
             .filter(|d| cn.starts_with(&d.cn_code))
