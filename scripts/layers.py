@@ -21,6 +21,8 @@ ORCHESTRATOR = {"cb-planner", "cb-audit", "cb-core", "cb-cluster", "cb-server", 
 FORBIDDEN = {
     "cb-protocol": AGENTS | ORCHESTRATOR | {"cb-agent-runtime", "cb-graphs", "cb-telemetry"},
     "cb-agent-runtime": AGENTS | ORCHESTRATOR,
+    # Grid data is a library the agents share: it knows the protocol's enums and nothing above.
+    "cb-grid": AGENTS | ORCHESTRATOR | {"cb-agent-runtime", "cb-graphs", "cb-telemetry", "tokio"},
     "cb-uncertainty": (AGENTS - {"cb-uncertainty"}) | ORCHESTRATOR,
     "cb-audit": (ORCHESTRATOR - {"cb-audit"}) | AGENTS | {"cb-agent-runtime", "redis", "axum", "tokio"},
     "cb-planner": (ORCHESTRATOR - {"cb-planner"}) | {"redis", "axum"},

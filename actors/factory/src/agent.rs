@@ -103,6 +103,7 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             monte_carlo,
             carbon_price_on_grid,
             profile: profile_id,
+            country,
         } => {
             let p = bundled::plant(plant)?;
             let profile_id = profile_id.as_deref().unwrap_or("synthetic");
@@ -112,7 +113,8 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                     format!("{profile_id:?} is not a bundled profile"),
                 ));
             }
-            let profile = bundled::profile_named(profile_id)?.horizon(*hours as usize);
+            let grid = plant_grid(profile_id, country.as_deref(), *hours)?;
+            let profile = grid.profile;
             let on_grid = *carbon_price_on_grid;
             let objective = Objective::MinCost {
                 carbon_price: *carbon_price,
@@ -140,11 +142,9 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
             )
             .param("hours", hours)
             .param("carbon_price_eur_per_t", carbon_price)
-            .param(
-                "profile",
-                format!("bundled SYNTHETIC hourly grid profile {profile_id}"),
-            );
+            .param("profile", &grid.described);
             let mut out = TaskOutput::default();
+            out.note(grid.note.clone());
             let hours_s = hours.to_string();
             for (case, run) in [("case_baseline", &base), ("case_optimized", &best)] {
                 let label = |key: &str| {
@@ -269,9 +269,21 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 out.note(Text::new("note_binding", &[]).list("constraints", binding));
             }
             out.note(Text::new("note_synthetic_profile", &[]));
+            // Last, so the first four stay the baseline's and the optimum's emissions and cost.
+            out.quantities.extend(grid.mean);
             Ok(out)
         }
-        FactoryTask::Intensity { plant, hours } => intensity(plant, *hours),
+        FactoryTask::Intensity {
+            plant,
+            hours,
+            country,
+        } => intensity(plant, *hours, country.as_deref()),
+        FactoryTask::GridIntensity {
+            place,
+            factor,
+            year,
+            source,
+        } => grid_intensity(place, *factor, *year, *source),
         FactoryTask::Macc {
             plant,
             target_t_per_yr,
@@ -444,9 +456,10 @@ pub fn plant_graph(plant: &Plant, run: &Run, prov: &Provenance) -> GraphFragment
 
 /// The plant run steadily (its baseline) over `hours` of the bundled profile: t CO2 per t of the
 /// product delivered, direct (fuels and process, net of capture) and indirect (grid electricity).
-fn intensity(plant: &str, hours: u32) -> Result<TaskOutput, TaskError> {
+fn intensity(plant: &str, hours: u32, country: Option<&str>) -> Result<TaskOutput, TaskError> {
     let p = bundled::plant(plant)?;
-    let profile = bundled::profile().horizon(hours as usize);
+    let grid = plant_grid("synthetic", country, hours)?;
+    let profile = grid.profile;
     let run = simulate(&p, &profile, &baseline_schedule(&p, hours as usize), |_, _| {})?;
     let t = &run.totals;
     if t.delivered_t <= 0.0 {
@@ -462,9 +475,10 @@ fn intensity(plant: &str, hours: u32) -> Result<TaskOutput, TaskError> {
         format!("steady baseline over {hours} h; emissions ÷ {product} delivered"),
     )
     .param("hours", hours)
-    .param("profile", "bundled SYNTHETIC hourly grid profile");
+    .param("profile", &grid.described);
     let per_t = format!("t CO2/t {product}");
     let mut out = TaskOutput::default();
+    out.note(grid.note);
     for (measure, v) in [
         ("emission_intensity", t.emissions_t),
         ("emission_intensity_direct", t.emissions_t - t.indirect_co2_t),
@@ -479,9 +493,169 @@ fn intensity(plant: &str, hours: u32) -> Result<TaskOutput, TaskError> {
         q.dimensions.insert("product".into(), product.clone());
         out.quantities.push(q);
     }
+    out.quantities.extend(grid.mean);
     out.note(Text::new(
         "note_modelled_route",
         &[("plant", &p.name), ("hours", &hours.to_string())],
     ));
+    Ok(out)
+}
+
+/// The grid a plant runs on: a bundled hourly profile, and where a country is named, the same
+/// shape with its grid intensity scaled to the country's annual mean (Ember, lifecycle average),
+/// with the sentence that says which grid was used.
+pub struct PlantGrid {
+    pub profile: crate::profile::Profile,
+    pub note: Text,
+    /// One line for the provenance: which profile, scaled to what.
+    pub described: String,
+    /// The country's annual mean the profile was scaled to, with its source (none on the
+    /// synthetic grid).
+    pub mean: Option<LabeledQuantity>,
+}
+
+/// [`PlantGrid`] for a bundled profile, `hours` long, in `country` or on the synthetic grid.
+pub fn plant_grid(profile_id: &str, country: Option<&str>, hours: u32) -> Result<PlantGrid, TaskError> {
+    let full = bundled::profile_named(profile_id)?;
+    match country {
+        Some(place) => {
+            let g = cb_grid::GridTables::bundled()
+                .intensity(place, cb_grid::GridFactor::Average, None, None)
+                .map_err(|e| TaskError::new(TaskErrorKind::NotFound, format!("the plant's country: {e}")))?;
+            // The year's mean on the shape: scale the whole profile, then take the hours run.
+            let profile = full.scaled_to_mean(g.t_per_mwh())?.horizon(hours as usize);
+            let mean = format!("{}", g.g_per_kwh);
+            let quantity = LabeledQuantity::new(
+                "plant_grid_mean",
+                Text::new("label_plant_grid_mean", &[("place", &g.area)]),
+                &[
+                    ("place", &g.code),
+                    ("source", cb_grid::source_name(g.source)),
+                    ("year", &g.year.to_string()),
+                ],
+                Quantity::new(
+                    g.g_per_kwh,
+                    "g CO2e/kWh",
+                    Provenance::new(
+                        cb_grid::source_name(g.source),
+                        g.year.to_string(),
+                        cb_grid::basis(g.source, g.factor),
+                    )
+                    .param("area", &g.code)
+                    .cite(cb_grid::citation(g.source)),
+                ),
+            );
+            Ok(PlantGrid {
+                mean: Some(quantity),
+                note: Text::new(
+                    "note_plant_grid_country",
+                    &[
+                        ("place", &g.area),
+                        ("mean", &mean),
+                        ("source", cb_grid::source_name(g.source)),
+                        ("year", &g.year.to_string()),
+                        ("profile", profile_id),
+                    ],
+                ),
+                described: format!(
+                    "bundled SYNTHETIC hourly shape {profile_id}, grid intensity scaled to {} ({}) annual mean {} g CO2e/kWh ({} {}); prices the synthetic profile's",
+                    g.area,
+                    g.code,
+                    mean,
+                    cb_grid::source_name(g.source),
+                    g.year
+                ),
+                profile,
+            })
+        }
+        None => {
+            let mean = format!("{:.0}", full.mean_grid_intensity() * 1000.0);
+            Ok(PlantGrid {
+                note: Text::new(
+                    "note_plant_grid_assumed",
+                    &[("profile", profile_id), ("mean", &mean)],
+                ),
+                described: format!(
+                    "bundled SYNTHETIC hourly grid profile {profile_id} (annual mean {mean} g CO2/kWh)"
+                ),
+                profile: full.horizon(hours as usize),
+                mean: None,
+            })
+        }
+    }
+}
+
+/// The grid intensity of a place from the bundled grid data (`cb_grid`): the factor asked, its
+/// year and source, and beside it every other factor the data has for the place (another
+/// source's average, the margins), so a reader sees how much the choice matters.
+pub fn grid_intensity(
+    place: &str,
+    factor: cb_grid::GridFactor,
+    year: Option<i32>,
+    source: Option<cb_grid::GridSource>,
+) -> Result<TaskOutput, TaskError> {
+    let tables = cb_grid::GridTables::bundled();
+    let found = tables.intensity(place, factor, year, source).map_err(|e| {
+        let kind = match e {
+            cb_grid::GridError::Data(_) => TaskErrorKind::Internal,
+            cb_grid::GridError::UnknownPlace(_) | cb_grid::GridError::NotCovered(_) => {
+                TaskErrorKind::NotFound
+            }
+        };
+        TaskError::new(kind, e.to_string())
+    })?;
+    let mut out = TaskOutput::default();
+    let lq = |measure: &str, g: &cb_grid::GridIntensity| {
+        let factor_key = format!("{:?}", g.factor);
+        let source_name = cb_grid::source_name(g.source);
+        let prov = Provenance::new(
+            source_name,
+            g.year.to_string(),
+            cb_grid::basis(g.source, g.factor),
+        )
+        .param("area", &g.code)
+        .param("factor", cb_grid::factor_name(g.factor))
+        .cite(cb_grid::citation(g.source));
+        let unit = if g.source == cb_grid::GridSource::Ifi {
+            "g CO2/kWh"
+        } else {
+            "g CO2e/kWh"
+        };
+        LabeledQuantity::new(
+            measure,
+            Text::new(
+                &format!("label_{measure}"),
+                &[
+                    ("place", &g.area),
+                    ("factor", cb_grid::factor_name(g.factor)),
+                    ("year", &g.year.to_string()),
+                    ("source", source_name),
+                ],
+            ),
+            &[
+                ("place", &g.code),
+                ("factor", &factor_key),
+                ("source", source_name),
+                ("year", &g.year.to_string()),
+            ],
+            Quantity::new(g.g_per_kwh, unit, prov),
+        )
+    };
+    out.quantities.push(lq("grid_intensity", &found));
+    for other in tables.all_for(place).unwrap_or_default() {
+        if other != found {
+            out.quantities.push(lq("grid_intensity_other", &other));
+        }
+    }
+    out.note(Text::new(
+        "note_grid_basis",
+        &[
+            ("source", cb_grid::source_name(found.source)),
+            ("basis", cb_grid::basis(found.source, found.factor)),
+        ],
+    ));
+    if found.factor == cb_grid::GridFactor::Average {
+        out.note(Text::new("note_grid_average_not_margin", &[]));
+    }
     Ok(out)
 }

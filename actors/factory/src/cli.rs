@@ -28,6 +28,86 @@ pub enum FactoryCommand {
     Plants,
 }
 
+/// `cbutler grid`: the carbon intensity of a place's electricity from the bundled grid data.
+#[derive(Debug, Args)]
+pub struct GridArgs {
+    /// A country (English name or ISO code: CN, CHN), an Ember region (EU, World) or an
+    /// Electricity Maps zone (US-CAL-CISO).
+    #[arg(long, alias = "country")]
+    pub place: String,
+    /// average (what consuming a kWh emits), operating-margin, combined-margin-intermittent or
+    /// combined-margin-firm (the IFI harmonised factors for avoided emissions).
+    #[arg(long, value_enum, default_value = "average")]
+    pub factor: GridFactorArg,
+    /// Data year (default: the latest the source has).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1990..=2100))]
+    pub year: Option<i32>,
+    /// ember, electricity-maps or ifi (default: Ember for a country's average, Electricity Maps
+    /// for a zone or a year Ember lacks, IFI for margins).
+    #[arg(long, value_enum)]
+    pub source: Option<GridSourceArg>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GridFactorArg {
+    Average,
+    OperatingMargin,
+    CombinedMarginIntermittent,
+    CombinedMarginFirm,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GridSourceArg {
+    Ember,
+    ElectricityMaps,
+    Ifi,
+}
+
+/// Runs `cbutler grid`: the factor asked with its year, source and basis, then every other factor
+/// the bundled data has for the place.
+pub fn run_grid(a: GridArgs, out: &mut dyn Write) -> Result<()> {
+    use cb_grid::{GridFactor, GridSource};
+    let factor = match a.factor {
+        GridFactorArg::Average => GridFactor::Average,
+        GridFactorArg::OperatingMargin => GridFactor::OperatingMargin,
+        GridFactorArg::CombinedMarginIntermittent => GridFactor::CombinedMarginIntermittent,
+        GridFactorArg::CombinedMarginFirm => GridFactor::CombinedMarginFirm,
+    };
+    let source = a.source.map(|s| match s {
+        GridSourceArg::Ember => GridSource::Ember,
+        GridSourceArg::ElectricityMaps => GridSource::ElectricityMaps,
+        GridSourceArg::Ifi => GridSource::Ifi,
+    });
+    let output = crate::agent::grid_intensity(&a.place, factor, a.year, source)
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    if a.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&output)?)?;
+        return Ok(());
+    }
+    for (i, q) in output.quantities.iter().enumerate() {
+        if i == 1 {
+            writeln!(out, "Other factors bundled for the same place:")?;
+        }
+        let indent = if i == 0 { "" } else { "  " };
+        writeln!(
+            out,
+            "{indent}{}: {} {}",
+            q.label, q.quantity.value, q.quantity.unit
+        )?;
+        if i == 0
+            && let Some(c) = &q.quantity.provenance.citation
+        {
+            writeln!(out, "  source: {c}")?;
+        }
+    }
+    for n in &output.notes {
+        writeln!(out, "{n}")?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 pub struct PlantArgs {
     /// A bundled plant id (see `cbutler factory plants`) or a plant TOML file.
@@ -42,6 +122,11 @@ pub struct PlantArgs {
     /// repeats.
     #[arg(long)]
     pub hours: Option<usize>,
+    /// The plant's country (name or ISO code): the profile's hourly grid intensity is scaled to
+    /// the country's annual mean (Ember, lifecycle average; `cbutler grid --place`), its shape and
+    /// prices kept. Without it the profile's own grid runs, and the output says so.
+    #[arg(long)]
+    pub country: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -100,17 +185,42 @@ pub struct MaccArgs {
     pub json: bool,
 }
 
-fn load(args: &PlantArgs) -> Result<(crate::model::Plant, Profile)> {
+/// The plant, its profile over the hours asked (scaled to `--country`'s annual mean where one is
+/// given) and a sentence saying which grid that is.
+fn load_with_grid(args: &PlantArgs) -> Result<(crate::model::Plant, Profile, String)> {
     let plant = bundled::plant(&args.plant)?;
-    let profile = match &args.profile {
-        Some(p) => bundled::profile_named(p)?,
-        None => bundled::profile(),
-    };
+    let name = args.profile.as_deref().unwrap_or("synthetic");
+    let profile = bundled::profile_named(name)?;
     let hours = args.hours.unwrap_or(profile.hours());
     if hours == 0 || hours > 100_000 {
         bail!("--hours must be between 1 and 100000, got {hours}");
     }
-    Ok((plant, profile.horizon(hours)))
+    let (profile, grid) = match &args.country {
+        Some(c) => {
+            let g = cb_grid::GridTables::bundled()
+                .intensity(c, cb_grid::GridFactor::Average, None, None)
+                .map_err(|e| anyhow::anyhow!("--country: {e}"))?;
+            let scaled = profile.scaled_to_mean(g.t_per_mwh())?;
+            (
+                scaled,
+                format!(
+                    "grid: the hourly shape of {name} with its intensity scaled to {}'s annual mean, {} g CO2e/kWh ({} {}, lifecycle average); prices are the profile's",
+                    g.area,
+                    g.g_per_kwh,
+                    cb_grid::source_name(g.source),
+                    g.year
+                ),
+            )
+        }
+        None => {
+            let mean = profile.mean_grid_intensity() * 1000.0;
+            let grid = format!(
+                "grid: the profile {name} as it is (annual mean {mean:.0} g CO2/kWh), no country's grid; --country scales it to a country's mean"
+            );
+            (profile, grid)
+        }
+    };
+    Ok((plant, profile.horizon(hours), grid))
 }
 
 fn progress_bar(hours: usize) -> Option<indicatif::ProgressBar> {
@@ -140,7 +250,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         FactoryCommand::Simulate(a) => {
-            let (plant, profile) = load(&a.plant)?;
+            let (plant, profile, grid) = load_with_grid(&a.plant)?;
             let n = profile.hours();
             let pb = progress_bar(n);
             let run = simulate(&plant, &profile, &baseline_schedule(&plant, n), |done, _| {
@@ -158,7 +268,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                     out,
                     "{}",
                     serde_json::to_string_pretty(&json!({
-                        "plant": plant.name, "hours": n, "totals": run.totals,
+                        "plant": plant.name, "hours": n, "grid": grid, "totals": run.totals,
                         "balances": "mass closed every hour; each store over the run against what was made, used and delivered", "series": run.hours,
                     }))?
                 )?;
@@ -170,6 +280,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                 "{} over {n} h (steady baseline; mass balances checked every hour):",
                 plant.name
             )?;
+            writeln!(out, "  {grid}")?;
             writeln!(
                 out,
                 "  delivered {}",
@@ -196,7 +307,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         FactoryCommand::Optimize(a) => {
-            let (plant, profile) = load(&a.plant)?;
+            let (plant, profile, grid) = load_with_grid(&a.plant)?;
             let objective = match a.cost_cap {
                 Some(cap) => Objective::MinEmissions { cost_cap_eur: cap },
                 None => Objective::MinCost {
@@ -264,6 +375,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                 let doc = json!({
                     "plant": plant.name,
                     "hours": profile.hours(),
+                    "grid": grid,
                     "objective": objective,
                     "baseline": {"emissions_t": base.totals.emissions_t, "cost_eur": base.totals.cost_eur,
                                   "direct_co2_t": base.totals.direct_co2_t, "indirect_co2_t": base.totals.indirect_co2_t,
@@ -282,6 +394,7 @@ pub fn run(command: FactoryCommand, out: &mut dyn Write) -> Result<()> {
                 return Ok(());
             }
             writeln!(out, "{} over {} h, {:?}:", plant.name, profile.hours(), objective)?;
+            writeln!(out, "  {grid}")?;
             for (case, r) in [("baseline ", &base), ("optimized", &best)] {
                 writeln!(
                     out,

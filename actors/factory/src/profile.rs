@@ -21,6 +21,33 @@ impl Profile {
         (varies(p) && varies(g)).then(|| cb_uncertainty::engine::stats::pearson(p, g))
     }
 
+    /// Mean grid intensity over the profile's hours (t CO2/MWh).
+    pub fn mean_grid_intensity(&self) -> f64 {
+        self.grid_co2_t_per_mwh.iter().sum::<f64>() / self.hours().max(1) as f64
+    }
+
+    /// The same hourly shape with the grid intensity scaled to an annual mean:
+    /// `g'_h = g_h × mean_target / mean(g)`, prices unchanged. A country's annual mean on the
+    /// bundled shape keeps the hours' ups and downs (labelled as the shape's, not the country's).
+    pub fn scaled_to_mean(&self, mean_t_per_mwh: f64) -> Result<Profile, FactoryError> {
+        let mean = self.mean_grid_intensity();
+        if !(mean_t_per_mwh.is_finite() && mean_t_per_mwh >= 0.0) {
+            return Err(FactoryError::Profile(format!(
+                "a grid mean of {mean_t_per_mwh} t/MWh is not a grid intensity"
+            )));
+        }
+        if mean <= 0.0 {
+            return Err(FactoryError::Profile(
+                "the profile's grid intensity is zero in every hour: it has no shape to scale".into(),
+            ));
+        }
+        let k = mean_t_per_mwh / mean;
+        Ok(Profile {
+            price_eur_per_mwh: self.price_eur_per_mwh.clone(),
+            grid_co2_t_per_mwh: self.grid_co2_t_per_mwh.iter().map(|g| g * k).collect(),
+        })
+    }
+
     pub fn hours(&self) -> usize {
         self.price_eur_per_mwh.len()
     }
@@ -89,5 +116,29 @@ impl Profile {
             return Err(FactoryError::Profile(format!("{origin}: no hours")));
         }
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_to_a_mean_keeps_the_shape_and_the_prices() {
+        let p = Profile {
+            price_eur_per_mwh: vec![50.0, 60.0, 70.0, 80.0],
+            grid_co2_t_per_mwh: vec![0.1, 0.2, 0.3, 0.4],
+        };
+        // mean 0.25 → 0.5: every hour doubles.
+        let s = p.scaled_to_mean(0.5).unwrap();
+        assert_eq!(s.grid_co2_t_per_mwh, vec![0.2, 0.4, 0.6, 0.8]);
+        assert_eq!(s.price_eur_per_mwh, p.price_eur_per_mwh);
+        assert!((s.mean_grid_intensity() - 0.5).abs() < 1e-15);
+        assert!(p.scaled_to_mean(f64::NAN).is_err() && p.scaled_to_mean(-1.0).is_err());
+        let flat = Profile {
+            price_eur_per_mwh: vec![1.0],
+            grid_co2_t_per_mwh: vec![0.0],
+        };
+        assert!(flat.scaled_to_mean(0.3).is_err());
     }
 }

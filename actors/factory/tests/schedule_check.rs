@@ -19,6 +19,7 @@ fn week(plant: &str, on_grid: bool, profile: Option<&str>) -> FactoryTask {
         monte_carlo: None,
         carbon_price_on_grid: on_grid,
         profile: profile.map(str::to_string),
+        country: None,
     }
 }
 

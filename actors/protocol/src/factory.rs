@@ -41,6 +41,11 @@ pub enum FactoryTask {
         /// Bundled hourly profile: `synthetic` (default) or `synthetic-decoupled`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         profile: Option<String>,
+        /// The country the plant is in (name or ISO code): the profile's hourly grid intensity
+        /// is scaled to that country's annual mean (Ember); without one the synthetic grid runs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(min = 1, max = 80))]
+        country: Option<String>,
     },
     /// The marginal abatement cost curve of the plant's bundled measures, and the least-cost set
     /// for a target where one is given.
@@ -61,7 +66,64 @@ pub enum FactoryTask {
         plant: String,
         #[schemars(range(min = 1, max = 8784))]
         hours: u32,
+        /// The country whose grid the plant draws from, as for `Optimize`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(length(min = 1, max = 80))]
+        country: Option<String>,
     },
+    /// The carbon intensity of a place's electricity from the bundled grid data: a country (name
+    /// or ISO code), an Ember region ("EU", "World") or an Electricity Maps zone.
+    GridIntensity {
+        #[schemars(length(min = 1, max = 80))]
+        place: String,
+        #[serde(default)]
+        factor: GridFactor,
+        /// The data year; default the latest the source has.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(range(min = 1990, max = 2100))]
+        year: Option<i32>,
+        /// Default: Ember for a country's average, Electricity Maps for a zone or a year Ember
+        /// lacks, IFI for margins.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<GridSource>,
+    },
+}
+
+/// Which grid factor: the average intensity of a grid's electricity (what a consumer's power
+/// emits), or a margin (what a plant that adds or saves power displaces: the factors for avoided
+/// emissions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GridFactor {
+    #[default]
+    Average,
+    /// The generation a new plant or a saving displaces now (IFI harmonised operating margin).
+    OperatingMargin,
+    /// Operating and build margins combined, for intermittent generation (solar, wind).
+    CombinedMarginIntermittent,
+    /// Operating and build margins combined, for firm generation, efficiency and consumption.
+    CombinedMarginFirm,
+}
+
+/// Where a grid factor comes from (`data/grid/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GridSource {
+    /// Ember Yearly Electricity Data: a country's or region's average, its latest year.
+    Ember,
+    /// Electricity Maps yearly data 2021–2025: averages by grid zone.
+    ElectricityMaps,
+    /// IFI Harmonised Default Grid Factors 2021 v3.1: operating and combined margins.
+    Ifi,
+}
+
+fn check_country(country: &Option<String>) -> Result<(), (&'static str, String)> {
+    match country {
+        Some(c) if c.trim().is_empty() || c.chars().count() > 80 => {
+            Err(("country", "must name a country in 1 to 80 characters".into()))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn charged_on_grid() -> bool {
@@ -79,8 +141,10 @@ impl FactoryTask {
                 carbon_price,
                 monte_carlo,
                 profile,
+                country,
                 ..
             } => {
+                check_country(country)?;
                 if let Some(p) = profile
                     && !BUNDLED_PROFILES.contains(&p.as_str())
                 {
@@ -118,9 +182,24 @@ impl FactoryTask {
                 }
                 Ok(())
             }
-            FactoryTask::Intensity { hours, .. } => {
+            FactoryTask::Intensity { hours, country, .. } => {
+                check_country(country)?;
                 if !(1..=8784).contains(hours) {
                     return Err(("hours", format!("is {hours}, must be between 1 and 8784")));
+                }
+                Ok(())
+            }
+            FactoryTask::GridIntensity { place, year, .. } => {
+                if place.trim().is_empty() || place.chars().count() > 80 {
+                    return Err((
+                        "place",
+                        "must name a country or grid zone in 1 to 80 characters".into(),
+                    ));
+                }
+                if let Some(y) = year
+                    && !(1990..=2100).contains(y)
+                {
+                    return Err(("year", format!("is {y}, must be between 1990 and 2100")));
                 }
                 Ok(())
             }

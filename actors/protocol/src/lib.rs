@@ -24,7 +24,7 @@ pub mod text;
 mod trade;
 mod uncertainty;
 
-pub use factory::{BUNDLED_PROFILES, FactoryTask, PlantMonteCarlo};
+pub use factory::{BUNDLED_PROFILES, FactoryTask, GridFactor, GridSource, PlantMonteCarlo};
 pub use graph::{EdgeKind, GraphEdge, GraphFragment, GraphNode, NodeKind};
 pub use lca::{BUNDLED_DATABASE, EeioComparison, FootprintMonteCarlo, LcaTask};
 pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};

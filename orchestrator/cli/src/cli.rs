@@ -82,6 +82,9 @@ pub enum Command {
         #[command(subcommand)]
         command: cb_factory::cli::FactoryCommand,
     },
+    /// Carbon intensity of electricity by country, grid zone and year: averages (Ember, Electricity
+    /// Maps) and the margins for avoided emissions (IFI harmonised factors).
+    Grid(cb_factory::cli::GridArgs),
     /// Uncertainty: Sobol sensitivity on test functions, the pedigree matrix.
     Uncertainty {
         #[command(subcommand)]
@@ -183,6 +186,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Cbam { command } => cb_lca::cli::run_cbam(command, out),
         Command::Sinks { command } => cb_sinks::cli::run(command, out),
         Command::Factory { command } => cb_factory::cli::run(command, out),
+        Command::Grid(args) => cb_factory::cli::run_grid(args, out),
         Command::Uncertainty { command } => cb_uncertainty::cli::run(command, out),
     }
 }

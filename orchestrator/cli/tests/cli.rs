@@ -1883,6 +1883,74 @@ fn cbam_cost_with_a_cross_sectoral_correction_factor() {
     assert!(err.contains("at most 1"), "{err}");
 }
 
+/// `cbutler grid` and the same question in `ask`: the values read by hand from the bundled files
+/// (Ember's `DEU` row, Electricity Maps' `DE` of 2021, the IFI row for Germany), the source and
+/// year of each, and what is not bundled refused with what is.
+#[test]
+fn grid_intensity_by_country_from_the_command_line_and_in_ask() {
+    let cb = Cbutler::new();
+    let text = cb.ok(&["grid", "--place", "DE"]);
+    assert!(
+        text.starts_with(
+            "Grid carbon intensity of Germany, average intensity, 2024 (Ember): 342.06 g CO2e/kWh"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("CC BY 4.0"), "{text}");
+    assert!(
+        text.contains("average intensity, 2021 (Electricity Maps): 439 g CO2e/kWh"),
+        "{text}"
+    );
+    assert!(text.contains("operating margin, 2021 (IFI harmonised grid factors): 650 g CO2/kWh"));
+    let v = cb.json(&[
+        "grid",
+        "--country",
+        "Germany",
+        "--factor",
+        "combined-margin-firm",
+        "--json",
+    ]);
+    assert_eq!(v["quantities"][0]["quantity"]["value"].as_f64(), Some(313.0));
+    assert_eq!(v["quantities"][0]["measure"].as_str(), Some("grid_intensity"));
+    let v = cb.json(&["grid", "--place", "DEU", "--year", "2022", "--json"]);
+    assert_eq!(v["quantities"][0]["quantity"]["value"].as_f64(), Some(475.0));
+    assert_eq!(
+        v["quantities"][0]["dimensions"]["source"].as_str(),
+        Some("Electricity Maps")
+    );
+    let err = cb.fails(&["grid", "--place", "DE", "--year", "2019"]);
+    assert!(err.contains("Ember 2024, Electricity Maps 2021–2025"), "{err}");
+    let err = cb.fails(&[
+        "grid",
+        "--place",
+        "DE",
+        "--factor",
+        "operating-margin",
+        "--year",
+        "2024",
+    ]);
+    assert!(err.contains("2021"), "{err}");
+    let err = cb.fails(&["grid", "--place", "Atlantis"]);
+    assert!(err.contains("\"Atlantis\" is not a country"), "{err}");
+
+    let answer = cb.ok(&["ask", "What is the carbon intensity of electricity in Germany?"]);
+    for needle in [
+        "342.1 g CO2e/kWh",
+        "2024 (Ember)",
+        "Ember, Yearly Electricity Data",
+        "margin factor",
+    ] {
+        assert!(answer.contains(needle), "{needle}: {answer}");
+    }
+    let answer = cb.ok(&["ask", "Wie hoch ist die CO2-Intensität des Stroms in Frankreich?"]);
+    assert!(answer.contains("44,18 g CO2e/kWh"), "{answer}");
+    let err = cb.fails(&[
+        "ask",
+        "What was the carbon intensity of electricity in Brazil in 2015?",
+    ]);
+    assert!(err.contains("Electricity Maps 2021–2025"), "{err}");
+}
+
 /// `factory optimize --direct-only`: the carbon price is charged on direct emissions only, and the
 /// objectives reported are the ones the optimiser minimised (the solver's own value), not the
 /// cost with the grid's carbon added back.
@@ -1970,4 +2038,61 @@ fn sinks_soil_reads_the_reference_stock_of_a_class() {
         err.contains("no confirmed SOC_REF") && err.contains("pass --soc-ref"),
         "{err}"
     );
+}
+
+/// `factory simulate --country`: the grid emissions of two steady days scale by Germany's annual
+/// mean (Ember DEU, 342.06 g CO2e/kWh) over the bundled profile's own year mean, read from the
+/// CSV here; the direct emissions do not move; both outputs say which grid ran.
+#[test]
+fn factory_simulate_in_a_country_scales_the_grid_to_its_annual_mean() {
+    let cb = Cbutler::new();
+    let csv = std::fs::read_to_string(format!(
+        "{}/../../data/factory/grid-profile-synthetic.csv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let g: Vec<f64> = csv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("hour"))
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    let year_mean = g.iter().sum::<f64>() / g.len() as f64;
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "factory",
+            "simulate",
+            "--plant",
+            "scrap-eaf",
+            "--hours",
+            "48",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        cb.json(&a)
+    };
+    let plain = run(&[]);
+    let germany = run(&["--country", "DE"]);
+    let t = |v: &Value, k: &str| v["totals"][k].as_f64().unwrap();
+    assert_eq!(t(&plain, "direct_co2_t"), t(&germany, "direct_co2_t"));
+    let k = 0.34206 / year_mean;
+    let ratio = t(&germany, "indirect_co2_t") / t(&plain, "indirect_co2_t");
+    assert!((ratio - k).abs() < 1e-9, "{ratio} against {k}");
+    assert!(
+        germany["grid"]
+            .as_str()
+            .unwrap()
+            .contains("Germany's annual mean, 342.06 g CO2e/kWh (Ember 2024")
+    );
+    assert!(plain["grid"].as_str().unwrap().contains("no country's grid"));
+    let err = cb.fails(&[
+        "factory",
+        "simulate",
+        "--plant",
+        "scrap-eaf",
+        "--hours",
+        "4",
+        "--country",
+        "Atlantis",
+    ]);
+    assert!(err.contains("--country") && err.contains("Atlantis"), "{err}");
 }

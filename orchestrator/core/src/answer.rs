@@ -634,8 +634,14 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                         say(lang, "plant_schedule", &[]),
                         list(
                             qs,
-                            &["emissions", "cost", "emissions_cut", "cost_saving"],
-                            8,
+                            &[
+                                "emissions",
+                                "cost",
+                                "emissions_cut",
+                                "cost_saving",
+                                "plant_grid_mean"
+                            ],
+                            9,
                             false
                         )
                     ),
@@ -647,11 +653,17 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                             &[
                                 "emission_intensity",
                                 "emission_intensity_direct",
-                                "emission_intensity_indirect"
+                                "emission_intensity_indirect",
+                                "plant_grid_mean"
                             ],
-                            3,
+                            4,
                             false
                         )
+                    ),
+                    TaskSpec::Factory(cb_protocol::FactoryTask::GridIntensity { .. }) => format!(
+                        "{}\n{}",
+                        say(lang, "grid_intensity", &[]),
+                        list(qs, &["grid_intensity", "grid_intensity_other"], 12, false)
                     ),
                     TaskSpec::Factory(cb_protocol::FactoryTask::Macc { .. }) => format!(
                         "{}\n{}",

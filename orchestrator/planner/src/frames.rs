@@ -55,6 +55,8 @@ pub enum Intent {
     WoodProducts,
     /// How an industrial plant can cut emissions: optimal operation and abatement measures.
     Plant,
+    /// The carbon intensity of a place's electricity (average or a margin factor).
+    GridIntensity,
     /// Global sensitivity (Sobol indices) of the standard test function.
     Sensitivity,
     /// The uncertainty that ecoinvent pedigree scores imply.
@@ -64,7 +66,7 @@ pub enum Intent {
 }
 
 impl Intent {
-    pub const ALL: [Intent; 17] = [
+    pub const ALL: [Intent; 18] = [
         Intent::Paths,
         Intent::TopSectors,
         Intent::Transfer,
@@ -79,6 +81,7 @@ impl Intent {
         Intent::LandUseChange,
         Intent::WoodProducts,
         Intent::Plant,
+        Intent::GridIntensity,
         Intent::Sensitivity,
         Intent::Pedigree,
         Intent::Propagation,
@@ -101,6 +104,7 @@ impl Intent {
             Intent::LandUseChange => "land_use_change",
             Intent::WoodProducts => "wood_products",
             Intent::Plant => "plant",
+            Intent::GridIntensity => "grid_intensity",
             Intent::Sensitivity => "sensitivity",
             Intent::Pedigree => "pedigree",
             Intent::Propagation => "propagation",
@@ -288,6 +292,7 @@ const TASK_KINDS: &[&str] = &[
     "factory.optimize",
     "factory.macc",
     "factory.intensity",
+    "factory.grid_intensity",
     "uncertainty.sobol",
     "uncertainty.pedigree",
     "uncertainty.product",

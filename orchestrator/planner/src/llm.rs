@@ -420,6 +420,15 @@ fn check_facts(spec: &TaskSpec, ctx: &PlanContext) -> Result<(), String> {
                 Err(format!("{plant:?} is not a bundled plant"))
             }
         }
+        TaskSpec::Factory(FactoryTask::GridIntensity {
+            place,
+            factor,
+            year,
+            source,
+        }) => cb_grid::GridTables::bundled()
+            .intensity(place, *factor, *year, *source)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         TaskSpec::Sinks(_) | TaskSpec::Uncertainty(_) => Ok(()),
     }
 }

@@ -1517,14 +1517,90 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     "plan_cbam_route",
                     &[("plant", plant), ("hours", &hours.to_string())],
                 ));
+                // The route runs on the origin's grid (its annual mean on the synthetic shape);
+                // with several origins, on the synthetic grid, which the answer says.
+                let country = match origins.as_slice() {
+                    [one] => Some(one.place.key.clone()),
+                    _ => None,
+                };
                 tasks.push(Task::new(
                     "route-intensity",
                     TaskSpec::Factory(FactoryTask::Intensity {
                         plant: plant.to_string(),
                         hours,
+                        country,
                     }),
                 ));
             }
+        }
+        Intent::GridIntensity => {
+            let ask = |place: &str| say(m.lang, "ask_grid", &[("place", place)]);
+            if places.is_empty() {
+                return Err(unplannable(say(m.lang, "refuse_grid_place", &[])).suggest(
+                    [("CHN", "China"), ("DEU", "Germany"), ("IND", "India")]
+                        .map(|(key, name)| ask(&templates::place(m.lang, key, name))),
+                ));
+            }
+            if places.len() > MAX_GRID_PLACES {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_grid_places",
+                    &[("places", &names_in_lang), ("max", &MAX_GRID_PLACES.to_string())],
+                ))
+                .suggest(
+                    places
+                        .iter()
+                        .take(3)
+                        .map(|p| ask(&templates::place(m.lang, &p.place.key, &p.place.name)))
+                        .collect::<Vec<_>>(),
+                ));
+            }
+            let factor = grid_factor(&norm);
+            let source = grid_source(&norm);
+            for (i, place) in places.iter().enumerate() {
+                let local = templates::place(m.lang, &place.place.key, &place.place.name);
+                // The place, year, factor and source must be bundled: otherwise refuse with what is.
+                if let Err(e) =
+                    cb_grid::GridTables::bundled().intensity(&place.place.key, factor, year, source)
+                {
+                    let mut suggestions = vec![ask(&local)];
+                    if let Some(y) = year {
+                        let y = y.clamp(2021, 2025).to_string();
+                        suggestions.insert(
+                            0,
+                            say(m.lang, "ask_grid_year", &[("place", &local), ("year", &y)]),
+                        );
+                    }
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_grid_data",
+                        &[("reason", e.to_string().trim_end_matches('.'))],
+                    ))
+                    .suggest(suggestions));
+                }
+                tasks.push(Task::new(
+                    if places.len() == 1 {
+                        "grid-intensity".to_string()
+                    } else {
+                        format!("grid-intensity-{}", i + 1)
+                    },
+                    TaskSpec::Factory(FactoryTask::GridIntensity {
+                        place: place.place.key.clone(),
+                        factor,
+                        year,
+                        source,
+                    }),
+                ));
+            }
+            described = say(
+                m.lang,
+                "plan_grid_intensity",
+                &[
+                    ("places", &names_in_lang),
+                    ("year", &year_text),
+                    ("factor", &term(cb_grid::factor_name(factor))),
+                ],
+            );
         }
         Intent::Plant => {
             let plant = bundled_plant(&norm).expect("the intent needs a plant");
@@ -1532,12 +1608,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let carbon_price = price.unwrap_or(0.0);
             let has_measures = cb_factory::bundled::MEASURES.iter().any(|(id, _)| *id == plant);
             let target = abatement_target(q);
-            // "The MACC of …", "which measures …": the abatement curve alone, no schedule.
-            let measures_only = any(&norm, &["macc", "cost curve", "measure"])
-                && !any(
-                    &norm,
-                    &["operat", "schedul", "run", "simulat", "hour", "optimi", "flexib"],
-                );
+            let measures_only = plant_measures_only(&norm);
             if (measures_only || target.is_some()) && !has_measures {
                 return Err(
                     unplannable(say(m.lang, "refuse_no_measures", &[("plant", plant)]))
@@ -1553,6 +1624,37 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 ))
                 .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))])
             })?;
+            // The plant's country: its grid's annual mean replaces the synthetic grid's.
+            let country = match places.as_slice() {
+                [] => None,
+                [one] => Some(one.place.key.clone()),
+                many => {
+                    return Err(unplannable(say(
+                        m.lang,
+                        "refuse_plant_places",
+                        &[(
+                            "places",
+                            &many
+                                .iter()
+                                .map(|p| templates::place(m.lang, &p.place.key, &p.place.name))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        )],
+                    ))
+                    .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]));
+                }
+            };
+            if let Some(c) = &country
+                && let Err(e) =
+                    cb_grid::GridTables::bundled().intensity(c, cb_grid::GridFactor::Average, None, None)
+            {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_grid_data",
+                    &[("reason", e.to_string().trim_end_matches('.'))],
+                ))
+                .suggest([clarify::plant_operation(clarify::bundled_plant_phrase(plant))]));
+            }
             if !measures_only && target.is_none() {
                 described = say(
                     m.lang,
@@ -1563,6 +1665,16 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         ("price", &carbon_price.to_string()),
                     ],
                 );
+                if let [one] = places.as_slice() {
+                    described.push_str(&say(
+                        m.lang,
+                        "plan_plant_grid",
+                        &[(
+                            "place",
+                            &templates::place(m.lang, &one.place.key, &one.place.name),
+                        )],
+                    ));
+                }
                 tasks.push(Task::new(
                     "plant-operation",
                     TaskSpec::Factory(FactoryTask::Optimize {
@@ -1572,6 +1684,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         monte_carlo: None,
                         carbon_price_on_grid: !carbon_in_power_price(q),
                         profile: None,
+                        country,
                     }),
                 ));
             }
@@ -1955,6 +2068,49 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
 
 /// The template key (data/answer-templates.csv) naming what a plan for `intent` answers, as the
 /// plan's restatement and its refusals say it.
+/// "The MACC of …", "which measures …": the abatement curve alone, no schedule.
+fn plant_measures_only(norm: &str) -> bool {
+    any(norm, &["macc", "cost curve", "measure"])
+        && !any(
+            norm,
+            &["operat", "schedul", "run", "simulat", "hour", "optimi", "flexib"],
+        )
+}
+
+/// Grids one question may compare (one task each).
+const MAX_GRID_PLACES: usize = 5;
+
+/// Which grid factor a question asks for: a margin where it names one (the combined margin for
+/// intermittent generation where it speaks of solar or wind), else the average intensity.
+fn grid_factor(norm: &str) -> cb_grid::GridFactor {
+    use cb_grid::GridFactor;
+    if has(norm, "operating margin") {
+        GridFactor::OperatingMargin
+    } else if has(norm, "combined margin") || has(norm, "build margin") {
+        if any(norm, &["solar", "wind", "intermittent", "photovoltaic", "pv "]) {
+            GridFactor::CombinedMarginIntermittent
+        } else {
+            GridFactor::CombinedMarginFirm
+        }
+    } else {
+        GridFactor::Average
+    }
+}
+
+/// The grid data source a question names, if any.
+fn grid_source(norm: &str) -> Option<cb_grid::GridSource> {
+    use cb_grid::GridSource;
+    if has(norm, "electricity maps") || has(norm, "electricitymaps") {
+        Some(GridSource::ElectricityMaps)
+    } else if has(norm, "ember") {
+        Some(GridSource::Ember)
+    } else if has(norm, "ifi ") {
+        Some(GridSource::Ifi)
+    } else {
+        None
+    }
+}
+
 fn intent_name(intent: Intent) -> &'static str {
     match intent {
         Intent::Paths => "kind_paths",
@@ -1970,6 +2126,7 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::LandUseChange => "kind_luc",
         Intent::WoodProducts => "kind_hwp",
         Intent::Plant => "kind_plant",
+        Intent::GridIntensity => "kind_grid",
         Intent::Sensitivity => "kind_sobol",
         Intent::Pedigree => "kind_pedigree",
         Intent::Propagation => "kind_propagation",
@@ -2009,6 +2166,17 @@ fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
             .map(|(amount, unit, product)| vec![clarify::product(&clarify::amount(amount), &unit, &product)])
             .unwrap_or_default(),
         Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer => national_asks(m, true),
+        Intent::GridIntensity => m
+            .places
+            .iter()
+            .map(|p| {
+                say(
+                    m.lang,
+                    "ask_grid",
+                    &[("place", &templates::place(m.lang, &p.place.key, &p.place.name))],
+                )
+            })
+            .collect(),
         Intent::Sensitivity => vec!["Which inputs of the Ishigami function matter most?".into()],
         Intent::Pedigree => vec![format!(
             "What uncertainty do pedigree scores {} imply?",
@@ -2166,7 +2334,8 @@ fn check_scope(
             ))
             .suggest(closest_answerable(q, m, intent)));
         }
-        if !m.places.is_empty() {
+        // A plant runs on its country's grid; only the abatement curve alone does not use it.
+        if !m.places.is_empty() && plant_measures_only(norm) {
             not_used.push(say(m.lang, "not_used_plant_place", &[("places", &place_names())]));
         }
     }
@@ -2875,6 +3044,7 @@ mod tests {
                 monte_carlo: None,
                 carbon_price_on_grid: true,
                 profile: None,
+                country: Some("DEU".into()),
             })
         );
         assert!(matches!(
