@@ -75,7 +75,7 @@ pub enum Command {
     /// The EU Carbon Border Adjustment Mechanism.
     Cbam {
         #[command(subcommand)]
-        command: cb_lca::cli::CbamCommand,
+        command: CbamCommands,
     },
     /// Industrial plants: hourly simulation, least-cost operation (HiGHS), abatement cost curves.
     Factory {
@@ -95,6 +95,19 @@ pub enum Command {
         #[command(subcommand)]
         command: cb_sinks::cli::SinksCommand,
     },
+}
+
+/// `cbutler cbam …`: the CBAM engine's own commands, and the comparison with the route models
+/// (which needs the factory agent as well, so it is composed here).
+#[derive(Debug, Subcommand)]
+pub enum CbamCommands {
+    #[command(flatten)]
+    Engine(cb_lca::cli::CbamCommand),
+    /// The default values of a country against the bundled route models (BF-BOF, gas and H2
+    /// DRI-EAF, scrap EAF, cement with and without capture, ammonia SMR, SMR with capture and
+    /// electrolysis) run on that country's grid: with and without the mark-up, the modelled
+    /// direct and grid intensity, and their ratio on the basis CBAM counts.
+    Compare(crate::compare::CompareArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,7 +196,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Mrio { command } => cb_trade::cli::run(command, out),
         Command::Lca { command } => cb_lca::cli::run(command, out),
-        Command::Cbam { command } => cb_lca::cli::run_cbam(command, out),
+        Command::Cbam { command } => match command {
+            CbamCommands::Engine(c) => cb_lca::cli::run_cbam(c, out),
+            CbamCommands::Compare(a) => crate::compare::run(a, out),
+        },
         Command::Sinks { command } => cb_sinks::cli::run(command, out),
         Command::Factory { command } => cb_factory::cli::run(command, out),
         Command::Grid(args) => cb_factory::cli::run_grid(args, out),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod cli;
+mod compare;
 mod plan;
 mod serve;
 

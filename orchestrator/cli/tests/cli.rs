@@ -2096,3 +2096,71 @@ fn factory_simulate_in_a_country_scales_the_grid_to_its_annual_mean() {
     ]);
     assert!(err.contains("--country") && err.contains("Atlantis"), "{err}");
 }
+
+/// `cbam compare`: India's default for ingots (CN 7206 10 00: 2.64 t/t direct, no indirect part,
+/// 2.904 with the 2026 mark-up, read from the Commission's table) against the four steel routes
+/// on India's grid, compared on direct emissions as CBAM counts them for Annex II goods; the scrap
+/// EAF's direct intensity by hand is 0.08 + 0.411 × 0.20196 t/t. Cement is compared on direct +
+/// indirect; a good no route makes, and a country CBAM does not cover, are refused.
+#[test]
+fn cbam_defaults_against_the_route_models_on_the_country_s_grid() {
+    let cb = Cbutler::new();
+    let v = cb.json(&[
+        "cbam",
+        "compare",
+        "--country",
+        "IN",
+        "--cn-code",
+        "72061000",
+        "--json",
+    ]);
+    let rows = v.as_array().unwrap();
+    let plants: Vec<&str> = rows.iter().map(|r| r["plant"].as_str().unwrap()).collect();
+    assert_eq!(plants, ["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"]);
+    for r in rows {
+        assert!((r["default_with_mark_up_t_per_t"].as_f64().unwrap() - 2.904).abs() < 1e-9);
+        assert!((r["default_without_mark_up_t_per_t"].as_f64().unwrap() - 2.64).abs() < 1e-9);
+        assert_eq!(r["default_route_mark"].as_str(), Some("(C)"));
+        assert_eq!(r["basis"].as_str(), Some("direct only (Annex II good)"));
+        let direct = r["modelled_direct_t_per_t"].as_f64().unwrap();
+        assert_eq!(r["modelled_on_basis_t_per_t"].as_f64(), Some(direct));
+        assert!((r["ratio"].as_f64().unwrap() - 2.904 / direct).abs() < 1e-9);
+        assert!(
+            r["grid"]
+                .as_str()
+                .unwrap()
+                .contains("708.96 g CO2e/kWh (Ember 2024)")
+        );
+    }
+    let scrap = &rows[3];
+    let by_hand = 0.08 + 0.411 * 0.20196;
+    assert!((scrap["modelled_direct_t_per_t"].as_f64().unwrap() - by_hand).abs() < 1e-9);
+    // The scrap EAF's grid part on India's grid is far above its direct part: the comparison shows it.
+    assert!(scrap["modelled_indirect_t_per_t"].as_f64().unwrap() > 2.0 * by_hand);
+
+    let v = cb.json(&[
+        "cbam",
+        "compare",
+        "--country",
+        "India",
+        "--cn-code",
+        "25232900",
+        "--json",
+    ]);
+    let cement = &v.as_array().unwrap()[0];
+    assert_eq!(cement["basis"].as_str(), Some("direct + indirect"));
+    let total = cement["modelled_direct_t_per_t"].as_f64().unwrap()
+        + cement["modelled_indirect_t_per_t"].as_f64().unwrap();
+    assert!((cement["modelled_on_basis_t_per_t"].as_f64().unwrap() - total).abs() < 1e-12);
+    assert!((cement["default_with_mark_up_t_per_t"].as_f64().unwrap() - 1.628).abs() < 1e-9);
+
+    let text = cb.ok(&["cbam", "compare", "--country", "IN"]);
+    assert!(
+        text.contains("not a verified installation value") && text.contains("ammonia-electrolysis"),
+        "{text}"
+    );
+    let err = cb.fails(&["cbam", "compare", "--country", "IN", "--cn-code", "76011000"]);
+    assert!(err.contains("no bundled route model makes CN 76011000"), "{err}");
+    let err = cb.fails(&["cbam", "compare", "--country", "NO"]);
+    assert!(err.contains("Annex III"), "{err}");
+}

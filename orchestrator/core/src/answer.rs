@@ -297,34 +297,22 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
     }) else {
         return String::new();
     };
-    let Some((plant, plant_out)) = completed(plan, results, &|s| {
-        matches!(s, TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. }))
-    }) else {
-        return String::new();
-    };
-    let (Some(default), Some(direct), Some(indirect), Some(modelled)) = (
+    let (Some(default), Some(direct), Some(indirect)) = (
         value(cbam_out, "default_value"),
         value(cbam_out, "default_value_direct"),
         value(cbam_out, "default_value_indirect"),
-        value(plant_out, "emission_intensity"),
     ) else {
         return String::new();
     };
-    let (
-        TaskSpec::Lca(LcaTask::CbamCost {
-            country,
-            cn_code,
-            year,
-            ..
-        }),
-        TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { plant: plant_id, .. }),
-    ) = (&cbam.spec, &plant.spec)
+    let TaskSpec::Lca(LcaTask::CbamCost {
+        country,
+        cn_code,
+        year,
+        ..
+    }) = &cbam.spec
     else {
         return String::new();
     };
-    if modelled.value <= 0.0 {
-        return String::new();
-    }
     let origin = cb_planner::places::Gazetteer::get().resolve(country);
     let country_name = origin.map_or(country.clone(), |p| place(lang, &p.key, &p.name));
     let fq = |q: &Quantity| number(lang, &format_quantity(q.value, &q.unit));
@@ -333,9 +321,42 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
         &default.unit,
         default.provenance.clone(),
     );
-    format!(
-        "{}\n",
-        say(
+    // One sentence per route modelled (a route named, or every route of the good's family).
+    let mut text = String::new();
+    for task in &plan.tasks {
+        let TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { plant: plant_id, .. }) = &task.spec
+        else {
+            continue;
+        };
+        let Some(TaskOutcome::Completed(plant_out)) =
+            results.iter().find(|r| r.task_id == task.id).map(|r| &r.outcome)
+        else {
+            continue;
+        };
+        // On the basis CBAM counts for the good: direct only for Annex II goods (iron and steel,
+        // aluminium, hydrogen), whose default values carry no indirect part.
+        let direct_only = cb_lca::cbam::direct_only(cn_code);
+        let measure = if direct_only {
+            "emission_intensity_direct"
+        } else {
+            "emission_intensity"
+        };
+        let Some(modelled) = value(plant_out, measure) else {
+            continue;
+        };
+        let basis = say(
+            lang,
+            if direct_only {
+                "cbam_basis_direct"
+            } else {
+                "cbam_basis_total"
+            },
+            &[],
+        );
+        if modelled.value <= 0.0 {
+            continue;
+        }
+        text.push_str(&say(
             lang,
             "cbam_vs_route",
             &[
@@ -346,16 +367,19 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
                 ("plain", &fq(&plain)),
                 ("modelled", &fq(modelled)),
                 ("plant", plant_id),
+                ("basis", &basis),
                 (
                     "ratio",
                     &number(
                         lang,
-                        &cb_protocol::format::significant(default.value / modelled.value, 4)
-                    )
+                        &cb_protocol::format::significant(default.value / modelled.value, 4),
+                    ),
                 ),
             ],
-        )
-    )
+        ));
+        text.push('\n');
+    }
+    text
 }
 
 /// How national accounts changed between the years a plan asked for ("since 2005"): for each

@@ -821,6 +821,33 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
 /// The CN code of what a bundled plant makes, as the CBAM tables name goods: crude steel is
 /// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
 /// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
+/// The bundled route models of a CBAM good's family (steel, cement, ammonia), by CN code.
+fn route_family(cn_code: &str) -> &'static [&'static str] {
+    if cn_code.starts_with("72") {
+        &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"]
+    } else if cn_code.starts_with("2523") {
+        &["cement", "cement-ccs"]
+    } else if cn_code.starts_with("2814") {
+        &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"]
+    } else {
+        &[]
+    }
+}
+
+/// The good a family word names where no CBAM good is (the goods the route models make: crude
+/// steel ingots, grey Portland cement, anhydrous ammonia), as `route_good` does for a route.
+fn family_good(norm: &str) -> Option<&'static str> {
+    if any(norm, &["steel", "acier", "stahl", "acero", "钢"]) {
+        Some("72061000")
+    } else if any(norm, &["cement", "ciment", "zement", "cemento", "水泥"]) {
+        Some("25232900")
+    } else if any(norm, &["ammonia", "ammoniac", "ammoniak", "amoniaco", "氨"]) {
+        Some("28141000")
+    } else {
+        None
+    }
+}
+
 fn route_good(plant: &str) -> &'static str {
     if plant.starts_with("ammonia") {
         "28141000"
@@ -1330,17 +1357,22 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     &[("routes", &routes.join(", "))],
                 )));
             }
+            // A route named ("a BF-BOF plant") is that route; a default questioned without one
+            // ("do the defaults overstate India's steel?") is set against every bundled route of
+            // the good's family, below.
             let route_plant = match intent {
-                Intent::CbamAgainstRoute => Some(bundled_plant(&norm).ok_or_else(|| {
-                    unplannable(say(
-                        m.lang,
-                        "refuse_route",
-                        &[(
-                            "route",
-                            &format!("{:?}", m.routes.first().map_or("", |r| r.text.as_str())),
-                        )],
-                    ))
-                })?),
+                Intent::CbamAgainstRoute if !m.routes.is_empty() => {
+                    Some(bundled_plant(&norm).ok_or_else(|| {
+                        unplannable(say(
+                            m.lang,
+                            "refuse_route",
+                            &[(
+                                "route",
+                                &format!("{:?}", m.routes.first().map_or("", |r| r.text.as_str())),
+                            )],
+                        ))
+                    })?)
+                }
                 _ => None,
             };
             // CBAM is charged on goods entering the EU: the origins are the places outside it
@@ -1404,7 +1436,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 }
                 None => cbam_good(q, m),
             };
-            let cn_code = good.or_else(|| route_plant.map(|p| route_good(p).to_string()));
+            let cn_code = good
+                .or_else(|| route_plant.map(|p| route_good(p).to_string()))
+                .or_else(|| {
+                    (intent == Intent::CbamAgainstRoute)
+                        .then(|| family_good(&norm).map(str::to_string))
+                        .flatten()
+                });
             let cn_code = cn_code.ok_or_else(|| {
                 unplannable(say(m.lang, "refuse_cbam_good", &[])).suggest(clarify::cbam(
                     m,
@@ -1438,7 +1476,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let tonnes = m
                 .first(Unit::Tonne)
                 .or(tonnes)
-                .or(route_plant.map(|_| 1.0))
+                .or((intent == Intent::CbamAgainstRoute).then_some(1.0))
                 .filter(|t| {
                     // A bound on the declaration, not a silent cap: out of range is refused below.
                     *t > 0.0 && *t <= MAX_CBAM_TONNES || {
@@ -1501,7 +1539,28 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     }),
                 ));
             }
-            if let Some(plant) = route_plant {
+            let plants: Vec<&'static str> = match (intent, route_plant) {
+                (Intent::CbamAgainstRoute, Some(p)) => vec![p],
+                (Intent::CbamAgainstRoute, None) => {
+                    let family = route_family(&cn_code);
+                    if family.is_empty() {
+                        return Err(unplannable(say(
+                            m.lang,
+                            "refuse_no_route_model",
+                            &[("cn_code", &cn_code)],
+                        ))
+                        .suggest(clarify::cbam(
+                            m,
+                            origin_name,
+                            Some(&cn_code),
+                            Some(year),
+                        )));
+                    }
+                    family.to_vec()
+                }
+                _ => Vec::new(),
+            };
+            for &plant in &plants {
                 let good = route_good(plant);
                 if !cn_code.starts_with(&good[..2]) {
                     return Err(unplannable(say(
@@ -1524,7 +1583,11 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     _ => None,
                 };
                 tasks.push(Task::new(
-                    "route-intensity",
+                    if plants.len() == 1 {
+                        "route-intensity".to_string()
+                    } else {
+                        format!("route-intensity-{plant}")
+                    },
                     TaskSpec::Factory(FactoryTask::Intensity {
                         plant: plant.to_string(),
                         hours,

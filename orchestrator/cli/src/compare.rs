@@ -1,0 +1,206 @@
+//! `cbutler cbam compare`: the Commission's default values for a country against the bundled
+//! route models run on that country's grid. The binary composes the two agents' library calls
+//! (the CBAM engine of `cb-lca`, the steady plant run of `cb-factory`); neither agent knows the
+//! other.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use cb_lca::cbam::data::CbamTables;
+use cb_lca::cbam::{CostQuery, cost, direct_only};
+use cb_protocol::{FactoryTask, TaskOutput};
+use clap::Args;
+use serde::Serialize;
+
+/// The goods' families the bundled route models make: CN prefix, the representative good, the
+/// models.
+const FAMILIES: [(&str, &str, &[&str]); 3] = [
+    (
+        "72",
+        "72061000",
+        &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"],
+    ),
+    ("2523", "25232900", &["cement", "cement-ccs"]),
+    (
+        "2814",
+        "28141000",
+        &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"],
+    ),
+];
+
+/// Hours the routes run steadily (a week of the hourly shape, as `ask` does).
+const HOURS: u32 = 168;
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Country of origin: English name or ISO code (IN, IND, India).
+    #[arg(long)]
+    country: String,
+    /// Only the routes making this good's family: steel (72…), cement (2523…) or ammonia
+    /// (2814…). The default compares all three on their representative goods (72061000 ingots,
+    /// 25232900 grey Portland cement, 28141000 anhydrous ammonia).
+    #[arg(long = "cn-code")]
+    cn_code: Option<String>,
+    /// Year of import (2026 or later): selects the mark-up.
+    #[arg(long, default_value_t = 2026, value_parser = clap::value_parser!(i32).range(2026..=2100))]
+    year: i32,
+    #[arg(long)]
+    json: bool,
+}
+
+/// One good against one route model.
+#[derive(Debug, Serialize)]
+pub struct RouteComparison {
+    pub cn_code: String,
+    pub description: String,
+    /// The default value's production-route mark in the Commission's table, e.g. `(C)`.
+    pub default_route_mark: String,
+    pub default_with_mark_up_t_per_t: f64,
+    pub default_without_mark_up_t_per_t: f64,
+    pub mark_up: f64,
+    pub plant: String,
+    pub modelled_direct_t_per_t: f64,
+    pub modelled_indirect_t_per_t: f64,
+    /// What CBAM counts for the good: direct only (Annex II goods), or direct and indirect.
+    pub basis: &'static str,
+    pub modelled_on_basis_t_per_t: f64,
+    /// Default with the year's mark-up ÷ the modelled intensity on the same basis.
+    pub ratio: f64,
+    pub grid: String,
+}
+
+/// The defaults of `country` in `year` against every route model of the families asked.
+pub fn compare(country: &str, cn_code: Option<&str>, year: i32) -> Result<Vec<RouteComparison>> {
+    let families: Vec<(String, &[&str])> = match cn_code {
+        Some(cn) => {
+            let cn: String = cn.chars().filter(|c| !c.is_whitespace()).collect();
+            let Some((_, _, plants)) = FAMILIES.iter().find(|(prefix, _, _)| cn.starts_with(prefix)) else {
+                bail!(
+                    "no bundled route model makes CN {cn}: routes are modelled for steel (72…), grey cement \
+                     (2523…) and ammonia (2814…)"
+                );
+            };
+            vec![(cn, plants)]
+        }
+        None => FAMILIES.iter().map(|(_, g, p)| (g.to_string(), *p)).collect(),
+    };
+    let tables = CbamTables::bundled();
+    let mut rows = Vec::new();
+    for (cn, plants) in families {
+        let c = cost(
+            tables,
+            &CostQuery {
+                country: country.to_string(),
+                cn_code: cn.clone(),
+                tonnes: 1.0,
+                year,
+                ..CostQuery::default()
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let direct_only = direct_only(&c.cn_code);
+        for plant in plants {
+            let out: TaskOutput = cb_factory::agent::run_factory(&FactoryTask::Intensity {
+                plant: plant.to_string(),
+                hours: HOURS,
+                country: Some(country.to_string()),
+            })
+            .map_err(|e| anyhow::anyhow!("{plant}: {}", e.message))?;
+            let get = |m: &str| {
+                out.quantities
+                    .iter()
+                    .find(|q| q.measure == m)
+                    .map(|q| q.quantity.value)
+                    .ok_or_else(|| anyhow::anyhow!("{plant}: no {m} in the plant's result"))
+            };
+            let (direct, indirect) = (
+                get("emission_intensity_direct")?,
+                get("emission_intensity_indirect")?,
+            );
+            let on_basis = if direct_only { direct } else { direct + indirect };
+            let grid = out
+                .quantities
+                .iter()
+                .find(|q| q.measure == "plant_grid_mean")
+                .map(|q| {
+                    format!(
+                        "{} g CO2e/kWh ({} {})",
+                        q.quantity.value, q.quantity.provenance.dataset, q.quantity.provenance.version
+                    )
+                })
+                .unwrap_or_default();
+            rows.push(RouteComparison {
+                cn_code: c.cn_code.clone(),
+                description: c.description.clone(),
+                default_route_mark: c.route.clone(),
+                default_with_mark_up_t_per_t: c.default_value_t_per_t,
+                default_without_mark_up_t_per_t: c.default_direct_t_per_t + c.default_indirect_t_per_t,
+                mark_up: c.mark_up,
+                plant: plant.to_string(),
+                modelled_direct_t_per_t: direct,
+                modelled_indirect_t_per_t: indirect,
+                basis: if direct_only {
+                    "direct only (Annex II good)"
+                } else {
+                    "direct + indirect"
+                },
+                modelled_on_basis_t_per_t: on_basis,
+                ratio: if on_basis > 0.0 {
+                    c.default_value_t_per_t / on_basis
+                } else {
+                    f64::INFINITY
+                },
+                grid,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
+    let rows = compare(&a.country, a.cn_code.as_deref(), a.year)?;
+    if a.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        return Ok(());
+    }
+    let grid = rows.first().map(|r| r.grid.as_str()).unwrap_or("");
+    writeln!(
+        out,
+        "CBAM default values for {} in {} against the bundled route models, run steadily for {HOURS} h on the \
+         synthetic hourly shape scaled to the country's grid ({grid}). A modelled route is not a verified \
+         installation value; each ratio is on the basis CBAM counts for the good.",
+        a.country, a.year
+    )?;
+    writeln!(
+        out,
+        "{:<9} {:<5} {:>9} {:>5} {:>9}  {:<21} {:>8} {:>8} {:<28} {:>7}",
+        "CN", "mark", "default", "m-up", "no m-up", "route model", "direct", "grid", "basis", "ratio"
+    )?;
+    for r in &rows {
+        writeln!(
+            out,
+            "{:<9} {:<5} {:>9.4} {:>4}% {:>9.4}  {:<21} {:>8.4} {:>8.4} {:<28} {:>7.3}",
+            r.cn_code,
+            if r.default_route_mark.is_empty() {
+                "–"
+            } else {
+                &r.default_route_mark
+            },
+            r.default_with_mark_up_t_per_t,
+            format!("{:.0}", r.mark_up * 100.0),
+            r.default_without_mark_up_t_per_t,
+            r.plant,
+            r.modelled_direct_t_per_t,
+            r.modelled_indirect_t_per_t,
+            r.basis,
+            r.ratio
+        )?;
+    }
+    writeln!(
+        out,
+        "Defaults: IR (EU) 2025/2621 Annex I with the year's mark-up (m-up); t CO2e per t of good; mark: the \
+         production route the default names. Routes: data/factory/plants (factors cited there; capacities and \
+         prices illustrative)."
+    )?;
+    Ok(())
+}
