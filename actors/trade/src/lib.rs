@@ -7,7 +7,9 @@
 //! * [`analysis`]: an MRIO made ready for the accounts (labels in, labels out).
 //! * [`agent`]: a [`cb_protocol::TradeTask`] in, Quantities and a graph fragment out.
 //! * [`actor`]: the ractor wrapper.
-//! * [`cli`]: `cbutler mrio …`.
+//! * [`avoided`]: avoided emissions of exported solar and wind equipment against their
+//!   life-cycle emissions (user parameters with sources, the bundled grid margins).
+//! * [`cli`]: `cbutler mrio …` and `cbutler avoided`.
 //!
 //! It imports the protocol, the agent runtime and the uncertainty trait, never the orchestrator's
 //! crates; nothing under [`engine`] imports an actor runtime, async code or I/O.
@@ -15,6 +17,7 @@
 pub mod actor;
 pub mod agent;
 pub mod analysis;
+pub mod avoided;
 pub mod cli;
 pub mod data;
 pub mod engine;

@@ -82,6 +82,9 @@ pub enum Command {
         #[command(subcommand)]
         command: cb_factory::cli::FactoryCommand,
     },
+    /// Avoided emissions of exported solar and wind equipment over its lifetime (the destination's
+    /// IFI margin) against its life-cycle emissions (made on the exporter's grid).
+    Avoided(cb_trade::cli::AvoidedArgs),
     /// Carbon intensity of electricity by country, grid zone and year: averages (Ember, Electricity
     /// Maps) and the margins for avoided emissions (IFI harmonised factors).
     Grid(cb_factory::cli::GridArgs),
@@ -203,6 +206,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Sinks { command } => cb_sinks::cli::run(command, out),
         Command::Factory { command } => cb_factory::cli::run(command, out),
         Command::Grid(args) => cb_factory::cli::run_grid(args, out),
+        Command::Avoided(args) => cb_trade::cli::run_avoided(args, out),
         Command::Uncertainty { command } => cb_uncertainty::cli::run(command, out),
     }
 }

@@ -2164,3 +2164,107 @@ fn cbam_defaults_against_the_route_models_on_the_country_s_grid() {
     let err = cb.fails(&["cbam", "compare", "--country", "NO"]);
     assert!(err.contains("Annex III"), "{err}");
 }
+
+/// `cbutler avoided`: one shipment by hand — 100 MW at 20 % for two years losing 1 % a year
+/// generate 348,648 MWh; × Brazil's IFI combined margin for intermittent generation (234 g/kWh,
+/// read from the IFI table); against 100 MW × (900 MWh × China's Ember average 557.5 g/kWh + 300 t
+/// + 20 t) + 348,648 MWh × 1 g/kWh. The parameters are TEST values written here, not data.
+#[test]
+fn avoided_emissions_of_exported_solar_by_hand() {
+    let cb = Cbutler::new();
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("p.toml");
+    std::fs::write(
+        &params,
+        "[technology.solar-pv]\ncapacity_factor = 0.2\nlifetime_years = 2\ndegradation_per_year = 0.01\n\
+         manufacturing_mwh_per_mw = 900\nother_embodied_t_per_mw = 300\ntransport_t_per_mw = 20\n\
+         operation_g_per_kwh = 1\nsource = \"TEST values, not data\"\n",
+    )
+    .unwrap();
+    let p = params.to_str().unwrap();
+    let v = cb.json(&[
+        "avoided",
+        "--exporter",
+        "CN",
+        "--parameters",
+        p,
+        "--destination",
+        "Brazil",
+        "--technology",
+        "solar-pv",
+        "--mw",
+        "100",
+        "--json",
+    ]);
+    let r = &v["rows"][0];
+    let generation = 100.0 * 0.2 * 8760.0 * (1.0 + 0.99);
+    assert!((r["lifetime_generation_mwh"].as_f64().unwrap() - generation).abs() < 1e-6);
+    assert_eq!(r["margin"]["g_per_kwh"].as_f64(), Some(234.0));
+    assert_eq!(r["margin"]["source"].as_str(), Some("ifi"));
+    assert!((r["avoided_t"].as_f64().unwrap() - generation * 0.234).abs() < 1e-6);
+    let life = 100.0 * (900.0 * 0.5575 + 300.0 + 20.0) + generation * 0.001;
+    assert!((r["life_cycle_t"].as_f64().unwrap() - life).abs() < 1e-6);
+    // Operating margin instead (Brazil 2021: read from the IFI table).
+    let om = cb.json(&[
+        "avoided",
+        "--exporter",
+        "CN",
+        "--parameters",
+        p,
+        "--destination",
+        "Brazil",
+        "--technology",
+        "solar-pv",
+        "--mw",
+        "100",
+        "--margin",
+        "operating-margin",
+        "--json",
+    ]);
+    assert_eq!(
+        om["rows"][0]["margin"]["factor"].as_str(),
+        Some("operating_margin")
+    );
+    // A file of exports, and what is wrong named with its line.
+    let exports = dir.path().join("x.csv");
+    std::fs::write(
+        &exports,
+        "destination,technology,mw\nBrazil,solar-pv,100\nIndia,solar-pv,50\n",
+    )
+    .unwrap();
+    let text = cb.ok(&[
+        "avoided",
+        "--exporter",
+        "China",
+        "--parameters",
+        p,
+        "--exports",
+        exports.to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("to Brazil") && text.contains("to India") && text.contains("TEST values"),
+        "{text}"
+    );
+    std::fs::write(&exports, "destination,technology,mw\nBrazil,battery,100\n").unwrap();
+    let err = cb.fails(&[
+        "avoided",
+        "--exporter",
+        "CN",
+        "--parameters",
+        p,
+        "--exports",
+        exports.to_str().unwrap(),
+    ]);
+    assert!(err.contains("battery"), "{err}");
+    std::fs::write(&exports, "destination,technology,mw\nBrazil,solar-pv,-1\n").unwrap();
+    let err = cb.fails(&[
+        "avoided",
+        "--exporter",
+        "CN",
+        "--parameters",
+        p,
+        "--exports",
+        exports.to_str().unwrap(),
+    ]);
+    assert!(err.contains("line 2"), "{err}");
+}

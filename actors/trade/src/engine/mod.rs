@@ -21,11 +21,13 @@
 //! factorisation of `(I − A)` ([`LeontiefFactor`]).
 
 mod accounts;
+mod avoided;
 mod leontief;
 mod paths;
 mod shape;
 
 pub use accounts::*;
+pub use avoided::*;
 pub use leontief::*;
 pub use paths::*;
 pub use shape::*;
