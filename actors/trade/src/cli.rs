@@ -389,6 +389,13 @@ pub struct AvoidedArgs {
     /// the default) or operating-margin.
     #[arg(long, default_value = "combined-margin-intermittent")]
     pub margin: String,
+    /// Relative uncertainty of the destination's margin (0.2 = ±20 %, triangular), for the
+    /// interval with the parameters' ranges.
+    #[arg(long)]
+    pub margin_uncertainty: Option<f64>,
+    /// Draws for the interval (Latin hypercube), where anything is uncertain.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(100..=100_000))]
+    pub draws: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -430,6 +437,7 @@ pub fn run_avoided(a: AvoidedArgs, out: &mut dyn Write) -> Result<()> {
         _ => bail!("give --exports FILE, or --destination, --technology and --mw"),
     };
     let rows = account(&a.exporter, &exports, &parameters, margin)?;
+    let spread = crate::avoided::interval(&rows, &parameters, a.margin_uncertainty, a.draws as usize, 1)?;
     if a.json {
         writeln!(
             out,
@@ -439,6 +447,7 @@ pub fn run_avoided(a: AvoidedArgs, out: &mut dyn Write) -> Result<()> {
                 "rows": rows,
                 "total_avoided_t": rows.iter().map(|r| r.avoided_t).sum::<f64>(),
                 "total_life_cycle_t": rows.iter().map(|r| r.life_cycle_t).sum::<f64>(),
+                "interval": spread,
             }))?
         )?;
         return Ok(());
@@ -480,5 +489,24 @@ pub fn run_avoided(a: AvoidedArgs, out: &mut dyn Write) -> Result<()> {
             .collect::<Vec<_>>()
             .join("; ")
     )?;
+    match &spread {
+        Some(i) => writeln!(
+            out,
+            "95 % interval ({} draws over {}): avoided {} to {}, life-cycle {} to {}, ratio {:.1} to {:.1}.",
+            i.iterations,
+            i.inputs.join(", "),
+            format_quantity(i.avoided_t.p2_5, "t CO2"),
+            format_quantity(i.avoided_t.p97_5, "t CO2"),
+            format_quantity(i.life_cycle_t.p2_5, "t CO2e"),
+            format_quantity(i.life_cycle_t.p97_5, "t CO2e"),
+            i.ratio.p2_5,
+            i.ratio.p97_5
+        )?,
+        None => writeln!(
+            out,
+            "No interval: the parameters carry no ranges (capacity_factor_range, lifetime_years_range, \
+             degradation_range) and --margin-uncertainty is not given."
+        )?,
+    }
     Ok(())
 }

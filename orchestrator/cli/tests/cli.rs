@@ -2225,6 +2225,35 @@ fn avoided_emissions_of_exported_solar_by_hand() {
         om["rows"][0]["margin"]["factor"].as_str(),
         Some("operating_margin")
     );
+    assert!(v["interval"].is_null(), "no ranges, no interval");
+    // Ranges on the capacity factor and the margin: a 95 % interval that holds the central value.
+    let mut text = std::fs::read_to_string(&params).unwrap();
+    text.push_str("capacity_factor_range = [0.15, 0.25]\n");
+    std::fs::write(&params, text).unwrap();
+    let ranged = cb.json(&[
+        "avoided",
+        "--exporter",
+        "CN",
+        "--parameters",
+        p,
+        "--destination",
+        "Brazil",
+        "--technology",
+        "solar-pv",
+        "--mw",
+        "100",
+        "--margin-uncertainty",
+        "0.2",
+        "--json",
+    ]);
+    let i = &ranged["interval"];
+    let central = ranged["total_avoided_t"].as_f64().unwrap();
+    assert!(
+        i["avoided_t"]["p2_5"].as_f64().unwrap() < central
+            && central < i["avoided_t"]["p97_5"].as_f64().unwrap(),
+        "{i}"
+    );
+    assert_eq!(i["iterations"].as_u64(), Some(2000));
     // A file of exports, and what is wrong named with its line.
     let exports = dir.path().join("x.csv");
     std::fs::write(
