@@ -41,6 +41,9 @@ pub enum EdgeKind {
     Contains,
     /// Carbon taken out of the atmosphere by a sink (the atmosphere is the edge's source).
     Removal,
+    /// Emissions that exported generating equipment avoids where it is installed, over its
+    /// lifetime (the exporter is the edge's source).
+    AvoidedEmissions,
 }
 
 /// A node as an agent reports it. Ids are global: the same id from two agents is the same node.

@@ -31,7 +31,7 @@ pub use plan::{AgentKind, Plan, PlanError, Task, TaskId, TaskSpec};
 pub use quantity::{Provenance, Quantity, Uncertainty};
 pub use result::{Finding, LabeledQuantity, TaskError, TaskErrorKind, TaskOutcome, TaskOutput, TaskResult};
 pub use sinks::{SinksTask, SoilManagement};
-pub use trade::{AccountKind, MrioSource, ProductPrice, TradeTask};
+pub use trade::{AccountKind, AvoidedParameters, MrioSource, ProductPrice, TradeTask};
 pub use uncertainty::{TestFunction, UncertainFactor, UncertaintyTask};
 
 /// The JSON Schema of a [`Plan`], generated from the Rust types.

@@ -108,6 +108,41 @@ pub enum TradeTask {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         price: Option<ProductPrice>,
     },
+    /// Avoided emissions of exported solar or wind capacity over its lifetime at the destination's
+    /// grid margin, against its life-cycle emissions (made on the exporter's grid), with the
+    /// technology's parameters as given and where they come from.
+    AvoidedEmissions {
+        /// Country names or ISO codes.
+        #[schemars(length(min = 1, max = 80))]
+        exporter: String,
+        #[schemars(length(min = 1, max = 80))]
+        destination: String,
+        /// `solar-pv`, `wind-onshore` or `wind-offshore`.
+        technology: String,
+        #[schemars(range(min = 0.0, max = 1000000.0))]
+        mw: f64,
+        parameters: AvoidedParameters,
+        /// The destination's margin: the IFI combined margin for intermittent generation unless
+        /// another is named.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        margin: Option<crate::factory::GridFactor>,
+    },
+}
+
+/// A technology's parameters for avoided emissions, with their source (none is bundled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AvoidedParameters {
+    pub capacity_factor: f64,
+    pub lifetime_years: u32,
+    pub degradation_per_year: f64,
+    pub manufacturing_mwh_per_mw: f64,
+    pub other_embodied_t_per_mw: f64,
+    #[serde(default)]
+    pub transport_t_per_mw: f64,
+    #[serde(default)]
+    pub operation_g_per_kwh: f64,
+    #[schemars(length(min = 1, max = 2000))]
+    pub source: String,
 }
 
 /// What one unit of a product costs, to turn a monetary multiplier into one per kg.
@@ -132,6 +167,7 @@ impl TradeTask {
             | TradeTask::TopSectors { mrio, .. }
             | TradeTask::SupplyChainPaths { mrio, .. }
             | TradeTask::Multiplier { mrio, .. } => Some(mrio),
+            TradeTask::AvoidedEmissions { .. } => None,
         }
     }
 
@@ -213,6 +249,35 @@ impl TradeTask {
                 in_range("top", *top, 1, 1000)?;
                 if !(0.0..=1.0).contains(threshold) {
                     return Err(("threshold", format!("is {threshold}, must be between 0 and 1")));
+                }
+                Ok(())
+            }
+            TradeTask::AvoidedEmissions {
+                exporter,
+                destination,
+                technology,
+                mw,
+                parameters,
+                ..
+            } => {
+                for (field, v) in [("exporter", exporter), ("destination", destination)] {
+                    non_empty(field, v)?;
+                    if v.chars().count() > 80 {
+                        return Err((field, "is longer than 80 characters".into()));
+                    }
+                }
+                if !["solar-pv", "wind-onshore", "wind-offshore"].contains(&technology.as_str()) {
+                    return Err((
+                        "technology",
+                        "must be solar-pv, wind-onshore or wind-offshore".into(),
+                    ));
+                }
+                if !(mw.is_finite() && *mw > 0.0 && *mw <= 1_000_000.0) {
+                    return Err(("mw", format!("is {mw}, must be above 0 and at most 1000000")));
+                }
+                non_empty("parameters.source", &parameters.source)?;
+                if parameters.source.chars().count() > 2000 {
+                    return Err(("parameters.source", "is longer than 2,000 characters".into()));
                 }
                 Ok(())
             }

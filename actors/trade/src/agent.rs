@@ -157,6 +157,14 @@ impl TradeAgent {
                 let a = self.analysis(&mrio.path)?;
                 multiplier(&a, stressor, region, sector, price.as_ref())
             }
+            TradeTask::AvoidedEmissions {
+                exporter,
+                destination,
+                technology,
+                mw,
+                parameters,
+                margin,
+            } => avoided_emissions(exporter, destination, technology, *mw, parameters, *margin),
         }
     }
 }
@@ -955,5 +963,172 @@ pub fn supply_chain_paths(
             ("visited", &res.visited.to_string()),
         ],
     ));
+    Ok(out)
+}
+
+/// Avoided emissions of exported solar or wind capacity against its life-cycle emissions
+/// ([`crate::avoided`]): both as Quantities with the grid factors' sources, and an edge of each
+/// from the exporter to the destination.
+pub fn avoided_emissions(
+    exporter: &str,
+    destination: &str,
+    technology: &str,
+    mw: f64,
+    parameters: &cb_protocol::AvoidedParameters,
+    margin: Option<cb_grid::GridFactor>,
+) -> Result<TaskOutput, TaskError> {
+    use crate::avoided::{Export, ParametersFile, TechnologyParameters, account};
+    let invalid = |e: crate::avoided::AvoidedError| TaskError::new(TaskErrorKind::InvalidInput, e.0);
+    let p = TechnologyParameters {
+        capacity_factor: parameters.capacity_factor,
+        lifetime_years: parameters.lifetime_years,
+        degradation_per_year: parameters.degradation_per_year,
+        manufacturing_mwh_per_mw: parameters.manufacturing_mwh_per_mw,
+        other_embodied_t_per_mw: parameters.other_embodied_t_per_mw,
+        transport_t_per_mw: parameters.transport_t_per_mw,
+        operation_g_per_kwh: parameters.operation_g_per_kwh,
+        source: parameters.source.clone(),
+        capacity_factor_range: None,
+        lifetime_years_range: None,
+        degradation_range: None,
+    };
+    p.check(technology).map_err(invalid)?;
+    let file = ParametersFile {
+        technology: [(technology.to_string(), p)].into_iter().collect(),
+    };
+    let export = Export {
+        destination: destination.to_string(),
+        technology: technology.to_string(),
+        mw,
+    };
+    let margin = margin.unwrap_or(cb_grid::GridFactor::CombinedMarginIntermittent);
+    let rows = account(exporter, &[export], &file, margin)
+        .map_err(|e| TaskError::new(TaskErrorKind::NotFound, e.0))?;
+    let r = &rows[0];
+    let grid_prov = |g: &cb_grid::GridIntensity| {
+        Provenance::new(
+            cb_grid::source_name(g.source),
+            g.year.to_string(),
+            cb_grid::basis(g.source, g.factor),
+        )
+        .param("area", &g.code)
+        .cite(cb_grid::citation(g.source))
+    };
+    let method = format!(
+        "lifetime generation {mw} MW × capacity factor {} × 8,760 h × (1 − {})^year over {} years; avoided at the \
+         destination's {}; life-cycle = MW × ({} MWh × the exporter's grid + {} t + {} t transport) + generation × {} g/kWh",
+        parameters.capacity_factor,
+        parameters.degradation_per_year,
+        parameters.lifetime_years,
+        cb_grid::factor_name(margin),
+        parameters.manufacturing_mwh_per_mw,
+        parameters.other_embodied_t_per_mw,
+        parameters.transport_t_per_mw,
+        parameters.operation_g_per_kwh
+    );
+    let prov = Provenance::new(
+        "avoided emissions (IFI harmonised margin; WBCSD avoided-emissions guidance)",
+        format!("parameters: {}", parameters.source),
+        method,
+    )
+    .param("margin_g_per_kwh", r.margin.g_per_kwh)
+    .param(
+        "margin_source",
+        format!("{} {}", cb_grid::source_name(r.margin.source), r.margin.year),
+    )
+    .param("exporter_grid_g_per_kwh", r.exporter_grid.g_per_kwh)
+    .param(
+        "exporter_grid_source",
+        format!(
+            "{} {}",
+            cb_grid::source_name(r.exporter_grid.source),
+            r.exporter_grid.year
+        ),
+    );
+    let mw_s = format!("{mw}");
+    let texts = [
+        ("place", r.exporter_grid.area.as_str()),
+        ("destination", r.margin.area.as_str()),
+        ("technology", technology),
+        ("mw", mw_s.as_str()),
+    ];
+    let dims = [
+        ("exporter", r.exporter_grid.code.as_str()),
+        ("destination", r.margin.code.as_str()),
+        ("technology", technology),
+    ];
+    let mut out = TaskOutput::default();
+    let avoided_q = Quantity::new(r.avoided_t, "t CO2", prov.clone());
+    let life_q = Quantity::new(r.life_cycle_t, "t CO2e", prov.clone());
+    out.quantities.push(quantity(
+        "avoided_emissions",
+        Text::new("label_avoided_emissions", &texts),
+        &dims,
+        avoided_q.clone(),
+    ));
+    out.quantities.push(quantity(
+        "life_cycle_emissions",
+        Text::new("label_life_cycle_emissions", &texts),
+        &dims,
+        life_q.clone(),
+    ));
+    out.quantities.push(quantity(
+        "avoided_to_life_cycle",
+        Text::new("label_avoided_to_life_cycle", &[]),
+        &dims,
+        Quantity::new(r.ratio, "×", prov.clone()),
+    ));
+    out.quantities.push(quantity(
+        "lifetime_generation",
+        Text::new("label_lifetime_generation", &texts),
+        &dims,
+        Quantity::new(r.lifetime_generation_mwh, "MWh", prov),
+    ));
+    out.quantities.push(quantity(
+        "destination_margin",
+        Text::new(
+            "label_destination_margin",
+            &[
+                ("destination", r.margin.area.as_str()),
+                ("factor", cb_grid::factor_name(margin)),
+            ],
+        ),
+        &dims,
+        Quantity::new(r.margin.g_per_kwh, "g CO2/kWh", grid_prov(&r.margin)),
+    ));
+    out.quantities.push(quantity(
+        "exporter_grid",
+        Text::new("label_exporter_grid", &[("place", r.exporter_grid.area.as_str())]),
+        &dims,
+        Quantity::new(
+            r.exporter_grid.g_per_kwh,
+            "g CO2e/kWh",
+            grid_prov(&r.exporter_grid),
+        ),
+    ));
+    out.note(Text::new(
+        "note_avoided_parameters",
+        &[("source", parameters.source.as_str())],
+    ));
+    let from = region_node(&r.exporter_grid.code);
+    let to = region_node(&r.margin.code);
+    out.graph
+        .nodes
+        .push(GraphNode::new(&from, NodeKind::Region, &r.exporter_grid.area));
+    out.graph
+        .nodes
+        .push(GraphNode::new(&to, NodeKind::Region, &r.margin.area));
+    out.graph.edges.push(GraphEdge {
+        from: from.clone(),
+        to: to.clone(),
+        kind: EdgeKind::EmbodiedEmissions,
+        quantity: Some(life_q),
+    });
+    out.graph.edges.push(GraphEdge {
+        from,
+        to,
+        kind: EdgeKind::AvoidedEmissions,
+        quantity: Some(avoided_q),
+    });
     Ok(out)
 }

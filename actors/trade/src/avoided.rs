@@ -62,7 +62,8 @@ pub struct ParametersFile {
 }
 
 impl TechnologyParameters {
-    fn check(&self, id: &str) -> Result<(), AvoidedError> {
+    /// Range checks of every parameter, naming the technology and the parameter.
+    pub fn check(&self, id: &str) -> Result<(), AvoidedError> {
         let bad = |what: &str, v: f64, range: &str| {
             Err(AvoidedError(format!(
                 "[technology.{id}] {what} = {v} is outside {range}"

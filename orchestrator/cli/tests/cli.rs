@@ -2297,3 +2297,54 @@ fn avoided_emissions_of_exported_solar_by_hand() {
     ]);
     assert!(err.contains("line 2"), "{err}");
 }
+
+/// Avoided emissions in `ask`: a shipment in words with every number given. By hand: 1,000 MW ×
+/// 0.17 × 8,760 h × Σ_{y<25} 0.995^y MWh × Brazil's IFI combined margin for intermittent
+/// generation (234 g/kWh) against 1,000 MW × (900 MWh × China's Ember average 557.5 g/kWh + 300 t);
+/// the graph has the exporter → destination edges of both. Without the numbers the question is
+/// refused with each one it must give.
+#[test]
+fn avoided_emissions_in_ask_with_the_graph_edges() {
+    let cb = Cbutler::new();
+    let dir = tempfile::tempdir().unwrap();
+    let q = "How much CO2 do 1,000 MW of solar panels exported from China to Brazil avoid over 25 years at a \
+             capacity factor of 17%, degrading 0.5% a year, if making them took 900 MWh per MW and 300 t CO2e per \
+             MW besides?";
+    let a = cb.json(&["ask", q, "--json", "--out", dir.path().to_str().unwrap()]);
+    let generation: f64 = (0..25).map(|y| 1000.0 * 0.17 * 8760.0 * 0.995f64.powi(y)).sum();
+    let avoided = generation * 0.234;
+    let life = 1000.0 * (900.0 * 0.5575 + 300.0);
+    let row = |m: &str| {
+        a["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["measure"] == m)
+            .unwrap_or_else(|| panic!("{m}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((row("avoided_emissions") - avoided).abs() < 1e-6 * avoided);
+    assert!((row("life_cycle_emissions") - life).abs() < 1e-6 * life);
+    assert!((row("avoided_to_life_cycle") - avoided / life).abs() < 1e-9 * avoided / life);
+    let graph: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("graph.json")).unwrap()).unwrap();
+    let edges = graph["edges"].as_array().unwrap();
+    let kinds: Vec<&str> = edges.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(
+        kinds.contains(&"avoided_emissions") && kinds.contains(&"embodied_emissions"),
+        "{graph}"
+    );
+    let err = cb.fails(&[
+        "ask",
+        "How much CO2 do China's solar exports to Brazil avoid over their lifetime, against what making them emitted?",
+    ]);
+    for needle in [
+        "the capacity",
+        "the capacity factor",
+        "the lifetime",
+        "900 MWh per MW",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}

@@ -727,6 +727,23 @@ pub fn compose(run_id: &str, plan: &Plan, results: &[TaskResult]) -> Answer {
                             say(lang, "paths", &[]),
                             list(qs, &["path"], 50, false)
                         ),
+                        TradeTask::AvoidedEmissions { .. } => format!(
+                            "{}\n{}",
+                            say(lang, "avoided", &[]),
+                            list(
+                                qs,
+                                &[
+                                    "avoided_emissions",
+                                    "life_cycle_emissions",
+                                    "avoided_to_life_cycle",
+                                    "lifetime_generation",
+                                    "destination_margin",
+                                    "exporter_grid"
+                                ],
+                                6,
+                                false
+                            )
+                        ),
                     },
                 };
                 text.push_str(&part);

@@ -57,6 +57,8 @@ pub enum Intent {
     Plant,
     /// The carbon intensity of a place's electricity (average or a margin factor).
     GridIntensity,
+    /// Emissions exported solar or wind equipment avoids, against its life-cycle emissions.
+    AvoidedEmissions,
     /// Global sensitivity (Sobol indices) of the standard test function.
     Sensitivity,
     /// The uncertainty that ecoinvent pedigree scores imply.
@@ -66,7 +68,7 @@ pub enum Intent {
 }
 
 impl Intent {
-    pub const ALL: [Intent; 18] = [
+    pub const ALL: [Intent; 19] = [
         Intent::Paths,
         Intent::TopSectors,
         Intent::Transfer,
@@ -82,6 +84,7 @@ impl Intent {
         Intent::WoodProducts,
         Intent::Plant,
         Intent::GridIntensity,
+        Intent::AvoidedEmissions,
         Intent::Sensitivity,
         Intent::Pedigree,
         Intent::Propagation,
@@ -105,6 +108,7 @@ impl Intent {
             Intent::WoodProducts => "wood_products",
             Intent::Plant => "plant",
             Intent::GridIntensity => "grid_intensity",
+            Intent::AvoidedEmissions => "avoided_emissions",
             Intent::Sensitivity => "sensitivity",
             Intent::Pedigree => "pedigree",
             Intent::Propagation => "propagation",
@@ -283,6 +287,7 @@ const TASK_KINDS: &[&str] = &[
     "trade.top_sectors",
     "trade.supply_chain_paths",
     "trade.multiplier",
+    "trade.avoided_emissions",
     "lca.footprint",
     "lca.cbam_cost",
     "sinks.forest",

@@ -193,12 +193,26 @@ pub fn check_coverage(plan: &Plan, m: &Mentions) -> Result<(), String> {
                     | TradeTask::SupplyChainPaths { region, .. }
                     | TradeTask::Multiplier { region, .. } => labels.push(region.clone()),
                     TradeTask::NationalAccounts { .. } => {}
+                    TradeTask::AvoidedEmissions {
+                        exporter,
+                        destination,
+                        ..
+                    } => keys.extend(
+                        [exporter, destination]
+                            .into_iter()
+                            .filter_map(|c| gazetteer.resolve(c))
+                            .map(|p| p.key),
+                    ),
                 }
             }
             TaskSpec::Lca(LcaTask::CbamCost { country, .. }) => {
                 takes_places = true;
                 cbam = true;
                 keys.extend(gazetteer.resolve(country).map(|p| p.key));
+            }
+            TaskSpec::Factory(FactoryTask::GridIntensity { place, .. }) => {
+                takes_places = true;
+                keys.extend(gazetteer.resolve(place).map(|p| p.key));
             }
             TaskSpec::Factory(_) => plant = true,
             _ => {}
@@ -324,6 +338,18 @@ fn check_facts(spec: &TaskSpec, ctx: &PlanContext) -> Result<(), String> {
         }
     };
     match spec {
+        TaskSpec::Trade(TradeTask::AvoidedEmissions {
+            exporter,
+            destination,
+            ..
+        }) => {
+            for c in [exporter, destination] {
+                if gazetteer.resolve(c).is_none() {
+                    return Err(format!("{c:?} is not a known country"));
+                }
+            }
+            Ok(())
+        }
         TaskSpec::Trade(TradeTask::NationalAccounts { countries, .. }) => {
             for c in countries {
                 if gazetteer.resolve(c).is_none() {

@@ -1665,6 +1665,112 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                 ],
             );
         }
+        Intent::AvoidedEmissions => {
+            let a = avoided_numbers(q, &norm);
+            // Exporter and destination: the place after "to"/"in" (and their equivalents) is the
+            // destination, the other the exporter; else the order written ("China's exports to Brazil").
+            let mut destination = None;
+            let mut exporter = None;
+            for p in &places {
+                let before = m.norm.get(..p.at).unwrap_or("");
+                if [
+                    " to ", " into ", " in ", " a ", " en ", " nach ", " au ", " vers ", "到", "往",
+                ]
+                .iter()
+                .any(|w| before.ends_with(w))
+                {
+                    destination.get_or_insert(p);
+                } else {
+                    exporter.get_or_insert(p);
+                }
+            }
+            let (exporter, destination) = match (exporter, destination, places.as_slice()) {
+                (Some(e), Some(d), _) if e != d => (e, d),
+                (_, _, [e, d, ..]) => (e, d),
+                _ => {
+                    return Err(unplannable(say(m.lang, "refuse_avoided_places", &[])));
+                }
+            };
+            let mut missing = Vec::new();
+            if a.mw.is_none() {
+                missing.push(say(m.lang, "avoided_need_mw", &[]));
+            }
+            if a.technology.is_none() {
+                missing.push(say(m.lang, "avoided_need_technology", &[]));
+            }
+            if a.capacity_factor.is_none() {
+                missing.push(say(m.lang, "avoided_need_capacity_factor", &[]));
+            }
+            if a.lifetime.is_none() {
+                missing.push(say(m.lang, "avoided_need_lifetime", &[]));
+            }
+            if a.degradation.is_none() {
+                missing.push(say(m.lang, "avoided_need_degradation", &[]));
+            }
+            if a.manufacturing.is_none() {
+                missing.push(say(m.lang, "avoided_need_manufacturing", &[]));
+            }
+            if a.embodied.is_none() {
+                missing.push(say(m.lang, "avoided_need_embodied", &[]));
+            }
+            let (
+                Some(mw),
+                Some(technology),
+                Some(cf),
+                Some(lifetime),
+                Some(degradation),
+                Some(mfg),
+                Some(embodied),
+            ) = (
+                a.mw,
+                a.technology,
+                a.capacity_factor,
+                a.lifetime,
+                a.degradation,
+                a.manufacturing,
+                a.embodied,
+            )
+            else {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_avoided_missing",
+                    &[("missing", &missing.join("; "))],
+                )));
+            };
+            let exporter_local = templates::place(m.lang, &exporter.place.key, &exporter.place.name);
+            let destination_local = templates::place(m.lang, &destination.place.key, &destination.place.name);
+            described = say(
+                m.lang,
+                "plan_avoided",
+                &[
+                    ("mw", &mw.to_string()),
+                    ("technology", technology),
+                    ("exporter", &exporter_local),
+                    ("destination", &destination_local),
+                ],
+            );
+            tasks.push(Task::new(
+                "avoided-emissions",
+                TaskSpec::Trade(TradeTask::AvoidedEmissions {
+                    exporter: exporter.place.key.clone(),
+                    destination: destination.place.key.clone(),
+                    technology: technology.to_string(),
+                    mw,
+                    parameters: cb_protocol::AvoidedParameters {
+                        capacity_factor: cf / 100.0,
+                        lifetime_years: lifetime,
+                        degradation_per_year: degradation / 100.0,
+                        manufacturing_mwh_per_mw: mfg,
+                        other_embodied_t_per_mw: embodied,
+                        transport_t_per_mw: a.transport.unwrap_or(0.0),
+                        operation_g_per_kwh: 0.0,
+                        source: "given in the question".into(),
+                    },
+                    margin: has(&norm, "operating margin")
+                        .then_some(cb_protocol::GridFactor::OperatingMargin),
+                }),
+            ));
+        }
         Intent::Plant => {
             let plant = bundled_plant(&norm).expect("the intent needs a plant");
             let price = cbam_numbers(q).ets_price;
@@ -2140,6 +2246,105 @@ fn plant_measures_only(norm: &str) -> bool {
         )
 }
 
+/// The numbers of an avoided-emissions question, each where the question writes it.
+#[derive(Debug, Default)]
+struct AvoidedNumbers {
+    mw: Option<f64>,
+    technology: Option<&'static str>,
+    /// Percent.
+    capacity_factor: Option<f64>,
+    lifetime: Option<u32>,
+    /// Percent a year.
+    degradation: Option<f64>,
+    /// MWh of electricity per MW made.
+    manufacturing: Option<f64>,
+    /// t CO2e per MW besides the manufacturing electricity.
+    embodied: Option<f64>,
+    /// t CO2e per MW shipped.
+    transport: Option<f64>,
+}
+
+fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
+    use std::sync::OnceLock;
+    static RES: OnceLock<[regex::Regex; 6]> = OnceLock::new();
+    let res = RES.get_or_init(|| {
+        let num = r"(\d[\d.,\x{a0}\x{202f} ]*\d|\d)";
+        [
+            // capacity: "1,000 MW", "2 GW", "1000兆瓦"
+            regex::Regex::new(&format!(r"(?i){num}\s*(gw|mw|吉瓦|兆瓦)(?:\b|[^a-z])")).expect("capacity"),
+            // a percentage after the capacity-factor cue
+            regex::Regex::new(&format!(
+                r"(?i)(?:capacity factor|facteur de charge|kapazitätsfaktor|factor de capacidad|容量因子)\D{{0,20}}?{num}\s*(?:%|percent|pour cent|prozent|por ciento)"
+            ))
+            .expect("capacity factor"),
+            // lifetime: "25 years", "25 ans", "25 Jahre", "25 años", "25年"
+            regex::Regex::new(&format!(r"(?i){num}\s*(?:-\s*)?(?:years?|yrs?|ans|jahre[n]?|años|年)")).expect("years"),
+            // a percentage after the degradation cue
+            regex::Regex::new(&format!(
+                r"(?i)(?:degrad\w*|dégrad\w*|衰减)\D{{0,20}}?{num}\s*(?:%|percent|pour cent|prozent|por ciento)"
+            ))
+            .expect("degradation"),
+            // "900 MWh per MW", "每MW 900 MWh"
+            regex::Regex::new(&format!(
+                r"(?i){num}\s*mwh\s*(?:per|/|par|pro|por|每)\s*mw\b|每\s*(?:mw|兆瓦)\s*{num}\s*mwh"
+            ))
+            .expect("mfg"),
+            // "300 t CO2e per MW" (the transport figure follows "shipping"/"transport")
+            regex::Regex::new(&format!(
+                r"(?i)(transport\w*\D{{0,10}}?|shipping\D{{0,10}}?)?(?:{num}\s*t(?:onnes?)?\s*(?:of\s*)?co2e?\s*(?:per|/|par|pro|por|每)\s*mw\b|每\s*(?:mw|兆瓦)\s*{num}\s*t\s*co2e?)"
+            ))
+            .expect("embodied"),
+        ]
+    });
+    let number =
+        |c: &regex::Captures, i: usize| c.get(i).and_then(|g| crate::mentions::parse_number(g.as_str()));
+    let mut out = AvoidedNumbers {
+        mw: res[0].captures(q).and_then(|c| {
+            let v = number(&c, 1)?;
+            let unit = c.get(2)?.as_str().to_lowercase();
+            Some(if unit == "gw" || unit == "吉瓦" {
+                v * 1000.0
+            } else {
+                v
+            })
+        }),
+        capacity_factor: res[1].captures(q).and_then(|c| number(&c, 1)),
+        lifetime: res[2]
+            .captures(q)
+            .and_then(|c| number(&c, 1))
+            .filter(|v| v.fract() == 0.0 && (1.0..=60.0).contains(v))
+            .map(|v| v as u32),
+        degradation: res[3].captures(q).and_then(|c| number(&c, 1)),
+        manufacturing: res[4]
+            .captures(q)
+            .and_then(|c| number(&c, 1).or_else(|| number(&c, 2))),
+        ..AvoidedNumbers::default()
+    };
+    for c in res[5].captures_iter(q) {
+        let v = number(&c, 2).or_else(|| number(&c, 3));
+        if c.get(1).is_some() {
+            out.transport = v;
+        } else if out.embodied.is_none() {
+            out.embodied = v;
+        }
+    }
+    out.technology = if any(norm, &["offshore", "en mer", "marin", "海上"])
+        && any(norm, &["wind", "eolien", "eolic", "风"])
+    {
+        Some("wind-offshore")
+    } else if any(
+        norm,
+        &["solar", "photovolta", "solaire", " pv ", "光伏", "太阳能"],
+    ) {
+        Some("solar-pv")
+    } else if any(norm, &["wind", "eolien", "eolic", "风电", "风机"]) {
+        Some("wind-onshore")
+    } else {
+        None
+    };
+    out
+}
+
 /// Grids one question may compare (one task each).
 const MAX_GRID_PLACES: usize = 5;
 
@@ -2190,6 +2395,7 @@ fn intent_name(intent: Intent) -> &'static str {
         Intent::WoodProducts => "kind_hwp",
         Intent::Plant => "kind_plant",
         Intent::GridIntensity => "kind_grid",
+        Intent::AvoidedEmissions => "kind_avoided",
         Intent::Sensitivity => "kind_sobol",
         Intent::Pedigree => "kind_pedigree",
         Intent::Propagation => "kind_propagation",
@@ -2229,6 +2435,7 @@ fn closest_answerable(q: &str, m: &Mentions, intent: Intent) -> Vec<String> {
             .map(|(amount, unit, product)| vec![clarify::product(&clarify::amount(amount), &unit, &product)])
             .unwrap_or_default(),
         Intent::ConsumptionVsTerritorial | Intent::Footprint | Intent::Transfer => national_asks(m, true),
+        Intent::AvoidedEmissions => Vec::new(),
         Intent::GridIntensity => m
             .places
             .iter()
