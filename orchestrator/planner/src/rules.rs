@@ -1691,28 +1691,20 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     return Err(unplannable(say(m.lang, "refuse_avoided_places", &[])));
                 }
             };
-            let mut missing = Vec::new();
-            if a.mw.is_none() {
-                missing.push(say(m.lang, "avoided_need_mw", &[]));
-            }
-            if a.technology.is_none() {
-                missing.push(say(m.lang, "avoided_need_technology", &[]));
-            }
-            if a.capacity_factor.is_none() {
-                missing.push(say(m.lang, "avoided_need_capacity_factor", &[]));
-            }
-            if a.lifetime.is_none() {
-                missing.push(say(m.lang, "avoided_need_lifetime", &[]));
-            }
-            if a.degradation.is_none() {
-                missing.push(say(m.lang, "avoided_need_degradation", &[]));
-            }
-            if a.manufacturing.is_none() {
-                missing.push(say(m.lang, "avoided_need_manufacturing", &[]));
-            }
-            if a.embodied.is_none() {
-                missing.push(say(m.lang, "avoided_need_embodied", &[]));
-            }
+            // Every number the question lacks, said at once.
+            let missing: Vec<String> = [
+                (a.mw.is_none(), "avoided_need_mw"),
+                (a.technology.is_none(), "avoided_need_technology"),
+                (a.capacity_factor.is_none(), "avoided_need_capacity_factor"),
+                (a.lifetime.is_none(), "avoided_need_lifetime"),
+                (a.degradation.is_none(), "avoided_need_degradation"),
+                (a.manufacturing.is_none(), "avoided_need_manufacturing"),
+                (a.embodied.is_none(), "avoided_need_embodied"),
+            ]
+            .into_iter()
+            .filter(|(lacks, _)| *lacks)
+            .map(|(_, key)| say(m.lang, key, &[]))
+            .collect();
             let (
                 Some(mw),
                 Some(technology),

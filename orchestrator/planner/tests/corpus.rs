@@ -32,26 +32,10 @@ struct Entry {
     refuse: Option<String>,
 }
 
-/// The labels of pymrio's test system, as a user's `--mrio` would give them.
+mod common;
+
 fn test_mrio() -> MrioVocabulary {
-    MrioVocabulary {
-        path: "test-mrio".into(),
-        name: "testmrio".into(),
-        regions: (1..=6).map(|i| format!("reg{i}")).collect(),
-        sectors: [
-            "food",
-            "mining",
-            "manufactoring",
-            "electricity",
-            "construction",
-            "trade",
-            "transport",
-            "other",
-        ]
-        .map(String::from)
-        .to_vec(),
-        stressors: vec!["emission_type1".into(), "emission_type2".into()],
-    }
+    common::pymrio_test_vocabulary()
 }
 
 enum Verdict {

@@ -5,6 +5,8 @@
 //! the same shape; the pymrio test system is the repository's own fixture. "How certain is that?"
 //! follows an earlier answer and is tested with the run history (`cbutler`'s tests).
 
+mod common;
+
 use cb_planner::{MrioVocabulary, PlanContext, plan_with_rules};
 
 const README: &str = include_str!("../../../README.md");
@@ -59,20 +61,7 @@ fn every_readme_question_is_planned() {
         ],
         &["CO2 - combustion - air"],
     );
-    let pymrio_test = mrio(
-        &["reg1", "reg2", "reg3", "reg4", "reg5", "reg6"],
-        &[
-            "food",
-            "mining",
-            "manufactoring",
-            "electricity",
-            "construction",
-            "trade",
-            "transport",
-            "other",
-        ],
-        &["emission_type1", "emission_type2"],
-    );
+    let pymrio_test = common::pymrio_test_vocabulary();
     let mut planned = 0;
     for (q, flags, refusal) in &all {
         if q == "How certain is that?" {
