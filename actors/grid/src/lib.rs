@@ -360,6 +360,29 @@ fn parse_countries(iso_csv: &str, ember: &HashMap<String, (String, i32, f64)>) -
     out
 }
 
+/// Everyday names of countries that ISO 3166 writes otherwise, lower case → ISO alpha-3.
+const ALIASES: &[(&str, &str)] = &[
+    ("uk", "GBR"),
+    ("u.k.", "GBR"),
+    ("britain", "GBR"),
+    ("great britain", "GBR"),
+    ("turkey", "TUR"),
+    ("us", "USA"),
+    ("u.s.", "USA"),
+    ("america", "USA"),
+    ("czech republic", "CZE"),
+    ("ivory coast", "CIV"),
+    ("laos", "LAO"),
+    ("syria", "SYR"),
+    ("macedonia", "MKD"),
+    ("swaziland", "SWZ"),
+    ("burma", "MMR"),
+    ("dr congo", "COD"),
+    ("drc", "COD"),
+    ("holland", "NLD"),
+    ("uae", "ARE"),
+];
+
 /// The area a query names, resolved.
 #[derive(Debug, Clone, PartialEq)]
 enum Area {
@@ -416,8 +439,14 @@ impl GridTables {
         }
         let lower = q.to_lowercase();
         let upper = q.to_uppercase();
+        // Everyday names that ISO 3166 writes otherwise (the planner's gazetteer has more; this
+        // serves the command line).
+        let alias = ALIASES.iter().find(|(a, _)| *a == lower).map(|(_, iso3)| *iso3);
         let country = self.countries.iter().find(|c| {
-            (q.len() == 2 && c.iso2 == upper) || (q.len() == 3 && c.iso3 == upper) || c.names.contains(&lower)
+            alias.is_some_and(|a| c.iso3 == a)
+                || (q.len() == 2 && c.iso2 == upper)
+                || (q.len() == 3 && c.iso3 == upper)
+                || c.names.contains(&lower)
         });
         if let Some(c) = country {
             return Ok(Area::Country(c.iso2.clone(), c.iso3.clone(), c.display.clone()));
@@ -773,6 +802,15 @@ mod tests {
             .intensity("US-CAL-CISO", GridFactor::Average, Some(2023), None)
             .unwrap();
         assert_eq!(z.source, GridSource::ElectricityMaps);
+        for (alias, iso3) in [
+            ("Turkey", "TUR"),
+            ("UK", "GBR"),
+            ("US", "USA"),
+            ("Ivory Coast", "CIV"),
+        ] {
+            let g = t().intensity(alias, GridFactor::Average, None, None).unwrap();
+            assert_eq!((g.code.as_str(), g.source), (iso3, GridSource::Ember), "{alias}");
+        }
         let eu = t().intensity("EU", GridFactor::Average, None, None).unwrap();
         assert_eq!(eu.source, GridSource::Ember);
         for name in ["European Union", "European Union (27)", "eu27"] {
