@@ -256,7 +256,8 @@ async fn land_questions_are_answered_with_their_numbers() {
 
 /// A CBAM default set against a modelled route: both tasks run, and the answer states the
 /// default (Brazil, CN 7206 10 00: 1.48 t CO2e/t, 1.628 with the 2026 mark-up, IR 2025/2621),
-/// the modelled intensity and their ratio, and that a modelled route is not a verified value.
+/// the modelled intensity on Brazil's grid and their ratio on the basis CBAM counts, and that a
+/// modelled route is not a verified value.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cbam_default_is_set_against_a_modelled_route() {
     let cb = embedded(None).await;
@@ -288,10 +289,17 @@ async fn a_cbam_default_is_set_against_a_modelled_route() {
     assert!((parts - modelled).abs() < 1e-9);
     assert!(a.text.contains("1.628 t CO2e/t"), "{}", a.text);
     assert!(a.text.contains("not a verified installation value"), "{}", a.text);
-    let ratio = format!("{:.2}", 1.628 / modelled);
+    // Iron and steel count direct emissions only (Reg. 2023/956 Annex II), and Brazil's default
+    // for CN 7206 10 00 has no indirect part: the ratio is on the modelled direct intensity.
+    let direct = row("emission_intensity_direct").value;
+    let ratio = cb_protocol::format::significant(1.628 / direct, 4);
+    assert!(a.text.contains(&ratio), "{ratio} in {}", a.text);
+    assert!(a.text.contains("direct emissions only"), "{}", a.text);
+    // The route runs on Brazil's grid (its Ember annual mean), and the answer says so.
     assert!(
-        a.text.contains(ratio.trim_end_matches('0')),
-        "{ratio} in {}",
+        a.text
+            .contains("Annual mean grid intensity the plant runs on (Brazil)"),
+        "{}",
         a.text
     );
 }
