@@ -522,8 +522,9 @@ pub fn plant_grid(profile_id: &str, country: Option<&str>, hours: u32) -> Result
             let g = cb_grid::GridTables::bundled()
                 .intensity(place, cb_grid::GridFactor::Average, None, None)
                 .map_err(|e| TaskError::new(TaskErrorKind::NotFound, format!("the plant's country: {e}")))?;
-            // The year's mean on the shape: scale the whole profile, then take the hours run.
-            let profile = full.scaled_to_mean(g.t_per_mwh())?.horizon(hours as usize);
+            // The hours run average to the country's annual mean (their ups and downs kept): a
+            // steady run's intensity is then the annual one, whatever stretch of the shape it uses.
+            let profile = full.horizon(hours as usize).scaled_to_mean(g.t_per_mwh())?;
             let mean = format!("{}", g.g_per_kwh);
             let quantity = LabeledQuantity::new(
                 "plant_grid_mean",

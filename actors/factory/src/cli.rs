@@ -195,11 +195,13 @@ fn load_with_grid(args: &PlantArgs) -> Result<(crate::model::Plant, Profile, Str
     if hours == 0 || hours > 100_000 {
         bail!("--hours must be between 1 and 100000, got {hours}");
     }
+    let profile = profile.horizon(hours);
     let (profile, grid) = match &args.country {
         Some(c) => {
             let g = cb_grid::GridTables::bundled()
                 .intensity(c, cb_grid::GridFactor::Average, None, None)
                 .map_err(|e| anyhow::anyhow!("--country: {e}"))?;
+            // The hours run average to the country's annual mean, their shape kept.
             let scaled = profile.scaled_to_mean(g.t_per_mwh())?;
             (
                 scaled,
@@ -215,12 +217,12 @@ fn load_with_grid(args: &PlantArgs) -> Result<(crate::model::Plant, Profile, Str
         None => {
             let mean = profile.mean_grid_intensity() * 1000.0;
             let grid = format!(
-                "grid: the profile {name} as it is (annual mean {mean:.0} g CO2/kWh), no country's grid; --country scales it to a country's mean"
+                "grid: the profile {name} as it is (mean {mean:.0} g CO2/kWh over the hours run), no country's grid; --country scales it to a country's annual mean"
             );
             (profile, grid)
         }
     };
-    Ok((plant, profile.horizon(hours), grid))
+    Ok((plant, profile, grid))
 }
 
 fn progress_bar(hours: usize) -> Option<indicatif::ProgressBar> {

@@ -613,6 +613,8 @@ impl GridTables {
         }
         let key = match area {
             Area::Country(_, iso3, _) => iso3.clone(),
+            // The IFI table's EU-27 row is a memo line under its own name.
+            Area::Region(r) if r == "eu" => "memo:  eu 27".to_string(),
             Area::Region(r) => r.clone(),
             Area::Zone(z) => {
                 return Err(GridError::NotCovered(format!(

@@ -132,10 +132,19 @@ pub enum TradeTask {
 /// A technology's parameters for avoided emissions, with their source (none is bundled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AvoidedParameters {
+    /// A fraction of the year at full output (0.17, not 17).
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub capacity_factor: f64,
+    #[schemars(range(min = 1, max = 60))]
     pub lifetime_years: u32,
+    /// A fraction lost each year (0.005 = 0.5 %/yr).
+    #[schemars(range(min = 0.0, max = 0.2))]
     pub degradation_per_year: f64,
+    /// MWh of electricity to make one MW.
+    #[schemars(range(min = 0.0, max = 100000.0))]
     pub manufacturing_mwh_per_mw: f64,
+    /// t CO2e per MW besides the manufacturing electricity.
+    #[schemars(range(min = 0.0, max = 100000.0))]
     pub other_embodied_t_per_mw: f64,
     #[serde(default)]
     pub transport_t_per_mw: f64,
@@ -258,8 +267,16 @@ impl TradeTask {
                 technology,
                 mw,
                 parameters,
-                ..
+                margin,
             } => {
+                if *margin == Some(crate::factory::GridFactor::Average) {
+                    return Err((
+                        "margin",
+                        "an average intensity is not a margin: avoided emissions take the operating or a \
+                         combined margin"
+                            .into(),
+                    ));
+                }
                 for (field, v) in [("exporter", exporter), ("destination", destination)] {
                     non_empty(field, v)?;
                     if v.chars().count() > 80 {

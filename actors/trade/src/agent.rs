@@ -1072,12 +1072,25 @@ pub fn avoided_emissions(
         &dims,
         life_q.clone(),
     ));
-    out.quantities.push(quantity(
-        "avoided_to_life_cycle",
-        Text::new("label_avoided_to_life_cycle", &[]),
-        &dims,
-        Quantity::new(r.ratio, "×", prov.clone()),
-    ));
+    if let Some(ratio) = r.ratio {
+        out.quantities.push(quantity(
+            "avoided_to_life_cycle",
+            Text::new("label_avoided_to_life_cycle", &[]),
+            &dims,
+            Quantity::new(ratio, "×", prov.clone()),
+        ));
+    }
+    // What the question did not give is not counted, and the answer says so.
+    let mut not_counted = Vec::new();
+    if parameters.transport_t_per_mw == 0.0 {
+        not_counted.push("transport");
+    }
+    if parameters.operation_g_per_kwh == 0.0 {
+        not_counted.push("operation and maintenance");
+    }
+    for part in not_counted {
+        out.note(Text::new("note_avoided_not_counted", &[("part", part)]));
+    }
     out.quantities.push(quantity(
         "lifetime_generation",
         Text::new("label_lifetime_generation", &texts),

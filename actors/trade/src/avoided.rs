@@ -22,6 +22,9 @@ pub const TECHNOLOGIES: [&str; 3] = ["solar-pv", "wind-onshore", "wind-offshore"
 
 /// At most this many export rows in one account.
 pub const MAX_EXPORT_ROWS: usize = 10_000;
+/// At most this many draw × shipment × year steps in one interval.
+pub const MAX_INTERVAL_STEPS: usize = 200_000_000;
+
 /// At most this much capacity in one row, MW (about the world's yearly solar additions).
 pub const MAX_ROW_MW: f64 = 1_000_000.0;
 
@@ -128,6 +131,17 @@ impl TechnologyParameters {
             0.0,
             0.2,
         )?;
+        if self.manufacturing_mwh_per_mw
+            + self.other_embodied_t_per_mw
+            + self.transport_t_per_mw
+            + self.operation_g_per_kwh
+            == 0.0
+        {
+            return Err(AvoidedError(format!(
+                "[technology.{id}] every life-cycle parameter is zero: give the equipment's footprint \
+                 (manufacturing_mwh_per_mw, other_embodied_t_per_mw, transport_t_per_mw, operation_g_per_kwh)"
+            )));
+        }
         if self.source.trim().is_empty() || self.source.chars().count() > 2_000 {
             return Err(AvoidedError(format!(
                 "[technology.{id}] source must say where the numbers come from (1 to 2,000 characters)"
@@ -220,8 +234,8 @@ pub struct AvoidedRow {
     /// The exporter's grid average the manufacturing electricity is charged at.
     pub exporter_grid: cb_grid::GridIntensity,
     pub life_cycle_t: f64,
-    /// Avoided ÷ life-cycle emissions.
-    pub ratio: f64,
+    /// Avoided ÷ life-cycle emissions (none where the life-cycle emissions are zero).
+    pub ratio: Option<f64>,
     pub net_avoided_t: f64,
     pub parameters_source: String,
 }
@@ -270,11 +284,7 @@ pub fn account(
             avoided_t: avoided,
             exporter_grid: exporter_grid.clone(),
             life_cycle_t: life_cycle,
-            ratio: if life_cycle > 0.0 {
-                avoided / life_cycle
-            } else {
-                f64::INFINITY
-            },
+            ratio: (life_cycle > 0.0).then(|| avoided / life_cycle),
             net_avoided_t: avoided - life_cycle,
             parameters_source: p.source.clone(),
         });
@@ -385,6 +395,20 @@ pub fn interval(
             "draws must be between 100 and 100000, got {iterations}"
         )));
     }
+    // The work is draws × shipments × years: bounded, whatever the caller sends.
+    let years: usize = rows
+        .iter()
+        .filter_map(|r| parameters.technology.get(&r.technology))
+        .map(|p| p.lifetime_years_range.map_or(p.lifetime_years, |[_, hi]| hi) as usize)
+        .max()
+        .unwrap_or(1);
+    if iterations.saturating_mul(rows.len()).saturating_mul(years) > MAX_INTERVAL_STEPS {
+        return Err(AvoidedError(format!(
+            "{iterations} draws × {} shipments × {years} years is more than {MAX_INTERVAL_STEPS} steps: use fewer \
+             draws or group the shipments",
+            rows.len()
+        )));
+    }
     let used: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.technology.as_str()).collect();
     let technologies: Vec<(String, &TechnologyParameters)> = parameters
         .technology
@@ -493,7 +517,7 @@ source = "test values, not data"
             "{} vs {by_hand}",
             r.life_cycle_t
         );
-        assert!((r.ratio - r.avoided_t / by_hand).abs() < 1e-12);
+        assert!((r.ratio.unwrap() - r.avoided_t / by_hand).abs() < 1e-12);
     }
 
     #[test]

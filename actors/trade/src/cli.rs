@@ -455,7 +455,7 @@ pub fn run_avoided(a: AvoidedArgs, out: &mut dyn Write) -> Result<()> {
     for r in &rows {
         writeln!(
             out,
-            "{} MW of {} from {} to {}: {} generated over the lifetime; avoided {} at the {} ({} g CO2/kWh, {} {}); life-cycle {} (manufacturing electricity at {} g CO2e/kWh, {} {}); avoided ÷ life-cycle {:.1}",
+            "{} MW of {} from {} to {}: {} generated over the lifetime; avoided {} at the {} ({} g CO2/kWh, {} {}); life-cycle {} (manufacturing electricity at {} g CO2e/kWh, {} {}); avoided ÷ life-cycle {}",
             r.mw,
             r.technology,
             r.exporter_grid.area,
@@ -470,7 +470,7 @@ pub fn run_avoided(a: AvoidedArgs, out: &mut dyn Write) -> Result<()> {
             r.exporter_grid.g_per_kwh,
             cb_grid::source_name(r.exporter_grid.source),
             r.exporter_grid.year,
-            r.ratio
+            r.ratio.map_or("–".to_string(), |v| format!("{v:.1}"))
         )?;
     }
     let (avoided, life): (f64, f64) = rows

@@ -12,17 +12,18 @@ use cb_protocol::{FactoryTask, TaskOutput};
 use clap::Args;
 use serde::Serialize;
 
-/// The goods' families the bundled route models make: CN prefix, the representative good, the
-/// models.
-const FAMILIES: [(&str, &str, &[&str]); 3] = [
+/// The goods the bundled route models make per tonne — crude steel as ingots and semi-finished
+/// products (7206, 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10) — with the
+/// representative good and the models. Hot-rolled coil, ferro-alloys or clinker are other goods.
+const FAMILIES: [(&[&str], &str, &[&str]); 3] = [
     (
-        "72",
+        &["7206", "7207"],
         "72061000",
         &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"],
     ),
-    ("2523", "25232900", &["cement", "cement-ccs"]),
+    (&["252329"], "25232900", &["cement", "cement-ccs"]),
     (
-        "2814",
+        &["281410"],
         "28141000",
         &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"],
     ),
@@ -64,9 +65,14 @@ pub struct RouteComparison {
     /// What CBAM counts for the good: direct only (Annex II goods), or direct and indirect.
     pub basis: &'static str,
     pub modelled_on_basis_t_per_t: f64,
-    /// Default with the year's mark-up ÷ the modelled intensity on the same basis.
-    pub ratio: f64,
+    /// Default with the year's mark-up ÷ the modelled intensity on the same basis (none where the
+    /// route emits nothing on that basis).
+    pub ratio: Option<f64>,
+    /// The same without the mark-up, which is a penalty on default values, not an emission.
+    pub ratio_without_mark_up: Option<f64>,
     pub grid: String,
+    /// The default is the row for other countries and territories (the country has none).
+    pub other_countries_row: bool,
 }
 
 /// The defaults of `country` in `year` against every route model of the families asked.
@@ -74,10 +80,13 @@ pub fn compare(country: &str, cn_code: Option<&str>, year: i32) -> Result<Vec<Ro
     let families: Vec<(String, &[&str])> = match cn_code {
         Some(cn) => {
             let cn: String = cn.chars().filter(|c| !c.is_whitespace()).collect();
-            let Some((_, _, plants)) = FAMILIES.iter().find(|(prefix, _, _)| cn.starts_with(prefix)) else {
+            let Some((_, _, plants)) = FAMILIES
+                .iter()
+                .find(|(prefixes, _, _)| prefixes.iter().any(|p| cn.starts_with(p)))
+            else {
                 bail!(
-                    "no bundled route model makes CN {cn}: routes are modelled for steel (72…), grey cement \
-                     (2523…) and ammonia (2814…)"
+                    "no bundled route model makes CN {cn}: routes are modelled for crude steel (7206, 7207), \
+                     grey Portland cement (2523 29) and anhydrous ammonia (2814 10)"
                 );
             };
             vec![(cn, plants)]
@@ -145,12 +154,11 @@ pub fn compare(country: &str, cn_code: Option<&str>, year: i32) -> Result<Vec<Ro
                     "direct + indirect"
                 },
                 modelled_on_basis_t_per_t: on_basis,
-                ratio: if on_basis > 0.0 {
-                    c.default_value_t_per_t / on_basis
-                } else {
-                    f64::INFINITY
-                },
+                ratio: (on_basis > 0.0).then(|| c.default_value_t_per_t / on_basis),
+                ratio_without_mark_up: (on_basis > 0.0)
+                    .then(|| (c.default_direct_t_per_t + c.default_indirect_t_per_t) / on_basis),
                 grid,
+                other_countries_row: c.notes.iter().any(|n| n.key == "note_cbam_other_countries"),
             });
         }
     }
@@ -173,13 +181,23 @@ pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
     )?;
     writeln!(
         out,
-        "{:<9} {:<5} {:>9} {:>5} {:>9}  {:<21} {:>8} {:>8} {:<28} {:>7}",
-        "CN", "mark", "default", "m-up", "no m-up", "route model", "direct", "grid", "basis", "ratio"
+        "{:<9} {:<5} {:>9} {:>5} {:>9}  {:<21} {:>8} {:>8} {:<28} {:>7} {:>8}",
+        "CN",
+        "mark",
+        "default",
+        "m-up",
+        "no m-up",
+        "route model",
+        "direct",
+        "grid",
+        "basis",
+        "ratio",
+        "no m-up"
     )?;
     for r in &rows {
         writeln!(
             out,
-            "{:<9} {:<5} {:>9.4} {:>4}% {:>9.4}  {:<21} {:>8.4} {:>8.4} {:<28} {:>7.3}",
+            "{:<9} {:<5} {:>9.4} {:>4}% {:>9.4}  {:<21} {:>8.4} {:>8.4} {:<28} {:>7} {:>8}",
             r.cn_code,
             if r.default_route_mark.is_empty() {
                 "–"
@@ -193,7 +211,16 @@ pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
             r.modelled_direct_t_per_t,
             r.modelled_indirect_t_per_t,
             r.basis,
-            r.ratio
+            r.ratio.map_or("–".to_string(), |v| format!("{v:.3}")),
+            r.ratio_without_mark_up
+                .map_or("–".to_string(), |v| format!("{v:.3}"))
+        )?;
+    }
+    if rows.iter().any(|r| r.other_countries_row) {
+        writeln!(
+            out,
+            "The Commission's table has no value of its own for this country for some of these goods: the row for \
+             other countries and territories applies (IR 2025/2621 Annex I)."
         )?;
     }
     writeln!(

@@ -2041,8 +2041,8 @@ fn sinks_soil_reads_the_reference_stock_of_a_class() {
 }
 
 /// `factory simulate --country`: the grid emissions of two steady days scale by Germany's annual
-/// mean (Ember DEU, 342.06 g CO2e/kWh) over the bundled profile's own year mean, read from the
-/// CSV here; the direct emissions do not move; both outputs say which grid ran.
+/// mean (Ember DEU, 342.06 g CO2e/kWh) over the bundled profile's mean of those two days, read
+/// from the CSV here; the direct emissions do not move; both outputs say which grid ran.
 #[test]
 fn factory_simulate_in_a_country_scales_the_grid_to_its_annual_mean() {
     let cb = Cbutler::new();
@@ -2056,7 +2056,8 @@ fn factory_simulate_in_a_country_scales_the_grid_to_its_annual_mean() {
         .filter(|l| !l.starts_with('#') && !l.starts_with("hour"))
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
         .collect();
-    let year_mean = g.iter().sum::<f64>() / g.len() as f64;
+    // The two days run average to Germany's annual mean: the scale is its mean over theirs.
+    let year_mean = g[..48].iter().sum::<f64>() / 48.0;
     let run = |extra: &[&str]| {
         let mut a = vec![
             "factory",
@@ -2135,8 +2136,13 @@ fn cbam_defaults_against_the_route_models_on_the_country_s_grid() {
     let scrap = &rows[3];
     let by_hand = 0.08 + 0.411 * 0.20196;
     assert!((scrap["modelled_direct_t_per_t"].as_f64().unwrap() - by_hand).abs() < 1e-9);
-    // The scrap EAF's grid part on India's grid is far above its direct part: the comparison shows it.
-    assert!(scrap["modelled_indirect_t_per_t"].as_f64().unwrap() > 2.0 * by_hand);
+    // The scrap EAF's grid part on India's grid is above its direct part: the comparison shows it.
+    assert!(scrap["modelled_indirect_t_per_t"].as_f64().unwrap() > by_hand);
+    // Without the mark-up (a penalty, not an emission): 2.64 over the same basis.
+    assert!((scrap["ratio_without_mark_up"].as_f64().unwrap() - 2.64 / by_hand).abs() < 1e-9);
+    // Hot-rolled coil is another good than the crude steel the routes make: refused.
+    let err = cb.fails(&["cbam", "compare", "--country", "IN", "--cn-code", "72081000"]);
+    assert!(err.contains("no bundled route model makes CN 72081000"), "{err}");
 
     let v = cb.json(&[
         "cbam",

@@ -822,12 +822,15 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
 /// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
 /// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
 /// The bundled route models of a CBAM good's family (steel, cement, ammonia), by CN code.
+/// Only the goods the models make: crude steel as ingots and semi-finished products (7206,
+/// 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10); hot-rolled coil, ferro-alloys
+/// or clinker are other goods, which no route here makes per tonne.
 fn route_family(cn_code: &str) -> &'static [&'static str] {
-    if cn_code.starts_with("72") {
+    if cn_code.starts_with("7206") || cn_code.starts_with("7207") {
         &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"]
-    } else if cn_code.starts_with("2523") {
+    } else if cn_code.starts_with("252329") {
         &["cement", "cement-ccs"]
-    } else if cn_code.starts_with("2814") {
+    } else if cn_code.starts_with("281410") {
         &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"]
     } else {
         &[]
@@ -1671,25 +1674,49 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             // destination, the other the exporter; else the order written ("China's exports to Brazil").
             let mut destination = None;
             let mut exporter = None;
-            for p in &places {
-                let before = m.norm.get(..p.at).unwrap_or("");
-                if [
-                    " to ", " into ", " in ", " a ", " en ", " nach ", " au ", " vers ", "到", "往",
+            let word_before = |p: &Mention| {
+                let before = m.norm.get(..p.at).unwrap_or("").trim_end();
+                // The word before the name, past an article ("vers l'Inde", "de la Chine").
+                let last = before
+                    .rsplit(' ')
+                    .find(|w| !["l", "la", "le", "les", "el", "los", "die", "der", "dem", "the"].contains(w))
+                    .unwrap_or("")
+                    .to_string();
+                // Chinese has no spaces: the character before the name.
+                let cjk = before.chars().next_back().map(String::from).unwrap_or_default();
+                (last, cjk)
+            };
+            let is_to = |(w, c): &(String, String)| {
+                [
+                    "to", "into", "in", "a", "en", "nach", "au", "aux", "vers", "hacia",
                 ]
-                .iter()
-                .any(|w| before.ends_with(w))
-                {
+                .contains(&w.as_str())
+                    || ["到", "往"].contains(&c.as_str())
+            };
+            let is_from = |(w, c): &(String, String)| {
+                ["from", "de", "du", "des", "aus", "von", "desde"].contains(&w.as_str()) || c == "从"
+            };
+            for p in &places {
+                let before = word_before(p);
+                if is_to(&before) {
                     destination.get_or_insert(p);
-                } else {
+                } else if is_from(&before) {
                     exporter.get_or_insert(p);
                 }
             }
-            let (exporter, destination) = match (exporter, destination, places.as_slice()) {
-                (Some(e), Some(d), _) if e != d => (e, d),
-                (_, _, [e, d, ..]) => (e, d),
-                _ => {
-                    return Err(unplannable(say(m.lang, "refuse_avoided_places", &[])));
+            // Names without a cue take the roles left, in the order written ("China's exports to …").
+            for p in &places {
+                if destination == Some(p) || exporter == Some(p) {
+                    continue;
                 }
+                if exporter.is_none() {
+                    exporter = Some(p);
+                } else if destination.is_none() {
+                    destination = Some(p);
+                }
+            }
+            let (Some(exporter), Some(destination)) = (exporter, destination) else {
+                return Err(unplannable(say(m.lang, "refuse_avoided_places", &[])));
             };
             // Every number the question lacks, said at once.
             let missing: Vec<String> = [
@@ -2260,7 +2287,9 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
     use std::sync::OnceLock;
     static RES: OnceLock<[regex::Regex; 6]> = OnceLock::new();
     let res = RES.get_or_init(|| {
-        let num = r"(\d[\d.,\x{a0}\x{202f} ]*\d|\d)";
+        // A number as the languages write it: thousands grouped by threes ("1,000", "1 000",
+        // "1.000"), a decimal part after "." or ","; "2024, 50" is two numbers, not one.
+        let num = r"(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)";
         [
             // capacity: "1,000 MW", "2 GW", "1000兆瓦"
             regex::Regex::new(&format!(r"(?i){num}\s*(gw|mw|吉瓦|兆瓦)(?:\b|[^a-z])")).expect("capacity"),
@@ -2301,10 +2330,11 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
             })
         }),
         capacity_factor: res[1].captures(q).and_then(|c| number(&c, 1)),
+        // The first "N years" that can be a lifetime (not a calendar year such as 2024年).
         lifetime: res[2]
-            .captures(q)
-            .and_then(|c| number(&c, 1))
-            .filter(|v| v.fract() == 0.0 && (1.0..=60.0).contains(v))
+            .captures_iter(q)
+            .filter_map(|c| number(&c, 1))
+            .find(|v| v.fract() == 0.0 && (1.0..=60.0).contains(v))
             .map(|v| v as u32),
         degradation: res[3].captures(q).and_then(|c| number(&c, 1)),
         manufacturing: res[4]
