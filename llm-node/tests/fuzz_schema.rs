@@ -57,8 +57,11 @@ proptest! {
     fn random_schemas_compile_or_fail_and_masks_stay_bounded(root in schema(), node in schema(), seed in any::<u64>()) {
         let s = engine();
         let mut full = root;
+        // The recursion always has a way out (`null`): a schema whose every instance is infinite
+        // ({"a": {"a": …}} required all the way down) has no valid document, and llguidance's
+        // masks are then allowed to lead into a dead end; such schemas are not what this tests.
         if let Value::Object(m) = &mut full {
-            m.insert("$defs".into(), json!({"node": node}));
+            m.insert("$defs".into(), json!({"node": {"anyOf": [node, {"type": "null"}]}}));
         }
         let Ok(g) = s.compile(&full) else { return Ok(()); };
         let mut m = s.matcher(&g);
