@@ -12,23 +12,6 @@ use cb_protocol::{FactoryTask, TaskOutput};
 use clap::Args;
 use serde::Serialize;
 
-/// The goods the bundled route models make per tonne — crude steel as ingots and semi-finished
-/// products (7206, 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10) — with the
-/// representative good and the models. Hot-rolled coil, ferro-alloys or clinker are other goods.
-const FAMILIES: [(&[&str], &str, &[&str]); 3] = [
-    (
-        &["7206", "7207"],
-        "72061000",
-        &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"],
-    ),
-    (&["252329"], "25232900", &["cement", "cement-ccs"]),
-    (
-        &["281410"],
-        "28141000",
-        &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"],
-    ),
-];
-
 /// Hours the routes run steadily (a week of the hourly shape, as `ask` does).
 const HOURS: u32 = 168;
 
@@ -80,18 +63,19 @@ pub fn compare(country: &str, cn_code: Option<&str>, year: i32) -> Result<Vec<Ro
     let families: Vec<(String, &[&str])> = match cn_code {
         Some(cn) => {
             let cn: String = cn.chars().filter(|c| !c.is_whitespace()).collect();
-            let Some((_, _, plants)) = FAMILIES
-                .iter()
-                .find(|(prefixes, _, _)| prefixes.iter().any(|p| cn.starts_with(p)))
-            else {
+            let plants = cb_planner::rules::route_family(&cn);
+            if plants.is_empty() {
                 bail!(
                     "no bundled route model makes CN {cn}: routes are modelled for crude steel (7206, 7207), \
                      grey Portland cement (2523 29) and anhydrous ammonia (2814 10)"
                 );
-            };
+            }
             vec![(cn, plants)]
         }
-        None => FAMILIES.iter().map(|(_, g, p)| (g.to_string(), *p)).collect(),
+        None => cb_planner::rules::ROUTE_FAMILIES
+            .iter()
+            .map(|(_, g, p)| (g.to_string(), *p))
+            .collect(),
     };
     let tables = CbamTables::bundled();
     let mut rows = Vec::new();

@@ -821,20 +821,31 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
 /// The CN code of what a bundled plant makes, as the CBAM tables name goods: crude steel is
 /// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
 /// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
-/// The bundled route models of a CBAM good's family (steel, cement, ammonia), by CN code.
-/// Only the goods the models make: crude steel as ingots and semi-finished products (7206,
-/// 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10); hot-rolled coil, ferro-alloys
-/// or clinker are other goods, which no route here makes per tonne.
-fn route_family(cn_code: &str) -> &'static [&'static str] {
-    if cn_code.starts_with("7206") || cn_code.starts_with("7207") {
-        &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"]
-    } else if cn_code.starts_with("252329") {
-        &["cement", "cement-ccs"]
-    } else if cn_code.starts_with("281410") {
-        &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"]
-    } else {
-        &[]
-    }
+/// The goods the bundled route models make per tonne, with the models: CN prefixes, the
+/// representative CN code, the plants. Only those goods — crude steel as ingots and semi-finished
+/// products (7206, 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10); hot-rolled
+/// coil, ferro-alloys or clinker are other goods, which no route here makes per tonne.
+/// `cbutler cbam compare` reads the same table.
+pub const ROUTE_FAMILIES: [(&[&str], &str, &[&str]); 3] = [
+    (
+        &["7206", "7207"],
+        "72061000",
+        &["bf-bof", "gas-dri-eaf", "h2-dri-eaf", "scrap-eaf"],
+    ),
+    (&["252329"], "25232900", &["cement", "cement-ccs"]),
+    (
+        &["281410"],
+        "28141000",
+        &["ammonia-smr", "ammonia-smr-ccs", "ammonia-electrolysis"],
+    ),
+];
+
+/// The bundled route models of a CBAM good's family, by CN code (none for other goods).
+pub fn route_family(cn_code: &str) -> &'static [&'static str] {
+    ROUTE_FAMILIES
+        .iter()
+        .find(|(prefixes, _, _)| prefixes.iter().any(|p| cn_code.starts_with(p)))
+        .map_or(&[], |(_, _, plants)| plants)
 }
 
 /// The good a family word names where no CBAM good is (the goods the route models make: crude
@@ -852,13 +863,10 @@ fn family_good(norm: &str) -> Option<&'static str> {
 }
 
 fn route_good(plant: &str) -> &'static str {
-    if plant.starts_with("ammonia") {
-        "28141000"
-    } else if plant.starts_with("cement") {
-        "25232900"
-    } else {
-        "72061000"
-    }
+    ROUTE_FAMILIES
+        .iter()
+        .find(|(_, _, plants)| plants.contains(&plant))
+        .map_or("72061000", |(_, good, _)| good)
 }
 
 /// An abatement target in tonnes of CO2 a year ("cut 30,000 t CO2 per year").
