@@ -531,7 +531,7 @@ pub fn cbam_cost(q: &CostQuery) -> Result<TaskOutput, TaskError> {
             measure,
             label,
             &dims,
-            Quantity::new(v, "t CO2e/t", prov("default values")),
+            Quantity::new(v, "t CO2e/t", prov("default values").param("route", &c.route)),
         ));
     }
     if let Some(s) = c.saving_eur {

@@ -152,6 +152,19 @@ pub struct AvoidedParameters {
     pub operation_g_per_kwh: f64,
     #[schemars(length(min = 1, max = 2000))]
     pub source: String,
+    /// Ranges `[low, high]` the question gives around the capacity factor, lifetime and
+    /// degradation (fractions and years, the values inside them); with any of these or a margin
+    /// uncertainty the answer carries a 95 % interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_factor_range: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_years_range: Option<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degradation_range: Option<[f64; 2]>,
+    /// Relative uncertainty of the destination's margin (0.1 = ±10 %, triangular).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 0.99))]
+    pub margin_relative_uncertainty: Option<f64>,
 }
 
 /// What one unit of a product costs, to turn a monetary multiplier into one per kg.

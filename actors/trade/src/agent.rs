@@ -11,7 +11,7 @@ use std::sync::Arc;
 use cb_protocol::text::Text;
 use cb_protocol::{
     AccountKind, EdgeKind, GraphEdge, GraphNode, LabeledQuantity, NodeKind, Provenance, Quantity, TaskError,
-    TaskErrorKind, TaskOutput, TradeTask,
+    TaskErrorKind, TaskOutput, TradeTask, Uncertainty,
 };
 
 use crate::analysis::{AnalysisError, MrioAnalysis};
@@ -966,6 +966,9 @@ pub fn supply_chain_paths(
     Ok(out)
 }
 
+/// Draws for the interval of an avoided-emissions answer (Latin hypercube).
+const AVOIDED_DRAWS: usize = 2_000;
+
 /// Avoided emissions of exported solar or wind capacity against its life-cycle emissions
 /// ([`crate::avoided`]): both as Quantities with the grid factors' sources, and an edge of each
 /// from the exporter to the destination.
@@ -988,9 +991,9 @@ pub fn avoided_emissions(
         transport_t_per_mw: parameters.transport_t_per_mw,
         operation_g_per_kwh: parameters.operation_g_per_kwh,
         source: parameters.source.clone(),
-        capacity_factor_range: None,
-        lifetime_years_range: None,
-        degradation_range: None,
+        capacity_factor_range: parameters.capacity_factor_range,
+        lifetime_years_range: parameters.lifetime_years_range,
+        degradation_range: parameters.degradation_range,
     };
     p.check(technology).map_err(invalid)?;
     let file = ParametersFile {
@@ -1005,6 +1008,16 @@ pub fn avoided_emissions(
     let rows = account(exporter, &[export], &file, margin)
         .map_err(|e| TaskError::new(TaskErrorKind::NotFound, e.0))?;
     let r = &rows[0];
+    // The ranges the question gave, drawn through the uncertainty engine (fixed seed: the same
+    // question gives the same interval).
+    let spread = crate::avoided::interval(
+        &rows,
+        &file,
+        parameters.margin_relative_uncertainty,
+        AVOIDED_DRAWS,
+        0,
+    )
+    .map_err(invalid)?;
     let grid_prov = |g: &cb_grid::GridIntensity| {
         Provenance::new(
             cb_grid::source_name(g.source),
@@ -1058,8 +1071,35 @@ pub fn avoided_emissions(
         ("technology", technology),
     ];
     let mut out = TaskOutput::default();
-    let avoided_q = Quantity::new(r.avoided_t, "t CO2", prov.clone());
-    let life_q = Quantity::new(r.life_cycle_t, "t CO2e", prov.clone());
+    // An interval only where the draws move the number (the life-cycle emissions do not move
+    // with the margin, say).
+    let band = |s: &cb_uncertainty::engine::stats::Summary| {
+        (s.p97_5 - s.p2_5 > 1e-9 * s.p50.abs().max(1e-300)).then_some(Uncertainty::Interval {
+            low: s.p2_5,
+            high: s.p97_5,
+            confidence: 0.95,
+        })
+    };
+    let mut avoided_q = Quantity::new(r.avoided_t, "t CO2", prov.clone());
+    let mut life_q = Quantity::new(r.life_cycle_t, "t CO2e", prov.clone());
+    let mut ratio_band = None;
+    if let Some(i) = &spread {
+        if let Some(b) = band(&i.avoided_t) {
+            avoided_q = avoided_q.with_uncertainty(b);
+        }
+        if let Some(b) = band(&i.life_cycle_t) {
+            life_q = life_q.with_uncertainty(b);
+        }
+        ratio_band = band(&i.ratio);
+        let inputs: Vec<&str> = i.inputs.iter().map(String::as_str).collect();
+        out.note(Text::new(
+            "note_avoided_interval",
+            &[
+                ("draws", &i.iterations.to_string()),
+                ("inputs", &inputs.join(", ")),
+            ],
+        ));
+    }
     out.quantities.push(quantity(
         "avoided_emissions",
         Text::new("label_avoided_emissions", &texts),
@@ -1077,7 +1117,10 @@ pub fn avoided_emissions(
             "avoided_to_life_cycle",
             Text::new("label_avoided_to_life_cycle", &[]),
             &dims,
-            Quantity::new(ratio, "×", prov.clone()),
+            match ratio_band {
+                Some(b) => Quantity::new(ratio, "×", prov.clone()).with_uncertainty(b),
+                None => Quantity::new(ratio, "×", prov.clone()),
+            },
         ));
     }
     // What the question did not give is not counted, and the answer says so.

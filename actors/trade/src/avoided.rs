@@ -299,7 +299,7 @@ pub struct AvoidedInterval {
     pub avoided_t: cb_uncertainty::engine::stats::Summary,
     pub life_cycle_t: cb_uncertainty::engine::stats::Summary,
     pub ratio: cb_uncertainty::engine::stats::Summary,
-    /// The uncertain inputs, named.
+    /// The inputs drawn (those with a range), named.
     pub inputs: Vec<String>,
     pub method: &'static str,
 }
@@ -457,7 +457,13 @@ pub fn interval(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| AvoidedError(e.to_string()))?;
     let model = AvoidedModel { rows, technologies };
-    let names = cb_uncertainty::engine::propagate::UncertainModel::input_names(&model);
+    // The inputs drawn: those with a range (the others are fixed at their value).
+    let names: Vec<String> = cb_uncertainty::engine::propagate::UncertainModel::input_names(&model)
+        .into_iter()
+        .zip(&dists)
+        .filter(|(_, d)| !matches!(d, Distribution::Normal { sd, .. } if *sd == 0.0))
+        .map(|(n, _)| n)
+        .collect();
     let p = cb_uncertainty::engine::propagate::propagate(
         &model,
         &samplers,

@@ -39,6 +39,10 @@ pub struct RouteComparison {
     pub description: String,
     /// The default value's production-route mark in the Commission's table, e.g. `(C)`.
     pub default_route_mark: String,
+    /// What the mark names, where the bundled data names it.
+    pub default_route: Option<&'static str>,
+    /// The route model is the production route the default value names.
+    pub same_route_as_default: bool,
     pub default_with_mark_up_t_per_t: f64,
     pub default_without_mark_up_t_per_t: f64,
     pub mark_up: f64,
@@ -126,6 +130,9 @@ pub fn compare(country: &str, cn_code: Option<&str>, year: i32) -> Result<Vec<Ro
                 cn_code: c.cn_code.clone(),
                 description: c.description.clone(),
                 default_route_mark: c.route.clone(),
+                default_route: cb_lca::cbam::route_mark_meaning(&c.route),
+                same_route_as_default: !c.route.is_empty()
+                    && cb_planner::rules::plant_route_mark(plant) == Some(c.route.trim()),
                 default_with_mark_up_t_per_t: c.default_value_t_per_t,
                 default_without_mark_up_t_per_t: c.default_direct_t_per_t + c.default_indirect_t_per_t,
                 mark_up: c.mark_up,
@@ -183,10 +190,10 @@ pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
             out,
             "{:<9} {:<5} {:>9.4} {:>4}% {:>9.4}  {:<21} {:>8.4} {:>8.4} {:<28} {:>7} {:>8}",
             r.cn_code,
-            if r.default_route_mark.is_empty() {
-                "–"
-            } else {
-                &r.default_route_mark
+            match (r.default_route_mark.as_str(), r.same_route_as_default) {
+                ("", _) => "–".to_string(),
+                (m, true) => format!("{m}*"),
+                (m, false) => m.to_string(),
             },
             r.default_with_mark_up_t_per_t,
             format!("{:.0}", r.mark_up * 100.0),
@@ -198,6 +205,19 @@ pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
             r.ratio.map_or("–".to_string(), |v| format!("{v:.3}")),
             r.ratio_without_mark_up
                 .map_or("–".to_string(), |v| format!("{v:.3}"))
+        )?;
+    }
+    let mut marks: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .filter(|r| !r.default_route_mark.is_empty())
+        .map(|r| (r.default_route_mark.as_str(), r.default_route))
+        .collect();
+    marks.dedup();
+    for (mark, meaning) in marks {
+        writeln!(
+            out,
+            "Route mark {mark}: {}; * marks the route model of that route.",
+            meaning.unwrap_or("a production route whose definition is not bundled")
         )?;
     }
     if rows.iter().any(|r| r.other_countries_row) {

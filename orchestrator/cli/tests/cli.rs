@@ -2133,6 +2133,54 @@ fn cbam_defaults_against_the_route_models_on_the_country_s_grid() {
                 .contains("708.96 g CO2e/kWh (Ember 2024)")
         );
     }
+    // The mark names its route, and the BF-BOF model is that route; Thailand's default is a
+    // scrap EAF's (E), so there the scrap EAF model is the default's own route.
+    let same: Vec<bool> = rows
+        .iter()
+        .map(|r| r["same_route_as_default"].as_bool().unwrap())
+        .collect();
+    assert_eq!(same, [true, false, false, false]);
+    assert_eq!(
+        rows[0]["default_route"].as_str(),
+        Some("carbon steel by blast furnace and basic oxygen furnace")
+    );
+    let thai = cb.json(&[
+        "cbam",
+        "compare",
+        "--country",
+        "Thailand",
+        "--cn-code",
+        "72061000",
+        "--json",
+    ]);
+    let same: Vec<(&str, bool)> = thai
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["default_route_mark"].as_str().unwrap(),
+                r["same_route_as_default"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        same,
+        [("(E)", false), ("(E)", false), ("(E)", false), ("(E)", true)]
+    );
+    let text = cb.ok(&[
+        "cbam",
+        "compare",
+        "--country",
+        "Thailand",
+        "--cn-code",
+        "72061000",
+    ]);
+    assert!(
+        text.contains("(E)*")
+            && text.contains("Route mark (E): carbon steel by scrap and electric arc furnace"),
+        "{text}"
+    );
     let scrap = &rows[3];
     let by_hand = 0.08 + 0.411 * 0.20196;
     assert!((scrap["modelled_direct_t_per_t"].as_f64().unwrap() - by_hand).abs() < 1e-9);
@@ -2169,6 +2217,54 @@ fn cbam_defaults_against_the_route_models_on_the_country_s_grid() {
     assert!(err.contains("no bundled route model makes CN 76011000"), "{err}");
     let err = cb.fails(&["cbam", "compare", "--country", "NO"]);
     assert!(err.contains("Annex III"), "{err}");
+}
+
+/// `ask` sets the CBAM default against every steel route on the country's grid and names the
+/// production route the default is the one of ((C), BF-BOF, for India's ingots), in the asker's
+/// language; the ratio is the default over the modelled direct intensity, as `cbam compare`
+/// computes it apart.
+#[test]
+fn ask_names_the_route_of_the_default_against_the_route_models() {
+    let cb = Cbutler::new();
+    let a = cb.json(&["ask", "Do the CBAM defaults overstate India's steel?", "--json"]);
+    let text = a["text"].as_str().unwrap();
+    assert!(
+        text.contains("production route (C): carbon steel by blast furnace and basic oxygen furnace"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("is the route the default value names").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("bf-bof is the route the default value names"),
+        "{text}"
+    );
+    let rows = cb.json(&[
+        "cbam",
+        "compare",
+        "--country",
+        "IN",
+        "--cn-code",
+        "72061000",
+        "--json",
+    ]);
+    let ratio = rows[0]["ratio"].as_f64().unwrap();
+    assert!(
+        text.contains(&format!("the default is {ratio:.3} times")),
+        "{ratio}: {text}"
+    );
+    let fr = cb.json(&[
+        "ask",
+        "Les valeurs par défaut du CBAM surestiment-elles l'acier de l'Inde ?",
+        "--json",
+    ]);
+    let text = fr["text"].as_str().unwrap();
+    assert!(
+        text.contains("acier au carbone par haut fourneau et convertisseur à oxygène"),
+        "{text}"
+    );
 }
 
 /// `cbutler avoided`: one shipment by hand — 100 MW at 20 % for two years losing 1 % a year
@@ -2302,6 +2398,64 @@ fn avoided_emissions_of_exported_solar_by_hand() {
         exports.to_str().unwrap(),
     ]);
     assert!(err.contains("line 2"), "{err}");
+}
+
+/// Avoided emissions in `ask` with ranges: "15 to 19 %" and "25 to 30 years" are drawn
+/// (triangular, the middle as mode) with the margin's ±10 %; the interval of the avoided emissions
+/// lies between the corners computed by hand (every input at its low end, every input at its high
+/// end) and holds the value; the life-cycle emissions, which no drawn input moves (no operation
+/// emissions given), carry no interval.
+#[test]
+fn avoided_emissions_in_ask_with_ranges_carry_an_interval() {
+    let cb = Cbutler::new();
+    let q = "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 25 to 30 years, with a \
+             capacity factor of 15 to 19 %, degradation of 0.5 % a year, 900 MWh per MW to make and 300 t CO2e per \
+             MW besides, margin ±10 %?";
+    let a = cb.json(&["ask", q, "--json"]);
+    let row = |m: &str| {
+        a["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["measure"] == m)
+            .unwrap_or_else(|| panic!("{m}: {a}"))
+            .clone()
+    };
+    let generation =
+        |cf: f64, years: i32| -> f64 { (0..years).map(|y| 1000.0 * cf * 8760.0 * 0.995f64.powi(y)).sum() };
+    let value = generation(0.17, 28) * 0.234;
+    let (lowest, highest) = (
+        generation(0.15, 25) * 0.234 * 0.9,
+        generation(0.19, 30) * 0.234 * 1.1,
+    );
+    let avoided = row("avoided_emissions");
+    assert!(
+        (avoided["value"].as_f64().unwrap() - value).abs() < 1e-6 * value,
+        "{avoided}"
+    );
+    let u = &avoided["uncertainty"];
+    assert_eq!(u["kind"], "interval", "{avoided}");
+    let (low, high) = (u["low"].as_f64().unwrap(), u["high"].as_f64().unwrap());
+    assert!(
+        lowest < low && low < value && value < high && high < highest,
+        "{lowest} {low} {value} {high} {highest}"
+    );
+    let life = row("life_cycle_emissions");
+    assert!(
+        life["uncertainty"].is_null() || life["uncertainty"]["kind"] == "not_assessed",
+        "{life}"
+    );
+    let ratio = row("avoided_to_life_cycle");
+    assert_eq!(ratio["uncertainty"]["kind"], "interval", "{ratio}");
+    let notes = a["notes"].to_string();
+    assert!(
+        notes.contains("Latin hypercube") && notes.contains("grid margin"),
+        "{notes}"
+    );
+    assert!(
+        !notes.contains("solar-pv degradation"),
+        "degradation had no range: {notes}"
+    );
 }
 
 /// Avoided emissions in `ask`: a shipment in words with every number given. By hand: 1,000 MW ×

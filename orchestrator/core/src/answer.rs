@@ -321,8 +321,26 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
         &default.unit,
         default.provenance.clone(),
     );
-    // One sentence per route modelled (a route named, or every route of the good's family).
+    // Which production route the default value is the one of, where the table marks one.
+    let mark = default
+        .provenance
+        .parameters
+        .get("route")
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
     let mut text = String::new();
+    if let Some(mark) = &mark {
+        match cb_lca::cbam::route_mark_meaning(mark) {
+            Some(meaning) => text.push_str(&say(
+                lang,
+                "cbam_default_route",
+                &[("mark", mark), ("meaning", &value_in(lang, meaning))],
+            )),
+            None => text.push_str(&say(lang, "cbam_default_route_unnamed", &[("mark", mark)])),
+        }
+        text.push('\n');
+    }
+    // One sentence per route modelled (a route named, or every route of the good's family).
     for task in &plan.tasks {
         let TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { plant: plant_id, .. }) = &task.spec
         else {
@@ -377,6 +395,13 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
                 ),
             ],
         ));
+        if mark
+            .as_deref()
+            .is_some_and(|m| cb_planner::rules::plant_route_mark(plant_id) == Some(m))
+        {
+            text.push(' ');
+            text.push_str(&say(lang, "cbam_same_route", &[("plant", plant_id)]));
+        }
         text.push('\n');
     }
     text

@@ -313,7 +313,14 @@ pub fn check_plan(reply: &str, question: &str, ctx: &PlanContext, planner: &str)
     for task in &plan.tasks {
         check_facts(&task.spec, ctx).map_err(|e| format!("task {}: {e}", task.id))?;
     }
-    check_coverage(&plan, &mentions::read(question))?;
+    let m = mentions::read(question);
+    for task in &plan.tasks {
+        if let TaskSpec::Trade(t) = &task.spec {
+            crate::rules::check_avoided_task(t, question, &m.norm)
+                .map_err(|e| format!("task {}: {e}", task.id))?;
+        }
+    }
+    check_coverage(&plan, &m)?;
     plan.planner = planner.to_string();
     plan.question = question.to_string();
     Ok(plan)
@@ -582,6 +589,44 @@ mod tests {
         }
         assert!(agents.len() >= 4, "{agents:?}");
         assert!(shots.iter().any(|(q, _)| crate::places::is_cjk(q)));
+    }
+
+    /// Nothing about avoided emissions is bundled, so an LLM's plan must take every number from
+    /// the question: the rules' own plan passes, and one number changed (or added) fails.
+    #[test]
+    fn an_avoided_emissions_plan_takes_its_numbers_from_the_question() {
+        let q = "How much CO2 do 1,000 MW of solar panels exported from China to Brazil avoid over 25 years at a \
+                 capacity factor of 17%, degrading 0.5% a year, if making them took 900 MWh per MW and 300 t CO2e \
+                 per MW besides?";
+        let rules = crate::rules::plan(q, &PlanContext::default()).unwrap();
+        let reply = |plan: &Plan| serde_json::to_string(plan).unwrap();
+        check_plan(&reply(&rules), q, &PlanContext::default(), "llm").unwrap();
+        type Edit = fn(&mut cb_protocol::AvoidedParameters);
+        let edits: [(&str, Edit); 5] = [
+            ("capacity factor", |p| p.capacity_factor = 0.2),
+            ("lifetime", |p| p.lifetime_years = 30),
+            ("manufacturing electricity", |p| {
+                p.manufacturing_mwh_per_mw = 500.0
+            }),
+            ("operation emissions", |p| p.operation_g_per_kwh = 5.0),
+            ("ranges", |p| p.capacity_factor_range = Some([0.1, 0.3])),
+        ];
+        for (what, edit) in edits {
+            let mut made_up = rules.clone();
+            if let TaskSpec::Trade(TradeTask::AvoidedEmissions { parameters, .. }) =
+                &mut made_up.tasks[0].spec
+            {
+                edit(parameters);
+            }
+            let e = check_plan(&reply(&made_up), q, &PlanContext::default(), "llm").unwrap_err();
+            assert!(e.contains(what), "{what}: {e}");
+        }
+        let mut bigger = rules.clone();
+        if let TaskSpec::Trade(TradeTask::AvoidedEmissions { mw, .. }) = &mut bigger.tasks[0].spec {
+            *mw = 2000.0;
+        }
+        let e = check_plan(&reply(&bigger), q, &PlanContext::default(), "llm").unwrap_err();
+        assert!(e.contains("capacity"), "{e}");
     }
 
     fn national(id: &str, countries: &[&str], year: Option<i32>) -> Task {

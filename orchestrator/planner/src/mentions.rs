@@ -227,7 +227,12 @@ fn patterns() -> &'static Patterns {
         Patterns {
             routes: ROUTES.iter().map(|(p, r)| (re(p), *r)).collect(),
             // Units after a number that are also ISO codes: MT (Malta), GT, KG, TJ, PT, …
-            units: re(r"\d\s*((?i:mt|gt|kt|kg|tj|pj|gj|mj|pt|km|ha|mw|gw|tw)[a-zA-Z]*)\b"),
+            // A unit after a number, or after "per" ("300 t CO2e per MW" is not Malawi, "per
+            // kW" not Kuwait).
+            units: re(concat!(
+                r"\d\s*((?i:mt|gt|kt|kg|tj|pj|gj|mj|pt|km|ha|mw|gw|tw)[a-zA-Z]*)\b",
+                r"|(?i:\bper|\bpar|\bpro|\bpor|/|每)\s*((?i:mw|gw|kw|tw)[a-zA-Z]*)\b"
+            )),
             cn: re(r"\b(CN|KN|NC)\s*(?:code\s*)?\d{4,10}\b"),
             year: re(r"\d+"),
             range: re(concat!(
@@ -372,7 +377,7 @@ pub fn read(question: &str) -> Mentions {
         mask(&mut masked, r.clone());
     }
     for c in p.units.captures_iter(question) {
-        if let Some(u) = c.get(1) {
+        if let Some(u) = c.get(1).or_else(|| c.get(2)) {
             mask(&mut masked, u.range());
         }
     }
@@ -576,6 +581,10 @@ mod tests {
         let m = read("H2-DRI-EAF versus gas DRI and SMR with CCS");
         let routes: Vec<_> = m.routes.iter().map(|r| r.route).collect();
         assert_eq!(routes, ["H2-DRI-EAF", "DRI-EAF", "SMR", "carbon capture"]);
+        // A unit after "per" is no place either (MW is Malawi's code, KW Kuwait's).
+        let m = read("solar from China to Brazil, 900 MWh per MW, 300 t CO2e per MW, 5 EUR/kW");
+        assert_eq!(keys(&m), ["CHN", "BRA"]);
+        assert_eq!(keys(&read("exports from Malawi to Kuwait")), ["MWI", "KWT"]);
     }
 
     #[test]

@@ -840,6 +840,17 @@ pub const ROUTE_FAMILIES: [(&[&str], &str, &[&str]); 3] = [
     ),
 ];
 
+/// The production-route mark of the Commission's tables that a bundled steel route model makes
+/// ((C) BF-BOF, (D) DRI-EAF, (E) scrap EAF; see `cb_lca::cbam::route_mark_meaning`).
+pub fn plant_route_mark(plant: &str) -> Option<&'static str> {
+    match plant {
+        "bf-bof" => Some("(C)"),
+        "gas-dri-eaf" | "h2-dri-eaf" => Some("(D)"),
+        "scrap-eaf" => Some("(E)"),
+        _ => None,
+    }
+}
+
 /// The bundled route models of a CBAM good's family, by CN code (none for other goods).
 pub fn route_family(cn_code: &str) -> &'static [&'static str] {
     ROUTE_FAMILIES
@@ -1792,6 +1803,10 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         transport_t_per_mw: a.transport.unwrap_or(0.0),
                         operation_g_per_kwh: 0.0,
                         source: "given in the question".into(),
+                        capacity_factor_range: a.capacity_factor_range.map(|[l, h]| [l / 100.0, h / 100.0]),
+                        lifetime_years_range: a.lifetime_range,
+                        degradation_range: a.degradation_range.map(|[l, h]| [l / 100.0, h / 100.0]),
+                        margin_relative_uncertainty: a.margin_uncertainty.map(|u| u / 100.0),
                     },
                     margin: has(&norm, "operating margin")
                         .then_some(cb_protocol::GridFactor::OperatingMargin),
@@ -2289,28 +2304,42 @@ struct AvoidedNumbers {
     embodied: Option<f64>,
     /// t CO2e per MW shipped.
     transport: Option<f64>,
+    /// Ranges written instead of a value ("15–19 %", "25 to 30 years"): the value is then the
+    /// middle of the range. Percent, years, percent a year.
+    capacity_factor_range: Option<[f64; 2]>,
+    lifetime_range: Option<[u32; 2]>,
+    degradation_range: Option<[f64; 2]>,
+    /// The grid margin's relative uncertainty, percent ("margin ±10 %").
+    margin_uncertainty: Option<f64>,
 }
 
 fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
     use std::sync::OnceLock;
-    static RES: OnceLock<[regex::Regex; 6]> = OnceLock::new();
+    static RES: OnceLock<[regex::Regex; 7]> = OnceLock::new();
     let res = RES.get_or_init(|| {
         // A number as the languages write it: thousands grouped by threes ("1,000", "1 000",
         // "1.000"), a decimal part after "." or ","; "2024, 50" is two numbers, not one.
         let num = r"(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)";
+        // Between the ends of a range: "15–19", "15 to 19", "15 à 19", "15 bis 19", "15 a 19",
+        // "15至19", and "between 15 and 19".
+        let to = r"(?:-|–|—|~|to|and|à|et|bis|und|a|y|al|至|到|和)";
+        let percent = r"(?:%|percent|pour cent|prozent|por ciento)";
         [
             // capacity: "1,000 MW", "2 GW", "1000兆瓦"
             regex::Regex::new(&format!(r"(?i){num}\s*(gw|mw|吉瓦|兆瓦)(?:\b|[^a-z])")).expect("capacity"),
-            // a percentage after the capacity-factor cue
+            // a percentage (or a range of them) after the capacity-factor cue
             regex::Regex::new(&format!(
-                r"(?i)(?:capacity factor|facteur de charge|kapazitätsfaktor|factor de capacidad|容量因子)\D{{0,20}}?{num}\s*(?:%|percent|pour cent|prozent|por ciento)"
+                r"(?i)(?:capacity factor|facteur de charge|kapazitätsfaktor|factor de capacidad|容量因子)\D{{0,20}}?{num}(?:\s*%?\s*{to}\s*{num})?\s*{percent}"
             ))
             .expect("capacity factor"),
-            // lifetime: "25 years", "25 ans", "25 Jahre", "25 años", "25年"
-            regex::Regex::new(&format!(r"(?i){num}\s*(?:-\s*)?(?:years?|yrs?|ans|jahre[n]?|años|年)")).expect("years"),
-            // a percentage after the degradation cue
+            // lifetime: "25 years", "25 ans", "25 Jahre", "25 años", "25年", "25 to 30 years"
             regex::Regex::new(&format!(
-                r"(?i)(?:degrad\w*|dégrad\w*|衰减)\D{{0,20}}?{num}\s*(?:%|percent|pour cent|prozent|por ciento)"
+                r"(?i){num}(?:\s*{to}\s*{num})?\s*(?:-\s*)?(?:years?|yrs?|ans|jahre[n]?|años|年)"
+            ))
+            .expect("years"),
+            // a percentage (or a range) after the degradation cue
+            regex::Regex::new(&format!(
+                r"(?i)(?:degrad\w*|dégrad\w*|衰减)\D{{0,20}}?{num}(?:\s*%?\s*{to}\s*{num})?\s*{percent}"
             ))
             .expect("degradation"),
             // "900 MWh per MW", "每MW 900 MWh"
@@ -2323,10 +2352,38 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
                 r"(?i)(transport\w*\D{{0,10}}?|shipping\D{{0,10}}?)?(?:{num}\s*t(?:onnes?)?\s*(?:of\s*)?co2e?\s*(?:per|/|par|pro|por|每)\s*mw\b|每\s*(?:mw|兆瓦)\s*{num}\s*t\s*co2e?)"
             ))
             .expect("embodied"),
+            // the margin's uncertainty: "margin ±10 %", "marge plus ou moins 10 %", "边际±10%"
+            regex::Regex::new(&format!(
+                r"(?i)(?:margin\w*|marge\w*|margen\w*|marginal\w*|边际)\D{{0,30}}?(?:±|\+/-|\+-|plus or minus|plus ou moins|plus minus|plus/minus|más o menos|正负)\s*{num}\s*{percent}"
+            ))
+            .expect("margin uncertainty"),
         ]
     });
     let number =
         |c: &regex::Captures, i: usize| c.get(i).and_then(|g| crate::mentions::parse_number(g.as_str()));
+    // A value, or a range and its middle, from captures `i` (low or only) and `i + 1` (high).
+    let value_or_range = |c: &regex::Captures, i: usize| -> Option<(f64, Option<[f64; 2]>)> {
+        let a = number(c, i)?;
+        match number(c, i + 1) {
+            Some(b) if b > a => Some(((a + b) / 2.0, Some([a, b]))),
+            Some(_) => None,
+            None => Some((a, None)),
+        }
+    };
+    let cf = res[1].captures(q).and_then(|c| value_or_range(&c, 1));
+    let degradation = res[3].captures(q).and_then(|c| value_or_range(&c, 1));
+    // The first "N years" that can be a lifetime (not a calendar year such as 2024年).
+    let whole = |v: f64| v.fract() == 0.0 && (1.0..=60.0).contains(&v);
+    let lifetime = res[2].captures_iter(q).find_map(|c| {
+        let a = number(&c, 1).filter(|v| whole(*v))?;
+        match number(&c, 2) {
+            Some(b) if whole(b) && b > a => {
+                Some((((a + b) / 2.0).round() as u32, Some([a as u32, b as u32])))
+            }
+            Some(_) => None,
+            None => Some((a as u32, None)),
+        }
+    });
     let mut out = AvoidedNumbers {
         mw: res[0].captures(q).and_then(|c| {
             let v = number(&c, 1)?;
@@ -2337,17 +2394,16 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
                 v
             })
         }),
-        capacity_factor: res[1].captures(q).and_then(|c| number(&c, 1)),
-        // The first "N years" that can be a lifetime (not a calendar year such as 2024年).
-        lifetime: res[2]
-            .captures_iter(q)
-            .filter_map(|c| number(&c, 1))
-            .find(|v| v.fract() == 0.0 && (1.0..=60.0).contains(v))
-            .map(|v| v as u32),
-        degradation: res[3].captures(q).and_then(|c| number(&c, 1)),
+        capacity_factor: cf.map(|(v, _)| v),
+        capacity_factor_range: cf.and_then(|(_, r)| r),
+        lifetime: lifetime.map(|(v, _)| v),
+        lifetime_range: lifetime.and_then(|(_, r)| r),
+        degradation: degradation.map(|(v, _)| v),
+        degradation_range: degradation.and_then(|(_, r)| r),
         manufacturing: res[4]
             .captures(q)
             .and_then(|c| number(&c, 1).or_else(|| number(&c, 2))),
+        margin_uncertainty: res[6].captures(q).and_then(|c| number(&c, 1)),
         ..AvoidedNumbers::default()
     };
     for c in res[5].captures_iter(q) {
@@ -2373,6 +2429,79 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
         None
     };
     out
+}
+
+/// The LLM gate's check of an avoided-emissions task: none of these numbers is bundled, so each
+/// must be the one the question writes (what the rules read from it), or the plan made it up.
+pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, norm: &str) -> Result<(), String> {
+    let TradeTask::AvoidedEmissions {
+        technology,
+        mw,
+        parameters: p,
+        ..
+    } = task
+    else {
+        return Ok(());
+    };
+    let a = avoided_numbers(q, norm);
+    let same = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    let percent = |v: Option<f64>| v.map(|v| v / 100.0);
+    let range = |r: Option<[f64; 2]>| r.map(|[l, h]| [l / 100.0, h / 100.0]);
+    let same_range = |x: Option<[f64; 2]>, y: Option<[f64; 2]>| match (x, y) {
+        (None, None) => true,
+        (Some(x), Some(y)) => same(x[0], y[0]) && same(x[1], y[1]),
+        _ => false,
+    };
+    let checks: [(&str, bool); 12] = [
+        ("the capacity", a.mw.is_some_and(|v| same(v, *mw))),
+        ("the technology", a.technology == Some(technology.as_str())),
+        (
+            "the capacity factor",
+            percent(a.capacity_factor).is_some_and(|v| same(v, p.capacity_factor)),
+        ),
+        ("the lifetime", a.lifetime == Some(p.lifetime_years)),
+        (
+            "the degradation",
+            percent(a.degradation).is_some_and(|v| same(v, p.degradation_per_year)),
+        ),
+        (
+            "the manufacturing electricity",
+            a.manufacturing
+                .is_some_and(|v| same(v, p.manufacturing_mwh_per_mw)),
+        ),
+        (
+            "the other embodied emissions",
+            a.embodied.is_some_and(|v| same(v, p.other_embodied_t_per_mw)),
+        ),
+        (
+            "the transport emissions",
+            same(a.transport.unwrap_or(0.0), p.transport_t_per_mw),
+        ),
+        ("the operation emissions", p.operation_g_per_kwh == 0.0),
+        (
+            "the ranges",
+            same_range(range(a.capacity_factor_range), p.capacity_factor_range)
+                && same_range(range(a.degradation_range), p.degradation_range)
+                && a.lifetime_range == p.lifetime_years_range,
+        ),
+        (
+            "the margin's uncertainty",
+            match (percent(a.margin_uncertainty), p.margin_relative_uncertainty) {
+                (None, None) => true,
+                (Some(x), Some(y)) => same(x, y),
+                _ => false,
+            },
+        ),
+        ("the source", !p.source.trim().is_empty()),
+    ];
+    match checks.iter().find(|(_, ok)| !ok) {
+        Some((what, _)) => Err(format!(
+            "the avoided-emissions task's {} is not what the question writes (no default is bundled: \
+             every number must come from the question)",
+            what.trim_start_matches("the ")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Grids one question may compare (one task each).
@@ -3605,6 +3734,72 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("grey or white"), "{err}");
+    }
+
+    #[test]
+    fn avoided_emissions_ranges_and_margin_uncertainty_are_read() {
+        let trade = |q: &str| match plan_with_rules(q, &PlanContext::default()).unwrap().tasks[0]
+            .spec
+            .clone()
+        {
+            TaskSpec::Trade(t @ TradeTask::AvoidedEmissions { .. }) => t,
+            other => panic!("{q}: {other:?}"),
+        };
+        // Ranges: the value is the middle, the range as written (fractions of one).
+        let t = trade(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 25 to 30 years, with a capacity \
+             factor of 15 to 19 %, degradation of 0.5–0.9 % a year, 900 MWh per MW to make and 300 t CO2e per MW \
+             besides, margin ±10 %?",
+        );
+        let TradeTask::AvoidedEmissions { parameters: p, .. } = &t else {
+            unreachable!()
+        };
+        assert!((p.capacity_factor - 0.17).abs() < 1e-12, "{p:?}");
+        assert_eq!(
+            p.capacity_factor_range
+                .map(|[a, b]| [(a * 100.0).round(), (b * 100.0).round()]),
+            Some([15.0, 19.0])
+        );
+        assert_eq!((p.lifetime_years, p.lifetime_years_range), (28, Some([25, 30])));
+        assert!((p.degradation_per_year - 0.007).abs() < 1e-12, "{p:?}");
+        assert!(
+            p.degradation_range
+                .is_some_and(|[a, b]| (a - 0.005).abs() < 1e-12 && (b - 0.009).abs() < 1e-12)
+        );
+        assert_eq!(p.margin_relative_uncertainty, Some(0.1));
+        // French and German ranges; a single value has no range.
+        let t = trade(
+            "Combien de CO2 évitent 500 MW de panneaux solaires exportés de la Chine vers l'Inde sur 25 ans, avec un \
+             facteur de charge de 18 à 20 %, une dégradation de 0,5 % par an, 900 MWh par MW et 300 t CO2e par MW ?",
+        );
+        let TradeTask::AvoidedEmissions { parameters: p, .. } = &t else {
+            unreachable!()
+        };
+        assert!(
+            p.capacity_factor_range
+                .is_some_and(|[a, b]| (a - 0.18).abs() < 1e-12 && (b - 0.2).abs() < 1e-12)
+        );
+        assert_eq!(
+            (p.lifetime_years, p.lifetime_years_range, p.degradation_range),
+            (25, None, None)
+        );
+        let t = trade(
+            "Wie viel CO2 vermeiden 200 MW Windturbinen aus Deutschland in Polen über 20 bis 25 Jahre bei einem \
+             Kapazitätsfaktor von 30 %, einer Degradation von 0,5 % pro Jahr, 150 MWh pro MW und 700 t CO2e pro MW?",
+        );
+        let TradeTask::AvoidedEmissions { parameters: p, .. } = &t else {
+            unreachable!()
+        };
+        assert_eq!(p.lifetime_years_range, Some([20, 25]));
+        assert_eq!(p.margin_relative_uncertainty, None);
+        // A range written backwards is no range and no value: the lifetime is then asked for.
+        let err = plan_with_rules(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 to 25 years, with a capacity \
+             factor of 17 %, degradation of 0.5 % a year, 900 MWh per MW and 300 t CO2e per MW?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("lifetime"), "{err}");
     }
 
     #[test]

@@ -101,6 +101,23 @@ pub fn direct_only(cn_code: &str) -> bool {
         .any(|p| cn.starts_with(p))
 }
 
+/// What a production-route mark of the default values and benchmarks names: (C), (D) and (E)
+/// are carbon steel by blast furnace and basic oxygen furnace, by direct reduction and electric
+/// arc furnace, and by scrap and electric arc furnace (IR 2025/2620 Annex, the benchmarks'
+/// notes); (A) and (B) are grey and white clinker (the default-value table puts (A) on grey
+/// clinker and (B) on white cements). The alloy-steel marks (F) to (J) and aluminium's (K) and
+/// (L) are not named: their definitions were not confirmed here.
+pub fn route_mark_meaning(mark: &str) -> Option<&'static str> {
+    match mark.trim() {
+        "(A)" => Some("grey clinker"),
+        "(B)" => Some("white clinker"),
+        "(C)" => Some("carbon steel by blast furnace and basic oxygen furnace"),
+        "(D)" => Some("carbon steel by direct reduction and electric arc furnace"),
+        "(E)" => Some("carbon steel by scrap and electric arc furnace"),
+        _ => None,
+    }
+}
+
 /// Whether the 50 t de-minimis threshold can apply to a good: never to electricity or hydrogen
 /// (Reg. 2023/956 Art. 2a(4) as inserted by Reg. 2025/2083).
 pub fn de_minimis_applies(cn_code: &str) -> bool {

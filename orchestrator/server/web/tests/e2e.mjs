@@ -259,6 +259,25 @@ try {
     await screenshot('macc', '#chart-macc');
   });
 
+  await step('avoided emissions: exporter → destination edges carrying the interval', async () => {
+    await ask(
+      "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity factor of 15 to 19 %, degradation of 0.5 % a year, 900 MWh per MW to make and 300 t CO2e per MW besides?",
+    );
+    await page.waitForSelector('#chart-graph .graph-edge');
+    const edges = page.locator('#chart-graph .graph-edge');
+    const labels = await edges.evaluateAll((es) => es.map((e) => e.getAttribute('aria-label')));
+    const avoided = labels.findIndex((l) => /^China → Brazil: avoided emissions, /.test(l));
+    assert.ok(avoided >= 0, `no avoided-emissions edge among: ${labels.join(' | ')}`);
+    assert.ok(labels.some((l) => /^China → Brazil: embodied emissions, /.test(l)), labels.join(' | '));
+    await edges.nth(avoided).focus();
+    await page.keyboard.press('Enter');
+    const details = await page.textContent('#graph-details');
+    assert.match(details, /avoided emissions: China → Brazil/);
+    assert.match(details, /95 % interval/);
+    assert.match(details, /IFI harmonised margin/);
+    await screenshot('avoided-graph', '#chart-graph');
+  });
+
   await step('a life-cycle contribution chart, and the page at tablet width', async () => {
     await ask('What is the carbon footprint of 1 m3 of diesel in USLCI?');
     await page.waitForSelector('#chart-lca-contributions svg rect');
