@@ -166,6 +166,63 @@ pub fn parse_parameters(text: &str, origin: &str) -> Result<ParametersFile, Avoi
     Ok(file)
 }
 
+/// A technology's bundled defaults (`data/avoided/defaults.toml`): only numbers confirmed in two
+/// sources, each with them; the rest a question must give.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechnologyDefaults {
+    pub lifetime_years: Option<u32>,
+    pub lifetime_years_range: Option<[u32; 2]>,
+    pub lifetime_source: Option<String>,
+    pub degradation_per_year: Option<f64>,
+    pub degradation_source: Option<String>,
+}
+
+const DEFAULTS_TOML: &str = include_str!("../../../data/avoided/defaults.toml");
+
+/// The bundled defaults by technology (checked when first read: a value without its sources, or
+/// out of range, is a build mistake the tests catch).
+pub fn bundled_defaults() -> &'static BTreeMap<String, TechnologyDefaults> {
+    static DEFAULTS: std::sync::OnceLock<BTreeMap<String, TechnologyDefaults>> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| parse_defaults(DEFAULTS_TOML).unwrap_or_default())
+}
+
+/// Parses and checks a defaults table: known technologies, values in range, each with a source
+/// that names two.
+pub fn parse_defaults(text: &str) -> Result<BTreeMap<String, TechnologyDefaults>, AvoidedError> {
+    let table: BTreeMap<String, TechnologyDefaults> =
+        toml::from_str(text).map_err(|e| AvoidedError(format!("data/avoided/defaults.toml: {e}")))?;
+    for (id, d) in &table {
+        let bad = |what: &str| Err(AvoidedError(format!("data/avoided/defaults.toml: [{id}] {what}")));
+        if !TECHNOLOGIES.contains(&id.as_str()) {
+            return bad("is not a known technology");
+        }
+        // Two sources are separated by ';' in the source text.
+        let two = |s: &Option<String>| {
+            s.as_ref()
+                .is_some_and(|s| s.split(';').filter(|p| !p.trim().is_empty()).count() >= 2)
+        };
+        if let Some(l) = d.lifetime_years {
+            if !(1..=60).contains(&l) || !two(&d.lifetime_source) {
+                return bad("lifetime_years needs 1–60 and a lifetime_source naming two sources");
+            }
+            if let Some([a, b]) = d.lifetime_years_range
+                && !(a <= l && l <= b && b <= 60)
+            {
+                return bad("lifetime_years_range must hold lifetime_years");
+            }
+        } else if d.lifetime_years_range.is_some() {
+            return bad("lifetime_years_range without lifetime_years");
+        }
+        if let Some(g) = d.degradation_per_year
+            && (!(0.0..=0.2).contains(&g) || !two(&d.degradation_source))
+        {
+            return bad("degradation_per_year needs [0, 0.2] and a degradation_source naming two sources");
+        }
+    }
+    Ok(table)
+}
+
 /// One shipment: capacity of a technology sent to a destination.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -486,6 +543,26 @@ pub fn interval(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bundled_defaults_are_sourced_twice_and_in_range() {
+        let d = parse_defaults(DEFAULTS_TOML).unwrap();
+        assert_eq!(d["solar-pv"].lifetime_years, Some(30));
+        assert_eq!(d["solar-pv"].degradation_per_year, Some(0.005));
+        assert_eq!(d["wind-onshore"].lifetime_years_range, Some([20, 30]));
+        // No capacity factor or footprint is bundled, and no offshore wind default.
+        assert!(!d.contains_key("wind-offshore"));
+        assert_eq!(bundled_defaults(), &d);
+        // The check can fail: one source only, a range that misses the value, an unknown key.
+        for bad in [
+            "[solar-pv]\nlifetime_years = 30\nlifetime_source = \"one report\"\n",
+            "[solar-pv]\nlifetime_years = 30\nlifetime_years_range = [31, 40]\nlifetime_source = \"a; b\"\n",
+            "[solar-pv]\ncapacity_factor = 0.2\n",
+            "[battery]\nlifetime_years = 10\nlifetime_source = \"a; b\"\n",
+        ] {
+            assert!(parse_defaults(bad).is_err(), "{bad}");
+        }
+    }
 
     const PARAMETERS: &str = r#"
 [technology.solar-pv]

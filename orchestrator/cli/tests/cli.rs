@@ -2499,12 +2499,91 @@ fn avoided_emissions_in_ask_with_the_graph_edges() {
         "ask",
         "How much CO2 do China's solar exports to Brazil avoid over their lifetime, against what making them emitted?",
     ]);
-    for needle in [
-        "the capacity",
-        "the capacity factor",
-        "the lifetime",
-        "900 MWh per MW",
-    ] {
+    for needle in ["the capacity", "the capacity factor", "900 MWh per MW"] {
         assert!(err.contains(needle), "{needle}: {err}");
     }
+    // A solar PV lifetime and degradation are bundled (two sources each): not asked for.
+    assert!(
+        !err.contains("the lifetime") && !err.contains("degradation"),
+        "{err}"
+    );
+}
+
+/// A question of the seed's kind that leaves the lifetime and degradation out: the bundled solar
+/// PV defaults (30 years, 0.5 %/yr, each from two sources) apply and the answer says so. By
+/// hand: Σ_{y<30} 1,000 MW × 0.17 × 8,760 h × 0.995^y × 234 g/kWh. Onshore wind's lifetime
+/// default carries a range (20–30 years), so its answer has an interval without any range asked.
+#[test]
+fn avoided_emissions_take_the_bundled_lifetime_and_degradation() {
+    let cb = Cbutler::new();
+    let q = "How much CO2 do China's 1 GW of solar exports to Brazil avoid over their lifetime at a capacity factor \
+             of 17 %, with 900 MWh per MW to make and 300 t CO2e per MW besides, against what making them emitted?";
+    let a = cb.json(&["ask", q, "--json"]);
+    let value = |m: &str| {
+        a["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["measure"] == m)
+            .unwrap_or_else(|| panic!("{m}: {a}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let generation: f64 = (0..30).map(|y| 1000.0 * 0.17 * 8760.0 * 0.995f64.powi(y)).sum();
+    assert!((value("lifetime_generation") - generation).abs() < 1e-6 * generation);
+    assert!((value("avoided_emissions") - generation * 0.234).abs() < 1e-6 * generation);
+    let life = 1000.0 * (900.0 * 0.5575 + 300.0);
+    assert!((value("life_cycle_emissions") - life).abs() < 1e-6 * life);
+    let notes = a["notes"].to_string();
+    assert!(
+        notes.contains("lifetime 30 years: bundled default") && notes.contains("NREL LCA Harmonization"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("degradation 0.5 %/yr: bundled default") && notes.contains("Jordan"),
+        "{notes}"
+    );
+    let plan = a["plan"].to_string();
+    assert!(
+        plan.contains("bundled defaults, each from two sources: a lifetime of 30 years"),
+        "{plan}"
+    );
+    // Offshore wind has no bundled lifetime: asked for.
+    let err = cb.fails(&[
+        "ask",
+        "How much CO2 do 2 GW of offshore wind turbines exported from China to Viet Nam avoid at a capacity factor \
+         of 40%, degrading 0.3% a year, with 200 MWh per MW and 800 t CO2e per MW?",
+    ]);
+    assert!(err.contains("the lifetime"), "{err}");
+    // Onshore wind: 20 years, drawn over 20–30, so an interval comes without one being asked.
+    let a = cb.json(&[
+        "ask",
+        "How much CO2 do 200 MW of wind turbines exported from Germany to Poland avoid at a capacity factor of 30 %, \
+         degrading 0.5 % a year, with 150 MWh per MW and 700 t CO2e per MW?",
+        "--json",
+    ]);
+    let avoided = a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "avoided_emissions")
+        .unwrap()
+        .clone();
+    let generation: f64 = (0..20).map(|y| 200.0 * 0.3 * 8760.0 * 0.995f64.powi(y)).sum();
+    let v = avoided["value"].as_f64().unwrap();
+    assert!((value_of_generation(&a) - generation).abs() < 1e-6 * generation);
+    assert_eq!(avoided["uncertainty"]["kind"], "interval", "{avoided}");
+    // Lifetimes from 20 to 30 years only add generation: the interval lies above the 20-year value.
+    assert!(avoided["uncertainty"]["high"].as_f64().unwrap() > v, "{avoided}");
+}
+
+fn value_of_generation(a: &Value) -> f64 {
+    a["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["measure"] == "lifetime_generation")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap()
 }

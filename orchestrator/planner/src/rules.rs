@@ -1688,7 +1688,9 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             );
         }
         Intent::AvoidedEmissions => {
-            let a = avoided_numbers(q, &norm);
+            let mut a = avoided_numbers(q, &norm);
+            // What the question leaves out and a bundled default (two sources) covers.
+            let defaulted = fill_avoided_defaults(&mut a);
             // Exporter and destination: the place after "to"/"in" (and their equivalents) is the
             // destination, the other the exporter; else the order written ("China's exports to Brazil").
             let mut destination = None;
@@ -1777,6 +1779,21 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             };
             let exporter_local = templates::place(m.lang, &exporter.place.key, &exporter.place.name);
             let destination_local = templates::place(m.lang, &destination.place.key, &destination.place.name);
+            let defaults_said: Vec<String> = defaulted
+                .iter()
+                .map(|(what, _, _)| match *what {
+                    "lifetime" => say(
+                        m.lang,
+                        "avoided_default_lifetime",
+                        &[("years", &lifetime.to_string())],
+                    ),
+                    _ => say(
+                        m.lang,
+                        "avoided_default_degradation",
+                        &[("percent", &templates::number(m.lang, &degradation.to_string()))],
+                    ),
+                })
+                .collect();
             described = say(
                 m.lang,
                 "plan_avoided",
@@ -1787,6 +1804,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                     ("destination", &destination_local),
                 ],
             );
+            if !defaults_said.is_empty() {
+                described.push_str(&say(
+                    m.lang,
+                    "plan_avoided_defaults",
+                    &[("parts", &defaults_said.join(", "))],
+                ));
+            }
             tasks.push(Task::new(
                 "avoided-emissions",
                 TaskSpec::Trade(TradeTask::AvoidedEmissions {
@@ -1802,7 +1826,7 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
                         other_embodied_t_per_mw: embodied,
                         transport_t_per_mw: a.transport.unwrap_or(0.0),
                         operation_g_per_kwh: 0.0,
-                        source: "given in the question".into(),
+                        source: avoided_source(&defaulted),
                         capacity_factor_range: a.capacity_factor_range.map(|[l, h]| [l / 100.0, h / 100.0]),
                         lifetime_years_range: a.lifetime_range,
                         degradation_range: a.degradation_range.map(|[l, h]| [l / 100.0, h / 100.0]),
@@ -2311,6 +2335,10 @@ struct AvoidedNumbers {
     degradation_range: Option<[f64; 2]>,
     /// The grid margin's relative uncertainty, percent ("margin ±10 %").
     margin_uncertainty: Option<f64>,
+    /// A lifetime or degradation written but unreadable ("30 to 25 years"): asked for again,
+    /// never replaced by a default.
+    lifetime_unreadable: bool,
+    degradation_unreadable: bool,
 }
 
 fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
@@ -2371,7 +2399,8 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
         }
     };
     let cf = res[1].captures(q).and_then(|c| value_or_range(&c, 1));
-    let degradation = res[3].captures(q).and_then(|c| value_or_range(&c, 1));
+    let degradation_written = res[3].captures(q);
+    let degradation = degradation_written.as_ref().and_then(|c| value_or_range(c, 1));
     // The first "N years" that can be a lifetime (not a calendar year such as 2024年).
     let whole = |v: f64| v.fract() == 0.0 && (1.0..=60.0).contains(&v);
     let lifetime = res[2].captures_iter(q).find_map(|c| {
@@ -2404,6 +2433,11 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
             .captures(q)
             .and_then(|c| number(&c, 1).or_else(|| number(&c, 2))),
         margin_uncertainty: res[6].captures(q).and_then(|c| number(&c, 1)),
+        lifetime_unreadable: lifetime.is_none()
+            && res[2]
+                .captures_iter(q)
+                .any(|c| number(&c, 1).is_some_and(whole) && number(&c, 2).is_some_and(|b| b.fract() == 0.0)),
+        degradation_unreadable: degradation_written.is_some() && degradation.is_none(),
         ..AvoidedNumbers::default()
     };
     for c in res[5].captures_iter(q) {
@@ -2431,8 +2465,52 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
     out
 }
 
-/// The LLM gate's check of an avoided-emissions task: none of these numbers is bundled, so each
-/// must be the one the question writes (what the rules read from it), or the plan made it up.
+/// Fills the lifetime and degradation a question leaves out from the bundled defaults of its
+/// technology (`data/avoided/defaults.toml`), and says which: `(what, value, sources)`.
+fn fill_avoided_defaults(a: &mut AvoidedNumbers) -> Vec<(&'static str, String, String)> {
+    let mut used = Vec::new();
+    let Some(d) = a
+        .technology
+        .and_then(|t| cb_trade::avoided::bundled_defaults().get(t))
+    else {
+        return used;
+    };
+    if a.lifetime.is_none()
+        && !a.lifetime_unreadable
+        && let (Some(l), Some(src)) = (d.lifetime_years, &d.lifetime_source)
+    {
+        a.lifetime = Some(l);
+        a.lifetime_range = d.lifetime_years_range.filter(|[lo, hi]| lo < hi);
+        let range = a
+            .lifetime_range
+            .map_or(String::new(), |[lo, hi]| format!(" (range {lo}–{hi})"));
+        used.push(("lifetime", format!("{l} years{range}"), src.clone()));
+    }
+    if a.degradation.is_none()
+        && !a.degradation_unreadable
+        && let (Some(g), Some(src)) = (d.degradation_per_year, &d.degradation_source)
+    {
+        a.degradation = Some(g * 100.0);
+        used.push(("degradation", format!("{} %/yr", g * 100.0), src.clone()));
+    }
+    used
+}
+
+/// The parameters' source as the answer states it: the question, and any bundled default with
+/// its two sources.
+fn avoided_source(defaulted: &[(&str, String, String)]) -> String {
+    let mut s = String::from("given in the question");
+    for (what, value, sources) in defaulted {
+        s.push_str(&format!(
+            "; {what} {value}: bundled default (data/avoided/defaults.toml) from {sources}"
+        ));
+    }
+    s
+}
+
+/// The LLM gate's check of an avoided-emissions task: each number must be the one the question
+/// writes (what the rules read from it) or, where it writes none, the bundled default; else the
+/// plan made it up.
 pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, norm: &str) -> Result<(), String> {
     let TradeTask::AvoidedEmissions {
         technology,
@@ -2443,7 +2521,8 @@ pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, norm: &str) -> Resul
     else {
         return Ok(());
     };
-    let a = avoided_numbers(q, norm);
+    let mut a = avoided_numbers(q, norm);
+    fill_avoided_defaults(&mut a);
     let same = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
     let percent = |v: Option<f64>| v.map(|v| v / 100.0);
     let range = |r: Option<[f64; 2]>| r.map(|[l, h]| [l / 100.0, h / 100.0]);
@@ -2496,8 +2575,8 @@ pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, norm: &str) -> Resul
     ];
     match checks.iter().find(|(_, ok)| !ok) {
         Some((what, _)) => Err(format!(
-            "the avoided-emissions task's {} is not what the question writes (no default is bundled: \
-             every number must come from the question)",
+            "the avoided-emissions task's {} is not what the question writes (or, where it writes none, the \
+             bundled default)",
             what.trim_start_matches("the ")
         )),
         None => Ok(()),
@@ -3800,6 +3879,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("lifetime"), "{err}");
+        // Nor is a backwards degradation replaced by the bundled default.
+        let err = plan_with_rules(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity \
+             factor of 17 %, degradation of 0.9 to 0.5 % a year, 900 MWh per MW and 300 t CO2e per MW?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("degradation"), "{err}");
     }
 
     #[test]
