@@ -207,12 +207,11 @@ pub fn run(a: CompareArgs, out: &mut dyn Write) -> Result<()> {
                 .map_or("–".to_string(), |v| format!("{v:.3}"))
         )?;
     }
-    let mut marks: Vec<(&str, Option<&str>)> = rows
+    let marks: std::collections::BTreeMap<&str, Option<&str>> = rows
         .iter()
         .filter(|r| !r.default_route_mark.is_empty())
         .map(|r| (r.default_route_mark.as_str(), r.default_route))
         .collect();
-    marks.dedup();
     for (mark, meaning) in marks {
         writeln!(
             out,

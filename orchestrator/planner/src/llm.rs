@@ -313,14 +313,13 @@ pub fn check_plan(reply: &str, question: &str, ctx: &PlanContext, planner: &str)
     for task in &plan.tasks {
         check_facts(&task.spec, ctx).map_err(|e| format!("task {}: {e}", task.id))?;
     }
-    let m = mentions::read(question);
     for task in &plan.tasks {
         if let TaskSpec::Trade(t) = &task.spec {
-            crate::rules::check_avoided_task(t, question, &m.norm)
+            crate::rules::check_avoided_task(t, question, ctx)
                 .map_err(|e| format!("task {}: {e}", task.id))?;
         }
     }
-    check_coverage(&plan, &m)?;
+    check_coverage(&plan, &mentions::read(question))?;
     plan.planner = planner.to_string();
     plan.question = question.to_string();
     Ok(plan)
@@ -591,8 +590,9 @@ mod tests {
         assert!(shots.iter().any(|(q, _)| crate::places::is_cjk(q)));
     }
 
-    /// Nothing about avoided emissions is bundled, so an LLM's plan must take every number from
-    /// the question: the rules' own plan passes, and one number changed (or added) fails.
+    /// An LLM's avoided-emissions plan must take every number from the question or the bundled
+    /// defaults: the rules' own plan passes, and one number changed (or added), the places swapped,
+    /// another margin or another source fails.
     #[test]
     fn an_avoided_emissions_plan_takes_its_numbers_from_the_question() {
         let q = "How much CO2 do 1,000 MW of solar panels exported from China to Brazil avoid over 25 years at a \
@@ -627,6 +627,50 @@ mod tests {
         }
         let e = check_plan(&reply(&bigger), q, &PlanContext::default(), "llm").unwrap_err();
         assert!(e.contains("capacity"), "{e}");
+        // The places swapped, another margin, another source.
+        type Change = fn(&mut TradeTask);
+        let changes: [(&str, Change); 3] = [
+            ("exporter", |t| {
+                if let TradeTask::AvoidedEmissions {
+                    exporter,
+                    destination,
+                    ..
+                } = t
+                {
+                    std::mem::swap(exporter, destination);
+                }
+            }),
+            ("margin", |t| {
+                if let TradeTask::AvoidedEmissions { margin, .. } = t {
+                    *margin = Some(cb_protocol::GridFactor::OperatingMargin);
+                }
+            }),
+            ("source", |t| {
+                if let TradeTask::AvoidedEmissions { parameters, .. } = t {
+                    parameters.source = "IEA 2024".into();
+                }
+            }),
+        ];
+        for (what, change) in changes {
+            let mut changed = rules.clone();
+            if let TaskSpec::Trade(t) = &mut changed.tasks[0].spec {
+                change(t);
+            }
+            let e = check_plan(&reply(&changed), q, &PlanContext::default(), "llm").unwrap_err();
+            assert!(e.contains(what), "{what}: {e}");
+        }
+        // With defaults: onshore wind's lifetime range is the default's; a plan without it fails.
+        let q = "How much CO2 do 200 MW of wind turbines exported from Germany to Poland avoid at a capacity factor \
+                 of 30 %, degrading 0.5 % a year, with 150 MWh per MW and 700 t CO2e per MW?";
+        let rules = crate::rules::plan(q, &PlanContext::default()).unwrap();
+        check_plan(&reply(&rules), q, &PlanContext::default(), "llm").unwrap();
+        let mut narrow = rules.clone();
+        if let TaskSpec::Trade(TradeTask::AvoidedEmissions { parameters, .. }) = &mut narrow.tasks[0].spec {
+            assert_eq!(parameters.lifetime_years_range, Some([20, 30]));
+            parameters.lifetime_years_range = None;
+        }
+        let e = check_plan(&reply(&narrow), q, &PlanContext::default(), "llm").unwrap_err();
+        assert!(e.contains("ranges"), "{e}");
     }
 
     fn national(id: &str, countries: &[&str], year: Option<i32>) -> Task {

@@ -231,7 +231,7 @@ fn patterns() -> &'static Patterns {
             // kW" not Kuwait).
             units: re(concat!(
                 r"\d\s*((?i:mt|gt|kt|kg|tj|pj|gj|mj|pt|km|ha|mw|gw|tw)[a-zA-Z]*)\b",
-                r"|(?i:\bper|\bpar|\bpro|\bpor|/|每)\s*((?i:mw|gw|kw|tw)[a-zA-Z]*)\b"
+                r"|(?i:\bper|\bpar|\bpro|\bpor|/|每)\s*((?i:mw|gw|kw|tw)(?i:h|p|e|el|th)?)\b"
             )),
             cn: re(r"\b(CN|KN|NC)\s*(?:code\s*)?\d{4,10}\b"),
             year: re(r"\d+"),
@@ -585,6 +585,7 @@ mod tests {
         let m = read("solar from China to Brazil, 900 MWh per MW, 300 t CO2e per MW, 5 EUR/kW");
         assert_eq!(keys(&m), ["CHN", "BRA"]);
         assert_eq!(keys(&read("exports from Malawi to Kuwait")), ["MWI", "KWT"]);
+        assert_eq!(keys(&read("CHN/TWN trade per MWh")), ["CHN", "TWN"]);
     }
 
     #[test]

@@ -1739,6 +1739,29 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let (Some(exporter), Some(destination)) = (exporter, destination) else {
                 return Err(unplannable(say(m.lang, "refuse_avoided_places", &[])));
             };
+            // A number written but unreadable is asked for again, never replaced by a default.
+            let unreadable: Vec<String> = [
+                (a.lifetime_unreadable, "avoided_need_lifetime"),
+                (a.degradation_unreadable, "avoided_need_degradation"),
+            ]
+            .into_iter()
+            .filter(|(bad, _)| *bad)
+            .map(|(_, key)| say(m.lang, key, &[]))
+            .collect();
+            if !unreadable.is_empty() {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_avoided_unreadable",
+                    &[("what", &unreadable.join("; "))],
+                )));
+            }
+            if let Some(u) = a.margin_uncertainty.filter(|u| !(0.0..100.0).contains(u)) {
+                return Err(unplannable(say(
+                    m.lang,
+                    "refuse_avoided_margin_uncertainty",
+                    &[("value", &templates::number(m.lang, &u.to_string()))],
+                )));
+            }
             // Every number the question lacks, said at once.
             let missing: Vec<String> = [
                 (a.mw.is_none(), "avoided_need_mw"),
@@ -1782,11 +1805,13 @@ fn plan_question(q: &str, m: &Mentions, frames: &Frames, ctx: &PlanContext) -> R
             let defaults_said: Vec<String> = defaulted
                 .iter()
                 .map(|(what, _, _)| match *what {
-                    "lifetime" => say(
-                        m.lang,
-                        "avoided_default_lifetime",
-                        &[("years", &lifetime.to_string())],
-                    ),
+                    "lifetime" => {
+                        let years = match a.lifetime_range {
+                            Some([lo, hi]) => format!("{lifetime} ({lo}–{hi})"),
+                            None => lifetime.to_string(),
+                        };
+                        say(m.lang, "avoided_default_lifetime", &[("years", &years)])
+                    }
                     _ => say(
                         m.lang,
                         "avoided_default_degradation",
@@ -2349,25 +2374,35 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
         // "1.000"), a decimal part after "." or ","; "2024, 50" is two numbers, not one.
         let num = r"(\d{1,3}(?:[,.\x{a0}\x{202f} ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)";
         // Between the ends of a range: "15–19", "15 to 19", "15 à 19", "15 bis 19", "15 a 19",
-        // "15至19", and "between 15 and 19".
-        let to = r"(?:-|–|—|~|to|and|à|et|bis|und|a|y|al|至|到|和)";
+        // "del 18 al 22", "15至19"; "and" only after "between" ("between 15 and 19"), so that
+        // "17 % and 0.5 %" stays two numbers.
+        let to = r"(?:-|–|—|~|\bto\b|\bà\b|\bbis\b|\ba\b|\bal\b|至|到)";
+        let between = r"(?:between|entre|zwischen|介于)";
+        let and = r"(?:\band\b|\bet\b|\bund\b|\by\b|和)";
         let percent = r"(?:%|percent|pour cent|prozent|por ciento)";
+        // A value or a range: groups (low, high) for "between … and …", then (value or low, high).
+        let spread = |unit: &str| {
+            format!(
+                r"(?:{between}\s*{num}\s*{unit}?\s*{and}\s*{num}|{num}(?:\s*{unit}?\s*-?\s*{to}\s*{num})?)"
+            )
+        };
+        let percent_spread = spread(percent);
+        let years = r"(?:years?|yrs?|ans|jahre[n]?|años|年)";
+        let year_spread = spread(r"(?:-?\s*(?:years?|yrs?|ans|jahre[n]?|años|年))");
         [
             // capacity: "1,000 MW", "2 GW", "1000兆瓦"
             regex::Regex::new(&format!(r"(?i){num}\s*(gw|mw|吉瓦|兆瓦)(?:\b|[^a-z])")).expect("capacity"),
             // a percentage (or a range of them) after the capacity-factor cue
             regex::Regex::new(&format!(
-                r"(?i)(?:capacity factor|facteur de charge|kapazitätsfaktor|factor de capacidad|容量因子)\D{{0,20}}?{num}(?:\s*%?\s*{to}\s*{num})?\s*{percent}"
+                r"(?i)(?:capacity factor|facteur de charge|kapazitätsfaktor|factor de capacidad|容量因子)\D{{0,20}}?{percent_spread}\s*{percent}"
             ))
             .expect("capacity factor"),
-            // lifetime: "25 years", "25 ans", "25 Jahre", "25 años", "25年", "25 to 30 years"
-            regex::Regex::new(&format!(
-                r"(?i){num}(?:\s*{to}\s*{num})?\s*(?:-\s*)?(?:years?|yrs?|ans|jahre[n]?|años|年)"
-            ))
-            .expect("years"),
+            // lifetime: "25 years", "25 ans", "25 Jahre", "25 años", "25年", "25 to 30 years",
+            // "a 25- to 30-year life"
+            regex::Regex::new(&format!(r"(?i){year_spread}\s*(?:-\s*)?{years}")).expect("years"),
             // a percentage (or a range) after the degradation cue
             regex::Regex::new(&format!(
-                r"(?i)(?:degrad\w*|dégrad\w*|衰减)\D{{0,20}}?{num}(?:\s*%?\s*{to}\s*{num})?\s*{percent}"
+                r"(?i)(?:degrad\w*|dégrad\w*|衰减)\D{{0,20}}?{percent_spread}\s*{percent}"
             ))
             .expect("degradation"),
             // "900 MWh per MW", "每MW 900 MWh"
@@ -2389,30 +2424,70 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
     });
     let number =
         |c: &regex::Captures, i: usize| c.get(i).and_then(|g| crate::mentions::parse_number(g.as_str()));
-    // A value, or a range and its middle, from captures `i` (low or only) and `i + 1` (high).
-    let value_or_range = |c: &regex::Captures, i: usize| -> Option<(f64, Option<[f64; 2]>)> {
-        let a = number(c, i)?;
-        match number(c, i + 1) {
-            Some(b) if b > a => Some(((a + b) / 2.0, Some([a, b]))),
-            Some(_) => None,
-            None => Some((a, None)),
+    // The ends written: "between a and b" (groups 1, 2) or "a" / "a to b" (groups 3, 4).
+    let ends = |c: &regex::Captures| -> Option<(f64, Option<f64>)> {
+        match number(c, 1) {
+            Some(a) => Some((a, number(c, 2))),
+            None => Some((number(c, 3)?, number(c, 4))),
         }
     };
-    let cf = res[1].captures(q).and_then(|c| value_or_range(&c, 1));
+    // A value, or a range and its middle; a range written high to low is neither.
+    let value_or_range = |c: &regex::Captures| -> Option<(f64, Option<[f64; 2]>)> {
+        match ends(c)? {
+            (a, Some(b)) if b > a => Some(((a + b) / 2.0, Some([a, b]))),
+            (a, Some(b)) if b == a => Some((a, None)),
+            (_, Some(_)) => None,
+            (a, None) => Some((a, None)),
+        }
+    };
+    let cf = res[1].captures(q).and_then(|c| value_or_range(&c));
     let degradation_written = res[3].captures(q);
-    let degradation = degradation_written.as_ref().and_then(|c| value_or_range(c, 1));
-    // The first "N years" that can be a lifetime (not a calendar year such as 2024年).
+    let mut degradation = degradation_written.as_ref().and_then(value_or_range);
+    // "No degradation" is a degradation of zero, not one left out.
+    if degradation_written.is_none()
+        && any(
+            norm,
+            &[
+                "no degradation",
+                "without degradation",
+                "sans degradation",
+                "ohne degradation",
+                "keine degradation",
+                "sin degradacion",
+                "无衰减",
+                "不衰减",
+            ],
+        )
+    {
+        degradation = Some((0.0, None));
+    }
+    // The first "N years" that is a lifetime: whole years from 1 to 60. Calendar years (four
+    // digits, "2024年") are not lifetimes; any other number of years that is not one (22.5, 70,
+    // a range written high to low) is a lifetime written but unreadable.
     let whole = |v: f64| v.fract() == 0.0 && (1.0..=60.0).contains(&v);
-    let lifetime = res[2].captures_iter(q).find_map(|c| {
-        let a = number(&c, 1).filter(|v| whole(*v))?;
-        match number(&c, 2) {
-            Some(b) if whole(b) && b > a => {
+    let mut lifetime_unreadable = false;
+    let mut lifetime = None;
+    for c in res[2].captures_iter(q) {
+        let Some((a, b)) = ends(&c) else { continue };
+        if a >= 1000.0 {
+            continue;
+        }
+        let read = match b {
+            None if whole(a) => Some((a as u32, None)),
+            Some(b) if whole(a) && whole(b) && b > a => {
                 Some((((a + b) / 2.0).round() as u32, Some([a as u32, b as u32])))
             }
-            Some(_) => None,
-            None => Some((a as u32, None)),
+            Some(b) if whole(a) && b == a => Some((a as u32, None)),
+            _ => None,
+        };
+        match read {
+            Some(l) => {
+                lifetime = Some(l);
+                break;
+            }
+            None => lifetime_unreadable = true,
         }
-    });
+    }
     let mut out = AvoidedNumbers {
         mw: res[0].captures(q).and_then(|c| {
             let v = number(&c, 1)?;
@@ -2433,10 +2508,7 @@ fn avoided_numbers(q: &str, norm: &str) -> AvoidedNumbers {
             .captures(q)
             .and_then(|c| number(&c, 1).or_else(|| number(&c, 2))),
         margin_uncertainty: res[6].captures(q).and_then(|c| number(&c, 1)),
-        lifetime_unreadable: lifetime.is_none()
-            && res[2]
-                .captures_iter(q)
-                .any(|c| number(&c, 1).is_some_and(whole) && number(&c, 2).is_some_and(|b| b.fract() == 0.0)),
+        lifetime_unreadable: lifetime.is_none() && lifetime_unreadable,
         degradation_unreadable: degradation_written.is_some() && degradation.is_none(),
         ..AvoidedNumbers::default()
     };
@@ -2502,82 +2574,105 @@ fn avoided_source(defaulted: &[(&str, String, String)]) -> String {
     let mut s = String::from("given in the question");
     for (what, value, sources) in defaulted {
         s.push_str(&format!(
-            "; {what} {value}: bundled default (data/avoided/defaults.toml) from {sources}"
+            " — {what} {value}: bundled default (data/avoided/defaults.toml), sources: {sources}"
         ));
     }
     s
 }
 
-/// The LLM gate's check of an avoided-emissions task: each number must be the one the question
-/// writes (what the rules read from it) or, where it writes none, the bundled default; else the
-/// plan made it up.
-pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, norm: &str) -> Result<(), String> {
+/// The LLM gate's check of an avoided-emissions task: nothing in it may be the LLM's own — each
+/// number must be the one the question writes or, where it writes none, the bundled default;
+/// the exporter and destination the way round the question says; the margin the one it names;
+/// the source the one that says which numbers are defaults. The reference is the rules' reading
+/// of the same question.
+pub(crate) fn check_avoided_task(task: &TradeTask, q: &str, ctx: &PlanContext) -> Result<(), String> {
     let TradeTask::AvoidedEmissions {
+        exporter,
+        destination,
         technology,
         mw,
         parameters: p,
-        ..
+        margin,
     } = task
     else {
         return Ok(());
     };
-    let mut a = avoided_numbers(q, norm);
-    fill_avoided_defaults(&mut a);
+    let reference = plan(q, ctx).map_err(|e| {
+        format!(
+            "the question cannot be read as an avoided-emissions question: {}",
+            e.reason
+        )
+    })?;
+    let Some(TradeTask::AvoidedEmissions {
+        exporter: r_exporter,
+        destination: r_destination,
+        technology: r_technology,
+        mw: r_mw,
+        parameters: r,
+        margin: r_margin,
+    }) = reference.tasks.iter().find_map(|t| match &t.spec {
+        TaskSpec::Trade(t @ TradeTask::AvoidedEmissions { .. }) => Some(t),
+        _ => None,
+    })
+    else {
+        return Err("the question is not read as an avoided-emissions question".into());
+    };
+    let key = |c: &str| crate::places::Gazetteer::get().resolve(c).map(|p| p.key);
     let same = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
-    let percent = |v: Option<f64>| v.map(|v| v / 100.0);
-    let range = |r: Option<[f64; 2]>| r.map(|[l, h]| [l / 100.0, h / 100.0]);
     let same_range = |x: Option<[f64; 2]>, y: Option<[f64; 2]>| match (x, y) {
         (None, None) => true,
         (Some(x), Some(y)) => same(x[0], y[0]) && same(x[1], y[1]),
         _ => false,
     };
-    let checks: [(&str, bool); 12] = [
-        ("the capacity", a.mw.is_some_and(|v| same(v, *mw))),
-        ("the technology", a.technology == Some(technology.as_str())),
+    let checks: [(&str, bool); 14] = [
+        ("exporter", key(exporter) == key(r_exporter)),
+        ("destination", key(destination) == key(r_destination)),
+        ("capacity", same(*mw, *r_mw)),
+        ("technology", technology == r_technology),
+        ("capacity factor", same(p.capacity_factor, r.capacity_factor)),
+        ("lifetime", p.lifetime_years == r.lifetime_years),
         (
-            "the capacity factor",
-            percent(a.capacity_factor).is_some_and(|v| same(v, p.capacity_factor)),
-        ),
-        ("the lifetime", a.lifetime == Some(p.lifetime_years)),
-        (
-            "the degradation",
-            percent(a.degradation).is_some_and(|v| same(v, p.degradation_per_year)),
-        ),
-        (
-            "the manufacturing electricity",
-            a.manufacturing
-                .is_some_and(|v| same(v, p.manufacturing_mwh_per_mw)),
+            "degradation",
+            same(p.degradation_per_year, r.degradation_per_year),
         ),
         (
-            "the other embodied emissions",
-            a.embodied.is_some_and(|v| same(v, p.other_embodied_t_per_mw)),
+            "manufacturing electricity",
+            same(p.manufacturing_mwh_per_mw, r.manufacturing_mwh_per_mw),
         ),
         (
-            "the transport emissions",
-            same(a.transport.unwrap_or(0.0), p.transport_t_per_mw),
-        ),
-        ("the operation emissions", p.operation_g_per_kwh == 0.0),
-        (
-            "the ranges",
-            same_range(range(a.capacity_factor_range), p.capacity_factor_range)
-                && same_range(range(a.degradation_range), p.degradation_range)
-                && a.lifetime_range == p.lifetime_years_range,
+            "other embodied emissions",
+            same(p.other_embodied_t_per_mw, r.other_embodied_t_per_mw),
         ),
         (
-            "the margin's uncertainty",
-            match (percent(a.margin_uncertainty), p.margin_relative_uncertainty) {
-                (None, None) => true,
-                (Some(x), Some(y)) => same(x, y),
-                _ => false,
-            },
+            "transport emissions",
+            same(p.transport_t_per_mw, r.transport_t_per_mw),
         ),
-        ("the source", !p.source.trim().is_empty()),
+        (
+            "operation emissions",
+            same(p.operation_g_per_kwh, r.operation_g_per_kwh),
+        ),
+        (
+            "ranges",
+            same_range(p.capacity_factor_range, r.capacity_factor_range)
+                && same_range(p.degradation_range, r.degradation_range)
+                && p.lifetime_years_range == r.lifetime_years_range
+                && match (p.margin_relative_uncertainty, r.margin_relative_uncertainty) {
+                    (None, None) => true,
+                    (Some(x), Some(y)) => same(x, y),
+                    _ => false,
+                },
+        ),
+        (
+            "margin",
+            margin.unwrap_or(cb_protocol::GridFactor::CombinedMarginIntermittent)
+                == r_margin.unwrap_or(cb_protocol::GridFactor::CombinedMarginIntermittent),
+        ),
+        ("source", p.source == r.source),
     ];
     match checks.iter().find(|(_, ok)| !ok) {
         Some((what, _)) => Err(format!(
-            "the avoided-emissions task's {} is not what the question writes (or, where it writes none, the \
-             bundled default)",
-            what.trim_start_matches("the ")
+            "the avoided-emissions task's {what} is not what the question writes (or, where it writes none, the \
+             bundled default)"
         )),
         None => Ok(()),
     }
@@ -3879,6 +3974,59 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("lifetime"), "{err}");
+        // Two numbers joined by "and" are two numbers, not a range; "between … and …" is a range;
+        // "a 25- to 30-year life" is a range of lifetimes; a range with equal ends is a value;
+        // "no degradation" is zero.
+        let params = |q: &str| match trade(q) {
+            TradeTask::AvoidedEmissions { parameters, .. } => parameters,
+            _ => unreachable!(),
+        };
+        let p = params(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity factor \
+             of 17 % and 0.5 % annual degradation, 900 MWh per MW and 300 t CO2e per MW?",
+        );
+        assert!(
+            (p.capacity_factor - 0.17).abs() < 1e-12 && p.capacity_factor_range.is_none(),
+            "{p:?}"
+        );
+        let p = params(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over a 25- to 30-year life, with a \
+             capacity factor of between 15 and 19 %, no degradation, 900 MWh per MW and 300 t CO2e per MW?",
+        );
+        assert_eq!(p.lifetime_years_range, Some([25, 30]));
+        assert!(
+            p.capacity_factor_range
+                .is_some_and(|[a, b]| (a - 0.15).abs() < 1e-12 && (b - 0.19).abs() < 1e-12)
+        );
+        assert_eq!(p.degradation_per_year, 0.0);
+        let p = params(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity factor \
+             of 17 to 17 %, degradation of 0.5 % a year, 900 MWh per MW and 300 t CO2e per MW?",
+        );
+        assert!((p.capacity_factor - 0.17).abs() < 1e-12 && p.capacity_factor_range.is_none());
+        // A lifetime written but not in whole years from 1 to 60 is asked again, not defaulted.
+        for bad in ["22.5 years", "70 years", "0 to 25 years"] {
+            let err = plan_with_rules(
+                &format!(
+                    "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over {bad}, with a capacity \
+                     factor of 17 %, 900 MWh per MW and 300 t CO2e per MW?"
+                ),
+                &PlanContext::default(),
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("cannot be read") && err.to_string().contains("lifetime"),
+                "{bad}: {err}"
+            );
+        }
+        // A margin uncertainty of ±100 % or more is refused at planning.
+        let err = plan_with_rules(
+            "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity factor \
+             of 17 %, 900 MWh per MW and 300 t CO2e per MW, margin ±150 %?",
+            &PlanContext::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("±100 %"), "{err}");
         // Nor is a backwards degradation replaced by the bundled default.
         let err = plan_with_rules(
             "How much CO2 do China's 1,000 MW of solar exports to Brazil avoid over 30 years, with a capacity \
@@ -3886,7 +4034,10 @@ mod tests {
             &PlanContext::default(),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("degradation"), "{err}");
+        assert!(
+            err.to_string().contains("cannot be read") && err.to_string().contains("degradation"),
+            "{err}"
+        );
     }
 
     #[test]
