@@ -665,7 +665,15 @@ source = "test values, not data"
         // The triangular draws are symmetric about the values here: the mean lands near the
         // central value (within 3 standard errors).
         assert!((i.avoided_t.mean - central).abs() < 3.0 * i.avoided_t.standard_error + 1e-9 * central);
-        assert_eq!(i.inputs.len(), 4);
+        // Only the inputs with a range are drawn and named (degradation has none here).
+        assert_eq!(
+            i.inputs,
+            [
+                "solar-pv capacity factor",
+                "solar-pv lifetime",
+                "grid margin (relative)"
+            ]
+        );
         // Nothing uncertain: no interval.
         let fixed = parse_parameters(PARAMETERS, "test").unwrap();
         assert!(interval(&rows, &fixed, None, 2000, 7).unwrap().is_none());

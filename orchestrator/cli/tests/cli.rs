@@ -2414,6 +2414,11 @@ fn avoided_emissions_of_exported_solar_by_hand() {
     assert!(err.contains("line 2"), "{err}");
 }
 
+/// The value of `measure` in an `ask --json` answer's table.
+fn table_value(answer: &Value, measure: &str) -> f64 {
+    table_row(answer, measure)["value"].as_f64().unwrap()
+}
+
 /// Avoided emissions in `ask` with ranges: "15 to 19 %" and "25 to 30 years" are drawn
 /// (triangular, the middle as mode) with the margin's ±10 %; the interval of the avoided emissions
 /// lies between the corners computed by hand (every input at its low end, every input at its high
@@ -2426,15 +2431,7 @@ fn avoided_emissions_in_ask_with_ranges_carry_an_interval() {
              capacity factor of 15 to 19 %, degradation of 0.5 % a year, 900 MWh per MW to make and 300 t CO2e per \
              MW besides, margin ±10 %?";
     let a = cb.json(&["ask", q, "--json"]);
-    let row = |m: &str| {
-        a["table"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["measure"] == m)
-            .unwrap_or_else(|| panic!("{m}: {a}"))
-            .clone()
-    };
+    let row = |m: &str| table_row(&a, m);
     let generation =
         |cf: f64, years: i32| -> f64 { (0..years).map(|y| 1000.0 * cf * 8760.0 * 0.995f64.powi(y)).sum() };
     let value = generation(0.17, 28) * 0.234;
@@ -2488,16 +2485,7 @@ fn avoided_emissions_in_ask_with_the_graph_edges() {
     let generation: f64 = (0..25).map(|y| 1000.0 * 0.17 * 8760.0 * 0.995f64.powi(y)).sum();
     let avoided = generation * 0.234;
     let life = 1000.0 * (900.0 * 0.5575 + 300.0);
-    let row = |m: &str| {
-        a["table"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["measure"] == m)
-            .unwrap_or_else(|| panic!("{m}"))["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let row = |m: &str| table_value(&a, m);
     assert!((row("avoided_emissions") - avoided).abs() < 1e-6 * avoided);
     assert!((row("life_cycle_emissions") - life).abs() < 1e-6 * life);
     assert!((row("avoided_to_life_cycle") - avoided / life).abs() < 1e-9 * avoided / life);
@@ -2533,16 +2521,7 @@ fn avoided_emissions_take_the_bundled_lifetime_and_degradation() {
     let q = "How much CO2 do China's 1 GW of solar exports to Brazil avoid over their lifetime at a capacity factor \
              of 17 %, with 900 MWh per MW to make and 300 t CO2e per MW besides, against what making them emitted?";
     let a = cb.json(&["ask", q, "--json"]);
-    let value = |m: &str| {
-        a["table"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["measure"] == m)
-            .unwrap_or_else(|| panic!("{m}: {a}"))["value"]
-            .as_f64()
-            .unwrap()
-    };
+    let value = |m: &str| table_value(&a, m);
     let generation: f64 = (0..30).map(|y| 1000.0 * 0.17 * 8760.0 * 0.995f64.powi(y)).sum();
     assert!((value("lifetime_generation") - generation).abs() < 1e-6 * generation);
     assert!((value("avoided_emissions") - generation * 0.234).abs() < 1e-6 * generation);
@@ -2576,16 +2555,10 @@ fn avoided_emissions_take_the_bundled_lifetime_and_degradation() {
          degrading 0.5 % a year, with 150 MWh per MW and 700 t CO2e per MW?",
         "--json",
     ]);
-    let avoided = a["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "avoided_emissions")
-        .unwrap()
-        .clone();
+    let avoided = table_row(&a, "avoided_emissions");
     let generation: f64 = (0..20).map(|y| 200.0 * 0.3 * 8760.0 * 0.995f64.powi(y)).sum();
     let v = avoided["value"].as_f64().unwrap();
-    assert!((value_of_generation(&a) - generation).abs() < 1e-6 * generation);
+    assert!((table_value(&a, "lifetime_generation") - generation).abs() < 1e-6 * generation);
     assert_eq!(avoided["uncertainty"]["kind"], "interval", "{avoided}");
     // Lifetimes from 20 to 30 years only add generation: the value (the default, 20 years, the
     // range's mode at its low end) is the interval's floor.
@@ -2596,15 +2569,4 @@ fn avoided_emissions_take_the_bundled_lifetime_and_degradation() {
     );
     let plan = a["plan"].to_string();
     assert!(plan.contains("a lifetime of 20 (20–30) years"), "{plan}");
-}
-
-fn value_of_generation(a: &Value) -> f64 {
-    a["table"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["measure"] == "lifetime_generation")
-        .unwrap()["value"]
-        .as_f64()
-        .unwrap()
 }
