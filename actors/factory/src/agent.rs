@@ -170,7 +170,7 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                 Text::new("label_emissions_cut", &[("hours", &hours_s)]),
                 plant,
                 Quantity::new(
-                    base.totals.emissions_t - best.totals.emissions_t,
+                    difference(base.totals.emissions_t, best.totals.emissions_t),
                     "t CO2",
                     prov.clone(),
                 ),
@@ -182,7 +182,11 @@ pub fn run_factory(task: &FactoryTask) -> Result<TaskOutput, TaskError> {
                     &[("price", &carbon_price.to_string()), ("hours", &hours_s)],
                 ),
                 plant,
-                Quantity::new(carbon_cost(&base) - carbon_cost(&best), "EUR", prov.clone()),
+                Quantity::new(
+                    difference(carbon_cost(&base), carbon_cost(&best)),
+                    "EUR",
+                    prov.clone(),
+                ),
             ));
             match monte_carlo {
                 Some(mc) => {
@@ -659,4 +663,28 @@ pub fn grid_intensity(
         out.note(Text::new("note_grid_average_not_margin", &[]));
     }
     Ok(out)
+}
+
+/// `a − b` of two solver totals, zero where they differ only by rounding (a cut of 2.9e-11 t
+/// between two equal schedules is no cut).
+fn difference(a: f64, b: f64) -> f64 {
+    let d = a - b;
+    if d.abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) {
+        0.0
+    } else {
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::difference;
+
+    #[test]
+    fn a_difference_of_rounding_is_zero() {
+        assert_eq!(difference(1_234.5, 1_234.5 - 2.9e-11), 0.0);
+        assert_eq!(difference(0.0, 1e-12), 0.0);
+        assert!((difference(100.0, 90.0) - 10.0).abs() < 1e-12);
+        assert!((difference(1e-3, 0.0) - 1e-3).abs() < 1e-15);
+    }
 }

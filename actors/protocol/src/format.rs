@@ -21,6 +21,23 @@ pub fn format_quantity(value: f64, unit: &str) -> String {
         let sep = if rest.is_empty() { "" } else { " " };
         return format!("{} {prefix}{sep}{rest}", significant(value / scale, 4));
     }
+    // Energy in the unit that keeps the number short: 39,001,256 MWh reads 39.00 TWh.
+    const ENERGY: [(&str, f64); 4] = [("kWh", 1.0), ("MWh", 1e3), ("GWh", 1e6), ("TWh", 1e9)];
+    if let Some((_, from)) = ENERGY.iter().find(|(u, _)| *u == unit) {
+        let kwh = value * from;
+        let (name, scale) = ENERGY
+            .iter()
+            .rev()
+            .find(|(_, s)| kwh.abs() >= *s)
+            .copied()
+            .unwrap_or(ENERGY[0]);
+        return format!("{} {name}", significant(kwh / scale, 4));
+    }
+    // Whole certificates are counted, not measured.
+    if unit == "certificates" && value.fract() == 0.0 && value.abs() < 1e15 {
+        let n = value as i64;
+        return format!("{n} {}", if n == 1 { "certificate" } else { "certificates" });
+    }
     format!("{} {unit}", significant(value, 4))
 }
 
@@ -95,5 +112,12 @@ mod tests {
         assert_eq!(format_quantity(12.0, "t"), "12.00 t");
         assert_eq!(format_quantity(207_752_104.43, "kg"), "207752104 kg");
         assert_eq!(format_quantity(0.000_012_3, "kg"), "1.230e-5 kg");
+        assert_eq!(format_quantity(39_001_256.0, "MWh"), "39.00 TWh");
+        assert_eq!(format_quantity(450.0, "MWh"), "450.0 MWh");
+        assert_eq!(format_quantity(1_500.0, "kWh"), "1.500 MWh");
+        assert_eq!(format_quantity(0.5, "kWh"), "0.5000 kWh");
+        assert_eq!(format_quantity(2.0, "certificates"), "2 certificates");
+        assert_eq!(format_quantity(1.0, "certificates"), "1 certificate");
+        assert_eq!(format_quantity(1.648, "certificates"), "1.648 certificates");
     }
 }
