@@ -3667,6 +3667,15 @@ mod tests {
                 "How can a hydrogen DRI steel plant reduce its costs over a year?",
                 "h2-dri-eaf",
             ),
+            // "Laufen" (run) and "funcionar" are how German and Spanish ask how a plant operates.
+            (
+                "Wie sollte ein Elektrostahlwerk in Deutschland bei einem CO2-Preis von 80 EUR/t laufen?",
+                "scrap-eaf",
+            ),
+            (
+                "¿Cómo debería funcionar una planta de cemento con captura de carbono?",
+                "cement-ccs",
+            ),
         ] {
             let plan = plan_with_rules(q, &PlanContext::default()).unwrap();
             match &plan.tasks[0].spec {
