@@ -129,7 +129,8 @@ pub enum TradeTask {
     },
 }
 
-/// A technology's parameters for avoided emissions, with their source (none is bundled).
+/// A technology's parameters for avoided emissions, with their source: the question's numbers,
+/// and any bundled default (two sources) it named.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AvoidedParameters {
     /// A fraction of the year at full output (0.17, not 17).

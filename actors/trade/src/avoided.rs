@@ -1,8 +1,8 @@
 //! Avoided emissions of exported solar and wind equipment against what making, shipping and
-//! running it emits: the parameters of each technology (from the user, each set with its source:
-//! none is bundled, since no value could be confirmed in two sources here), the exports by
-//! destination, and the grid factors from `cb-grid` (the destination's IFI margin, the
-//! exporter's average). The equations are in [`crate::engine`].
+//! running it emits: the parameters of each technology (from the user, each set with its source;
+//! the few defaults confirmed in two sources, `data/avoided/defaults.toml`, fill what a question
+//! to `ask` leaves out), the exports by destination, and the grid factors from `cb-grid` (the
+//! destination's IFI margin, the exporter's average). The equations are in [`crate::engine`].
 
 use std::collections::BTreeMap;
 

@@ -371,7 +371,7 @@ pub struct AvoidedArgs {
     #[arg(long)]
     pub exporter: String,
     /// The technologies' parameters (TOML, `[technology.solar-pv]` etc., each with its `source`);
-    /// no default is bundled because none could be confirmed in two sources.
+    /// the file gives every number (the defaults of data/avoided/defaults.toml serve `ask` only).
     #[arg(long)]
     pub parameters: PathBuf,
     /// Exports by destination: CSV `destination,technology,mw`. Or one shipment with

@@ -292,6 +292,16 @@ fn mrio_against_lca(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
 }
 
 fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> String {
+    // Only where a route is set against the default (not on every CBAM answer).
+    let routes_modelled = plan.tasks.iter().any(|t| {
+        matches!(
+            t.spec,
+            TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. })
+        )
+    });
+    if !routes_modelled {
+        return String::new();
+    }
     let Some((cbam, cbam_out)) = completed(plan, results, &|s| {
         matches!(s, TaskSpec::Lca(LcaTask::CbamCost { .. }))
     }) else {
@@ -329,16 +339,6 @@ fn default_against_route(plan: &Plan, results: &[TaskResult], lang: Lang) -> Str
         .map(|m| m.trim().to_string())
         .filter(|m| !m.is_empty());
     let mut text = String::new();
-    // Only where a route is set against the default (not on every CBAM answer).
-    let routes_modelled = plan.tasks.iter().any(|t| {
-        matches!(
-            t.spec,
-            TaskSpec::Factory(cb_protocol::FactoryTask::Intensity { .. })
-        )
-    });
-    if !routes_modelled {
-        return text;
-    }
     if let Some(mark) = &mark {
         match cb_lca::cbam::route_mark_meaning(mark) {
             Some(meaning) => text.push_str(&say(

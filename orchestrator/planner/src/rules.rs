@@ -818,9 +818,6 @@ pub fn bundled_plant(norm: &str) -> Option<&'static str> {
     None
 }
 
-/// The CN code of what a bundled plant makes, as the CBAM tables name goods: crude steel is
-/// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
-/// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
 /// The goods the bundled route models make per tonne, with the models: CN prefixes, the
 /// representative CN code, the plants. Only those goods — crude steel as ingots and semi-finished
 /// products (7206, 7207), grey Portland cement (2523 29), anhydrous ammonia (2814 10); hot-rolled
@@ -873,6 +870,9 @@ fn family_good(norm: &str) -> Option<&'static str> {
     }
 }
 
+/// The CN code of what a bundled plant makes, as the CBAM tables name goods: crude steel is
+/// "ingots and other primary forms" (7206 10 00), the good nearest a melt shop's output; ammonia
+/// is anhydrous ammonia (2814 10 00); cement is grey Portland cement (2523 29 00).
 fn route_good(plant: &str) -> &'static str {
     ROUTE_FAMILIES
         .iter()
